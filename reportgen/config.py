@@ -1,0 +1,264 @@
+"""Validated settings: the only place defaults live.
+
+Settings come from three layers, later wins: these defaults, a YAML file (``--config``), and
+keyword overrides (the CLI's flags or ``reportgen.run(**overrides)``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError
+
+Role = Literal["customer_id", "gender", "age", "income", "spending"]
+NumericRole = Literal["age", "income", "spending"]
+ROLES: tuple[str, ...] = ("customer_id", "gender", "age", "income", "spending")
+NUMERIC_ROLES: tuple[str, ...] = ("age", "income", "spending")
+MAX_SEGMENTS = 10  # the palette has ten colour-blind-safe colours; more is not a briefing
+PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def package_path(*parts: str) -> Path:
+    """A file shipped inside the package (templates, rules, sample), wherever it is installed."""
+    return Path(str(resources.files("reportgen").joinpath(*parts)))
+
+
+def current_period(today: dt.date | None = None) -> str:
+    return (today or dt.date.today()).strftime("%Y-%m")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SumOf(_Strict):
+    """A role computed as the row sum of several columns (e.g. spending = all Mnt* columns)."""
+
+    sum: list[str] = Field(min_length=1)
+
+
+class AgeFromBirthYear(_Strict):
+    """Age computed from a birth-year column, at the report period's year."""
+
+    birth_year: str
+
+
+ColumnSpec = str | SumOf | AgeFromBirthYear
+
+
+class Clustering(_Strict):
+    k: int | Literal["auto"] = "auto"
+    k_min: int = Field(2, ge=2, le=MAX_SEGMENTS)
+    k_max: int = Field(10, ge=2, le=MAX_SEGMENTS)
+    seed: int = 42
+    n_init: int = Field(10, ge=1, le=100)
+    silhouette_sample: int = Field(5000, ge=100, description="rows used to score each k")
+
+    @field_validator("k")
+    @classmethod
+    def _k_range(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and not 2 <= v <= MAX_SEGMENTS:
+            raise ValueError(f"k must be 'auto' or a whole number from 2 to {MAX_SEGMENTS}")
+        return v
+
+    @model_validator(mode="after")
+    def _k_order(self) -> "Clustering":
+        if self.k_min > self.k_max:
+            raise ValueError(f"k_min ({self.k_min}) is larger than k_max ({self.k_max})")
+        return self
+
+
+class RoleDisplay(_Strict):
+    """How a role's numbers read to people: 'Annual income' 86 -> '$86k'."""
+
+    label: str
+    prefix: str = ""
+    suffix: str = ""
+    decimals: int = Field(0, ge=0, le=4)
+
+
+def _default_display() -> dict[str, RoleDisplay]:
+    return {
+        "age": RoleDisplay(label="Age", suffix=" yrs"),
+        "income": RoleDisplay(label="Annual income", prefix="$", suffix="k"),
+        "spending": RoleDisplay(label="Spending score"),
+    }
+
+
+def _default_valid() -> dict[str, tuple[float | None, float | None]]:
+    return {"age": (0, 120), "income": (0, None), "spending": (0, None)}
+
+
+class ReportText(_Strict):
+    title: str = "Customer segments briefing"
+    organisation: str = "Your organisation"
+
+
+class Email(_Strict):
+    sender: str = "reportgen@localhost"
+    recipients: list[str] = []
+    subject: str = ""  # empty: "<title> — <period>"
+
+
+class Quality(_Strict):
+    max_dropped_share: float = Field(0.5, ge=0, le=1, description="stop if more rows than this are unusable")
+    min_rows: int = Field(10, ge=3)
+
+
+class Settings(_Strict):
+    data: Path | None = None  # None: the bundled synthetic sample
+    period: str = Field(default_factory=current_period)
+    out: Path = Path("output")
+    columns: dict[Role, ColumnSpec] = {}
+    features: list[NumericRole] = ["income", "spending"]
+    clustering: Clustering = Clustering()
+    valid: dict[NumericRole, tuple[float | None, float | None]] = Field(default_factory=_default_valid)
+    display: dict[NumericRole, RoleDisplay] = Field(default_factory=_default_display)
+    segments_rules: Path | None = None  # None: bundled rules/segments.yaml
+    campaigns_rules: Path | None = None  # None: bundled rules/campaigns.yaml
+    templates: Path | None = None  # None: bundled templates/
+    report: ReportText = ReportText()
+    email: Email = Email()
+    quality: Quality = Quality()
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, v: str) -> str:
+        if not PERIOD_RE.match(v):
+            raise ValueError(f"period {v!r} is not a month like 2026-11 (YYYY-MM)")
+        return v
+
+    @field_validator("features")
+    @classmethod
+    def _features(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("name at least one feature (age, income, spending)")
+        if len(set(v)) != len(v):
+            raise ValueError("a feature is listed twice")
+        return v
+
+    @field_validator("display", mode="before")
+    @classmethod
+    def _merge_display(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            merged: dict[str, Any] = {k: d.model_dump() for k, d in _default_display().items()}
+            for role, d in v.items():
+                merged[role] = {**merged.get(role, {}), **(d or {})} if isinstance(d, dict) else d
+            return merged
+        return v
+
+    @field_validator("valid", mode="before")
+    @classmethod
+    def _merge_valid(cls, v: Any) -> Any:
+        return {**_default_valid(), **v} if isinstance(v, dict) else v
+
+    @property
+    def data_path(self) -> Path:
+        return self.data or package_path("data", "sample_customers.csv")
+
+    @property
+    def segments_path(self) -> Path:
+        return self.segments_rules or package_path("rules", "segments.yaml")
+
+    @property
+    def campaigns_path(self) -> Path:
+        return self.campaigns_rules or package_path("rules", "campaigns.yaml")
+
+    @property
+    def templates_path(self) -> Path:
+        return self.templates or package_path("templates")
+
+    @property
+    def period_dir(self) -> Path:
+        return self.out / self.period
+
+
+_PATH_KEYS = ("data", "out", "segments_rules", "campaigns_rules", "templates")
+# Flat override names (CLI flags, run() keywords) -> where they live in the settings tree.
+_OVERRIDE_PATHS = {"k": ("clustering", "k"), "seed": ("clustering", "seed")}
+
+
+def _closest(word: str, options: list[str]) -> str:
+    match = difflib.get_close_matches(word, options, n=1, cutoff=0.5)
+    return f" Did you mean '{match[0]}'?" if match else f" Valid keys: {', '.join(sorted(options))}."
+
+
+def _explain(err: ValidationError, source: str) -> ConfigError:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"] if not str(p).startswith(("function-", "lax-")))
+    if first["type"] == "extra_forbidden":
+        parent: type[BaseModel] = Settings
+        for part in first["loc"][:-1]:
+            field = parent.model_fields.get(str(part))
+            ann = getattr(field, "annotation", None)
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                parent = ann
+        key = str(first["loc"][-1])
+        return ConfigError(f"{source}: unknown setting '{where}'.", _closest(key, list(parent.model_fields)).strip())
+    msg = first["msg"].removeprefix("Value error, ")
+    return ConfigError(f"{source}: setting '{where}': {msg}.", "Fix the value and run again.")
+
+
+def read_yaml(path: Path, what: str) -> Any:
+    """safe_load a YAML file; a syntax error names the file and line."""
+    from .errors import ReportgenError
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} does not exist.", "Check the path.") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{what} {path} is a folder, not a file.", "Give the path of the YAML file.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{what} {path} cannot be read: {exc}.", "Save it as UTF-8 text.") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        err: ReportgenError = ConfigError(f"{path}{line}: YAML error: {problem}.", "Fix the YAML syntax (indentation, quotes, colons).")
+        raise err from None
+
+
+def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Defaults <- YAML file <- overrides; relative paths in the file are relative to the file."""
+    raw: dict[str, Any] = {}
+    source = "settings"
+    if config is not None:
+        cfg = Path(config)
+        source = str(cfg)
+        loaded = read_yaml(cfg, "Config file")
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{cfg}: the top level must be a mapping of settings.", "See examples/reportgen.yaml.")
+        raw = dict(loaded)
+        for key in _PATH_KEYS:
+            if isinstance(raw.get(key), str):
+                raw[key] = str((cfg.parent / raw[key]))
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if key in _OVERRIDE_PATHS:
+            section, name = _OVERRIDE_PATHS[key]
+            raw[section] = {**(raw.get(section) or {}), name: value}
+        else:
+            raw[key] = value
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise _explain(exc, source) from None
+
+
+def settings_summary(settings: Settings) -> dict[str, Any]:
+    """Settings as plain JSON values for the manifest (no secrets live in settings)."""
+    return settings.model_dump(mode="json")

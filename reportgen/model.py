@@ -1,0 +1,130 @@
+"""Frozen values passed between the stages; nothing here renders or computes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import Settings
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    """Rows that had a problem in one column: dropped from the analysis, or the value ignored."""
+
+    column: str
+    reason: str
+    rows: int
+    examples: tuple[int, ...]  # file line numbers, first few
+    dropped: bool = True
+
+
+@dataclass(frozen=True)
+class CustomerTable:
+    """Customers by role: customer_id (text), gender (text), age / income / spending (float)."""
+
+    frame: pd.DataFrame
+    source: Path
+    checksum: str
+    n_read: int
+    columns: dict[str, str]  # role -> where it came from in the file
+    issues: tuple[RowIssue, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def n_dropped(self) -> int:
+        return self.n_read - len(self.frame)
+
+    @property
+    def numeric_roles(self) -> tuple[str, ...]:
+        return tuple(r for r in ("age", "income", "spending") if r in self.frame.columns)
+
+
+@dataclass(frozen=True)
+class Features:
+    """The standardised matrix K-Means sees, and the transform that made it."""
+
+    matrix: np.ndarray
+    roles: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+
+
+@dataclass(frozen=True)
+class KScore:
+    k: int
+    silhouette: float
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """Cluster ids 0..k-1 numbered largest first; metrics on the standardised features."""
+
+    k: int
+    k_auto: bool
+    labels: np.ndarray
+    silhouette: float
+    davies_bouldin: float
+    calinski_harabasz: float
+    k_curve: tuple[KScore, ...]
+    sizes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Campaign:
+    name: str
+    objective: str
+    channels: tuple[str, ...]
+    offer: str
+    kpi: str
+    budget_share: float
+    tone: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: int
+    name: str
+    size: int
+    share: float
+    centroid: dict[str, float]  # by role, original units (mean of the segment's customers)
+    levels: dict[str, str]  # by role
+    profile: str  # plain-language phrase built from the levels
+    rule: str  # the rule that named it, or "fallback"
+    campaigns: tuple[Campaign, ...]
+    gender_mix: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a run found; renderers and writers read it, nobody changes it."""
+
+    settings: Settings
+    table: CustomerTable
+    features: Features
+    clustering: Clustering
+    segments: tuple[Segment, ...]
+    level_cuts: dict[str, tuple[float, ...]]
+    population: dict[str, float]  # mean of each numeric role over all analysed customers
+    warnings: tuple[str, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+    folder: Path | None = None  # the period folder, once written
+
+    @property
+    def period(self) -> str:
+        return self.settings.period
+
+    def segment_of(self, cluster: int) -> Segment:
+        return self.segments[cluster]
+
+    @property
+    def largest(self) -> Segment:
+        return max(self.segments, key=lambda s: (s.size, -s.id))
+
+    @property
+    def most_valuable(self) -> Segment:
+        """Highest average spending; ties go to the larger segment."""
+        return max(self.segments, key=lambda s: (s.centroid.get("spending", 0.0), s.size, -s.id))

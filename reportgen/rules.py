@@ -1,0 +1,244 @@
+"""The rule language: segments.yaml (levels + named conditions) and campaigns.yaml, parsed and checked.
+
+A rule file is refused on load, with the file, line and rule named, when it has a YAML error, an
+unknown key, role or level, or a rule that can never match (no level allowed, or an earlier rule
+catches every centroid it would).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .config import NUMERIC_ROLES, read_yaml
+from .errors import RuleError
+from .model import Campaign
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _LevelSpec(_Strict):
+    method: Literal["quantile", "absolute"]
+    cuts: list[float] = Field(min_length=1)
+    names: list[str]
+    phrases: dict[str, str] = {}
+
+
+class _RuleSpec(_Strict):
+    name: str = Field(min_length=1)
+    when: dict[str, str | list[str]] = Field(min_length=1)
+    description: str = ""
+
+
+class _FallbackSpec(_Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+
+
+class _SegmentsFile(_Strict):
+    levels: dict[str, _LevelSpec] = Field(min_length=1)
+    segments: list[_RuleSpec] = Field(min_length=1)
+    fallback: _FallbackSpec
+
+
+class _CampaignSpec(_Strict):
+    name: str = Field(min_length=1)
+    objective: str
+    channels: list[str] = Field(min_length=1)
+    offer: str
+    kpi: str
+    budget_share: float = Field(gt=0, le=1)
+    tone: str
+
+
+class _CampaignsFile(_Strict):
+    campaigns: dict[str, list[_CampaignSpec]]
+
+
+@dataclass(frozen=True)
+class LevelScale:
+    role: str
+    method: str
+    cuts: tuple[float, ...]
+    names: tuple[str, ...]
+    phrases: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SegmentRule:
+    name: str
+    when: dict[str, frozenset[str]]
+    description: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    path: Path
+    levels: dict[str, LevelScale]
+    rules: tuple[SegmentRule, ...]
+    fallback: SegmentRule
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([r.name for r in self.rules] + [self.fallback.name]))
+
+
+@dataclass(frozen=True)
+class CampaignBook:
+    path: Path
+    by_segment: dict[str, tuple[Campaign, ...]]
+
+
+def _near(word: str, options: list[str] | tuple[str, ...]) -> str:
+    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
+    return f"Did you mean '{match[0]}'?" if match else f"Valid: {', '.join(options)}."
+
+
+def _item_lines(text: str, key: str) -> list[int]:
+    """1-based line of each item of the top-level list `key` (for messages that name the rule)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return []
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for k, v in root.value:
+        if k.value == key and isinstance(v, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in v.value]
+        if k.value == key and isinstance(v, yaml.MappingNode):
+            return [kk.start_mark.line + 1 for kk, _ in v.value]
+    return []
+
+
+def _key_line(text: str, key: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith(f"{key}:"):
+            return number
+    return 0
+
+
+def _validation_error(path: Path, exc: ValidationError, text: str, list_key: str) -> RuleError:
+    first = exc.errors()[0]
+    loc = [str(p) for p in first["loc"]]
+    lines = _item_lines(text, list_key)
+    line = 0
+    if len(loc) > 1 and loc[0] == list_key:
+        idx = list(_item_keys(text, list_key)).index(loc[1]) if not loc[1].isdigit() and loc[1] in _item_keys(text, list_key) else (int(loc[1]) if loc[1].isdigit() else -1)
+        line = lines[idx] if 0 <= idx < len(lines) else 0
+    elif loc:
+        line = _key_line(text, loc[0])
+    where = f" line {line}" if line else ""
+    if first["type"] == "extra_forbidden":
+        allowed = _allowed_keys(loc)
+        return RuleError(f"{path}{where}: unknown key '{loc[-1]}' (at {'.'.join(loc)}).", _near(loc[-1], allowed))
+    msg = first["msg"].removeprefix("Value error, ")
+    return RuleError(f"{path}{where}: {'.'.join(loc)}: {msg}.", "See the schema in the comment at the top of the bundled file.")
+
+
+def _item_keys(text: str, key: str) -> list[str]:
+    data = yaml.safe_load(text)
+    value = data.get(key) if isinstance(data, dict) else None
+    return [str(k) for k in value] if isinstance(value, dict) else []
+
+
+def _allowed_keys(loc: list[str]) -> list[str]:
+    if loc[0] == "segments":
+        return list(_RuleSpec.model_fields)
+    if loc[0] == "levels":
+        return list(_LevelSpec.model_fields)
+    if loc[0] == "fallback":
+        return list(_FallbackSpec.model_fields)
+    if loc[0] == "campaigns":
+        return list(_CampaignSpec.model_fields)
+    return list(_SegmentsFile.model_fields) + list(_CampaignsFile.model_fields)
+
+
+def _parse(path: Path, model: type[BaseModel], list_key: str) -> tuple[Any, str]:
+    data = read_yaml(path, "Rule file")
+    text = path.read_text(encoding="utf-8-sig")
+    if not isinstance(data, dict):
+        raise RuleError(f"{path}: expected a mapping with '{list_key}' at the top.", "See the schema comment in the bundled file.")
+    try:
+        return model.model_validate(data), text
+    except ValidationError as exc:
+        raise _validation_error(path, exc, text, list_key) from None
+
+
+def _levels(path: Path, spec: _SegmentsFile, text: str) -> dict[str, LevelScale]:
+    levels: dict[str, LevelScale] = {}
+    for role, lv in spec.levels.items():
+        where = f"{path} line {_key_line(text, role)}"
+        if role not in NUMERIC_ROLES:
+            raise RuleError(f"{where}: levels for unknown role '{role}'.", _near(role, NUMERIC_ROLES))
+        if len(lv.names) != len(lv.cuts) + 1 or len(set(lv.names)) != len(lv.names):
+            raise RuleError(f"{where}: role '{role}' needs one more level name than cuts, all different.", f"It has {len(lv.cuts)} cuts and names {lv.names}.")
+        if list(lv.cuts) != sorted(set(lv.cuts)):
+            raise RuleError(f"{where}: the cuts for '{role}' must be strictly ascending.", f"Got {lv.cuts}.")
+        if lv.method == "quantile" and not all(0 < c < 1 for c in lv.cuts):
+            raise RuleError(f"{where}: quantile cuts for '{role}' are shares of customers between 0 and 1.", f"Got {lv.cuts}.")
+        unknown = set(lv.phrases) - set(lv.names)
+        if unknown:
+            bad = sorted(unknown)[0]
+            raise RuleError(f"{where}: a phrase names level '{bad}', which '{role}' does not have.", _near(bad, lv.names))
+        levels[role] = LevelScale(role, lv.method, tuple(lv.cuts), tuple(lv.names), dict(lv.phrases))
+    return levels
+
+
+def _covers(earlier: SegmentRule, later: SegmentRule) -> bool:
+    """True when every centroid that matches `later` already matches `earlier`."""
+    return all(role in later.when and later.when[role] <= allowed for role, allowed in earlier.when.items())
+
+
+def load_segments(path: Path) -> Rulebook:
+    spec, text = _parse(path, _SegmentsFile, "segments")
+    levels = _levels(path, spec, text)
+    lines = _item_lines(text, "segments")
+    rules: list[SegmentRule] = []
+    for i, r in enumerate(spec.segments):
+        line = lines[i] if i < len(lines) else 0
+        where = f"{path} line {line}, rule '{r.name}'"
+        when: dict[str, frozenset[str]] = {}
+        for role, allowed in r.when.items():
+            if role not in levels:
+                raise RuleError(f"{where}: unknown role '{role}'.", f"{_near(role, tuple(levels))} Roles with levels: {', '.join(levels)}.")
+            values = [allowed] if isinstance(allowed, str) else list(allowed)
+            if not values:
+                raise RuleError(f"{where}: role '{role}' allows no level, so the rule can never match.", "List at least one level.")
+            for v in values:
+                if v not in levels[role].names:
+                    raise RuleError(f"{where}: unknown level '{v}' for '{role}'.", f"{_near(v, levels[role].names)}")
+            when[role] = frozenset(values)
+        rule = SegmentRule(r.name, when, r.description, line)
+        for earlier in rules:
+            if _covers(earlier, rule):
+                raise RuleError(
+                    f"{where}: can never match, because rule '{earlier.name}' (line {earlier.line}) above it catches every centroid it would.",
+                    "Move the more specific rule first, or narrow the earlier one.",
+                )
+        rules.append(rule)
+    fallback = SegmentRule(spec.fallback.name, {}, spec.fallback.description, _key_line(text, "fallback"))
+    return Rulebook(path=path, levels=levels, rules=tuple(rules), fallback=fallback)
+
+
+def load_campaigns(path: Path, rulebook: Rulebook) -> CampaignBook:
+    spec, text = _parse(path, _CampaignsFile, "campaigns")
+    lines = dict(zip(list(spec.campaigns), _item_lines(text, "campaigns")))
+    by_segment: dict[str, tuple[Campaign, ...]] = {}
+    for segment, items in spec.campaigns.items():
+        if segment not in rulebook.names:
+            raise RuleError(
+                f"{path} line {lines.get(segment, 0)}: campaigns for '{segment}', which no rule in {rulebook.path.name} names.",
+                _near(segment, rulebook.names),
+            )
+        by_segment[segment] = tuple(
+            Campaign(c.name, c.objective, tuple(c.channels), c.offer, c.kpi, c.budget_share, c.tone) for c in items
+        )
+    return CampaignBook(path=path, by_segment=by_segment)

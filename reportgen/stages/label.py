@@ -1,0 +1,126 @@
+"""Pure: each cluster's centroid -> levels per role -> the first matching rule's name.
+
+Centroids are in original units (the mean of the cluster's customers), so rules read like the
+report: "income high, spending low". Quantile levels are relative to this month's customers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from ..model import Clustering, CustomerTable
+from ..rules import Rulebook, SegmentRule
+
+ROLE_ORDER = ("age", "income", "spending")
+
+
+@dataclass(frozen=True)
+class Named:
+    """A cluster's name and the facts it was derived from; campaigns are attached later."""
+
+    cluster: int
+    base_name: str  # the rule's name, before telling equal names apart
+    name: str
+    rule: str
+    centroid: dict[str, float]
+    levels: dict[str, str]
+    profile: str
+    gender_mix: dict[str, float]
+
+
+def level_cuts(table: CustomerTable, rulebook: Rulebook) -> dict[str, tuple[float, ...]]:
+    """Cut points per role in the role's own units."""
+    cuts: dict[str, tuple[float, ...]] = {}
+    for role, scale in rulebook.levels.items():
+        if role not in table.frame.columns:
+            continue
+        if scale.method == "absolute":
+            cuts[role] = scale.cuts
+        else:
+            values = table.frame[role].dropna().to_numpy()
+            cuts[role] = tuple(float(q) for q in np.quantile(values, scale.cuts))
+    return cuts
+
+
+def centroids(table: CustomerTable, clustering: Clustering) -> list[dict[str, float]]:
+    """Mean of every numeric role per cluster (NaN-aware), in original units."""
+    frame = table.frame[list(table.numeric_roles)]
+    means = frame.groupby(pd.Series(clustering.labels, index=frame.index)).mean()
+    return [{role: float(means.loc[c, role]) for role in means.columns if pd.notna(means.loc[c, role])} for c in range(clustering.k)]
+
+
+def gender_mix(table: CustomerTable, labels: np.ndarray, cluster: int) -> dict[str, float]:
+    """Share of each gender value within the cluster (empty when the table has no gender)."""
+    if "gender" not in table.frame.columns:
+        return {}
+    shares = table.frame.loc[labels == cluster, "gender"].value_counts(normalize=True)
+    return {str(g): round(float(s), 4) for g, s in sorted(shares.items())}
+
+
+def _level(value: float, cuts: tuple[float, ...], names: tuple[str, ...]) -> str:
+    return names[int(np.searchsorted(np.asarray(cuts), value, side="right"))]
+
+
+def _matches(rule: SegmentRule, levels: dict[str, str]) -> bool:
+    return all(role in levels and levels[role] in allowed for role, allowed in rule.when.items())
+
+
+def _profile(levels: dict[str, str], rulebook: Rulebook) -> str:
+    words = []
+    for role in ROLE_ORDER:
+        if role in levels:
+            scale = rulebook.levels[role]
+            words.append(scale.phrases.get(levels[role], f"{levels[role]} {role}"))
+    return ", ".join(words)
+
+
+def _tell_apart(named: list[Named], rulebook: Rulebook) -> list[Named]:
+    """Equal names get a suffix from the first role whose level differs, else a number."""
+    result = list(named)
+    groups: dict[str, list[int]] = {}
+    for i, n in enumerate(named):
+        groups.setdefault(n.base_name, []).append(i)
+    for base, idx in groups.items():
+        if len(idx) < 2:
+            continue
+        suffixes: list[str] | None = None
+        for role in ROLE_ORDER:
+            levels = [named[i].levels.get(role) for i in idx]
+            if None not in levels and len(set(levels)) == len(levels):
+                scale = rulebook.levels[role]
+                suffixes = [scale.phrases.get(str(lv), f"{lv} {role}") for lv in levels]
+                break
+        if suffixes is None:
+            suffixes = [str(n + 1) for n in range(len(idx))]
+        for i, suffix in zip(idx, suffixes):
+            n = named[i]
+            result[i] = replace(n, name=f"{base} ({suffix})")
+    return result
+
+
+def label(table: CustomerTable, clustering: Clustering, rulebook: Rulebook, cuts: dict[str, tuple[float, ...]]) -> list[Named]:
+    named = []
+    for cluster, centroid in enumerate(centroids(table, clustering)):
+        levels = {
+            role: _level(centroid[role], cuts[role], rulebook.levels[role].names)
+            for role in ROLE_ORDER
+            if role in cuts and role in centroid
+        }
+        rule = next((r for r in rulebook.rules if _matches(r, levels)), rulebook.fallback)
+        rule_id = "fallback" if rule is rulebook.fallback else rule.name
+        named.append(
+            Named(
+                cluster=cluster,
+                base_name=rule.name,
+                name=rule.name,
+                rule=rule_id,
+                centroid=centroid,
+                levels=levels,
+                profile=_profile(levels, rulebook),
+                gender_mix=gender_mix(table, clustering.labels, cluster),
+            )
+        )
+    return _tell_apart(named, rulebook)

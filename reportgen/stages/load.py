@@ -1,0 +1,284 @@
+"""Read a customer table (CSV or Parquet), map its columns onto roles, keep the usable rows.
+
+Every problem names the file and the column or line; rows that are only partly bad are dropped and
+counted by reason instead of stopping the run.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..config import NUMERIC_ROLES, AgeFromBirthYear, Settings, SumOf
+from ..errors import DataError
+from ..model import CustomerTable, RowIssue
+
+# Column names recognised without any config, compared after lower-casing and dropping non-letters.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "customer_id": ("customerid", "customer", "custid", "clientid", "id"),
+    "gender": ("gender", "genre", "sex"),
+    "age": ("age",),
+    "income": ("annualincomek", "annualincome", "income", "annualincomeusd"),
+    "spending": ("spendingscore1100", "spendingscore", "spending", "score"),
+}
+PARQUET_SUFFIXES = (".parquet", ".pq")
+MAX_EXAMPLES = 5
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise DataError(f"{path}: file not found.", "Check the path given with --data or in the config.")
+    if path.is_dir():
+        raise DataError(f"{path} is a folder, not a file.", "Give the path of a CSV or Parquet file.")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror}).", "Check the file's permissions.") from None
+    if not raw.strip():
+        raise DataError(f"{path} is empty.", "Export the customer table again; it needs a header row and customers.")
+    return raw
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252 / Latin-1 as Excel writes."""
+    if raw.startswith(b"version https://git-lfs"):
+        raise DataError(f"{path} is a Git LFS pointer, not the data.", "Run 'git lfs pull' to fetch the real file.")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    if b"\x00" in raw[:8192]:
+        raise DataError(f"{path} is a binary file, not a CSV.", "Export the table as CSV (or Parquet with a .parquet name).")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def _delimiter(text: str) -> str:
+    head = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+    except csv.Error:
+        first = text.splitlines()[0] if text else ""
+        counts = {d: first.count(d) for d in ",;\t|"}
+        return max(counts, key=lambda d: counts[d]) if max(counts.values()) else ","
+
+
+def _read_csv(raw: bytes, path: Path) -> tuple[pd.DataFrame, int]:
+    """All cells as text; returns the frame and the file line of its first data row."""
+    text = _decode(raw, path)
+    sep = _delimiter(text)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.ParserError as exc:
+        found = re.search(r"line (\d+)", str(exc))
+        where = f" line {found.group(1)}" if found else ""
+        raise DataError(f"{path}{where}: a row has more fields than the header.", "Quote text that contains the delimiter, or fix that row.") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} has no header row.", "The first line must name the columns.") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if all(_is_number(c) for c in frame.columns):
+        raise DataError(f"{path}: the first line holds numbers, not column names.", "Add a header row (e.g. CustomerID,Gender,Age,Annual Income (k$),Spending Score (1-100)).")
+    return frame, 2
+
+
+def _read_parquet(path: Path) -> tuple[pd.DataFrame, int]:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many types for a damaged file
+        raise DataError(f"{path}: not a readable Parquet file ({type(exc).__name__}).", "Export it again, or give a CSV.") from None
+    return frame, 1
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _find_column(role: str, columns: list[str]) -> str | None:
+    by_norm = {_norm(c): c for c in columns}
+    for alias in ALIASES[role]:
+        if alias in by_norm:
+            return by_norm[alias]
+    return None
+
+
+def _require(column: str, columns: list[str], path: Path, role: str) -> str:
+    if column in columns:
+        return column
+    near = difflib.get_close_matches(column, columns, n=1, cutoff=0.5)
+    hint = f"Did you mean '{near[0]}'? " if near else ""
+    raise DataError(
+        f"{path}: the config maps role '{role}' to column '{column}', which is not in the file.",
+        f"{hint}Columns found: {', '.join(columns)}.",
+    )
+
+
+def _missing_role(role: str, columns: list[str], path: Path) -> DataError:
+    candidates = difflib.get_close_matches(role, [c.lower() for c in columns], n=1, cutoff=0.4)
+    near = [c for c in columns if c.lower() in candidates]
+    hint = f"Did you mean '{near[0]}'? " if near else ""
+    return DataError(
+        f"{path}: no column for '{role}', which the clustering needs.",
+        f"{hint}Map it in the config (columns: {{{role}: <column name>}}) or choose other --features. "
+        f"Columns found: {', '.join(columns)}.",
+    )
+
+
+def _numeric(values: pd.Series, decimal_comma: bool) -> pd.Series:
+    text = values.astype("string").str.strip()
+    if decimal_comma:
+        text = text.str.replace(",", ".", regex=False)
+    return pd.to_numeric(text.replace("", pd.NA), errors="coerce").astype("float64")
+
+
+def _role_values(
+    spec: object, frame: pd.DataFrame, path: Path, role: str, period_year: int, decimal_comma: bool
+) -> tuple[pd.Series, str, pd.Series]:
+    """The numbers for one numeric role, where they came from, and which rows had a blank cell."""
+    columns = list(frame.columns)
+    if isinstance(spec, SumOf):
+        used = [_require(c, columns, path, role) for c in spec.sum]
+        values = pd.concat([_numeric(frame[c], decimal_comma) for c in used], axis=1).sum(axis=1, min_count=len(used))
+        source = " + ".join(used)
+    elif isinstance(spec, AgeFromBirthYear):
+        used = [_require(spec.birth_year, columns, path, role)]
+        values = period_year - _numeric(frame[used[0]], decimal_comma)
+        source = f"{period_year} minus {used[0]}"
+    else:
+        used = [_require(str(spec), columns, path, role)]
+        col = frame[used[0]]
+        values = col.astype("float64") if col.dtype.kind in "iuf" else _numeric(col, decimal_comma)
+        source = used[0]
+    blank = pd.Series(False, index=frame.index)
+    for c in used:
+        blank |= frame[c].isna() | frame[c].astype("string").str.strip().eq("").fillna(True)
+    return values, source, blank
+
+
+class _Issues:
+    """Collects row problems by (column, reason), keeping a few example line numbers."""
+
+    def __init__(self, first_line: int) -> None:
+        self.first_line = first_line
+        self.items: list[RowIssue] = []
+
+    def add(self, mask: pd.Series, column: str, reason: str, dropped: bool = True) -> None:
+        count = int(mask.sum())
+        if count:
+            lines = tuple(int(i) + self.first_line for i in np.flatnonzero(mask.to_numpy())[:MAX_EXAMPLES])
+            self.items.append(RowIssue(column, reason, count, lines, dropped))
+
+
+def _fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def load(settings: Settings) -> CustomerTable:
+    """Read settings.data_path and return the usable customers by role."""
+    path = settings.data_path
+    raw = _read_bytes(path) if path.suffix.lower() not in PARQUET_SUFFIXES else None
+    if raw is None:
+        if not path.exists():
+            raise DataError(f"{path}: file not found.", "Check the path given with --data or in the config.")
+        frame, first_line = _read_parquet(path)
+        checksum = hashlib.sha256(path.read_bytes()).hexdigest()
+        decimal_comma = False
+    else:
+        frame, first_line = _read_csv(raw, path)
+        checksum = hashlib.sha256(raw).hexdigest()
+        decimal_comma = _delimiter(_decode(raw[:65536], path)) == ";"
+    n_read = len(frame)
+    if n_read == 0:
+        raise DataError(f"{path} has a header but no customers.", "Export the table again with its rows.")
+    columns = [str(c) for c in frame.columns]
+    period_year = int(settings.period[:4])
+    issues = _Issues(first_line)
+    notes: list[str] = []
+
+    out = pd.DataFrame(index=frame.index)
+    sources: dict[str, str] = {}
+    for role in NUMERIC_ROLES:
+        spec = settings.columns.get(role) or _find_column(role, columns)
+        if spec is None:
+            if role in settings.features:
+                raise _missing_role(role, columns, path)
+            continue
+        values, src, blank = _role_values(spec, frame, path, role, period_year, decimal_comma)
+        sources[role] = src
+        is_feature = role in settings.features
+        issues.add(values.isna() & blank, src, "missing value", is_feature)
+        issues.add(values.isna() & ~blank, src, "not a number", is_feature)
+        low, high = settings.valid.get(role, (None, None))
+        below = values < low if low is not None else pd.Series(False, index=values.index)
+        above = values > high if high is not None else pd.Series(False, index=values.index)
+        issues.add(below, src, f"below the valid minimum {_fmt(low)}", is_feature)
+        issues.add(above, src, f"above the valid maximum {_fmt(high)}", is_feature)
+        outside = below | above
+        out[role] = values.where(~outside)
+
+    id_spec = settings.columns.get("customer_id")
+    id_col = _require(str(id_spec), columns, path, "customer_id") if id_spec else _find_column("customer_id", columns)
+    if id_col is None:
+        out["customer_id"] = (frame.index + first_line).astype(str)
+        sources["customer_id"] = "line number"
+        notes.append("The file has no customer id column; customers are identified by their line number.")
+    else:
+        ids = frame[id_col].astype("string").str.strip()
+        out["customer_id"] = ids
+        sources["customer_id"] = id_col
+        issues.add(ids.isna() | ids.eq(""), id_col, "missing customer id")
+        issues.add(ids.notna() & ids.ne("") & ids.duplicated(keep="first"), id_col, "duplicate customer id (first kept)")
+
+    gender_spec = settings.columns.get("gender")
+    gender_col = _require(str(gender_spec), columns, path, "gender") if gender_spec else _find_column("gender", columns)
+    if gender_col is not None:
+        gender = frame[gender_col].astype("string").str.strip().fillna("")
+        out["gender"] = gender.mask(gender.eq(""), "Not stated")
+        sources["gender"] = gender_col
+
+    keep = pd.Series(True, index=out.index)
+    for role in settings.features:
+        keep &= out[role].notna()
+    if "customer_id" in out and id_col is not None:
+        ids = out["customer_id"]
+        keep &= ids.notna() & ids.ne("") & ~(ids.duplicated(keep="first"))
+    kept = out.loc[keep].reset_index(drop=True)
+    kept["customer_id"] = kept["customer_id"].astype(str)
+
+    dropped = n_read - len(kept)
+    if dropped and dropped / n_read > settings.quality.max_dropped_share:
+        worst = max((i for i in issues.items if i.dropped), key=lambda i: i.rows)
+        raise DataError(
+            f"{path}: {dropped} of {n_read} rows are unusable (most: {worst.rows} × '{worst.reason}' in column '{worst.column}', e.g. line {worst.examples[0]}).",
+            "Fix the export, map the right columns in the config, or raise quality.max_dropped_share.",
+        )
+    if len(kept) < settings.quality.min_rows:
+        raise DataError(
+            f"{path}: only {len(kept)} usable customers; at least {settings.quality.min_rows} are needed.",
+            "Give a larger customer table.",
+        )
+    return CustomerTable(
+        frame=kept,
+        source=path,
+        checksum=checksum,
+        n_read=n_read,
+        columns=sources,
+        issues=tuple(issues.items),
+        notes=tuple(notes),
+    )
