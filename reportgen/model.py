@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # kept out of import time so the chart browser can start first
+    import numpy as np
+    import pandas as pd
 
-from .config import Settings
+    from .config import Settings
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class Segment:
     levels: dict[str, str]  # by role
     profile: str  # plain-language phrase built from the levels
     rule: str  # the rule that named it, or "fallback"
+    description: str  # the rule's one line for marketers
     campaigns: tuple[Campaign, ...]
     gender_mix: dict[str, float] = field(default_factory=dict)
 

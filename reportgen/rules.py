@@ -126,7 +126,7 @@ def _key_line(text: str, key: str) -> int:
 
 
 def _validation_error(path: Path, exc: ValidationError, text: str, list_key: str) -> RuleError:
-    first = exc.errors()[0]
+    first = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")  # a misspelt key explains a missing one
     loc = [str(p) for p in first["loc"]]
     lines = _item_lines(text, list_key)
     line = 0

@@ -1,7 +1,7 @@
 """K-Means with k chosen by silhouette, and clusters numbered the same way on every run.
 
 Rule for k (when clustering.k is 'auto'): fit k = k_min..k_max (capped at the number of distinct
-customers minus one) and keep the k with the highest silhouette, rounded to 4 decimals; on a tie the
+customers) and keep the k with the highest silhouette, rounded to 4 decimals; on a tie the
 smaller k wins (fewer segments are easier to act on). Silhouette is scored on a seeded sample of at
 most clustering.silhouette_sample rows, because its cost grows with the square of the rows.
 """
@@ -45,10 +45,10 @@ def cluster(features: Features, cfg: ClusteringSettings) -> Clustering:
         )
     curve: list[KScore] = []
     if cfg.k == "auto":
-        k_high = min(cfg.k_max, distinct - 1, len(x) - 1)
+        k_high = min(cfg.k_max, distinct, len(x) - 1)
         if k_high < cfg.k_min:
             raise DataError(
-                f"Only {distinct} distinct customers; choosing k from {cfg.k_min} to {cfg.k_max} needs at least {cfg.k_min + 1}.",
+                f"Only {distinct} distinct customers; choosing k from {cfg.k_min} to {cfg.k_max} needs at least {cfg.k_min}.",
                 "Give more customers, or set --k to a smaller number.",
             )
         best: tuple[float, int, KMeans] | None = None

@@ -25,6 +25,7 @@ class Named:
     base_name: str  # the rule's name, before telling equal names apart
     name: str
     rule: str
+    description: str
     centroid: dict[str, float]
     levels: dict[str, str]
     profile: str
@@ -117,6 +118,7 @@ def label(table: CustomerTable, clustering: Clustering, rulebook: Rulebook, cuts
                 base_name=rule.name,
                 name=rule.name,
                 rule=rule_id,
+                description=rule.description,
                 centroid=centroid,
                 levels=levels,
                 profile=_profile(levels, rulebook),

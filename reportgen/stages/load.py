@@ -89,7 +89,7 @@ def _read_csv(raw: bytes, path: Path) -> tuple[pd.DataFrame, int]:
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} has no header row.", "The first line must name the columns.") from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    if all(_is_number(c) for c in frame.columns):
+    if sum(_is_number(c) for c in frame.columns) * 2 >= len(frame.columns):
         raise DataError(f"{path}: the first line holds numbers, not column names.", "Add a header row (e.g. CustomerID,Gender,Age,Annual Income (k$),Spending Score (1-100)).")
     return frame, 2
 
@@ -159,7 +159,7 @@ def _role_values(
     elif isinstance(spec, AgeFromBirthYear):
         used = [_require(spec.birth_year, columns, path, role)]
         values = period_year - _numeric(frame[used[0]], decimal_comma)
-        source = f"{period_year} minus {used[0]}"
+        source = f"{used[0]} (age in {period_year})"
     else:
         used = [_require(str(spec), columns, path, role)]
         col = frame[used[0]]

@@ -26,6 +26,7 @@ def recommend(named: list[Named], clustering: Clustering, book: CampaignBook) ->
                 levels=n.levels,
                 profile=n.profile,
                 rule=n.rule,
+                description=n.description,
                 campaigns=campaigns,
                 gender_mix=n.gender_mix,
             )

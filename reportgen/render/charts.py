@@ -1,0 +1,290 @@
+"""Plotly figures exported to PNG through kaleido and the system Chromium, one browser for the run.
+
+The browser is started early (``ChartExporter.start``) so it boots while the data is loaded and
+clustered; every chart is then exported in the same session. Figures are built only from the run's
+numbers: no data or config value ever becomes an image source or URL in the browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..errors import RenderError
+from ..model import Report
+from .fmt import color, fmt_int, fmt_num, fmt_pct
+from .view import axis_title
+
+WIDTH, HEIGHT, SCALE = 800, 450, 2
+FONT = "DejaVu Sans, Arial, sans-serif"
+MAX_POINTS = 4000  # scatter and box plots show a seeded sample beyond this
+INSTALL_HINT = "Install Chromium (Debian: sudo apt-get install --no-install-recommends chromium) or set BROWSER_PATH."
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    alt: str
+    figure: go.Figure
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, legend: bool = True) -> go.Figure:
+    fig.update_layout(
+        template="simple_white",
+        title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 17}},
+        font={"family": FONT, "size": 13, "color": "#222222"},
+        width=WIDTH,
+        height=HEIGHT,
+        margin={"l": 70, "r": 20, "t": 60, "b": 60},
+        showlegend=legend,
+        legend={"title": {"text": "Segment"}, "bgcolor": "rgba(255,255,255,0.8)"},
+        xaxis_title=x,
+        yaxis_title=y,
+    )
+    return fig
+
+
+def _sample(n: int, seed: int) -> np.ndarray:
+    if n <= MAX_POINTS:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, MAX_POINTS, replace=False))
+
+
+def _map_chart(report: Report) -> Chart | None:
+    roles = [r for r in ("income", "spending", "age") if r in report.population]
+    if len(roles) < 2:
+        return None
+    xr, yr = roles[:2]
+    frame = report.table.frame
+    idx = _sample(len(frame), report.settings.clustering.seed)
+    x = frame[xr].to_numpy()[idx]
+    y = frame[yr].to_numpy()[idx]
+    labels = report.clustering.labels[idx]
+    d = report.settings.display
+    fig = go.Figure()
+    for seg in report.segments:
+        m = labels == seg.id
+        fig.add_trace(go.Scatter(x=x[m], y=y[m], mode="markers", name=seg.name, marker={"color": color(seg.id), "size": 7, "opacity": 0.75}))
+    fig.add_trace(
+        go.Scatter(
+            x=[s.centroid[xr] for s in report.segments],
+            y=[s.centroid[yr] for s in report.segments],
+            mode="markers",
+            name="Segment centre",
+            marker={"symbol": "x", "size": 15, "color": [color(s.id) for s in report.segments], "line": {"width": 2, "color": "#000000"}},
+        )
+    )
+    largest = report.largest
+    title = f"{report.clustering.k} segments; the largest is {largest.name} ({fmt_pct(largest.share)})"
+    sampled = f" A sample of {fmt_int(len(idx))} of {fmt_int(len(frame))} customers is shown." if len(idx) < len(frame) else ""
+    alt = f"Scatter plot of {d[yr].label.lower()} against {d[xr].label.lower()}, one colour per segment, centres marked with crosses.{sampled}"
+    return Chart("map", title, alt, _layout(fig, title, axis_title(d[xr]), axis_title(d[yr])))
+
+
+def _sizes_chart(report: Report) -> Chart:
+    segs = list(report.segments)[::-1]
+    fig = go.Figure(
+        go.Bar(
+            x=[s.size for s in segs],
+            y=[s.name for s in segs],
+            orientation="h",
+            marker={"color": [color(s.id) for s in segs]},
+            text=[f"{fmt_int(s.size)} ({fmt_pct(s.share)})" for s in segs],
+            textposition="outside",
+            cliponaxis=False,
+            showlegend=False,
+        )
+    )
+    largest = report.largest
+    title = f"{largest.name} is the largest segment: {fmt_int(largest.size)} customers ({fmt_pct(largest.share)})"
+    fig = _layout(fig, title, "Customers", "", legend=False)
+    fig.update_layout(margin={"l": 190, "r": 90})
+    alt = "Bar chart of segment sizes: " + "; ".join(f"{s.name} {fmt_int(s.size)} ({fmt_pct(s.share)})" for s in report.segments)
+    return Chart("sizes", title, alt, fig)
+
+
+def _profile_chart(report: Report) -> Chart:
+    roles = [r for r in ("age", "income", "spending") if r in report.population and report.population[r]]
+    d = report.settings.display
+    fig = go.Figure()
+    for seg in report.segments:
+        fig.add_trace(
+            go.Bar(
+                x=[d[r].label for r in roles],
+                y=[round(100 * seg.centroid[r] / report.population[r]) for r in roles],
+                name=seg.name,
+                marker={"color": color(seg.id)},
+            )
+        )
+    fig.add_hline(y=100, line={"dash": "dot", "color": "#555555"}, annotation_text="average customer", annotation_position="top left")
+    title = "How each segment differs from the average customer (100 = average)"
+    alt = "Grouped bar chart of each segment's average " + ", ".join(d[r].label.lower() for r in roles) + " as an index where 100 is the average customer."
+    return Chart("profile", title, alt, _layout(fig, title, "", "Index (average customer = 100)"))
+
+
+def _age_chart(report: Report) -> Chart | None:
+    if "age" not in report.population:
+        return None
+    frame = report.table.frame
+    idx = _sample(len(frame), report.settings.clustering.seed)
+    age = frame["age"].to_numpy()[idx]
+    labels = report.clustering.labels[idx]
+    fig = go.Figure()
+    for seg in report.segments:
+        fig.add_trace(go.Box(y=age[labels == seg.id], name=seg.name, marker={"color": color(seg.id)}, boxmean=False))
+    youngest = min(report.segments, key=lambda s: (s.centroid.get("age", 1e9), s.id))
+    title = f"Age by segment: {youngest.name} is the youngest (average {fmt_num(youngest.centroid['age'], 0)})"
+    fig = _layout(fig, title, "", axis_title(report.settings.display["age"]), legend=False)
+    fig.update_xaxes(tickangle=-20)
+    alt = "Box plots of age per segment: " + "; ".join(f"{s.name} average {fmt_num(s.centroid['age'], 0)}" for s in report.segments if "age" in s.centroid)
+    return Chart("age", title, alt, fig)
+
+
+def _gender_chart(report: Report) -> Chart | None:
+    if not any(s.gender_mix for s in report.segments):
+        return None
+    values = sorted({g for s in report.segments for g in s.gender_mix})
+    shades = ["#4D4D4D", "#A6A6A6", "#D9D9D9", "#7F7F7F", "#BFBFBF"]
+    segs = list(report.segments)[::-1]
+    fig = go.Figure()
+    for i, g in enumerate(values):
+        fig.add_trace(
+            go.Bar(
+                x=[100 * s.gender_mix.get(g, 0) for s in segs],
+                y=[s.name for s in segs],
+                orientation="h",
+                name=g,
+                marker={"color": shades[i % len(shades)]},
+                text=[fmt_pct(s.gender_mix.get(g, 0), 0) for s in segs],
+                textposition="inside",
+                insidetextanchor="middle",
+            )
+        )
+    fig = _layout(fig, "Gender mix by segment", "Share of segment (%)", "")
+    fig.update_layout(barmode="stack", margin={"l": 190}, legend={"title": {"text": "Gender"}})
+    alt = "Stacked bars of gender shares per segment: " + "; ".join(
+        f"{s.name} " + ", ".join(f"{fmt_pct(v, 0)} {k}" for k, v in s.gender_mix.items()) for s in report.segments
+    )
+    return Chart("gender", "Gender mix by segment", alt, fig)
+
+
+def _k_chart(report: Report) -> Chart | None:
+    c = report.clustering
+    if not c.k_curve:
+        return None
+    ks = [p.k for p in c.k_curve]
+    sil = [p.silhouette for p in c.k_curve]
+    fig = go.Figure(go.Scatter(x=ks, y=sil, mode="lines+markers", line={"color": "#555555"}, marker={"size": 8}, showlegend=False))
+    fig.add_trace(go.Scatter(x=[c.k], y=[dict(zip(ks, sil))[c.k]], mode="markers", marker={"size": 16, "color": color(0), "symbol": "star"}, name=f"chosen k = {c.k}"))
+    title = f"k = {c.k} separates the customers best (silhouette {fmt_num(dict(zip(ks, sil))[c.k])})"
+    fig = _layout(fig, title, "Number of segments (k)", "Silhouette (higher is better)")
+    fig.update_xaxes(dtick=1)
+    alt = "Line chart of silhouette score by number of segments: " + ", ".join(f"k={k}: {fmt_num(s, 3)}" for k, s in zip(ks, sil))
+    return Chart("k_selection", title, alt, fig)
+
+
+def build_charts(report: Report) -> list[Chart]:
+    """The report's charts, in reading order; charts without data (no age column, say) are left out."""
+    charts = [_map_chart(report), _sizes_chart(report), _profile_chart(report), _age_chart(report), _gender_chart(report), _k_chart(report)]
+    return [c for c in charts if c is not None]
+
+
+class PendingImages:
+    """Chart images being written by the browser; `wait()` returns them or raises RenderError."""
+
+    def __init__(self, job: Future[Any], paths: dict[str, Path], timeout: float) -> None:
+        self._job = job
+        self.paths = paths
+        self._timeout = timeout
+
+    def wait(self) -> dict[str, Path]:
+        try:
+            self._job.result(self._timeout)
+        except FutureTimeout:
+            self._job.cancel()
+            raise RenderError(f"Chart export did not finish within {self._timeout:.0f} s; Chromium may be hung.", INSTALL_HINT) from None
+        except Exception as exc:
+            raise RenderError(f"Chart export failed in Chromium ({type(exc).__name__}: {exc}).", INSTALL_HINT) from None
+        return self.paths
+
+
+class ChartExporter:
+    """One headless Chromium (via kaleido) for all of a run's charts, with a time limit.
+
+    Use as a context manager; ``start()`` returns at once and the browser boots in the background.
+    """
+
+    def __init__(self, timeout: float = 60.0, tabs: int = 1) -> None:
+        self.timeout = timeout
+        self.tabs = tabs
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._kaleido: Future[Any] | None = None
+
+    def start(self) -> "ChartExporter":
+        import kaleido
+
+        async def _open() -> Any:
+            k = kaleido.Kaleido(n=self.tabs, timeout=self.timeout, mathjax=False)
+            await k.open()
+            return k
+
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="reportgen-charts", daemon=True)
+        self._thread.start()
+        self._kaleido = asyncio.run_coroutine_threadsafe(_open(), self._loop)
+        return self
+
+    def __enter__(self) -> "ChartExporter":
+        return self.start() if self._loop is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _browser(self) -> Any:
+        assert self._kaleido is not None, "start() first"
+        try:
+            return self._kaleido.result(self.timeout)
+        except FutureTimeout:
+            raise RenderError(f"Chromium did not start within {self.timeout:.0f} s.", INSTALL_HINT) from None
+        except Exception as exc:  # ChromeNotFoundError, BrowserFailedError, OSError ...
+            raise RenderError(f"Chromium could not be started for chart export ({type(exc).__name__}).", INSTALL_HINT) from None
+
+    def submit(self, charts: list[Chart], folder: Path) -> "PendingImages":
+        """Start exporting each chart as folder/<key>.png; the caller may work on while it runs."""
+        folder.mkdir(parents=True, exist_ok=True)
+        k = self._browser()
+        paths = {c.key: folder / f"{c.key}.png" for c in charts}
+        specs = [{"fig": c.figure, "path": paths[c.key], "opts": {"format": "png", "width": WIDTH, "height": HEIGHT, "scale": SCALE}} for c in charts]
+        assert self._loop is not None
+        job = asyncio.run_coroutine_threadsafe(k.write_fig_from_object(specs, cancel_on_error=True), self._loop)
+        return PendingImages(job, paths, self.timeout + 5 * len(charts))
+
+    def export(self, charts: list[Chart], folder: Path) -> dict[str, Path]:
+        """Export and wait; returns key -> path."""
+        return self.submit(charts, folder).wait()
+
+    def close(self) -> None:
+        """Stop the browser and the loop; safe to call twice and after a failure."""
+        if self._loop is None:
+            return
+        loop, self._loop = self._loop, None
+        if self._kaleido is not None and self._kaleido.done() and not self._kaleido.exception():
+            try:
+                asyncio.run_coroutine_threadsafe(self._kaleido.result().close(), loop).result(15)
+            except Exception:  # the browser may already be gone; the process is ours to leave
+                pass
+        elif self._kaleido is not None:
+            self._kaleido.cancel()
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(5)

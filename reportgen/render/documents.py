@@ -1,0 +1,93 @@
+"""Render every document of a run into a folder: charts, briefing.pdf, report.html, report.eml.
+
+The pipeline calls these one by one so each is timed; they share one `Documents` value.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..model import Report
+from . import view
+from .charts import HEIGHT, WIDTH, Chart, ChartExporter, PendingImages, build_charts
+from .email import build_message, cid_for, inline_css
+from .html import environment, render
+from .pdf import warm_up, write_pdf
+
+APPENDIX_CHARTS = ("k_selection",)
+PDF_NAME = "briefing.pdf"
+
+
+@dataclass(frozen=True)
+class Documents:
+    """What the documents are made from: the worded values, the chart images and the templates."""
+
+    report: Report
+    folder: Path
+    context: dict[str, Any]
+    charts: list[Chart]
+    pending: PendingImages
+    env: jinja2.Environment
+
+    @property
+    def images(self) -> dict[str, Path]:
+        """The chart files; waits for the browser to finish them."""
+        return self.pending.wait()
+
+    def chart_values(self, src: dict[str, str], keys: tuple[str, ...] | None = None, exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        return [
+            {"key": c.key, "title": c.title, "alt": c.alt, "src": src[c.key], "width": WIDTH, "height": HEIGHT}
+            for c in self.charts
+            if (keys is None or c.key in keys) and c.key not in exclude
+        ]
+
+    def with_charts(self, src: dict[str, str]) -> dict[str, Any]:
+        return self.context | {
+            "overview_charts": self.chart_values(src, exclude=APPENDIX_CHARTS),
+            "appendix_charts": self.chart_values(src, keys=APPENDIX_CHARTS),
+        }
+
+
+def prepare(report: Report, exporter: ChartExporter, folder: Path) -> Documents:
+    """Build the charts and start their export; the browser works while the caller renders HTML."""
+    charts = build_charts(report)
+    pending = exporter.submit(charts, folder / "charts")
+    return Documents(report, folder, view.build(report), charts, pending, environment(report.settings.templates_path))
+
+
+def write_briefing(docs: Documents) -> list[str]:
+    """briefing.pdf; returns the URLs the PDF engine refused to fetch (expected: none)."""
+    relative = {key: f"charts/{p.name}" for key, p in docs.pending.paths.items()}
+    html = render(docs.env, "briefing.html.j2", docs.with_charts(relative))
+    warm_up()  # imports WeasyPrint while the browser is still drawing
+    docs.pending.wait()
+    return write_pdf(html, docs.folder, docs.folder / PDF_NAME)
+
+
+def write_page(docs: Documents) -> None:
+    """report.html: one self-contained file (charts as data: URIs) that opens offline."""
+    inline = {key: "data:image/png;base64," + base64.b64encode(p.read_bytes()).decode("ascii") for key, p in docs.images.items()}
+    (docs.folder / "report.html").write_text(render(docs.env, "report.html.j2", docs.with_charts(inline)), encoding="utf-8")
+
+
+def write_email(docs: Documents) -> None:
+    """report.eml: needs briefing.pdf, which it attaches."""
+    cids = {key: f"cid:{cid_for(key)}" for key in docs.pending.paths}
+    context = docs.context | {"email_charts": docs.chart_values(cids), "pdf_name": PDF_NAME}
+    s = docs.report.settings
+    message = build_message(
+        subject=s.email.subject or f"{s.report.title} — {docs.context['period_label']}",
+        sender=s.email.sender,
+        recipients=list(s.email.recipients),
+        html=inline_css(render(docs.env, "email.html.j2", context)),
+        text=render(docs.env, "email.txt.j2", context),
+        images=docs.images,
+        pdf=docs.folder / PDF_NAME,
+        pdf_name=PDF_NAME,
+    )
+    (docs.folder / "report.eml").write_bytes(message.as_bytes())

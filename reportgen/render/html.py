@@ -1,0 +1,37 @@
+"""The Jinja2 environment: sandboxed, autoescaped, strict about undefined names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ..errors import RenderError
+
+
+def environment(templates: Path) -> jinja2.Environment:
+    """Every template but *.txt.j2 is HTML and escaped; templates cannot reach into Python objects."""
+    if not templates.is_dir():
+        raise RenderError(f"Template folder {templates} does not exist.", "Fix 'templates' in the config, or remove it to use the bundled ones.")
+    return ImmutableSandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        autoescape=jinja2.select_autoescape(enabled_extensions=(), disabled_extensions=("txt.j2",), default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError(f"Template '{exc.name}' is missing from {env.loader.searchpath[0]}.", "Restore it, or remove 'templates' from the config to use the bundled ones.") from None  # type: ignore[union-attr]
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(f"{exc.filename or exc.name} line {exc.lineno}: template syntax error: {exc.message}.", "Fix the template.") from None
+    except jinja2.UndefinedError as exc:
+        raise RenderError(f"Template '{name}' uses an unknown value: {exc.message}.", "Fix the template; the values it receives are listed in render/view.py.") from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise RenderError(f"Template '{name}' tried an unsafe operation: {exc}.", "Templates may only format the values they are given.") from None

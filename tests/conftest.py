@@ -1,0 +1,68 @@
+"""Shared fixtures: the real mall data from ../shared, small hand-made tables, and full runs reused
+across tests (a full run starts Chromium and writes a PDF, so each is made once per session)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reportgen.config import Settings, load_settings
+from reportgen.model import Report
+from reportgen.pipeline import run
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+MALL = SHARED / "data" / "Mall_Customers.csv"
+MARKETING = SHARED / "data" / "marketing_campaign.csv"
+FILES = Path(__file__).parent / "files"
+
+
+def settings(**overrides: Any) -> Settings:
+    return load_settings(None, overrides)
+
+
+@pytest.fixture(scope="session")
+def mall_run(tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """The acceptance run: Mall_Customers.csv on income and spending, k auto."""
+    out = tmp_path_factory.mktemp("mall")
+    return run(settings(data=MALL, features=["income", "spending"], period="2026-11", out=out))
+
+
+@pytest.fixture(scope="session")
+def mall_folder(mall_run: Report) -> Path:
+    assert mall_run.folder is not None
+    return mall_run.folder
+
+
+@pytest.fixture(scope="session")
+def mall_summary(mall_folder: Path) -> dict[str, Any]:
+    return json.loads((mall_folder / "summary.json").read_text())
+
+
+@pytest.fixture
+def write_csv(tmp_path: Path):
+    """Write text (or bytes) to a file in tmp_path and return its path."""
+
+    def _write(content: str | bytes, name: str = "customers.csv", encoding: str = "utf-8") -> Path:
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding=encoding, newline="")
+        return path
+
+    return _write
+
+
+def mall_rows(n: int = 30) -> str:
+    """A small, valid mall-schema table with three clear groups."""
+    lines = ["CustomerID,Gender,Age,Annual Income (k$),Spending Score (1-100)"]
+    for i in range(n):
+        group = i % 3
+        income = (20, 60, 100)[group] + i % 5
+        spending = (80, 50, 15)[group] + i % 4
+        lines.append(f"{i + 1:04d},{'Female' if i % 2 else 'Male'},{25 + i % 40},{income},{spending}")
+    return "\n".join(lines) + "\n"

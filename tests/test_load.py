@@ -1,0 +1,142 @@
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reportgen.errors import DataError
+from reportgen.stages.load import load
+
+from .conftest import MALL, MARKETING, mall_rows, settings
+
+
+def test_mall_schema_is_recognised_without_config() -> None:
+    table = load(settings(data=MALL))
+    assert table.n_read == 200 and len(table.frame) == 200 and table.n_dropped == 0
+    assert table.columns == {
+        "age": "Age",
+        "income": "Annual Income (k$)",
+        "spending": "Spending Score (1-100)",
+        "customer_id": "CustomerID",
+        "gender": "Genre",
+    }
+    assert table.frame["customer_id"].iloc[0] == "0001"  # ids stay text
+    assert len(table.checksum) == 64
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "sep", "newline"),
+    [
+        ("utf-8", b"", ",", "\n"),
+        ("utf-8", b"\xef\xbb\xbf", ";", "\r\n"),
+        ("cp1252", b"", "\t", "\r\n"),
+        ("latin-1", b"", ";", "\r"),
+        ("utf-16", b"", ",", "\n"),
+    ],
+)
+def test_encodings_delimiters_line_endings(write_csv, encoding: str, bom: bytes, sep: str, newline: str) -> None:
+    text = mall_rows(30).replace(",", sep).replace("\n", newline).replace("Female", "Fémale")
+    path = write_csv(bom + text.encode(encoding))
+    table = load(settings(data=path))
+    assert len(table.frame) == 30
+    assert "Fémale" in set(table.frame["gender"])
+
+
+def test_decimal_comma_with_semicolons(write_csv) -> None:
+    text = mall_rows(12).replace(",", ";").replace(";20;", ";20,5;")
+    table = load(settings(data=write_csv(text)))
+    assert len(table.frame) == 12
+    assert 20.5 in set(table.frame["income"]) or 20.5 in set(table.frame["age"])
+
+
+def test_parquet(tmp_path: Path) -> None:
+    frame = pd.read_csv(MALL, dtype={"CustomerID": str})
+    path = tmp_path / "mall.parquet"
+    frame.to_parquet(path)
+    table = load(settings(data=path))
+    assert len(table.frame) == 200 and table.frame["customer_id"].iloc[0] == "0001"
+
+
+def test_bad_rows_are_dropped_and_counted(write_csv) -> None:
+    text = mall_rows(30)
+    lines = text.splitlines()
+    lines[3] = "0003,Male,30,,40"  # missing income
+    lines[5] = "0005,Male,30,abc,40"  # not a number
+    lines[7] = "0007,Male,250,50,40"  # absurd age: value ignored, row kept (age is not a feature)
+    lines[9] = "0009,Male,30,-5,40"  # negative income
+    lines[11] = "0002,Male,30,50,40"  # duplicate id
+    table = load(settings(data=write_csv("\n".join(lines) + "\n")))
+    reasons = {(i.column, i.reason): (i.rows, i.examples, i.dropped) for i in table.issues}
+    assert reasons[("Annual Income (k$)", "missing value")] == (1, (4,), True)
+    assert reasons[("Annual Income (k$)", "not a number")] == (1, (6,), True)
+    assert reasons[("Annual Income (k$)", "below the valid minimum 0")] == (1, (10,), True)
+    assert reasons[("Age", "above the valid maximum 120")] == (1, (8,), False)
+    assert reasons[("CustomerID", "duplicate customer id (first kept)")] == (1, (12,), True)
+    assert table.n_dropped == 4 and len(table.frame) == 26
+
+
+def test_too_many_bad_rows_stop_the_run(write_csv) -> None:
+    lines = mall_rows(20).splitlines()
+    bad = [lines[0]] + [l.rsplit(",", 1)[0] + ",x" for l in lines[1:15]] + lines[15:]
+    with pytest.raises(DataError, match=r"14 of 20 rows are unusable .*'not a number'.*line 2"):
+        load(settings(data=write_csv("\n".join(bad) + "\n")))
+
+
+def test_missing_role_suggests_closest_column(write_csv) -> None:
+    text = mall_rows(12).replace("Annual Income (k$)", "Yearly Pay")
+    with pytest.raises(DataError) as err:
+        load(settings(data=write_csv(text)))
+    message = str(err.value)
+    assert "no column for 'income'" in message and "Yearly Pay" in message and "columns:" in message
+
+
+def test_config_column_near_miss(write_csv) -> None:
+    with pytest.raises(DataError, match=r"Did you mean 'Annual Income \(k\$\)'"):
+        load(settings(data=write_csv(mall_rows(12)), columns={"income": "Annual Income"}))
+
+
+def test_any_table_via_config() -> None:
+    s = settings(
+        data=MARKETING,
+        columns={
+            "customer_id": "ID",
+            "income": "Income",
+            "age": {"birth_year": "Year_Birth"},
+            "spending": {"sum": ["MntWines", "MntFruits", "MntMeatProducts", "MntFishProducts", "MntSweetProducts", "MntGoldProds"]},
+        },
+        valid={"income": [0, 200000], "age": [16, 100]},
+        period="2026-11",
+    )
+    table = load(s)
+    assert table.n_read == 2240
+    missing_income = next(i for i in table.issues if i.column == "Income" and i.reason == "missing value")
+    assert missing_income.rows == 24
+    assert any(i.reason == "above the valid maximum 200000" and i.rows == 1 for i in table.issues)
+    assert len(table.frame) == 2240 - 25
+    assert table.frame["age"].max() <= 100
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "is empty"),
+        ("CustomerID,Gender,Age,Annual Income (k$),Spending Score (1-100)\n", "header but no customers"),
+        ("1,Male,19,15,39\n2,Male,21,15,81\n", "holds numbers, not column names"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
+        ("version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12\n", "Git LFS pointer"),
+    ],
+)
+def test_unusable_files(write_csv, content: str | bytes, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        load(settings(data=write_csv(content)))
+
+
+def test_missing_path_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="file not found"):
+        load(settings(data=tmp_path / "nope.csv"))
+    with pytest.raises(DataError, match="is a folder"):
+        load(settings(data=tmp_path))
+
+
+def test_too_few_rows(write_csv) -> None:
+    with pytest.raises(DataError, match="only 6 usable customers; at least 10"):
+        load(settings(data=write_csv(mall_rows(6))))
