@@ -6,10 +6,11 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from .config import Settings
-from .model import Report
+from .model import CustomerTable, Report
+from .rules import CampaignBook, Rulebook
 
 log = logging.getLogger("reportgen")
 
@@ -27,26 +28,41 @@ class _Clock:
         log.debug("%s took %.2f s", name, self.timings[name])
 
 
-def analyse(settings: Settings, clock: _Clock | None = None) -> Report:
-    """Load, cluster, name and recommend: everything but rendering and writing."""
-    from . import rules
-    from .stages import cluster, features, label, load, recommend
+@dataclass(frozen=True)
+class Inputs:
+    """Rules and customers, read and validated: the part of a run where user mistakes surface."""
 
-    clock = clock or _Clock()
+    rulebook: Rulebook
+    campaigns: CampaignBook
+    table: CustomerTable
+
+
+def read_inputs(settings: Settings, clock: _Clock) -> Inputs:
+    from . import rules
+    from .stages import load  # pandas is imported here, not when the CLI starts
+
     with clock.stage("rules"):
         rulebook = rules.load_segments(settings.segments_path)
-        book = rules.load_campaigns(settings.campaigns_path, rulebook)
+        campaigns = rules.load_campaigns(settings.campaigns_path, rulebook)
     with clock.stage("load"):
         table = load.load(settings)
+    return Inputs(rulebook, campaigns, table)
+
+
+def segment(settings: Settings, inputs: Inputs, clock: _Clock) -> Report:
+    """Features, clusters, names and campaigns for the customers read."""
+    from .stages import cluster, features, label, recommend
+
+    table = inputs.table
     with clock.stage("features"):
         feats = features.build(table, settings)
     with clock.stage("cluster"):
         clustering = cluster.cluster(feats, settings.clustering)
     with clock.stage("label"):
-        cuts = label.level_cuts(table, rulebook)
-        named = label.label(table, clustering, rulebook, cuts)
+        cuts = label.level_cuts(table, inputs.rulebook)
+        named = label.label(table, clustering, inputs.rulebook, cuts)
     with clock.stage("recommend"):
-        segments, warnings = recommend.recommend(named, clustering, book)
+        segments, warnings = recommend.recommend(named, clustering, inputs.campaigns)
     population = {r: float(table.frame[r].mean()) for r in table.numeric_roles if table.frame[r].notna().any()}
     for w in warnings:
         log.warning("%s", w)
@@ -62,6 +78,12 @@ def analyse(settings: Settings, clock: _Clock | None = None) -> Report:
     )
 
 
+def analyse(settings: Settings) -> Report:
+    """Everything but rendering and writing (for notebooks, tests and other tools)."""
+    clock = _Clock()
+    return segment(settings, read_inputs(settings, clock), clock)
+
+
 def run(settings: Settings) -> Report:
     """Analyse, render and write the period folder; returns the report with its folder set."""
     from .outputs import manifest, period_lock, staging, write_data_files, write_json
@@ -70,9 +92,10 @@ def run(settings: Settings) -> Report:
     clock = _Clock()
     start = time.perf_counter()
     target = settings.period_dir
-    # The browser boots in the background while the data is loaded and clustered.
+    inputs = read_inputs(settings, clock)  # bad input fails here, before any browser starts
+    # The browser boots in the background while the customers are clustered.
     with ChartExporter() as exporter, period_lock(target):
-        report = analyse(settings, clock)
+        report = segment(settings, inputs, clock)
         with staging(target) as tmp:
             from .render import documents
 
@@ -84,6 +107,8 @@ def run(settings: Settings) -> Report:
                 documents.write_page(docs)
             with clock.stage("email"):
                 documents.write_email(docs)
+            clock.timings.update(exporter.timings)
+            clock.timings["pdf_waiting_for_charts"] = docs.pending.waited
             for url in refused:
                 log.warning("Refused to fetch %s while rendering the PDF.", url)
             with clock.stage("write"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -205,8 +206,10 @@ class PendingImages:
         self._job = job
         self.paths = paths
         self._timeout = timeout
+        self.waited = 0.0  # seconds the caller spent waiting for the browser
 
     def wait(self) -> dict[str, Path]:
+        start = time.perf_counter()
         try:
             self._job.result(self._timeout)
         except FutureTimeout:
@@ -214,6 +217,8 @@ class PendingImages:
             raise RenderError(f"Chart export did not finish within {self._timeout:.0f} s; Chromium may be hung.", INSTALL_HINT) from None
         except Exception as exc:
             raise RenderError(f"Chart export failed in Chromium ({type(exc).__name__}: {exc}).", INSTALL_HINT) from None
+        finally:
+            self.waited += time.perf_counter() - start
         return self.paths
 
 
@@ -229,13 +234,16 @@ class ChartExporter:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._kaleido: Future[Any] | None = None
+        self.timings: dict[str, float] = {}  # browser_start, chart_export (seconds, in the browser thread)
 
     def start(self) -> "ChartExporter":
         import kaleido
 
         async def _open() -> Any:
+            start = time.perf_counter()
             k = kaleido.Kaleido(n=self.tabs, timeout=self.timeout, mathjax=False)
             await k.open()
+            self.timings["browser_start"] = time.perf_counter() - start
             return k
 
         self._loop = asyncio.new_event_loop()
@@ -266,7 +274,12 @@ class ChartExporter:
         paths = {c.key: folder / f"{c.key}.png" for c in charts}
         specs = [{"fig": c.figure, "path": paths[c.key], "opts": {"format": "png", "width": WIDTH, "height": HEIGHT, "scale": SCALE}} for c in charts]
         assert self._loop is not None
-        job = asyncio.run_coroutine_threadsafe(k.write_fig_from_object(specs, cancel_on_error=True), self._loop)
+        async def _export() -> None:
+            start = time.perf_counter()
+            await k.write_fig_from_object(specs, cancel_on_error=True)
+            self.timings["chart_export"] = time.perf_counter() - start
+
+        job = asyncio.run_coroutine_threadsafe(_export(), self._loop)
         return PendingImages(job, paths, self.timeout + 5 * len(charts))
 
     def export(self, charts: list[Chart], folder: Path) -> dict[str, Path]:
@@ -274,17 +287,20 @@ class ChartExporter:
         return self.submit(charts, folder).wait()
 
     def close(self) -> None:
-        """Stop the browser and the loop; safe to call twice and after a failure."""
+        """Stop the browser and the loop; safe to call twice and after a failure.
+
+        A browser still starting is waited for and then closed, so no Chromium is left behind.
+        """
         if self._loop is None:
             return
         loop, self._loop = self._loop, None
-        if self._kaleido is not None and self._kaleido.done() and not self._kaleido.exception():
-            try:
-                asyncio.run_coroutine_threadsafe(self._kaleido.result().close(), loop).result(15)
-            except Exception:  # the browser may already be gone; the process is ours to leave
-                pass
-        elif self._kaleido is not None:
-            self._kaleido.cancel()
-        loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(5)
+        try:
+            if self._kaleido is not None:
+                browser = self._kaleido.result(self.timeout)
+                asyncio.run_coroutine_threadsafe(browser.close(), loop).result(15)
+        except Exception:  # it never started, or is already gone: nothing left to close
+            pass
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            if self._thread is not None:
+                self._thread.join(5)

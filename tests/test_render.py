@@ -1,0 +1,170 @@
+"""What a reader sees: the PDF's text and pages, the email's MIME structure, the HTML pages."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import shutil
+import subprocess
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from reportgen.model import Report
+from reportgen.render.fmt import PALETTE
+from reportgen.render.pdf import write_pdf
+
+NAMES = ["Premium spenders", "Cautious affluent", "Mainstream shoppers", "Aspiring spenders", "Budget-conscious"]
+
+
+def _pdf_text(pdf: Path) -> str:
+    """The PDF's text in reading order, white space folded (table cells wrap over lines)."""
+    out = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    return " ".join(out.split())
+
+
+def _coloured_share(img: Image.Image) -> float:
+    """Share of pixels that are clearly coloured (not white, grey or black)."""
+    rgb = np.asarray(img.convert("RGB"), dtype=np.int16)
+    return float(((rgb.max(axis=2) - rgb.min(axis=2)) > 40).mean())
+
+
+def _message(folder: Path) -> EmailMessage:
+    return email.message_from_bytes((folder / "report.eml").read_bytes(), policy=email.policy.default)  # type: ignore[return-value]
+
+
+def test_pdf_text_has_every_segment_and_its_campaigns(mall_folder: Path, mall_summary: dict[str, Any]) -> None:
+    flat = _pdf_text(mall_folder / "briefing.pdf")
+    for seg in mall_summary["segments"]:
+        assert seg["name"] in flat
+        assert seg["campaigns"], seg["name"]
+        for campaign in seg["campaigns"]:
+            assert campaign["name"] in flat
+            assert campaign["kpi"] in flat
+    assert "We analysed 200 customers for November 2026 and found 5 segments" in flat
+    assert "Page 2 of" in flat and "Appendix: method and data quality" in flat
+    assert "Silhouette" in flat and "0.55" in flat
+    for cid in ("0001", "0199"):  # aggregates only: no customer ids in the briefing
+        assert not re.search(rf"\b{cid}\b", flat)
+
+
+def test_pdf_pages_show_charts(mall_folder: Path, tmp_path: Path) -> None:
+    subprocess.run(["pdftocairo", "-png", "-r", "40", str(mall_folder / "briefing.pdf"), str(tmp_path / "p")], check=True)
+    pages = sorted(tmp_path.glob("p-*.png"))
+    assert len(pages) >= 9  # cover, summary, overview pages, 5 segments, appendix
+    overview = Image.open(pages[2])  # the income/spending map and the sizes chart
+    assert _coloured_share(overview) > 0.03
+    # the scatter has points of all five segment colours
+    colours = {tuple(c) for c in np.asarray(overview.convert("RGB")).reshape(-1, 3)[::7]}
+    palette = {tuple(int(h[i : i + 2], 16) for i in (1, 3, 5)) for h in PALETTE[:5]}
+    assert len(palette & colours) >= 4
+    # each segment page opens with a band in its colour
+    for page in pages:
+        text = subprocess.run(["pdftotext", "-f", page.stem.split("-")[1], "-l", page.stem.split("-")[1], str(mall_folder / "briefing.pdf"), "-"], capture_output=True, text=True).stdout
+        if "Recommended campaigns" in text:
+            band = Image.open(page).crop((0, 0, Image.open(page).width, 80))
+            assert _coloured_share(band) > 0.05, page.name
+
+
+def test_chart_images_exist_with_size(mall_folder: Path) -> None:
+    charts = {p.stem: Image.open(p).size for p in (mall_folder / "charts").glob("*.png")}
+    assert set(charts) == {"map", "sizes", "profile", "age", "gender", "k_selection"}
+    assert all(size == (1600, 900) for size in charts.values())
+
+
+def test_email_structure(mall_folder: Path) -> None:
+    msg = _message(mall_folder)
+    assert msg.get_content_type() == "multipart/mixed"
+    assert msg["Subject"] == "Customer segments briefing — November 2026"
+    alternative, attachment = msg.get_payload()  # type: ignore[misc]
+    assert alternative.get_content_type() == "multipart/alternative"
+    text, related = alternative.get_payload()
+    assert text.get_content_type() == "text/plain" and "Premium spenders" in text.get_content()
+    assert related.get_content_type() == "multipart/related"
+    html_part, *images = related.get_payload()
+    assert html_part.get_content_type() == "text/html"
+    html = html_part.get_content()
+    assert len(html.encode()) < 100_000
+    cids = set(re.findall(r'src="cid:([^"]+)"', html))
+    parts = {img["Content-ID"].strip("<>"): img for img in images}
+    assert cids and cids == set(parts)
+    for img in images:
+        assert img.get_content_type() == "image/png"
+        assert img.get_content_disposition() == "inline"
+        assert img.get_content().startswith(b"\x89PNG")
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == "briefing.pdf"
+    assert attachment.get_content().startswith(b"%PDF")
+
+
+def test_email_html_is_mail_safe(mall_folder: Path) -> None:
+    html = _message(mall_folder).get_body(("html",)).get_content()  # type: ignore[union-attr]
+    lowered = html.lower()
+    assert "<script" not in lowered and "<style" not in lowered  # CSS is inline
+    assert "http://" not in lowered and "https://" not in lowered and "data:" not in lowered
+    assert 'width="600"' in html and "style=" in html
+    for img in re.findall(r"<img[^>]+>", html):
+        assert 'alt="' in img and 'width="560"' in img and 'height="315"' in img
+    for name in NAMES:
+        assert name in html
+    for cid in ("0001", "0199"):
+        assert not re.search(rf"\b{cid}\b", html)
+
+
+def test_email_html_shows_charts_in_chromium(mall_folder: Path, tmp_path: Path) -> None:
+    """Open the email's HTML in headless Chromium (cid: images saved beside it) and look."""
+    msg = _message(mall_folder)
+    html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    for part in msg.walk():
+        if part.get_content_type() == "image/png":
+            name = part["Content-ID"].strip("<>").replace("@", "_") + ".png"
+            (tmp_path / name).write_bytes(part.get_content())
+            html = html.replace(f"cid:{part['Content-ID'].strip('<>')}", name)
+    page = tmp_path / "email.html"
+    page.write_text(html)
+    shot = tmp_path / "shot.png"
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "Chromium is installed by scripts/setup.sh"
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--disable-background-networking",
+         f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=640,4200", page.as_uri()],
+        check=True, capture_output=True, timeout=60,
+    )
+    chart_band = Image.open(shot).crop((20, 900, 620, 4000))  # below the header and segment rows: the charts
+    assert _coloured_share(chart_band) > 0.01
+
+
+def test_standalone_page_opens_offline(mall_folder: Path) -> None:
+    html = (mall_folder / "report.html").read_text()
+    lowered = html.lower()
+    assert "<script" not in lowered
+    assert not re.search(r"(src|href)=\"(https?:|//|file:)", lowered)
+    assert html.count('src="data:image/png;base64,') == 6
+    for name in NAMES:
+        assert name in html
+
+
+def test_pdf_fetcher_refuses_remote_and_outside_files(tmp_path: Path) -> None:
+    inside = tmp_path / "run"
+    inside.mkdir()
+    (inside / "ok.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10" fill="red"/></svg>')
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not embed")
+    html = (
+        '<img src="ok.svg"><img src="http://example.invalid/x.png"><img src="file:///etc/passwd">'
+        f'<img src="../secret.txt"><link rel="attachment" href="{secret.as_uri()}">'
+    )
+    refused = write_pdf(html, inside, inside / "out.pdf")
+    assert set(refused) == {"http://example.invalid/x.png", "file:///etc/passwd", secret.as_uri()}
+    assert b"do not embed" not in (inside / "out.pdf").read_bytes()
+
+
+def test_summary_matches_report(mall_run: Report, mall_summary: dict[str, Any]) -> None:
+    assert mall_summary["n_customers"] == 200 and mall_summary["n_dropped"] == 0
+    assert [s["size"] for s in mall_summary["segments"]] == list(mall_run.clustering.sizes)
+    assert mall_summary["largest_segment"] == 0
+    assert mall_summary["segments"][mall_summary["most_valuable_segment"]]["name"] == "Premium spenders"
