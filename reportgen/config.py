@@ -108,6 +108,10 @@ class Email(_Strict):
     subject: str = ""  # empty: "<title> — <period>"
 
 
+class Charts(_Strict):
+    timeout: float = Field(60, gt=0, le=600, description="seconds for Chromium to start and to draw the charts")
+
+
 class Quality(_Strict):
     max_dropped_share: float = Field(0.5, ge=0, le=1, description="stop if more rows than this are unusable")
     min_rows: int = Field(10, ge=3)
@@ -128,6 +132,7 @@ class Settings(_Strict):
     report: ReportText = ReportText()
     email: Email = Email()
     quality: Quality = Quality()
+    charts: Charts = Charts()
 
     @field_validator("period")
     @classmethod
@@ -182,6 +187,19 @@ class Settings(_Strict):
 
 
 _PATH_KEYS = ("data", "out", "segments_rules", "campaigns_rules", "templates")
+# Folders a report must never be written into, whatever --out says.
+_SYSTEM_DIRS = tuple(Path(p) for p in ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/root/.ssh", "/sbin", "/sys", "/usr", "/var/lib", "/var/log"))
+
+
+def _check_out(out: Path, base: Path, source: str) -> Path:
+    """A relative --out stays inside its base folder (the working folder, or the config file's);
+    no --out points into a system folder."""
+    target = (base / out).resolve() if not out.is_absolute() else out.resolve()
+    if not out.is_absolute() and target != base.resolve() and base.resolve() not in target.parents:
+        raise ConfigError(f"{source}: out '{out}' leaves {base.resolve()}.", "Give a folder inside it, or an absolute path.")
+    if any(target == d or d in target.parents for d in _SYSTEM_DIRS):
+        raise ConfigError(f"{source}: out '{out}' is inside the system folder {next(d for d in _SYSTEM_DIRS if target == d or d in target.parents)}.", "Choose a folder for reports.")
+    return out
 # Flat override names (CLI flags, run() keywords) -> where they live in the settings tree.
 _OVERRIDE_PATHS = {"k": ("clustering", "k"), "seed": ("clustering", "seed")}
 
@@ -242,12 +260,16 @@ def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | 
         if not isinstance(loaded, dict):
             raise ConfigError(f"{cfg}: the top level must be a mapping of settings.", "See examples/reportgen.yaml.")
         raw = dict(loaded)
+        if isinstance(raw.get("out"), str):
+            _check_out(Path(raw["out"]), cfg.parent, source)
         for key in _PATH_KEYS:
             if isinstance(raw.get(key), str):
                 raw[key] = str((cfg.parent / raw[key]))
     for key, value in (overrides or {}).items():
         if value is None:
             continue
+        if key == "out":
+            _check_out(Path(value), Path.cwd(), "--out")
         if key in _OVERRIDE_PATHS:
             section, name = _OVERRIDE_PATHS[key]
             raw[section] = {**(raw.get(section) or {}), name: value}

@@ -94,7 +94,7 @@ def run(settings: Settings) -> Report:
     target = settings.period_dir
     inputs = read_inputs(settings, clock)  # bad input fails here, before any browser starts
     # The browser boots in the background while the customers are clustered.
-    with ChartExporter() as exporter, period_lock(target):
+    with ChartExporter(timeout=settings.charts.timeout) as exporter, period_lock(target):
         report = segment(settings, inputs, clock)
         with staging(target) as tmp:
             from .render import documents

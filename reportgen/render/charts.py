@@ -8,6 +8,9 @@ numbers: no data or config value ever becomes an image source or URL in the brow
 from __future__ import annotations
 
 import asyncio
+import html
+import os
+import signal
 import threading
 import time
 from concurrent.futures import Future
@@ -28,6 +31,7 @@ WIDTH, HEIGHT, SCALE = 800, 450, 2
 FONT = "DejaVu Sans, Arial, sans-serif"
 MAX_POINTS = 4000  # scatter and box plots show a seeded sample beyond this
 INSTALL_HINT = "Install Chromium (Debian: sudo apt-get install --no-install-recommends chromium) or set BROWSER_PATH."
+HANG_HINT = "Run again; if it keeps happening, check Chromium with 'chromium --headless --dump-dom about:blank' or raise charts.timeout."
 
 
 @dataclass(frozen=True)
@@ -38,10 +42,15 @@ class Chart:
     figure: go.Figure
 
 
+def _t(text: str) -> str:
+    """Plotly reads <b>, <a href> and friends in text; data and rule text must stay plain."""
+    return html.escape(text, quote=False)
+
+
 def _layout(fig: go.Figure, title: str, x: str, y: str, legend: bool = True) -> go.Figure:
     fig.update_layout(
         template="simple_white",
-        title={"text": title, "x": 0.0, "xanchor": "left", "font": {"size": 17}},
+        title={"text": _t(title), "x": 0.0, "xanchor": "left", "font": {"size": 17}},
         font={"family": FONT, "size": 13, "color": "#222222"},
         width=WIDTH,
         height=HEIGHT,
@@ -74,7 +83,7 @@ def _map_chart(report: Report) -> Chart | None:
     fig = go.Figure()
     for seg in report.segments:
         m = labels == seg.id
-        fig.add_trace(go.Scatter(x=x[m], y=y[m], mode="markers", name=seg.name, marker={"color": color(seg.id), "size": 7, "opacity": 0.75}))
+        fig.add_trace(go.Scatter(x=x[m], y=y[m], mode="markers", name=_t(seg.name), marker={"color": color(seg.id), "size": 7, "opacity": 0.75}))
     fig.add_trace(
         go.Scatter(
             x=[s.centroid[xr] for s in report.segments],
@@ -88,7 +97,7 @@ def _map_chart(report: Report) -> Chart | None:
     title = f"{report.clustering.k} segments; the largest is {largest.name} ({fmt_pct(largest.share)})"
     sampled = f" A sample of {fmt_int(len(idx))} of {fmt_int(len(frame))} customers is shown." if len(idx) < len(frame) else ""
     alt = f"Scatter plot of {d[yr].label.lower()} against {d[xr].label.lower()}, one colour per segment, centres marked with crosses.{sampled}"
-    return Chart("map", title, alt, _layout(fig, title, axis_title(d[xr]), axis_title(d[yr])))
+    return Chart("map", title, alt, _layout(fig, title, _t(axis_title(d[xr])), _t(axis_title(d[yr]))))
 
 
 def _sizes_chart(report: Report) -> Chart:
@@ -96,7 +105,7 @@ def _sizes_chart(report: Report) -> Chart:
     fig = go.Figure(
         go.Bar(
             x=[s.size for s in segs],
-            y=[s.name for s in segs],
+            y=[_t(s.name) for s in segs],
             orientation="h",
             marker={"color": [color(s.id) for s in segs]},
             text=[f"{fmt_int(s.size)} ({fmt_pct(s.share)})" for s in segs],
@@ -120,9 +129,9 @@ def _profile_chart(report: Report) -> Chart:
     for seg in report.segments:
         fig.add_trace(
             go.Bar(
-                x=[d[r].label for r in roles],
+                x=[_t(d[r].label) for r in roles],
                 y=[round(100 * seg.centroid[r] / report.population[r]) for r in roles],
-                name=seg.name,
+                name=_t(seg.name),
                 marker={"color": color(seg.id)},
             )
         )
@@ -141,10 +150,10 @@ def _age_chart(report: Report) -> Chart | None:
     labels = report.clustering.labels[idx]
     fig = go.Figure()
     for seg in report.segments:
-        fig.add_trace(go.Box(y=age[labels == seg.id], name=seg.name, marker={"color": color(seg.id)}, boxmean=False))
+        fig.add_trace(go.Box(y=age[labels == seg.id], name=_t(seg.name), marker={"color": color(seg.id)}, boxmean=False))
     youngest = min(report.segments, key=lambda s: (s.centroid.get("age", 1e9), s.id))
     title = f"Age by segment: {youngest.name} is the youngest (average {fmt_num(youngest.centroid['age'], 0)})"
-    fig = _layout(fig, title, "", axis_title(report.settings.display["age"]), legend=False)
+    fig = _layout(fig, title, "", _t(axis_title(report.settings.display["age"])), legend=False)
     fig.update_xaxes(tickangle=-20)
     alt = "Box plots of age per segment: " + "; ".join(f"{s.name} average {fmt_num(s.centroid['age'], 0)}" for s in report.segments if "age" in s.centroid)
     return Chart("age", title, alt, fig)
@@ -161,9 +170,9 @@ def _gender_chart(report: Report) -> Chart | None:
         fig.add_trace(
             go.Bar(
                 x=[100 * s.gender_mix.get(g, 0) for s in segs],
-                y=[s.name for s in segs],
+                y=[_t(s.name) for s in segs],
                 orientation="h",
-                name=g,
+                name=_t(g),
                 marker={"color": shades[i % len(shades)]},
                 text=[fmt_pct(s.gender_mix.get(g, 0), 0) for s in segs],
                 textposition="inside",
@@ -214,7 +223,7 @@ class PendingImages:
             self._job.result(self._timeout)
         except FutureTimeout:
             self._job.cancel()
-            raise RenderError(f"Chart export did not finish within {self._timeout:.0f} s; Chromium may be hung.", INSTALL_HINT) from None
+            raise RenderError(f"Chart export did not finish within {self._timeout:.0f} s; Chromium may be hung.", HANG_HINT) from None
         except Exception as exc:
             raise RenderError(f"Chart export failed in Chromium ({type(exc).__name__}: {exc}).", INSTALL_HINT) from None
         finally:
@@ -234,6 +243,8 @@ class ChartExporter:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._kaleido: Future[Any] | None = None
+        self._instance: Any = None  # the Kaleido browser, kept so a hung one can be killed
+        self._gave_up = False
         self.timings: dict[str, float] = {}  # browser_start, chart_export (seconds, in the browser thread)
 
     def start(self) -> "ChartExporter":
@@ -241,7 +252,7 @@ class ChartExporter:
 
         async def _open() -> Any:
             start = time.perf_counter()
-            k = kaleido.Kaleido(n=self.tabs, timeout=self.timeout, mathjax=False)
+            k = self._instance = kaleido.Kaleido(n=self.tabs, timeout=self.timeout, mathjax=False)
             await k.open()
             self.timings["browser_start"] = time.perf_counter() - start
             return k
@@ -263,7 +274,8 @@ class ChartExporter:
         try:
             return self._kaleido.result(self.timeout)
         except FutureTimeout:
-            raise RenderError(f"Chromium did not start within {self.timeout:.0f} s.", INSTALL_HINT) from None
+            self._gave_up = True
+            raise RenderError(f"Chromium did not start within {self.timeout:.0f} s.", HANG_HINT) from None
         except Exception as exc:  # ChromeNotFoundError, BrowserFailedError, OSError ...
             raise RenderError(f"Chromium could not be started for chart export ({type(exc).__name__}).", INSTALL_HINT) from None
 
@@ -289,18 +301,30 @@ class ChartExporter:
     def close(self) -> None:
         """Stop the browser and the loop; safe to call twice and after a failure.
 
-        A browser still starting is waited for and then closed, so no Chromium is left behind.
+        A browser still starting is waited for and closed; one that does not answer is killed with
+        its whole process group, so no Chromium is left behind.
         """
         if self._loop is None:
             return
         loop, self._loop = self._loop, None
         try:
             if self._kaleido is not None:
-                browser = self._kaleido.result(self.timeout)
-                asyncio.run_coroutine_threadsafe(browser.close(), loop).result(15)
-        except Exception:  # it never started, or is already gone: nothing left to close
+                browser = self._kaleido.result(0 if self._gave_up else self.timeout)
+                asyncio.run_coroutine_threadsafe(browser.close(), loop).result(5)
+        except Exception:  # it never started, hung, or is already gone
             pass
         finally:
+            self._kill()
             loop.call_soon_threadsafe(loop.stop)
             if self._thread is not None:
                 self._thread.join(5)
+
+    def _kill(self) -> None:
+        process = getattr(self._instance, "subprocess", None)
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # Chromium runs in its own process group
+        except (ProcessLookupError, PermissionError):
+            process.kill()
+        process.wait(5)
