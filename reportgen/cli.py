@@ -36,6 +36,12 @@ class _Errors(click.Group):
                 raise
             click.echo(f"reportgen: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:  # disk full, permission denied, ... while writing the report
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            where = exc.filename or "file system"
+            click.echo(f"reportgen: {where}: {exc.strerror or exc}. Check free space and permissions, then run again; the previous report is unchanged.", err=True)
+            sys.exit(2)
         except KeyboardInterrupt:
             click.echo("reportgen: interrupted; the previous report is unchanged.", err=True)
             sys.exit(130)
@@ -54,7 +60,13 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     log = logging.getLogger("reportgen")
     log.handlers[:] = [handler]
     log.propagate = False
-    log.setLevel(logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO)
+    # Libraries' own logging (the browser driver, the PDF engine) is for --debug only.
+    root = logging.getLogger()
+    root.handlers[:] = [handler] if debug else [logging.NullHandler()]
+    root.setLevel(logging.DEBUG if debug else logging.CRITICAL)
+    # Progress lines only for a person at a terminal; a scheduled job's stderr keeps warnings and errors.
+    interactive = sys.stderr.isatty()
+    log.setLevel(logging.DEBUG if debug else logging.WARNING if quiet or not interactive else logging.INFO)
 
 
 @cli.command()

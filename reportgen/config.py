@@ -211,7 +211,7 @@ def _closest(word: str, options: list[str]) -> str:
 
 def _explain(err: ValidationError, source: str) -> ConfigError:
     first = min(err.errors(), key=lambda e: e["type"] != "extra_forbidden")  # a misspelt key explains a missing one
-    where = ".".join(str(p) for p in first["loc"] if not str(p).startswith(("function-", "lax-")))
+    where = ".".join(str(p) for p in first["loc"] if not str(p).startswith(("function-", "lax-", "[key]")))
     if first["type"] == "extra_forbidden":
         parent: type[BaseModel] = Settings
         for part in first["loc"][:-1]:

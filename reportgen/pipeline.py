@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from .config import Settings
+from .errors import DataError
 from .model import CustomerTable, Report
+from .render.html import check as check_templates
 from .rules import CampaignBook, Rulebook
 
 log = logging.getLogger("reportgen")
@@ -44,6 +46,7 @@ def read_inputs(settings: Settings, clock: _Clock) -> Inputs:
     with clock.stage("rules"):
         rulebook = rules.load_segments(settings.segments_path)
         campaigns = rules.load_campaigns(settings.campaigns_path, rulebook)
+        check_templates(settings.templates_path)
     with clock.stage("load"):
         table = load.load(settings)
     return Inputs(rulebook, campaigns, table)
@@ -57,7 +60,10 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock) -> Report:
     with clock.stage("features"):
         feats = features.build(table, settings)
     with clock.stage("cluster"):
-        clustering = cluster.cluster(feats, settings.clustering)
+        try:
+            clustering = cluster.cluster(feats, settings.clustering)
+        except DataError as exc:  # name the file the customers came from
+            raise DataError(f"{table.source}: {exc.message}", exc.hint) from None
     with clock.stage("label"):
         cuts = label.level_cuts(table, inputs.rulebook)
         named = label.label(table, clustering, inputs.rulebook, cuts)
@@ -94,7 +100,7 @@ def run(settings: Settings) -> Report:
     target = settings.period_dir
     inputs = read_inputs(settings, clock)  # bad input fails here, before any browser starts
     # The browser boots in the background while the customers are clustered.
-    with ChartExporter(timeout=settings.charts.timeout) as exporter, period_lock(target):
+    with period_lock(target), ChartExporter(timeout=settings.charts.timeout) as exporter:
         report = segment(settings, inputs, clock)
         with staging(target) as tmp:
             from .render import documents

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from html import escape
+from html.parser import HTMLParser
 from pathlib import Path
 
 import css_inline
@@ -24,9 +26,50 @@ def cid_for(key: str, domain: str = "reportgen") -> str:
 
 
 def inline_css(html: str) -> str:
-    """Move <style> rules into style attributes (mail clients drop <style> blocks)."""
+    """Move <style> rules into style attributes (mail clients drop <style> blocks).
+
+    css-inline re-serialises the page and, as HTML allows, leaves '<' and '>' unescaped inside
+    attribute values (alt texts carry segment names). Webmail sanitisers that re-parse such markup
+    have been fooled by it (mutation XSS), so every attribute and text is escaped again.
+    """
     inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False)
-    return inliner.inline(html)
+    return _Reescape.run(inliner.inline(html))
+
+
+class _Reescape(HTMLParser):
+    """Parse and write back HTML with every text and attribute value fully escaped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+
+    @classmethod
+    def run(cls, html: str) -> str:
+        parser = cls()
+        parser.feed(html)
+        parser.close()
+        return "".join(parser.out)
+
+    def _attrs(self, attrs: list[tuple[str, str | None]]) -> str:
+        return "".join(f' {k}="{escape(v, quote=True)}"' if v is not None else f" {k}" for k, v in attrs)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.out.append(f"<{tag}{self._attrs(attrs)}>")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.out.append(f"<{tag}{self._attrs(attrs)}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.out.append(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(escape(data, quote=False))
+
+    def handle_decl(self, decl: str) -> None:
+        self.out.append(f"<!{decl}>")
+
+    def handle_comment(self, data: str) -> None:  # comments are dropped: nothing of ours needs them
+        pass
 
 
 def build_message(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +25,40 @@ def environment(templates: Path) -> jinja2.Environment:
     )
 
 
+def _where(exc: BaseException, name: str) -> str:
+    """The template file and line an error happened in (Jinja keeps them in the traceback)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+    return f"{frames[-1].filename} line {frames[-1].lineno}" if frames else f"Template '{name}'"
+
+
 def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateNotFound as exc:
         raise RenderError(f"Template '{exc.name}' is missing from {env.loader.searchpath[0]}.", "Restore it, or remove 'templates' from the config to use the bundled ones.") from None  # type: ignore[union-attr]
     except jinja2.TemplateSyntaxError as exc:
-        raise RenderError(f"{exc.filename or exc.name} line {exc.lineno}: template syntax error: {exc.message}.", "Fix the template.") from None
+        raise RenderError(f"{exc.filename or exc.name} line {exc.lineno}: template syntax error: {_sentence(exc.message)}", "Fix the template.") from None
     except jinja2.UndefinedError as exc:
-        raise RenderError(f"Template '{name}' uses an unknown value: {exc.message}.", "Fix the template; the values it receives are listed in render/view.py.") from None
+        raise RenderError(f"{_where(exc, name)}: the template uses an unknown value: {_sentence(exc.message)}", "Fix the template; the values it receives are listed in render/view.py.") from None
     except jinja2.exceptions.SecurityError as exc:
-        raise RenderError(f"Template '{name}' tried an unsafe operation: {exc}.", "Templates may only format the values they are given.") from None
+        raise RenderError(f"{_where(exc, name)}: the template tried an unsafe operation: {_sentence(str(exc))}", "Templates may only format the values they are given.") from None
+
+
+def _sentence(text: str | None) -> str:
+    return (text or "").strip().rstrip(".") + "."
+
+
+REQUIRED = ("briefing.html.j2", "report.html.j2", "email.html.j2", "email.txt.j2")
+
+
+def check(templates: Path) -> None:
+    """Refuse a template folder that lacks a document or has a syntax error, before any work starts."""
+    env = environment(templates)
+    for name in REQUIRED:
+        if not (templates / name).is_file():
+            raise RenderError(f"Template '{name}' is missing from {templates}.", "Restore it, or remove 'templates' from the config to use the bundled ones.")
+    for name in env.list_templates(filter_func=lambda n: n.endswith(".j2")):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            raise RenderError(f"{templates / name} line {exc.lineno}: template syntax error: {_sentence(exc.message)}", "Fix the template.") from None

@@ -56,7 +56,12 @@ def _decode(raw: bytes, path: Path) -> str:
         raise DataError(f"{path} is a Git LFS pointer, not the data.", "Run 'git lfs pull' to fetch the real file.")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16")
-    if b"\x00" in raw[:8192]:
+    head = raw[:8192]
+    if head.count(b"\x00") > len(head) // 4 and b"\x00" not in head[::2]:
+        raise DataError(f"{path} looks like UTF-16 text without a byte-order mark.", "Save it as UTF-8 (Excel: CSV UTF-8).")
+    if raw.startswith(b"PK\x03\x04"):
+        raise DataError(f"{path} is a ZIP or Excel workbook, not a CSV.", "In Excel, save it as 'CSV UTF-8'.")
+    if b"\x00" in head:
         raise DataError(f"{path} is a binary file, not a CSV.", "Export the table as CSV (or Parquet with a .parquet name).")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
@@ -129,10 +134,20 @@ def _require(column: str, columns: list[str], path: Path, role: str) -> str:
     )
 
 
+def _closest_column(role: str, columns: list[str]) -> str | None:
+    """The column whose name is most like one of the role's usual names (for 'did you mean')."""
+    best, best_score = None, 0.0
+    for column in columns:
+        for alias in ALIASES[role]:
+            score = difflib.SequenceMatcher(None, _norm(column), alias).ratio()
+            if score > best_score:
+                best, best_score = column, score
+    return best if best_score >= 0.6 else None
+
+
 def _missing_role(role: str, columns: list[str], path: Path) -> DataError:
-    candidates = difflib.get_close_matches(role, [c.lower() for c in columns], n=1, cutoff=0.4)
-    near = [c for c in columns if c.lower() in candidates]
-    hint = f"Did you mean '{near[0]}'? " if near else ""
+    near = _closest_column(role, columns)
+    hint = f"Did you mean '{near}'? " if near else ""
     return DataError(
         f"{path}: no column for '{role}', which the clustering needs.",
         f"{hint}Map it in the config (columns: {{{role}: <column name>}}) or choose other --features. "

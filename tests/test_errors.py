@@ -1,0 +1,158 @@
+"""The catalogue of mistakes a user can make: each ends with exit code 2 and one line on stderr that
+names the file (and line, column or rule), what is wrong and what to do, and no traceback.
+
+Each case is a small file under tests/cases/. Rule cases are used through a settings file that
+points at them; template cases change one file in a copy of the bundled templates.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reportgen.cli import cli
+from reportgen.config import package_path
+
+CASES = Path(__file__).parent / "cases"
+
+# (case file under tests/cases/data, extra options, what the message must say)
+DATA_CASES = [
+    ("empty.csv", [], "is empty"),
+    ("blank_lines.csv", [], "is empty"),
+    ("header_only.csv", [], "has a header but no customers"),
+    ("no_header.csv", [], "the first line holds numbers, not column names"),
+    ("binary.csv", [], "is a binary file, not a CSV"),
+    ("excel.csv", [], "is a ZIP or Excel workbook"),
+    ("utf16_no_bom.csv", [], "UTF-16 text without a byte-order mark"),
+    ("lfs_pointer.csv", [], "is a Git LFS pointer"),
+    ("colon_delimiter.csv", [], "no column for 'income'"),
+    ("semicolon_text_only.csv", [], "Columns found: name, city"),
+    ("missing_income.csv", [], "no column for 'income'"),
+    ("typo_income.csv", [], "Did you mean 'Anual Incme (k$)'?"),
+    ("not_numbers.csv", [], "20 of 20 rows are unusable (most: 20 × 'not a number' in column 'Annual Income (k$)', e.g. line 2)"),
+    ("nan_values.csv", [], "15 of 20 rows are unusable"),
+    ("absurd_values.csv", [], "'below the valid minimum 0'"),
+    ("same_id.csv", [], "'duplicate customer id (first kept)'"),
+    ("missing_ids.csv", [], "'missing customer id'"),
+    ("too_few_rows.csv", [], "only 5 usable customers; at least 10 are needed"),
+    ("ragged_row.csv", [], "line 12: a row has more fields than the header"),
+    ("damaged.parquet", [], "not a readable Parquet file"),
+    ("folder.csv", [], "is a folder, not a file"),
+    ("does_not_exist.csv", [], "file not found"),
+    ("identical_rows.csv", [], "All 20 customers have the same income, spending"),
+    ("three_points.csv", ["--k", "5"], "k=5 segments were asked for, but 3 distinct customers allow at most 3"),
+]
+
+CONFIG_CASES = [
+    ("yaml_syntax.yaml", "line 4: YAML error"),
+    ("unknown_key.yaml", "unknown setting 'clustring'. Did you mean 'clustering'?"),
+    ("unknown_nested_key.yaml", "unknown setting 'clustering.kk'. Did you mean 'k'?"),
+    ("bad_period.yaml", "'2026-13' is not a month like 2026-11"),
+    ("period_traversal.yaml", "'../../etc' is not a month like 2026-11"),
+    ("out_escapes.yaml", "out '../../../../etc/reportgen' leaves"),
+    ("k_too_small.yaml", "k must be 'auto' or a whole number from 2 to 10"),
+    ("k_range_reversed.yaml", "k_min (6) is larger than k_max (3)"),
+    ("unsafe_tag.yaml", "YAML error: could not determine a constructor for the tag"),
+    ("unknown_feature.yaml", "setting 'features.1'"),
+    ("column_near_miss.yaml", "the config maps role 'income' to column 'Annual Income', which is not in the file. Did you mean 'Annual Income (k$)'?"),
+    ("list_not_mapping.yaml", "the top level must be a mapping"),
+    ("bad_share.yaml", "setting 'quality.max_dropped_share'"),
+    ("bad_valid_range.yaml", "setting 'valid.age'"),
+    ("unknown_role_in_columns.yaml", "setting 'columns.revenue': Input should be 'customer_id'"),
+    ("does_not_exist.yaml", "does not exist"),
+]
+
+RULE_CASES = [
+    ("segments_yaml_error.yaml", "line 7: YAML error"),
+    ("segments_unknown_role.yaml", "line 5, rule 'A': unknown role 'incme'. Did you mean 'income'?"),
+    ("segments_unknown_level.yaml", "line 5, rule 'A': unknown level 'hihg' for 'income'. Did you mean 'high'?"),
+    ("segments_shadowed.yaml", "rule 'Rich spenders': can never match, because rule 'Rich' (line 5)"),
+    ("segments_no_fallback.yaml", "fallback: Field required"),
+    ("segments_unknown_key.yaml", "unknown key 'wen' (at segments.0.wen). Did you mean 'when'?"),
+    ("segments_empty_levels.yaml", "role 'income' allows no level, so the rule can never match"),
+    ("segments_unsafe_tag.yaml", "YAML error: could not determine a constructor"),
+    ("segments_bad_cuts.yaml", "the cuts for 'income' must be strictly ascending"),
+    ("campaigns_unknown_segment.yaml", "campaigns for 'Premium spender', which no rule in segments.yaml names. Did you mean 'Premium spenders'?"),
+    ("campaigns_missing_field.yaml", "campaigns.Premium spenders.0.kpi: Field required"),
+    ("campaigns_bad_budget.yaml", "campaigns.Premium spenders.0.budget_share"),
+    ("campaigns_not_a_list.yaml", "campaigns.Premium spenders: Input should be a valid list"),
+]
+
+# (template to replace or delete, new text or None to delete, what the message must say)
+TEMPLATE_CASES = [
+    ("email.html.j2", None, "Template 'email.html.j2' is missing"),
+    ("_segment.html.j2", "{% if s.name %}never closed\n", "_segment.html.j2 line 1: template syntax error: Unexpected end of template"),
+    ("_segment.html.j2", "{{ s.no_such_value }}\n", "_segment.html.j2 line 1: the template uses an unknown value: 'dict object' has no attribute 'no_such_value'."),
+    ("_segment.html.j2", "{{ s.__class__.__mro__ }}\n", "_segment.html.j2 line 1: the template tried an unsafe operation: access to attribute '__class__' of 'dict' object is unsafe."),
+]
+
+
+def _fails_cleanly(args: list[str], expected: str, name: str) -> None:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert 1 <= len(lines) <= 2, result.stderr
+    assert lines[0].startswith("reportgen: ")
+    assert "Traceback" not in result.output
+    assert name in lines[0], f"the message should name {name}: {lines[0]}"
+    assert expected in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(("case", "options", "expected"), DATA_CASES, ids=[c[0] for c in DATA_CASES])
+def test_data_case(case: str, options: list[str], expected: str, tmp_path: Path) -> None:
+    path = CASES / "data" / case
+    _fails_cleanly(["run", "--data", str(path), "--out", str(tmp_path), *options], expected, case)
+    assert not (tmp_path / "2026-11").exists()
+
+
+@pytest.mark.parametrize(("case", "expected"), CONFIG_CASES, ids=[c[0] for c in CONFIG_CASES])
+def test_config_case(case: str, expected: str, tmp_path: Path) -> None:
+    config = CASES / "config" / case
+    data = package_path("data", "sample_customers.csv")
+    named = data.name if case == "column_near_miss.yaml" else case  # the data file lacks the column
+    _fails_cleanly(["run", "--config", str(config), "--data", str(data), "--out", str(tmp_path)], expected, named)
+
+
+def test_fewer_rows_than_k(tmp_path: Path) -> None:
+    config = CASES / "config" / "fewer_rows_than_k.yaml"
+    data = CASES / "config" / "fewer_rows_than_k.csv"
+    _fails_cleanly(["run", "--config", str(config), "--data", str(data), "--out", str(tmp_path)], "k=5 segments were asked for, but 4 distinct customers allow at most 3", "Use --k 3")
+
+
+@pytest.mark.parametrize(("case", "expected"), RULE_CASES, ids=[c[0] for c in RULE_CASES])
+def test_rule_case(case: str, expected: str, tmp_path: Path) -> None:
+    rules = CASES / "rules" / case
+    key = "segments_rules" if case.startswith("segments") else "campaigns_rules"
+    config = tmp_path / "reportgen.yaml"
+    config.write_text(f"{key}: {rules}\n")
+    _fails_cleanly(["run", "--config", str(config), "--out", str(tmp_path / "out")], expected, case)
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), TEMPLATE_CASES, ids=["missing", "syntax", "undefined", "unsafe"])
+def test_template_case(name: str, text: str | None, expected: str, tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(package_path("templates"), templates)
+    if text is None:
+        (templates / name).unlink()
+    else:
+        (templates / name).write_text(text)
+    config = tmp_path / "reportgen.yaml"
+    config.write_text("templates: templates\n")
+    _fails_cleanly(["run", "--config", str(config), "--out", str(tmp_path / "out")], expected, name)
+    assert not (tmp_path / "out" / "2026-11").exists()
+
+
+@pytest.mark.parametrize(
+    ("out", "expected"),
+    [("../../../../../etc/reportgen", "leaves"), ("/etc/reportgen", "inside the system folder /etc"), ("/proc/x", "system folder /proc")],
+)
+def test_out_paths_cannot_escape(out: str, expected: str) -> None:
+    _fails_cleanly(["run", "--out", out], expected, "--out")
+
+
+def test_catalogue_size() -> None:
+    size = len(DATA_CASES) + len(CONFIG_CASES) + 1 + len(RULE_CASES) + len(TEMPLATE_CASES) + 3
+    assert size >= 40, size

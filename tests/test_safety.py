@@ -1,0 +1,208 @@
+"""Nothing lost, nothing injected: killed and concurrent runs, a missing or hung browser, hostile text."""
+
+from __future__ import annotations
+
+import csv
+import email
+import email.policy
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reportgen.config import package_path
+from reportgen.sample import generate
+
+from .conftest import MALL
+
+
+def _start(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "reportgen", "--debug", *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _wait_for(proc: subprocess.Popen[str], marker: str, timeout: float = 120) -> None:
+    """Read the run's log until `marker` (a stage starting) appears."""
+    assert proc.stderr is not None
+    deadline = time.monotonic() + timeout
+    for line in proc.stderr:
+        if marker in line:
+            return
+        assert time.monotonic() < deadline, f"no '{marker}' within {timeout} s"
+    raise AssertionError(f"the run ended before '{marker}'")
+
+
+def _tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _chromium_pids() -> set[int]:
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if b"chromium" in (entry / "cmdline").read_bytes():
+                    pids.add(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+@pytest.fixture(scope="module")
+def earlier_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished report for 2026-11 that failed and killed runs must leave alone."""
+    work = tmp_path_factory.mktemp("work")
+    subprocess.run([sys.executable, "-m", "reportgen", "run", "--data", str(MALL), "--period", "2026-11", "--out", "out"], cwd=work, check=True, capture_output=True)
+    return work
+
+
+@pytest.mark.parametrize("stage", ["load …", "cluster …", "charts …", "pdf …", "email …"])
+def test_sigkill_leaves_the_earlier_report_intact(earlier_report: Path, stage: str) -> None:
+    work = earlier_report
+    folder = work / "out" / "2026-11"
+    before = _tree_digest(folder)
+    browsers_before = _chromium_pids()
+    proc = _start("run", "--data", str(MALL), "--period", "2026-11", "--out", "out", "--k", "4", cwd=work)
+    _wait_for(proc, f"reportgen: {stage}")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    assert _tree_digest(folder) == before  # byte-identical, still the k=5 report
+    visible = sorted(p.name for p in (work / "out").iterdir() if not p.name.startswith("."))
+    assert visible == ["2026-11"]  # a half-written folder is hidden, never mistaken for a report
+    deadline = time.monotonic() + 15
+    while _chromium_pids() - browsers_before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _chromium_pids() - browsers_before, "Chromium outlived the killed run"
+    # a re-run succeeds and clears what the killed run left
+    rerun = subprocess.run([sys.executable, "-m", "reportgen", "run", "--data", str(MALL), "--period", "2026-11", "--out", "out"], cwd=work, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert not [p for p in (work / "out").iterdir() if p.is_dir() and p.name.startswith(".")]
+    assert _tree_digest(folder).keys() == before.keys()
+
+
+def test_concurrent_run_of_the_same_period_is_refused(tmp_path: Path) -> None:
+    first = _start("run", "--data", str(MALL), "--period", "2026-05", "--out", "out", cwd=tmp_path)
+    _wait_for(first, "reportgen: cluster …")
+    second = subprocess.run([sys.executable, "-m", "reportgen", "run", "--data", str(MALL), "--period", "2026-05", "--out", "out"], cwd=tmp_path, capture_output=True, text=True)
+    assert second.returncode == 2
+    assert "Another reportgen run is writing" in second.stderr and "Traceback" not in second.stderr
+    assert first.wait(120) == 0
+    assert (tmp_path / "out" / "2026-05" / "briefing.pdf").exists()
+    # another period is not blocked
+    other = subprocess.run([sys.executable, "-m", "reportgen", "run", "--data", str(MALL), "--period", "2026-06", "--out", "out"], cwd=tmp_path, capture_output=True, text=True)
+    assert other.returncode == 0, other.stderr
+
+
+def test_missing_chromium_is_explained(tmp_path: Path) -> None:
+    env = {**os.environ, "BROWSER_PATH": str(tmp_path / "no-chromium")}
+    result = subprocess.run([sys.executable, "-m", "reportgen", "run", "--out", "out"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "reportgen: Chromium could not be started for chart export (ChromeNotFoundError). "
+        "Install Chromium (Debian: sudo apt-get install --no-install-recommends chromium) or set BROWSER_PATH."
+    ]
+    assert not (tmp_path / "out" / "2026-11").exists()
+
+
+def test_hung_chromium_times_out_and_is_killed(tmp_path: Path) -> None:
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\nexec sleep 600\n")
+    fake.chmod(0o755)
+    (tmp_path / "c.yaml").write_text("charts: {timeout: 4}\n")
+    env = {**os.environ, "BROWSER_PATH": str(fake)}
+    start = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "reportgen", "run", "--config", "c.yaml", "--out", "out"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert time.monotonic() - start < 40
+    assert result.returncode == 2
+    assert "Chromium did not start within 4 s" in result.stderr and "Traceback" not in result.stderr
+    leftover = subprocess.run(["pgrep", "-f", "sleep 600"], capture_output=True, text=True).stdout.split()
+    assert not leftover, "the hung browser process was left running"
+
+
+HOSTILE_GENDER = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"]
+HOSTILE_ID = '=HYPERLINK("http://x","y")'
+HOSTILE_RULE = "<b onmouseover=alert(1)>VIP</b> & co"
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("hostile")
+    frame = generate(300, 11)
+    frame["Gender"] = [HOSTILE_GENDER[i % 2] for i in range(len(frame))]
+    frame.loc[0, "CustomerID"] = HOSTILE_ID
+    frame.loc[1, "CustomerID"] = "+cmd|' /C calc'!A0"
+    frame.loc[2, "CustomerID"] = "@SUM(1+1)"
+    frame.to_csv(work / "customers.csv", index=False, quoting=csv.QUOTE_MINIMAL)
+    segments = package_path("rules", "segments.yaml").read_text().replace("name: Premium spenders", f"name: '{HOSTILE_RULE}'")
+    campaigns = package_path("rules", "campaigns.yaml").read_text().replace("  Premium spenders:", f"  '{HOSTILE_RULE}':")
+    campaigns = campaigns.replace("offer: Early access to new collections", "offer: <a href='javascript:alert(1)'>Early access</a> to new collections")
+    (work / "segments.yaml").write_text(segments)
+    (work / "campaigns.yaml").write_text(campaigns)
+    (work / "reportgen.yaml").write_text(
+        "segments_rules: segments.yaml\ncampaigns_rules: campaigns.yaml\n"
+        "report: {organisation: \"</style><style>body{display:none}</style>\", title: \"Q<script>x()</script>\"}\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "reportgen", "run", "--config", "reportgen.yaml", "--data", "customers.csv", "--period", "2026-11", "--out", "out"],
+        cwd=work, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return work / "out" / "2026-11"
+
+
+def _email_html(folder: Path) -> str:
+    msg = email.message_from_bytes((folder / "report.eml").read_bytes(), policy=email.policy.default)
+    return msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("document", ["report.html", "report.eml"])
+def test_hostile_text_is_never_live_html(hostile_run: Path, document: str) -> None:
+    html = (hostile_run / "report.html").read_text() if document == "report.html" else _email_html(hostile_run)
+    lowered = html.lower()
+    assert "<script" not in lowered
+    assert "onerror=" not in lowered.replace("&lt;img src=x onerror=alert(1)&gt;", "")
+    assert "<img src=x" not in lowered
+    assert "<b onmouseover" not in lowered and "javascript:" not in lowered.replace("&lt;a href='javascript:alert(1)'&gt;", "").replace("&lt;a href=&#39;javascript:alert(1)&#39;&gt;", "")
+    assert "</style><style>" not in lowered
+    # and the text is still there for the reader, escaped
+    assert "&lt;b onmouseover=alert(1)&gt;VIP&lt;/b&gt; &amp; co" in html
+    assert "&lt;/style&gt;&lt;style&gt;" in html
+    if document == "report.html":
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # gender mix on the segment pages
+
+
+def test_hostile_text_in_the_pdf_is_plain_text(hostile_run: Path) -> None:
+    text = subprocess.run(["pdftotext", str(hostile_run / "briefing.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    flat = " ".join(text.split())
+    assert HOSTILE_RULE in flat
+    assert "<script>alert(1)</script>" in flat
+
+
+def test_csv_neutralises_formulas(hostile_run: Path) -> None:
+    with (hostile_run / "segments.csv").open(newline="") as fh:
+        rows = {r["customer_id"]: r for r in csv.DictReader(fh)}
+    assert "'" + HOSTILE_ID in rows and HOSTILE_ID not in rows
+    assert "'+cmd|' /C calc'!A0" in rows and "'@SUM(1+1)" in rows
+    assert any(r["segment"] == HOSTILE_RULE for r in rows.values())  # '<' is not a formula start
+
+
+def test_segment_without_campaign_is_reported(tmp_path: Path) -> None:
+    campaigns = package_path("rules", "campaigns.yaml").read_text()
+    start = campaigns.index("  Budget-conscious:")
+    end = campaigns.index("  Keen spenders:")
+    (tmp_path / "campaigns.yaml").write_text(campaigns[:start] + campaigns[end:])
+    (tmp_path / "reportgen.yaml").write_text("campaigns_rules: campaigns.yaml\n")
+    result = subprocess.run([sys.executable, "-m", "reportgen", "run", "--config", "reportgen.yaml", "--data", str(MALL), "--out", "out"], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "No campaign is defined for segment 'Budget-conscious'" in result.stderr
+    folder = tmp_path / "out" / next(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith("."))
+    text = subprocess.run(["pdftotext", str(folder / "briefing.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert "No campaign is defined for this segment" in " ".join(text.split())
+    assert "No campaign defined" in _email_html(folder)
