@@ -1,9 +1,11 @@
-"""Thin command line: parse options, call the Python API, turn ReportgenError into one line + exit 2."""
+"""Thin command line: parse options, call the Python API, turn ReportgenError into one line + an exit code."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +23,28 @@ def _k(value: str | None) -> int | str | None:
     raise click.BadParameter(f"'{value}' is not 'auto' or a whole number.", param_hint="--k")
 
 
-def _features(value: str | None) -> list[str] | None:
+def _csv(value: str | None) -> list[str] | None:
     return [f.strip() for f in value.split(",") if f.strip()] if value else None
 
 
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(
+            {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"), "level": record.levelname.lower(), "message": record.getMessage()},
+            ensure_ascii=False,
+        )
+
+
+def _say_error(ctx: click.Context, message: str, code: int) -> None:
+    if ctx.obj and ctx.obj.get("json"):
+        click.echo(json.dumps({"level": "error", "message": message, "exit_code": code}, ensure_ascii=False), err=True)
+    else:
+        click.echo(f"reportgen: {message}", err=True)
+    sys.exit(code)
+
+
 class _Errors(click.Group):
-    """Every ReportgenError ends as 'reportgen: <message>' on stderr and exit code 2, no traceback."""
+    """ReportgenError ends as one line on stderr and its exit code (2, or 3/75 for delivery); no traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -34,29 +52,27 @@ class _Errors(click.Group):
         except ReportgenError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"reportgen: {exc}", err=True)
-            sys.exit(exc.exit_code)
+            _say_error(ctx, str(exc), exc.exit_code)
         except OSError as exc:  # disk full, permission denied, ... while writing the report
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             where = exc.filename or "file system"
-            click.echo(f"reportgen: {where}: {exc.strerror or exc}. Check free space and permissions, then run again; the previous report is unchanged.", err=True)
-            sys.exit(2)
+            _say_error(ctx, f"{where}: {exc.strerror or exc}. Check free space and permissions, then run again; the previous report is unchanged.", 2)
         except KeyboardInterrupt:
-            click.echo("reportgen: interrupted; the previous report is unchanged.", err=True)
-            sys.exit(130)
+            _say_error(ctx, "interrupted; the previous report is unchanged.", 130)
 
 
 @click.group(cls=_Errors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reportgen")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
-@click.option("--quiet", "-q", is_flag=True, help="Only print errors.")
+@click.option("--quiet", "-q", is_flag=True, help="Only print warnings and errors.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: one JSON object per line, for job runners.")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
+def cli(ctx: click.Context, debug: bool, quiet: bool, log_format: str) -> None:
     """Monthly customer-segment briefings: PDF, HTML page, email and data files."""
-    ctx.obj = {"debug": debug}
+    ctx.obj = {"debug": debug, "json": log_format == "json"}
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("reportgen: %(message)s"))
+    handler.setFormatter(_JsonFormatter() if log_format == "json" else logging.Formatter("reportgen: %(message)s"))
     log = logging.getLogger("reportgen")
     log.handlers[:] = [handler]
     log.propagate = False
@@ -64,9 +80,10 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler] if debug else [logging.NullHandler()]
     root.setLevel(logging.DEBUG if debug else logging.CRITICAL)
-    # Progress lines only for a person at a terminal; a scheduled job's stderr keeps warnings and errors.
-    interactive = sys.stderr.isatty()
-    log.setLevel(logging.DEBUG if debug else logging.WARNING if quiet or not interactive else logging.INFO)
+    # Progress for a person at a terminal; a scheduled job's stderr keeps warnings and errors
+    # (and everything with --log-format json, where a job runner reads it).
+    chatty = sys.stderr.isatty() or log_format == "json"
+    log.setLevel(logging.DEBUG if debug else logging.WARNING if quiet or not chatty else logging.INFO)
 
 
 @cli.command()
@@ -77,16 +94,67 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
 @click.option("--k", "k", help="Number of segments, or 'auto' (best silhouette over k_min..k_max).")
 @click.option("--features", help="Comma-separated roles to cluster on, e.g. income,spending or age,income,spending.")
 @click.option("--seed", type=int, help="Random seed for K-Means (default 42).")
-def run(data: Path | None, config: Path | None, period: str | None, out: Path | None, k: str | None, features: str | None, seed: int | None) -> None:
+@click.option("--compare-to", "compare_to", help="Compare with this period's report (default: last month's, if it was run).")
+@click.option("--send", "send_after", is_flag=True, help="Email the report when it is done (see 'reportgen send').")
+@click.option("--to", help="With --send: comma-separated recipients (default: email.recipients in the config).")
+@click.option("--resend", is_flag=True, help="With --send: send even to recipients who already had this period's report.")
+def run(
+    data: Path | None, config: Path | None, period: str | None, out: Path | None, k: str | None, features: str | None,
+    seed: int | None, compare_to: str | None, send_after: bool, to: str | None, resend: bool,
+) -> None:
     """Build the period's report folder: briefing.pdf, report.html, report.eml, segments.csv, summary.json."""
     from .config import load_settings
     from .pipeline import run as run_pipeline
 
-    settings = load_settings(config, {"data": data, "period": period, "out": out, "k": _k(k), "features": _features(features), "seed": seed})
+    settings = load_settings(config, {"data": data, "period": period, "out": out, "k": _k(k), "features": _csv(features), "seed": seed, "compare_to": compare_to})
     report = run_pipeline(settings)
     names = ", ".join(f"{s.name} ({s.size})" for s in report.segments)
     click.echo(f"{report.period}: {len(report.table.frame)} customers, {report.clustering.k} segments: {names}")
     click.echo(f"Report: {report.folder}")
+    if send_after:
+        _send(settings, _csv(to), resend)
+
+
+@cli.command()
+@click.option("--period", help="Which month's report to send, YYYY-MM. Default: the current month.")
+@click.option("--to", help="Comma-separated recipients (default: email.recipients in the config).")
+@click.option("--config", "config", type=click.Path(path_type=Path), help="Settings file (YAML) with email.smtp and email.recipients.")
+@click.option("--out", type=click.Path(path_type=Path), help="Folder that holds the period folders. Default: output.")
+@click.option("--resend", is_flag=True, help="Send even to recipients who already had this period's report.")
+def send(period: str | None, to: str | None, config: Path | None, out: Path | None, resend: bool) -> None:
+    """Email a period's report.eml over SMTP (login from REPORTGEN_SMTP_USER / REPORTGEN_SMTP_PASSWORD)."""
+    from .config import load_settings
+
+    _send(load_settings(config, {"period": period, "out": out}), _csv(to), resend)
+
+
+def _send(settings: Any, to: list[str] | None, resend: bool) -> None:
+    from .deliver import send as deliver
+
+    result = deliver(settings.period_dir, settings.period, to or list(settings.email.recipients), settings.email.sender, settings.email.smtp, resend)
+    if result.sent_to:
+        click.echo(f"Sent the {settings.period} report to {', '.join(result.sent_to)}.")
+    if result.skipped:
+        click.echo(f"Already sent earlier, not sent again: {', '.join(result.skipped)} (use --resend to send anyway).")
+
+
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path), help="Folder that holds the period folders. Default: output.")
+@click.option("--config", "config", type=click.Path(path_type=Path), help="Settings file (YAML).")
+@click.option("--json", "as_json", is_flag=True, help="Print the records as JSON lines.")
+def history(out: Path | None, config: Path | None, as_json: bool) -> None:
+    """List past runs: period, status, time, customers, k, segment sizes, input checksum."""
+    from . import history as hist
+    from .config import load_settings
+
+    records = hist.read(load_settings(config, {"out": out}).out)
+    if as_json:
+        for r in records:
+            click.echo(json.dumps(r, ensure_ascii=False, sort_keys=True))
+    elif records:
+        click.echo(hist.table(records))
+    else:
+        click.echo("No runs recorded yet.")
 
 
 @cli.command()
@@ -94,11 +162,15 @@ def run(data: Path | None, config: Path | None, period: str | None, out: Path | 
 @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed; the same seed gives the same file.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="File to write (.csv or .parquet).")
 @click.option("--with-truth", is_flag=True, help="Add a planted_segment column (for tests and benchmarks).")
-def sample(rows: int, seed: int, out: Path, with_truth: bool) -> None:
+@click.option("--month", type=int, default=0, show_default=True, help="The same customers this many months later.")
+@click.option("--migrate", type=float, default=0.1, show_default=True, help="Share of customers moving to another segment each month.")
+@click.option("--churn", type=float, default=0.05, show_default=True, help="Share of customers leaving (and as many joining) each month.")
+@click.option("--spread", type=float, default=1.0, show_default=True, help="Spread of the segments; below 1 separates them cleanly.")
+def sample(rows: int, seed: int, out: Path, with_truth: bool, month: int, migrate: float, churn: float, spread: float) -> None:
     """Generate mall-like customers with planted segments (the bundled sample is made with this)."""
     from .sample import generate, write
 
-    path = write(generate(rows, seed, with_truth), out)
+    path = write(generate(rows, seed, with_truth, month=month, migrate=migrate, churn=churn, spread=spread), out)
     click.echo(f"Wrote {rows} customers to {path}")
 
 

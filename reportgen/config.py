@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
+import json
 import re
 from importlib import resources
 from pathlib import Path
@@ -102,10 +104,23 @@ class ReportText(_Strict):
     organisation: str = "Your organisation"
 
 
+class Smtp(_Strict):
+    """Where report.eml is sent. The login comes from REPORTGEN_SMTP_USER / REPORTGEN_SMTP_PASSWORD
+    in the environment, never from a file."""
+
+    host: str = "localhost"
+    port: int = Field(25, ge=1, le=65535)
+    security: Literal["none", "starttls", "ssl"] = "starttls"
+    timeout: float = Field(30, gt=0)
+    attempts: int = Field(4, ge=1, le=10, description="tries for a temporary failure")
+    retry_wait: float = Field(2.0, ge=0, description="seconds before the 2nd try; doubles each time")
+
+
 class Email(_Strict):
     sender: str = "reportgen@localhost"
     recipients: list[str] = []
     subject: str = ""  # empty: "<title> — <period>"
+    smtp: Smtp = Smtp()
 
 
 class Charts(_Strict):
@@ -120,6 +135,7 @@ class Quality(_Strict):
 class Settings(_Strict):
     data: Path | None = None  # None: the bundled synthetic sample
     period: str = Field(default_factory=current_period)
+    compare_to: str | None = None  # a period to compare with; None: the month before, if it was run
     out: Path = Path("output")
     columns: dict[Role, ColumnSpec] = {}
     features: list[NumericRole] = ["income", "spending"]
@@ -134,12 +150,18 @@ class Settings(_Strict):
     quality: Quality = Quality()
     charts: Charts = Charts()
 
-    @field_validator("period")
+    @field_validator("period", "compare_to")
     @classmethod
-    def _period(cls, v: str) -> str:
-        if not PERIOD_RE.match(v):
+    def _period(cls, v: str | None) -> str | None:
+        if v is not None and not PERIOD_RE.match(v):
             raise ValueError(f"period {v!r} is not a month like 2026-11 (YYYY-MM)")
         return v
+
+    @model_validator(mode="after")
+    def _compare_other(self) -> "Settings":
+        if self.compare_to == self.period:
+            raise ValueError(f"compare_to is the report's own period {self.period}; name an earlier one")
+        return self
 
     @field_validator("features")
     @classmethod
@@ -184,6 +206,21 @@ class Settings(_Strict):
     @property
     def period_dir(self) -> Path:
         return self.out / self.period
+
+    @property
+    def previous_period(self) -> str:
+        year, month = int(self.period[:4]), int(self.period[5:])
+        return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+    def comparison_dir(self) -> Path | None:
+        """The earlier report to compare with: compare_to, or last month's if it exists."""
+        if self.compare_to is not None:
+            folder = self.out / self.compare_to
+            if not (folder / "summary.json").is_file():
+                raise ConfigError(f"There is no report for {self.compare_to} in {self.out} to compare with.", "Run that period first, or drop --compare-to.")
+            return folder
+        folder = self.out / self.previous_period
+        return folder if (folder / "summary.json").is_file() else None
 
 
 _PATH_KEYS = ("data", "out", "segments_rules", "campaigns_rules", "templates")
@@ -284,3 +321,7 @@ def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | 
 def settings_summary(settings: Settings) -> dict[str, Any]:
     """Settings as plain JSON values for the manifest (no secrets live in settings)."""
     return settings.model_dump(mode="json")
+
+
+def settings_checksum(settings: Settings) -> str:
+    return hashlib.sha256(json.dumps(settings_summary(settings), sort_keys=True).encode()).hexdigest()

@@ -31,3 +31,15 @@ class RuleError(ReportgenError):
 
 class RenderError(ReportgenError):
     """A template, the chart browser or the PDF engine failed."""
+
+
+class DeliveryError(ReportgenError):
+    """The mail server refused the report for good (login, recipient, sender): exit code 3."""
+
+    exit_code = 3
+
+
+class DeliveryRetryLater(ReportgenError):
+    """The mail server stayed unreachable or busy after every retry: exit code 75 (try later)."""
+
+    exit_code = 75

@@ -99,6 +99,40 @@ class Segment:
     description: str  # the rule's one line for marketers
     campaigns: tuple[Campaign, ...]
     gender_mix: dict[str, float] = field(default_factory=dict)
+    base_name: str = ""  # the rule's name before equal names were told apart
+    colour: int = 0  # palette index; kept from last month for the same kind of customers
+
+
+@dataclass(frozen=True)
+class SegmentChange:
+    """One of this month's segments against last month's."""
+
+    name: str
+    status: str  # "kept", "renamed" (same customers, new name) or "new"
+    previous_name: str | None
+    size_then: int | None
+    size_now: int
+    share_then: float | None
+    share_now: float
+    drift: dict[str, float]  # centre now minus then, by role, original units
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Month over month: sizes, who moved where (matched by customer id), what appeared or went."""
+
+    previous_period: str
+    n_then: int
+    n_now: int
+    segments: tuple[SegmentChange, ...]
+    disappeared: tuple[tuple[str, int], ...]  # (name, size then)
+    rows: tuple[str, ...]  # last month's segments, then "New customers"
+    columns: tuple[str, ...]  # this month's segments, then "Gone"
+    counts: tuple[tuple[int, ...], ...]
+    new_customers: int
+    gone_customers: int
+    stayed: int
+    moved: int
 
 
 @dataclass(frozen=True)
@@ -115,6 +149,7 @@ class Report:
     warnings: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     folder: Path | None = None  # the period folder, once written
+    changes: Changes | None = None  # against the previous period, when its report exists
 
     @property
     def period(self) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from . import __version__
-from .config import settings_summary
+from .config import settings_checksum, settings_summary
 from .errors import ConfigError, ReportgenError
 from .model import Report
 
@@ -118,6 +118,8 @@ def summary(report: Report) -> dict[str, Any]:
                 "levels": s.levels,
                 "profile": s.profile,
                 "rule": s.rule,
+                "base_name": s.base_name,
+                "colour": s.colour,
                 "gender_mix": s.gender_mix,
                 "campaigns": [
                     {
@@ -135,6 +137,34 @@ def summary(report: Report) -> dict[str, Any]:
             for s in report.segments
         ],
         "warnings": list(report.warnings),
+        "changes": _changes(report),
+    }
+
+
+def _changes(report: Report) -> dict[str, Any] | None:
+    ch = report.changes
+    if ch is None:
+        return None
+    return {
+        "previous_period": ch.previous_period,
+        "n_customers": {"then": ch.n_then, "now": ch.n_now},
+        "segments": [
+            {
+                "name": s.name,
+                "status": s.status,
+                "previous_name": s.previous_name,
+                "size": {"then": s.size_then, "now": s.size_now, "change": None if s.size_then is None else s.size_now - s.size_then},
+                "share": {"then": s.share_then, "now": s.share_now, "change": None if s.share_then is None else round(s.share_now - s.share_then, 4)},
+                "centroid_drift": s.drift,
+            }
+            for s in ch.segments
+        ],
+        "disappeared": [{"name": name, "size_then": size} for name, size in ch.disappeared],
+        "migration": {"from": list(ch.rows), "to": list(ch.columns), "counts": [list(r) for r in ch.counts]},
+        "new_customers": ch.new_customers,
+        "gone_customers": ch.gone_customers,
+        "stayed": ch.stayed,
+        "moved": ch.moved,
     }
 
 
@@ -163,7 +193,7 @@ def manifest(report: Report, folder: Path) -> dict[str, Any]:
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "input": {"path": str(report.table.source), "sha256": report.table.checksum},
         "settings": settings,
-        "settings_sha256": hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest(),
+        "settings_sha256": settings_checksum(report.settings),
         "versions": _versions(),
         "timings_s": {k: round(v, 3) for k, v in report.timings.items()},
         "files": {str(p.relative_to(folder)): _sha256(p) for p in files},

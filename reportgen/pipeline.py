@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import Any
 
 from .config import Settings
 from .errors import DataError
@@ -53,8 +54,12 @@ def read_inputs(settings: Settings, clock: _Clock) -> Inputs:
 
 
 def segment(settings: Settings, inputs: Inputs, clock: _Clock) -> Report:
-    """Features, clusters, names and campaigns for the customers read."""
-    from .stages import cluster, features, label, recommend
+    """Features, clusters, names and campaigns for the customers read; changes since last time."""
+    from .render.fmt import PALETTE
+    from .stages import cluster, compare, features, label, recommend
+
+    previous_dir = settings.comparison_dir()
+    previous = compare.load_previous(previous_dir) if previous_dir else None
 
     table = inputs.table
     with clock.stage("features"):
@@ -67,8 +72,13 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock) -> Report:
     with clock.stage("label"):
         cuts = label.level_cuts(table, inputs.rulebook)
         named = label.label(table, clustering, inputs.rulebook, cuts)
+        matches = compare.match(named, previous, feats) if previous else {}
+        if previous:
+            named = compare.stabilise_names(named, previous, matches)
     with clock.stage("recommend"):
         segments, warnings = recommend.recommend(named, clustering, inputs.campaigns)
+        segments = compare.colours(segments, previous, matches, len(PALETTE))
+        changes = compare.changes(segments, table, clustering, previous, matches) if previous else None
     population = {r: float(table.frame[r].mean()) for r in table.numeric_roles if table.frame[r].notna().any()}
     for w in warnings:
         log.warning("%s", w)
@@ -81,6 +91,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock) -> Report:
         level_cuts=cuts,
         population=population,
         warnings=warnings,
+        changes=changes,
     )
 
 
@@ -91,7 +102,50 @@ def analyse(settings: Settings) -> Report:
 
 
 def run(settings: Settings) -> Report:
-    """Analyse, render and write the period folder; returns the report with its folder set."""
+    """Analyse, render and write the period folder; returns the report with its folder set.
+
+    Every run, failed or not, is recorded in OUT/history.jsonl.
+    """
+    from . import history
+    from .config import settings_checksum
+    from .errors import ReportgenError
+
+    started = history.now()
+    start = time.perf_counter()
+    record: dict[str, Any] = {
+        "period": settings.period,
+        "started_at": started,
+        "settings_sha256": settings_checksum(settings),
+    }
+    try:
+        report = _run(settings, record)
+    except (ReportgenError, OSError) as exc:
+        record |= {"status": "failed", "error": str(exc), "finished_at": history.now(), "seconds": round(time.perf_counter() - start, 3)}
+        _record(settings, record)
+        raise
+    record |= {
+        "status": "ok",
+        "finished_at": history.now(),
+        "seconds": round(report.timings["total"], 3),
+        "n_customers": len(report.table.frame),
+        "k": report.clustering.k,
+        "segment_sizes": {s.name: s.size for s in report.segments},
+        "timings": {k: round(v, 3) for k, v in report.timings.items()},
+    }
+    _record(settings, record)
+    return report
+
+
+def _record(settings: Settings, record: dict[str, Any]) -> None:
+    from . import history
+
+    try:
+        history.append(settings.out, record)
+    except OSError as exc:  # the report itself is fine; say so and go on
+        log.warning("Could not record the run in %s: %s", settings.out / history.FILE, exc.strerror or exc)
+
+
+def _run(settings: Settings, record: dict[str, Any]) -> Report:
     from .outputs import manifest, period_lock, staging, write_data_files, write_json
     from .render.charts import ChartExporter
 
@@ -99,6 +153,7 @@ def run(settings: Settings) -> Report:
     start = time.perf_counter()
     target = settings.period_dir
     inputs = read_inputs(settings, clock)  # bad input fails here, before any browser starts
+    record["input_sha256"] = inputs.table.checksum
     # The browser boots in the background while the customers are clustered.
     with period_lock(target), ChartExporter(timeout=settings.charts.timeout) as exporter:
         report = segment(settings, inputs, clock)
@@ -124,4 +179,3 @@ def run(settings: Settings) -> Report:
             write_json(manifest(report, tmp), tmp / "manifest.json")
     log.info("Report written to %s (%.1f s)", target, clock.timings["total"])
     return report
-

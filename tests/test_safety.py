@@ -74,8 +74,8 @@ def test_sigkill_leaves_the_earlier_report_intact(earlier_report: Path, stage: s
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)
     assert _tree_digest(folder) == before  # byte-identical, still the k=5 report
-    visible = sorted(p.name for p in (work / "out").iterdir() if not p.name.startswith("."))
-    assert visible == ["2026-11"]  # a half-written folder is hidden, never mistaken for a report
+    folders = sorted(p.name for p in (work / "out").iterdir() if p.is_dir() and not p.name.startswith("."))
+    assert folders == ["2026-11"]  # a half-written folder is hidden, never mistaken for a report
     deadline = time.monotonic() + 15
     while _chromium_pids() - browsers_before and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -202,7 +202,7 @@ def test_segment_without_campaign_is_reported(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "reportgen", "run", "--config", "reportgen.yaml", "--data", str(MALL), "--out", "out"], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "No campaign is defined for segment 'Budget-conscious'" in result.stderr
-    folder = tmp_path / "out" / next(p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith("."))
+    folder = next(p for p in (tmp_path / "out").iterdir() if p.is_dir() and not p.name.startswith("."))
     text = subprocess.run(["pdftotext", str(folder / "briefing.pdf"), "-"], capture_output=True, text=True, check=True).stdout
     assert "No campaign is defined for this segment" in " ".join(text.split())
     assert "No campaign defined" in _email_html(folder)

@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 from ..errors import RenderError
 from ..model import Report
 from .fmt import color, fmt_int, fmt_num, fmt_pct
-from .view import axis_title
+from .view import axis_title, period_label
 
 WIDTH, HEIGHT, SCALE = 800, 450, 2
 FONT = "DejaVu Sans, Arial, sans-serif"
@@ -83,14 +83,14 @@ def _map_chart(report: Report) -> Chart | None:
     fig = go.Figure()
     for seg in report.segments:
         m = labels == seg.id
-        fig.add_trace(go.Scatter(x=x[m], y=y[m], mode="markers", name=_t(seg.name), marker={"color": color(seg.id), "size": 7, "opacity": 0.75}))
+        fig.add_trace(go.Scatter(x=x[m], y=y[m], mode="markers", name=_t(seg.name), marker={"color": color(seg.colour), "size": 7, "opacity": 0.75}))
     fig.add_trace(
         go.Scatter(
             x=[s.centroid[xr] for s in report.segments],
             y=[s.centroid[yr] for s in report.segments],
             mode="markers",
             name="Segment centre",
-            marker={"symbol": "x", "size": 15, "color": [color(s.id) for s in report.segments], "line": {"width": 2, "color": "#000000"}},
+            marker={"symbol": "x", "size": 15, "color": [color(s.colour) for s in report.segments], "line": {"width": 2, "color": "#000000"}},
         )
     )
     largest = report.largest
@@ -107,7 +107,7 @@ def _sizes_chart(report: Report) -> Chart:
             x=[s.size for s in segs],
             y=[_t(s.name) for s in segs],
             orientation="h",
-            marker={"color": [color(s.id) for s in segs]},
+            marker={"color": [color(s.colour) for s in segs]},
             text=[f"{fmt_int(s.size)} ({fmt_pct(s.share)})" for s in segs],
             textposition="outside",
             cliponaxis=False,
@@ -132,7 +132,7 @@ def _profile_chart(report: Report) -> Chart:
                 x=[_t(d[r].label) for r in roles],
                 y=[round(100 * seg.centroid[r] / report.population[r]) for r in roles],
                 name=_t(seg.name),
-                marker={"color": color(seg.id)},
+                marker={"color": color(seg.colour)},
             )
         )
     fig.add_hline(y=100, line={"dash": "dot", "color": "#555555"}, annotation_text="average customer", annotation_position="top left")
@@ -150,7 +150,7 @@ def _age_chart(report: Report) -> Chart | None:
     labels = report.clustering.labels[idx]
     fig = go.Figure()
     for seg in report.segments:
-        fig.add_trace(go.Box(y=age[labels == seg.id], name=_t(seg.name), marker={"color": color(seg.id)}, boxmean=False))
+        fig.add_trace(go.Box(y=age[labels == seg.id], name=_t(seg.name), marker={"color": color(seg.colour)}, boxmean=False))
     youngest = min(report.segments, key=lambda s: (s.centroid.get("age", 1e9), s.id))
     title = f"Age by segment: {youngest.name} is the youngest (average {fmt_num(youngest.centroid['age'], 0)})"
     fig = _layout(fig, title, "", _t(axis_title(report.settings.display["age"])), legend=False)
@@ -194,7 +194,7 @@ def _k_chart(report: Report) -> Chart | None:
     ks = [p.k for p in c.k_curve]
     sil = [p.silhouette for p in c.k_curve]
     fig = go.Figure(go.Scatter(x=ks, y=sil, mode="lines+markers", line={"color": "#555555"}, marker={"size": 8}, showlegend=False))
-    fig.add_trace(go.Scatter(x=[c.k], y=[dict(zip(ks, sil))[c.k]], mode="markers", marker={"size": 16, "color": color(0), "symbol": "star"}, name=f"chosen k = {c.k}"))
+    fig.add_trace(go.Scatter(x=[c.k], y=[dict(zip(ks, sil))[c.k]], mode="markers", marker={"size": 16, "color": "#332288", "symbol": "star"}, name=f"chosen k = {c.k}"))
     title = f"k = {c.k} separates the customers best (silhouette {fmt_num(dict(zip(ks, sil))[c.k])})"
     fig = _layout(fig, title, "Number of segments (k)", "Silhouette (higher is better)")
     fig.update_xaxes(dtick=1)
@@ -202,9 +202,43 @@ def _k_chart(report: Report) -> Chart | None:
     return Chart("k_selection", title, alt, fig)
 
 
+def _migration_chart(report: Report) -> Chart | None:
+    ch = report.changes
+    if ch is None:
+        return None
+    counts = np.array(ch.counts, dtype=float)
+    returning = ch.stayed + ch.moved
+    stayed = f"{fmt_pct(ch.stayed / returning)} of returning customers stayed in their segment" if returning else "No returning customers"
+    fig = go.Figure(
+        go.Heatmap(
+            z=counts,
+            x=[_t(c) for c in ch.columns],
+            y=[_t(r) for r in ch.rows],
+            text=[[fmt_int(v) if v else "" for v in row] for row in counts],
+            texttemplate="%{text}",
+            colorscale="Blues",
+            showscale=False,
+            xgap=2,
+            ygap=2,
+        )
+    )
+    title = f"Where customers went since {period_label(ch.previous_period)}: {stayed}"
+    fig = _layout(fig, title, "This month", "Last month", legend=False)
+    fig.update_layout(margin={"l": 190, "b": 110})
+    fig.update_xaxes(tickangle=-25, side="bottom")
+    fig.update_yaxes(autorange="reversed")
+    alt = "Migration matrix, customers matched by id: " + "; ".join(
+        f"from {r} to {c}: {fmt_int(v)}" for r, row in zip(ch.rows, ch.counts) for c, v in zip(ch.columns, row) if v
+    )
+    return Chart("migration", title, alt, fig)
+
+
 def build_charts(report: Report) -> list[Chart]:
     """The report's charts, in reading order; charts without data (no age column, say) are left out."""
-    charts = [_map_chart(report), _sizes_chart(report), _profile_chart(report), _age_chart(report), _gender_chart(report), _k_chart(report)]
+    charts = [
+        _map_chart(report), _sizes_chart(report), _profile_chart(report), _age_chart(report), _gender_chart(report),
+        _migration_chart(report), _k_chart(report),
+    ]
     return [c for c in charts if c is not None]
 
 

@@ -20,6 +20,7 @@ from .html import environment, render
 from .pdf import warm_up, write_pdf
 
 APPENDIX_CHARTS = ("k_selection",)
+CHANGE_CHARTS = ("migration",)
 PDF_NAME = "briefing.pdf"
 
 
@@ -48,7 +49,8 @@ class Documents:
 
     def with_charts(self, src: dict[str, str]) -> dict[str, Any]:
         return self.context | {
-            "overview_charts": self.chart_values(src, exclude=APPENDIX_CHARTS),
+            "overview_charts": self.chart_values(src, exclude=APPENDIX_CHARTS + CHANGE_CHARTS),
+            "change_charts": self.chart_values(src, keys=CHANGE_CHARTS),
             "appendix_charts": self.chart_values(src, keys=APPENDIX_CHARTS),
         }
 

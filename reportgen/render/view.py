@@ -52,7 +52,7 @@ def _minimap(report: Report, seg: Segment) -> dict[str, Any] | None:
             "x": round(40 + 210 * norm(s.centroid[xr], lo_x, hi_x), 1),
             "y": round(150 - 140 * norm(s.centroid[yr], lo_y, hi_y), 1),
             "r": round(4 + 14 * (s.share**0.5), 2),
-            "color": color(s.id) if s.id == seg.id else "#C8C8C8",
+            "color": color(s.colour) if s.id == seg.id else "#C8C8C8",
             "current": s.id == seg.id,
             "name": s.name,
         }
@@ -65,7 +65,7 @@ def _minimap(report: Report, seg: Segment) -> dict[str, Any] | None:
 
 def _segment(report: Report, seg: Segment) -> dict[str, Any]:
     display = report.settings.display
-    c = color(seg.id)
+    c = color(seg.colour)
     measures = [
         {
             "role": role,
@@ -130,6 +130,63 @@ def _quality(report: Report) -> dict[str, Any]:
     }
 
 
+def _signed(n: float) -> str:
+    return f"+{fmt_int(n)}" if n > 0 else ("±0" if n == 0 else f"−{fmt_int(-n)}")
+
+
+def _changes(report: Report) -> dict[str, Any] | None:
+    """The 'What changed' block: plain sentences first, then the table."""
+    ch = report.changes
+    if ch is None:
+        return None
+    prev = period_label(ch.previous_period)
+    by_name = {s.name: s for s in report.segments}
+    if ch.n_now == ch.n_then:
+        sentences = [f"Compared with {prev}: {fmt_int(ch.n_now)} customers analysed, as many as then."]
+    else:
+        sentences = [f"Compared with {prev}: {fmt_int(ch.n_now)} customers analysed, {_signed(ch.n_now - ch.n_then)} on {fmt_int(ch.n_then)}."]
+    for s in ch.segments:
+        if s.status == "new":
+            sentences.append(f"New segment: {s.name} ({fmt_int(s.size_now)} customers, {fmt_pct(s.share_now)}).")
+        elif s.status == "renamed":
+            sentences.append(f"{s.previous_name} is now called {s.name}: the profile of these customers changed.")
+    for name, size in ch.disappeared:
+        sentences.append(f"{name} ({fmt_int(size)} customers in {prev}) no longer forms a segment.")
+    kept = [s for s in ch.segments if s.share_then is not None and s.size_then is not None]
+    for s in sorted(kept, key=lambda s: -abs(s.share_now - (s.share_then or 0)))[:2]:
+        delta = s.share_now - (s.share_then or 0)
+        if abs(delta) >= 0.01:
+            verb = "grew" if delta > 0 else "shrank"
+            sentences.append(f"{s.name} {verb} from {fmt_int(s.size_then or 0)} to {fmt_int(s.size_now)} customers ({fmt_pct(s.share_then or 0)} → {fmt_pct(s.share_now)}).")
+    returning = ch.stayed + ch.moved
+    if returning:
+        sentences.append(
+            f"Of {fmt_int(returning)} returning customers, {fmt_int(ch.moved)} ({fmt_pct(ch.moved / returning)}) moved to another segment; "
+            f"{fmt_int(ch.new_customers)} customers are new and {fmt_int(ch.gone_customers)} have gone."
+        )
+    display = report.settings.display
+    rows = []
+    for s in ch.segments:
+        seg = by_name[s.name]
+        drift = ", ".join(
+            f"{display[r].label.lower()} {'+' if v >= 0 else '−'}{fmt_role(abs(v), display[r])}" for r, v in s.drift.items() if r in display and abs(v) >= 0.5
+        )
+        rows.append(
+            {
+                "name": s.name,
+                "color": color(seg.colour),
+                "then": fmt_int(s.size_then) if s.size_then is not None else "–",
+                "now": fmt_int(s.size_now),
+                "change": _signed(s.size_now - s.size_then) if s.size_then is not None else "new",
+                "share": f"{fmt_pct(s.share_then)} → {fmt_pct(s.share_now)}" if s.share_then is not None else fmt_pct(s.share_now),
+                "status": {"kept": "", "renamed": f"was {s.previous_name}", "new": "new this month"}[s.status],
+                "drift": drift or "little change",
+            }
+        )
+    gone = [{"name": name, "then": fmt_int(size)} for name, size in ch.disappeared]
+    return {"previous_label": prev, "sentences": sentences, "rows": rows, "disappeared": gone}
+
+
 def build(report: Report) -> dict[str, Any]:
     """Everything the templates need, already worded and formatted."""
     s = report.settings
@@ -147,8 +204,8 @@ def build(report: Report) -> dict[str, Any]:
         "k": c.k,
         "k_auto": c.k_auto,
         "features": [s.display[r].label for r in report.features.roles],
-        "largest": {"name": largest.name, "color": color(largest.id), "size": fmt_int(largest.size), "share": fmt_pct(largest.share)},
-        "most_valuable": {"name": valuable.name, "color": color(valuable.id), "spending": valuable_spend, "share": fmt_pct(valuable.share)},
+        "largest": {"name": largest.name, "color": color(largest.colour), "size": fmt_int(largest.size), "share": fmt_pct(largest.share)},
+        "most_valuable": {"name": valuable.name, "color": color(valuable.colour), "spending": valuable_spend, "share": fmt_pct(valuable.share)},
         "segments": segments,
         "metrics": {
             "silhouette": fmt_num(c.silhouette),
@@ -165,4 +222,5 @@ def build(report: Report) -> dict[str, Any]:
         ],
         "quality": _quality(report),
         "warnings": list(report.warnings),
+        "changes": _changes(report),
     }

@@ -29,6 +29,8 @@ def recommend(named: list[Named], clustering: Clustering, book: CampaignBook) ->
                 description=n.description,
                 campaigns=campaigns,
                 gender_mix=n.gender_mix,
+                base_name=n.base_name,
+                colour=n.cluster,
             )
         )
     return tuple(segments), tuple(dict.fromkeys(warnings))

@@ -1,0 +1,168 @@
+"""Month over month: find last month's report, match its segments to this month's clusters by
+centre, keep names and colours stable for the same kind of customers, and count who moved where.
+
+Matching: centres are compared on the clustering features, each divided by this month's standard
+deviation; pairs are chosen to minimise the total distance (Hungarian method) and a pair further
+apart than MAX_DISTANCE standard deviations is not a match (the segment is new, the old one gone).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from ..errors import DataError
+from ..model import Changes, Clustering, CustomerTable, Features, Segment, SegmentChange
+from .label import Named
+
+MAX_DISTANCE = 1.0
+NEW, GONE = "New customers", "Gone"
+
+
+@dataclass(frozen=True)
+class PreviousSegment:
+    name: str
+    base_name: str
+    size: int
+    share: float
+    centroid: dict[str, float]
+    colour: int
+
+
+@dataclass(frozen=True)
+class Previous:
+    period: str
+    n_customers: int
+    segments: tuple[PreviousSegment, ...]
+    assignments: dict[str, str]  # customer id -> segment name
+
+
+def load_previous(folder: Path) -> Previous:
+    """Read a period folder's summary.json and segments.csv."""
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        segments = tuple(
+            PreviousSegment(
+                name=s["name"],
+                base_name=s.get("base_name", s["name"]),
+                size=int(s["size"]),
+                share=float(s["share"]),
+                centroid={k: float(v) for k, v in s["centroid"].items()},
+                colour=int(s.get("colour", s["id"])),
+            )
+            for s in summary["segments"]
+        )
+        with (folder / "segments.csv").open(newline="", encoding="utf-8") as fh:
+            assignments = {_unquote(row["customer_id"]): _unquote(row["segment"]) for row in csv.DictReader(fh)}
+        return Previous(str(summary["period"]), int(summary["n_customers"]), segments, assignments)
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise DataError(
+            f"{folder}: the previous report cannot be read for the comparison ({type(exc).__name__}: {exc}).",
+            "Re-run that period, or choose another with --compare-to.",
+        ) from None
+
+
+def _unquote(cell: str) -> str:
+    """Undo the leading quote segments.csv puts before formula-like ids."""
+    return cell[1:] if cell.startswith("'") and cell[1:2] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+def match(named: list[Named], previous: Previous, features: Features) -> dict[int, int]:
+    """This month's cluster -> index of last month's segment it continues."""
+    roles = [r for r in features.roles if all(r in p.centroid for p in previous.segments)]
+    if not roles or not previous.segments:
+        return {}
+    scale = np.array([features.scale[features.roles.index(r)] for r in roles])
+    now = np.array([[n.centroid[r] for r in roles] for n in named]) / scale
+    then = np.array([[p.centroid[r] for r in roles] for p in previous.segments]) / scale
+    distance = np.linalg.norm(now[:, None, :] - then[None, :, :], axis=2)
+    rows, cols = linear_sum_assignment(distance)
+    return {int(r): int(c) for r, c in zip(rows, cols) if distance[r, c] <= MAX_DISTANCE}
+
+
+def stabilise_names(named: list[Named], previous: Previous, matches: dict[int, int]) -> list[Named]:
+    """A cluster that continues last month's segment of the same kind keeps its exact name, so
+    'Mainstream shoppers (2)' does not become '(1)' because of cluster numbering."""
+    result = list(named)
+    for cluster, idx in matches.items():
+        old = previous.segments[idx]
+        if old.base_name == named[cluster].base_name:
+            result[cluster] = replace(named[cluster], name=old.name)
+    taken: set[str] = set()
+    order = sorted(range(len(result)), key=lambda c: c not in matches)  # matched names first
+    for c in order:
+        name = result[c].name
+        if name in taken:
+            n = 2
+            while f"{result[c].base_name} ({n})" in taken:
+                n += 1
+            name = f"{result[c].base_name} ({n})"
+            result[c] = replace(result[c], name=name)
+        taken.add(name)
+    return result
+
+
+def colours(segments: tuple[Segment, ...], previous: Previous | None, matches: dict[int, int], palette_size: int) -> tuple[Segment, ...]:
+    """Matched segments keep last month's colour; others take the first free one."""
+    used = {previous.segments[i].colour for i in matches.values()} if previous else set()
+    free = [c for c in range(palette_size) if c not in used]
+    out = []
+    for s in segments:
+        if previous and s.id in matches:
+            colour = previous.segments[matches[s.id]].colour
+        else:
+            colour = free.pop(0) if free else s.id % palette_size
+        out.append(replace(s, colour=colour))
+    return tuple(out)
+
+
+def changes(segments: tuple[Segment, ...], table: CustomerTable, clustering: Clustering, previous: Previous, matches: dict[int, int]) -> Changes:
+    seg_changes = []
+    for s in segments:
+        if s.id in matches:
+            old = previous.segments[matches[s.id]]
+            status = "kept" if old.name == s.name else "renamed"
+            drift = {r: round(s.centroid[r] - old.centroid[r], 2) for r in s.centroid if r in old.centroid}
+            seg_changes.append(SegmentChange(s.name, status, old.name, old.size, s.size, old.share, s.share, drift))
+        else:
+            seg_changes.append(SegmentChange(s.name, "new", None, None, s.size, None, s.share, {}))
+    matched = set(matches.values())
+    disappeared = tuple((p.name, p.size) for i, p in enumerate(previous.segments) if i not in matched)
+
+    rows = tuple(p.name for p in previous.segments) + (NEW,)
+    columns = tuple(s.name for s in segments) + (GONE,)
+    counts = np.zeros((len(rows), len(columns)), dtype=np.int64)
+    row_of = {name: i for i, name in enumerate(rows)}
+    now_ids = table.frame["customer_id"].astype(str).tolist()
+    labels = clustering.labels.tolist()
+    seen: set[str] = set()
+    for cid, cluster in zip(now_ids, labels):
+        seen.add(cid)
+        before = previous.assignments.get(cid)
+        counts[row_of.get(before, len(rows) - 1) if before is not None else len(rows) - 1, cluster] += 1
+    for cid, before in previous.assignments.items():
+        if cid not in seen and before in row_of:
+            counts[row_of[before], len(columns) - 1] += 1
+    stayed = sum(
+        int(counts[row_of[previous.segments[i].name], s]) for s, i in matches.items() if previous.segments[i].name in row_of
+    )
+    returning = int(counts[:-1, :-1].sum())
+    return Changes(
+        previous_period=previous.period,
+        n_then=previous.n_customers,
+        n_now=len(now_ids),
+        segments=tuple(seg_changes),
+        disappeared=disappeared,
+        rows=rows,
+        columns=columns,
+        counts=tuple(tuple(int(v) for v in row) for row in counts),
+        new_customers=int(counts[-1, :-1].sum()),
+        gone_customers=int(counts[:-1, -1].sum()),
+        stayed=stayed,
+        moved=returning - stayed,
+    )

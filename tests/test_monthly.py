@@ -1,0 +1,104 @@
+"""Month over month on generated data whose customers migrate between planted segments."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from reportgen.pipeline import run
+from reportgen.sample import generate
+
+from .conftest import settings
+
+MONTHS = ("2026-08", "2026-09", "2026-10")
+
+
+@pytest.fixture(scope="module")
+def three_months(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[pd.DataFrame]]:
+    work = tmp_path_factory.mktemp("months")
+    frames = []
+    for month, period in enumerate(MONTHS):
+        frame = generate(800, 21, with_truth=True, month=month, migrate=0.12, churn=0.05, spread=0.45)
+        frames.append(frame)
+        path = work / f"customers-{period}.csv"
+        frame.drop(columns="planted_segment").to_csv(path, index=False)
+        run(settings(data=path, period=period, out=work / "out"))
+    return work / "out", frames
+
+
+def _summary(out: Path, period: str) -> dict[str, Any]:
+    return json.loads((out / period / "summary.json").read_text())
+
+
+def test_first_month_has_no_changes(three_months: tuple[Path, list[pd.DataFrame]]) -> None:
+    out, _ = three_months
+    assert _summary(out, MONTHS[0])["changes"] is None
+
+
+@pytest.mark.parametrize("index", [1, 2])
+def test_migration_matrix_matches_planted_truth(three_months: tuple[Path, list[pd.DataFrame]], index: int) -> None:
+    out, frames = three_months
+    then = dict(zip(frames[index - 1]["CustomerID"], frames[index - 1]["planted_segment"]))
+    now = dict(zip(frames[index]["CustomerID"], frames[index]["planted_segment"]))
+    truth = Counter((then.get(c, "New customers"), s) for c, s in now.items())
+    truth.update((s, "Gone") for c, s in then.items() if c not in now)
+    changes = _summary(out, MONTHS[index])["changes"]
+    assert changes["previous_period"] == MONTHS[index - 1]
+    m = changes["migration"]
+    found = Counter({(r, c): v for r, row in zip(m["from"], m["counts"]) for c, v in zip(m["to"], row) if v})
+    assert found == truth
+    assert changes["new_customers"] == sum(1 for c in now if c not in then) == 40
+    assert changes["gone_customers"] == 40
+    assert changes["stayed"] + changes["moved"] == 760
+
+
+def test_names_and_colours_stay_with_the_same_customers(three_months: tuple[Path, list[pd.DataFrame]]) -> None:
+    out, _ = three_months
+    colours = [{s["name"]: s["colour"] for s in _summary(out, p)["segments"]} for p in MONTHS]
+    assert colours[0] == colours[1] == colours[2]
+    changes = _summary(out, MONTHS[2])["changes"]
+    assert {s["status"] for s in changes["segments"]} == {"kept"} and changes["disappeared"] == []
+    assert all(set(s["centroid_drift"]) == {"age", "income", "spending"} for s in changes["segments"])
+
+
+def test_what_changed_is_in_the_documents(three_months: tuple[Path, list[pd.DataFrame]]) -> None:
+    import subprocess
+
+    out, _ = three_months
+    folder = out / MONTHS[2]
+    text = " ".join(subprocess.run(["pdftotext", str(folder / "briefing.pdf"), "-"], capture_output=True, text=True, check=True).stdout.split())
+    assert "What changed since September 2026" in text
+    assert "returning customers" in text and "moved to another segment" in text
+    assert (folder / "charts" / "migration.png").exists()
+    eml = (folder / "report.eml").read_bytes()
+    assert b"What changed since September 2026" in eml and b"migration@reportgen" in eml
+
+
+def test_compare_to_a_named_period(three_months: tuple[Path, list[pd.DataFrame]], tmp_path: Path) -> None:
+    out, frames = three_months
+    data = tmp_path / "c.csv"
+    frames[2].drop(columns="planted_segment").to_csv(data, index=False)
+    report = run(settings(data=data, period="2026-12", out=out, compare_to=MONTHS[0]))
+    assert report.changes is not None and report.changes.previous_period == MONTHS[0]
+    # a month whose previous month was never run is not compared
+    alone = run(settings(data=data, period="2027-06", out=out))
+    assert alone.changes is None
+
+
+def test_renamed_and_new_segments_are_flagged(tmp_path: Path) -> None:
+    """Last month k=3 then k=5 on the same customers: kept, new and renamed segments are told apart."""
+    data = tmp_path / "c.csv"
+    generate(600, 3, spread=0.5).to_csv(data, index=False)
+    run(settings(data=data, period="2026-01", out=tmp_path / "out", k=3))
+    report = run(settings(data=data, period="2026-02", out=tmp_path / "out", k=5))
+    assert report.changes is not None
+    statuses = Counter(s.status for s in report.changes.segments)
+    assert statuses["new"] >= 1
+    assert sum(statuses.values()) == 5
+    names = [s.name for s in report.segments]
+    assert len(set(names)) == 5
