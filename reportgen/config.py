@@ -62,7 +62,8 @@ class Clustering(_Strict):
     k_max: int = Field(10, ge=2, le=MAX_SEGMENTS)
     seed: int = 42
     n_init: int = Field(10, ge=1, le=100)
-    silhouette_sample: int = Field(5000, ge=100, description="rows used to score each k")
+    silhouette_sample: int = Field(3000, ge=100, description="rows used to score each k")
+    fit_sample: int = Field(10_000, ge=1000, description="above this many rows, k and the starting centres come from a sample")
 
     @field_validator("k")
     @classmethod
@@ -149,6 +150,7 @@ class Settings(_Strict):
     email: Email = Email()
     quality: Quality = Quality()
     charts: Charts = Charts()
+    segments_parquet: bool = False  # also write segments.parquet (for millions of customers)
 
     @field_validator("period", "compare_to")
     @classmethod

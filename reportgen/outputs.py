@@ -5,11 +5,11 @@ it was; leftovers of a killed run are cleared by the next run of that period.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
 import platform
+import resource
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -17,8 +17,9 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from filelock import FileLock, Timeout
 
 from . import __version__
@@ -26,13 +27,10 @@ from .config import settings_checksum, settings_summary
 from .errors import ConfigError, ReportgenError
 from .model import Report
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 PACKAGES = ("pandas", "numpy", "scikit-learn", "jinja2", "weasyprint", "plotly", "kaleido", "pyyaml", "pydantic")
-
-
-def safe_cell(value: str) -> str:
-    """Neutralise spreadsheet formulas as OWASP recommends: a leading quote before = + - @ tab CR."""
-    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 @contextmanager
@@ -77,14 +75,57 @@ def staging(target: Path) -> Iterator[Path]:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_segments_csv(report: Report, path: Path) -> None:
-    names = [s.name for s in report.segments]
-    ids = report.table.frame["customer_id"].tolist()
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["customer_id", "segment", "cluster"])
-        for cid, cluster in zip(ids, report.clustering.labels.tolist()):
-            writer.writerow([safe_cell(str(cid)), safe_cell(names[cluster]), cluster])
+def _csv_text(values: "pa.Array") -> "pa.Array":
+    """Spreadsheet-safe, CSV-escaped text: a leading quote before = + - @ tab CR (OWASP), and
+    quotes around values with a comma, quote or line break."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    quote, empty = pa.scalar('"'), pa.scalar("")
+    values = pc.if_else(pc.match_substring_regex(values, r"^[=+\-@\t\r]"), pc.binary_join_element_wise(pa.scalar("'"), values, empty), values)
+    quoted = pc.binary_join_element_wise(quote, pc.replace_substring(values, '"', '""'), quote, empty)
+    return pc.if_else(pc.match_substring_regex(values, '[",\r\n]'), quoted, values)
+
+
+def write_segments_csv(report: Report, path: Path, chunk: int = 1_000_000) -> None:
+    """customer_id,segment,cluster for every customer, built and written a million rows at a time."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = _csv_text(pa.array([s.name for s in report.segments], type=pa.string()))
+    ids = report.table.frame["customer_id"]
+    labels = report.clustering.labels
+    comma, newline, empty = pa.scalar(","), pa.scalar("\n"), pa.scalar("")
+    with path.open("wb") as fh:
+        fh.write(b"customer_id,segment,cluster\n")
+        for start in range(0, len(labels), chunk):
+            part = pa.array(ids.iloc[start : start + chunk].array, type=pa.string(), from_pandas=True)
+            if isinstance(part, pa.ChunkedArray):  # ids read by pyarrow arrive in chunks
+                part = part.combine_chunks()
+            cluster = pa.array(labels[start : start + chunk])
+            lines = pc.binary_join_element_wise(
+                _csv_text(part), comma, pc.take(names, cluster), comma, pc.cast(cluster, pa.string()), newline, empty
+            )
+            # the lines' text buffer is exactly the file's next bytes
+            width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
+            offsets = np.frombuffer(lines.buffers()[1], dtype=width)[lines.offset : lines.offset + len(lines) + 1]
+            fh.write(memoryview(lines.buffers()[2])[int(offsets[0]) : int(offsets[-1])])
+
+
+def write_segments_parquet(report: Report, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = pa.array([s.name for s in report.segments], type=pa.string())
+    labels = pa.array(report.clustering.labels.astype("int16"))
+    table = pa.table(
+        {
+            "customer_id": pa.array(report.table.frame["customer_id"].array, type=pa.string(), from_pandas=True),
+            "segment": pa.DictionaryArray.from_arrays(labels, names),
+            "cluster": labels,
+        }
+    )
+    pq.write_table(table, path)
 
 
 def summary(report: Report) -> dict[str, Any]:
@@ -196,6 +237,7 @@ def manifest(report: Report, folder: Path) -> dict[str, Any]:
         "settings_sha256": settings_checksum(report.settings),
         "versions": _versions(),
         "timings_s": {k: round(v, 3) for k, v in report.timings.items()},
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "files": {str(p.relative_to(folder)): _sha256(p) for p in files},
     }
 
@@ -206,4 +248,6 @@ def write_json(data: dict[str, Any], path: Path) -> None:
 
 def write_data_files(report: Report, folder: Path) -> None:
     write_segments_csv(report, folder / "segments.csv")
+    if report.settings.segments_parquet:
+        write_segments_parquet(report, folder / "segments.parquet")
     write_json(summary(report), folder / "summary.json")

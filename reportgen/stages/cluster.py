@@ -4,6 +4,11 @@ Rule for k (when clustering.k is 'auto'): fit k = k_min..k_max (capped at the nu
 customers) and keep the k with the highest silhouette, rounded to 4 decimals; on a tie the
 smaller k wins (fewer segments are easier to act on). Silhouette is scored on a seeded sample of at
 most clustering.silhouette_sample rows, because its cost grows with the square of the rows.
+
+Large tables: k and the starting centres are chosen on a seeded sample of clustering.fit_sample
+rows (with n_init starts per k); then one K-Means pass over every row starts from those centres
+(n_init=1), which converges in a few iterations because the centres are already close. See
+benchmarks/scale.py for the measurements behind this (and against MiniBatchKMeans).
 """
 
 from __future__ import annotations
@@ -29,6 +34,12 @@ def _silhouette(x: np.ndarray, labels: np.ndarray, cfg: ClusteringSettings) -> f
     return float(silhouette_score(x, labels, sample_size=size, random_state=cfg.seed))
 
 
+def _score_rows(n: int, cfg: ClusteringSettings) -> slice | np.ndarray:
+    if n <= cfg.fit_sample:
+        return slice(None)
+    return np.sort(np.random.default_rng(cfg.seed + 1).choice(n, cfg.fit_sample, replace=False))
+
+
 def _ordered(labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
     """Relabel so cluster 0 is the largest; equal sizes are ordered by their centre's coordinates."""
     sizes = np.bincount(labels, minlength=len(centers))
@@ -46,7 +57,12 @@ def cluster(features: Features, cfg: ClusteringSettings) -> Clustering:
 
 
 def _cluster(features: Features, cfg: ClusteringSettings) -> Clustering:
-    x = features.matrix
+    full = features.matrix
+    if len(full) > cfg.fit_sample:
+        rows = np.sort(np.random.default_rng(cfg.seed).choice(len(full), cfg.fit_sample, replace=False))
+        x = full[rows]
+    else:
+        x = full
     distinct = len(np.unique(x.round(12), axis=0))
     if distinct < 2:
         raise DataError(
@@ -78,15 +94,19 @@ def _cluster(features: Features, cfg: ClusteringSettings) -> Clustering:
                 f"Use --k {most} or fewer, or --k auto.",
             )
         model = _fit(x, cfg.k, cfg)
+    if x is not full:  # every row, from the sample's centres
+        model = KMeans(n_clusters=model.n_clusters, init=model.cluster_centers_, n_init=1, random_state=cfg.seed).fit(full)
+        x = full
     labels = _ordered(model.labels_, model.cluster_centers_)
     k = int(model.n_clusters)
+    scored = _score_rows(len(x), cfg)  # the quality measures on a seeded sample of large tables
     return Clustering(
         k=k,
         k_auto=cfg.k == "auto",
         labels=labels,
-        silhouette=round(_silhouette(x, labels, cfg), 4),
-        davies_bouldin=round(float(davies_bouldin_score(x, labels)), 4),
-        calinski_harabasz=round(float(calinski_harabasz_score(x, labels)), 2),
+        silhouette=round(_silhouette(x[scored], labels[scored], cfg), 4),
+        davies_bouldin=round(float(davies_bouldin_score(x[scored], labels[scored])), 4),
+        calinski_harabasz=round(float(calinski_harabasz_score(x[scored], labels[scored])), 2),
         k_curve=tuple(curve),
         sizes=tuple(int(n) for n in np.bincount(labels, minlength=k)),
     )

@@ -8,12 +8,12 @@ apart than MAX_DISTANCE standard deviations is not a match (the segment is new, 
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from ..errors import DataError
@@ -39,7 +39,8 @@ class Previous:
     period: str
     n_customers: int
     segments: tuple[PreviousSegment, ...]
-    assignments: dict[str, str]  # customer id -> segment name
+    ids: pd.Series  # customer ids of last month's segments.csv
+    segment_names: pd.Series  # their segment, same order
 
 
 def load_previous(folder: Path) -> Previous:
@@ -57,19 +58,20 @@ def load_previous(folder: Path) -> Previous:
             )
             for s in summary["segments"]
         )
-        with (folder / "segments.csv").open(newline="", encoding="utf-8") as fh:
-            assignments = {_unquote(row["customer_id"]): _unquote(row["segment"]) for row in csv.DictReader(fh)}
-        return Previous(str(summary["period"]), int(summary["n_customers"]), segments, assignments)
-    except (OSError, KeyError, TypeError, ValueError) as exc:
+        table = pd.read_csv(folder / "segments.csv", dtype=str, keep_default_na=False, engine="pyarrow")
+        return Previous(str(summary["period"]), int(summary["n_customers"]), segments, _unquote(table["customer_id"]), _unquote(table["segment"]))
+    except (OSError, KeyError, TypeError, ValueError, pd.errors.ParserError) as exc:
         raise DataError(
             f"{folder}: the previous report cannot be read for the comparison ({type(exc).__name__}: {exc}).",
             "Re-run that period, or choose another with --compare-to.",
         ) from None
 
 
-def _unquote(cell: str) -> str:
-    """Undo the leading quote segments.csv puts before formula-like ids."""
-    return cell[1:] if cell.startswith("'") and cell[1:2] in ("=", "+", "-", "@", "\t", "\r") else cell
+def _unquote(cells: pd.Series) -> pd.Series:
+    """Undo the leading quote segments.csv puts before formula-like values."""
+    cells = cells.astype(str)
+    quoted = cells.str.match(r"^'[=+\-@\t\r]")
+    return cells.where(~quoted, cells.str.slice(1))
 
 
 def match(named: list[Named], previous: Previous, features: Features) -> dict[int, int]:
@@ -136,26 +138,24 @@ def changes(segments: tuple[Segment, ...], table: CustomerTable, clustering: Clu
 
     rows = tuple(p.name for p in previous.segments) + (NEW,)
     columns = tuple(s.name for s in segments) + (GONE,)
-    counts = np.zeros((len(rows), len(columns)), dtype=np.int64)
-    row_of = {name: i for i, name in enumerate(rows)}
-    now_ids = table.frame["customer_id"].astype(str).tolist()
-    labels = clustering.labels.tolist()
-    seen: set[str] = set()
-    for cid, cluster in zip(now_ids, labels):
-        seen.add(cid)
-        before = previous.assignments.get(cid)
-        counts[row_of.get(before, len(rows) - 1) if before is not None else len(rows) - 1, cluster] += 1
-    for cid, before in previous.assignments.items():
-        if cid not in seen and before in row_of:
-            counts[row_of[before], len(columns) - 1] += 1
-    stayed = sum(
-        int(counts[row_of[previous.segments[i].name], s]) for s, i in matches.items() if previous.segments[i].name in row_of
-    )
+    # each of this month's customers: the row of last month's segment, or "new"
+    row_of = {name: i for i, name in enumerate(rows[:-1])}
+    prev_rows = previous.segment_names.map(row_of).fillna(len(rows) - 1).to_numpy(dtype=np.int64)
+    try:
+        where = pd.Index(previous.ids).get_indexer(table.frame["customer_id"].astype(str))
+    except pd.errors.InvalidIndexError:
+        raise DataError(f"The {previous.period} segments.csv lists a customer twice.", f"Re-run {previous.period}, or choose another with --compare-to.") from None
+    now_rows = np.where(where >= 0, prev_rows[np.maximum(where, 0)], len(rows) - 1)
+    counts = np.bincount(now_rows * len(columns) + clustering.labels, minlength=len(rows) * len(columns)).reshape(len(rows), len(columns))
+    seen = np.zeros(len(previous.ids), dtype=bool)
+    seen[where[where >= 0]] = True
+    counts[:, -1] = np.bincount(prev_rows[~seen], minlength=len(rows))
+    stayed = sum(int(counts[matches[s.id], s.id]) for s in segments if s.id in matches)
     returning = int(counts[:-1, :-1].sum())
     return Changes(
         previous_period=previous.period,
         n_then=previous.n_customers,
-        n_now=len(now_ids),
+        n_now=len(table.frame),
         segments=tuple(seg_changes),
         disappeared=disappeared,
         rows=rows,

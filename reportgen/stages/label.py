@@ -47,18 +47,31 @@ def level_cuts(table: CustomerTable, rulebook: Rulebook) -> dict[str, tuple[floa
 
 
 def centroids(table: CustomerTable, clustering: Clustering) -> list[dict[str, float]]:
-    """Mean of every numeric role per cluster (NaN-aware), in original units."""
-    frame = table.frame[list(table.numeric_roles)]
-    means = frame.groupby(pd.Series(clustering.labels, index=frame.index)).mean()
-    return [{role: float(means.loc[c, role]) for role in means.columns if pd.notna(means.loc[c, role])} for c in range(clustering.k)]
+    """Mean of every numeric role per cluster (missing values skipped), in original units."""
+    labels = clustering.labels
+    result: list[dict[str, float]] = [{} for _ in range(clustering.k)]
+    for role in table.numeric_roles:
+        values = table.frame[role].to_numpy(dtype=np.float64)
+        present = ~np.isnan(values)
+        sums = np.bincount(labels[present], weights=values[present], minlength=clustering.k)
+        counts = np.bincount(labels[present], minlength=clustering.k)
+        for c in range(clustering.k):
+            if counts[c]:
+                result[c][role] = float(sums[c] / counts[c])
+    return result
 
 
-def gender_mix(table: CustomerTable, labels: np.ndarray, cluster: int) -> dict[str, float]:
-    """Share of each gender value within the cluster (empty when the table has no gender)."""
+def gender_mix(table: CustomerTable, clustering: Clustering) -> list[dict[str, float]]:
+    """Share of each gender value within each cluster (empty when the table has no gender)."""
     if "gender" not in table.frame.columns:
-        return {}
-    shares = table.frame.loc[labels == cluster, "gender"].value_counts(normalize=True)
-    return {str(g): round(float(s), 4) for g, s in sorted(shares.items())}
+        return [{} for _ in range(clustering.k)]
+    codes, values = pd.factorize(table.frame["gender"], sort=True)
+    counts = np.bincount(clustering.labels * len(values) + codes, minlength=clustering.k * len(values)).reshape(clustering.k, len(values))
+    mixes = []
+    for row in counts:
+        total = row.sum()
+        mixes.append({str(v): round(float(n / total), 4) for v, n in zip(values, row) if n} if total else {})
+    return mixes
 
 
 def _level(value: float, cuts: tuple[float, ...], names: tuple[str, ...]) -> str:
@@ -104,6 +117,7 @@ def _tell_apart(named: list[Named], rulebook: Rulebook) -> list[Named]:
 
 def label(table: CustomerTable, clustering: Clustering, rulebook: Rulebook, cuts: dict[str, tuple[float, ...]]) -> list[Named]:
     named = []
+    mixes = gender_mix(table, clustering)
     for cluster, centroid in enumerate(centroids(table, clustering)):
         levels = {
             role: _level(centroid[role], cuts[role], rulebook.levels[role].names)
@@ -122,7 +136,7 @@ def label(table: CustomerTable, clustering: Clustering, rulebook: Rulebook, cuts
                 centroid=centroid,
                 levels=levels,
                 profile=_profile(levels, rulebook),
-                gender_mix=gender_mix(table, clustering.labels, cluster),
+                gender_mix=mixes[cluster],
             )
         )
     return _tell_apart(named, rulebook)

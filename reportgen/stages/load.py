@@ -6,10 +6,7 @@ counted by reason instead of stopping the run.
 
 from __future__ import annotations
 
-import csv
 import difflib
-import hashlib
-import io
 import re
 from pathlib import Path
 
@@ -19,6 +16,7 @@ import pandas as pd
 from ..config import NUMERIC_ROLES, AgeFromBirthYear, Settings, SumOf
 from ..errors import DataError
 from ..model import CustomerTable, RowIssue
+from . import read
 
 # Column names recognised without any config, compared after lower-casing and dropping non-letters.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -28,91 +26,11 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "income": ("annualincomek", "annualincome", "income", "annualincomeusd"),
     "spending": ("spendingscore1100", "spendingscore", "spending", "score"),
 }
-PARQUET_SUFFIXES = (".parquet", ".pq")
 MAX_EXAMPLES = 5
 
 
 def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def _read_bytes(path: Path) -> bytes:
-    if not path.exists():
-        raise DataError(f"{path}: file not found.", "Check the path given with --data or in the config.")
-    if path.is_dir():
-        raise DataError(f"{path} is a folder, not a file.", "Give the path of a CSV or Parquet file.")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror}).", "Check the file's permissions.") from None
-    if not raw.strip():
-        raise DataError(f"{path} is empty.", "Export the customer table again; it needs a header row and customers.")
-    return raw
-
-
-def _decode(raw: bytes, path: Path) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252 / Latin-1 as Excel writes."""
-    if raw.startswith(b"version https://git-lfs"):
-        raise DataError(f"{path} is a Git LFS pointer, not the data.", "Run 'git lfs pull' to fetch the real file.")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    head = raw[:8192]
-    if head.count(b"\x00") > len(head) // 4 and b"\x00" not in head[::2]:
-        raise DataError(f"{path} looks like UTF-16 text without a byte-order mark.", "Save it as UTF-8 (Excel: CSV UTF-8).")
-    if raw.startswith(b"PK\x03\x04"):
-        raise DataError(f"{path} is a ZIP or Excel workbook, not a CSV.", "In Excel, save it as 'CSV UTF-8'.")
-    if b"\x00" in head:
-        raise DataError(f"{path} is a binary file, not a CSV.", "Export the table as CSV (or Parquet with a .parquet name).")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1")
-
-
-def _delimiter(text: str) -> str:
-    head = "\n".join(text.splitlines()[:20])
-    try:
-        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
-    except csv.Error:
-        first = text.splitlines()[0] if text else ""
-        counts = {d: first.count(d) for d in ",;\t|"}
-        return max(counts, key=lambda d: counts[d]) if max(counts.values()) else ","
-
-
-def _read_csv(raw: bytes, path: Path) -> tuple[pd.DataFrame, int]:
-    """All cells as text; returns the frame and the file line of its first data row."""
-    text = _decode(raw, path)
-    sep = _delimiter(text)
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.ParserError as exc:
-        found = re.search(r"line (\d+)", str(exc))
-        where = f" line {found.group(1)}" if found else ""
-        raise DataError(f"{path}{where}: a row has more fields than the header.", "Quote text that contains the delimiter, or fix that row.") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path} has no header row.", "The first line must name the columns.") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if sum(_is_number(c) for c in frame.columns) * 2 >= len(frame.columns):
-        raise DataError(f"{path}: the first line holds numbers, not column names.", "Add a header row (e.g. CustomerID,Gender,Age,Annual Income (k$),Spending Score (1-100)).")
-    return frame, 2
-
-
-def _read_parquet(path: Path) -> tuple[pd.DataFrame, int]:
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises many types for a damaged file
-        raise DataError(f"{path}: not a readable Parquet file ({type(exc).__name__}).", "Export it again, or give a CSV.") from None
-    return frame, 1
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _find_column(role: str, columns: list[str]) -> str | None:
@@ -182,8 +100,24 @@ def _role_values(
         source = used[0]
     blank = pd.Series(False, index=frame.index)
     for c in used:
-        blank |= frame[c].isna() | frame[c].astype("string").str.strip().eq("").fillna(True)
+        col = frame[c]
+        blank |= col.isna() if col.dtype.kind in "iuf" else (col.isna() | col.astype("string").str.strip().eq("").fillna(True))
     return values, source, blank
+
+
+def _duplicated(ids: pd.Series) -> pd.Series:
+    """Later repeats of an id. Fixed-width digit ids (the common export) are compared as integers,
+    which is exact for them and several times faster than hashing millions of strings."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(ids) > 100_000 and not ids.isna().any():
+        arr = pa.array(ids.to_numpy(dtype=object) if ids.dtype == object else ids.array, type=pa.string(), from_pandas=True)
+        lengths = pc.min_max(pc.utf8_length(arr)).as_py()
+        if lengths["min"] == lengths["max"] and 0 < lengths["max"] <= 18 and pc.all(pc.utf8_is_digit(arr)).as_py():
+            numbers = pc.cast(arr, pa.int64()).to_numpy()
+            return pd.Series(pd.Series(numbers).duplicated(keep="first").to_numpy(), index=ids.index)
+    return ids.duplicated(keep="first")
 
 
 class _Issues:
@@ -204,20 +138,39 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
+def _columns_used(settings: Settings, columns: list[str], path: Path) -> tuple[list[str], set[str]]:
+    """Which file columns the roles need, and which of them hold numbers."""
+    used: list[str] = []
+    numeric: set[str] = set()
+    for role in NUMERIC_ROLES:
+        spec = settings.columns.get(role) or _find_column(role, columns)
+        if spec is None:
+            if role in settings.features:
+                raise _missing_role(role, columns, path)
+            continue
+        if isinstance(spec, SumOf):
+            names = [_require(c, columns, path, role) for c in spec.sum]
+        elif isinstance(spec, AgeFromBirthYear):
+            names = [_require(spec.birth_year, columns, path, role)]
+        else:
+            names = [_require(str(spec), columns, path, role)]
+        used += names
+        numeric.update(names)
+    for role in ("customer_id", "gender"):
+        spec = settings.columns.get(role)
+        name = _require(str(spec), columns, path, role) if spec else _find_column(role, columns)
+        if name is not None:
+            used.append(name)
+            numeric.discard(name)  # a column read as text for one role stays text
+    return list(dict.fromkeys(used)), numeric
+
+
 def load(settings: Settings) -> CustomerTable:
     """Read settings.data_path and return the usable customers by role."""
     path = settings.data_path
-    raw = _read_bytes(path) if path.suffix.lower() not in PARQUET_SUFFIXES else None
-    if raw is None:
-        if not path.exists():
-            raise DataError(f"{path}: file not found.", "Check the path given with --data or in the config.")
-        frame, first_line = _read_parquet(path)
-        checksum = hashlib.sha256(path.read_bytes()).hexdigest()
-        decimal_comma = False
-    else:
-        frame, first_line = _read_csv(raw, path)
-        checksum = hashlib.sha256(raw).hexdigest()
-        decimal_comma = _delimiter(_decode(raw[:65536], path)) == ";"
+    used, numeric = _columns_used(settings, read.header(path), path)
+    raw = read.read(path, used, numeric)
+    frame, first_line, checksum, decimal_comma = raw.frame, raw.first_line, raw.checksum, raw.decimal_comma
     n_read = len(frame)
     if n_read == 0:
         raise DataError(f"{path} has a header but no customers.", "Export the table again with its rows.")
@@ -257,8 +210,10 @@ def load(settings: Settings) -> CustomerTable:
         ids = frame[id_col].astype("string").str.strip()
         out["customer_id"] = ids
         sources["customer_id"] = id_col
-        issues.add(ids.isna() | ids.eq(""), id_col, "missing customer id")
-        issues.add(ids.notna() & ids.ne("") & ids.duplicated(keep="first"), id_col, "duplicate customer id (first kept)")
+        missing_id = ids.isna() | ids.eq("")
+        duplicate_id = _duplicated(ids) & ~missing_id
+        issues.add(missing_id, id_col, "missing customer id")
+        issues.add(duplicate_id, id_col, "duplicate customer id (first kept)")
 
     gender_spec = settings.columns.get("gender")
     gender_col = _require(str(gender_spec), columns, path, "gender") if gender_spec else _find_column("gender", columns)
@@ -270,9 +225,8 @@ def load(settings: Settings) -> CustomerTable:
     keep = pd.Series(True, index=out.index)
     for role in settings.features:
         keep &= out[role].notna()
-    if "customer_id" in out and id_col is not None:
-        ids = out["customer_id"]
-        keep &= ids.notna() & ids.ne("") & ~(ids.duplicated(keep="first"))
+    if id_col is not None:
+        keep &= ~missing_id & ~duplicate_id
     kept = out.loc[keep].reset_index(drop=True)
     kept["customer_id"] = kept["customer_id"].astype(str)
 

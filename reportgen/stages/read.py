@@ -1,0 +1,195 @@
+"""Read a CSV or Parquet file into a frame of the columns asked for, fast when the file is clean.
+
+CSV files in UTF-8 go through pyarrow's multi-threaded reader with the numeric columns typed on the
+way in. If that reader objects (a value that is not a number, a ragged row, a decimal comma), the
+file is read again as text with pandas, so every problem can be counted or named by line. Other
+encodings (UTF-16 with BOM, Windows-1252, Latin-1) always take the text path.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import DataError
+
+PARQUET_SUFFIXES = (".parquet", ".pq")
+HEAD_BYTES = 1 << 16
+NULLS = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
+
+
+@dataclass(frozen=True)
+class Raw:
+    frame: pd.DataFrame  # numeric columns as float64 where the fast path typed them, else text
+    first_line: int  # file line of the first data row (for messages)
+    checksum: str
+    decimal_comma: bool
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    encoding: str
+    delimiter: str
+    header: list[str]
+
+
+def is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in PARQUET_SUFFIXES
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise DataError(f"{path}: file not found.", "Check the path given with --data or in the config.")
+    if path.is_dir():
+        raise DataError(f"{path} is a folder, not a file.", "Give the path of a CSV or Parquet file.")
+
+
+def _head(path: Path) -> bytes:
+    _check_path(path)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(HEAD_BYTES)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror}).", "Check the file's permissions.") from None
+    if not head.strip():
+        raise DataError(f"{path} is empty.", "Export the customer table again; it needs a header row and customers.")
+    return head
+
+
+def _encoding(head: bytes, path: Path) -> str:
+    """utf-8 (BOM or not), utf-16 (with BOM), else cp1252 / latin-1 as Excel on Windows writes."""
+    if head.startswith(b"version https://git-lfs"):
+        raise DataError(f"{path} is a Git LFS pointer, not the data.", "Run 'git lfs pull' to fetch the real file.")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if head.count(b"\x00") > len(head) // 4 and b"\x00" not in head[::2]:
+        raise DataError(f"{path} looks like UTF-16 text without a byte-order mark.", "Save it as UTF-8 (Excel: CSV UTF-8).")
+    if head.startswith(b"PK\x03\x04"):
+        raise DataError(f"{path} is a ZIP or Excel workbook, not a CSV.", "In Excel, save it as 'CSV UTF-8'.")
+    if b"\x00" in head:
+        raise DataError(f"{path} is a binary file, not a CSV.", "Export the table as CSV (or Parquet with a .parquet name).")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            # a multi-byte character may be cut at the end of the sample
+            head.decode(encoding) if len(head) < HEAD_BYTES else head[: head.rfind(b"\n") + 1 or None].decode(encoding)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    return "latin-1"
+
+
+def _delimiter(text: str) -> str:
+    lines = text.splitlines()
+    head = "\n".join(lines[:20])
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+    except csv.Error:
+        first = lines[0] if lines else ""
+        counts = {d: first.count(d) for d in ",;\t|"}
+        return max(counts, key=lambda d: counts[d]) if max(counts.values()) else ","
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def sniff(path: Path) -> Sniffed:
+    """Encoding, delimiter and header of a CSV file, from its first 64 KiB."""
+    head = _head(path)
+    encoding = _encoding(head, path)
+    text = head.decode(encoding, errors="ignore")
+    delimiter = _delimiter(text)
+    first = next(csv.reader(io.StringIO(text, newline=None), delimiter=delimiter), [])  # any line ending
+    header = [c.strip() for c in first]
+    if not header:
+        raise DataError(f"{path} has no header row.", "The first line must name the columns.")
+    if sum(_is_number(c) for c in header) * 2 >= len(header):
+        raise DataError(
+            f"{path}: the first line holds numbers, not column names.",
+            "Add a header row (e.g. CustomerID,Gender,Age,Annual Income (k$),Spending Score (1-100)).",
+        )
+    return Sniffed(encoding, delimiter, header)
+
+
+def header(path: Path) -> list[str]:
+    if is_parquet(path):
+        _check_path(path)
+        try:
+            import pyarrow.parquet as pq
+
+            return [str(n) for n in pq.read_schema(path).names]
+        except Exception as exc:  # pyarrow raises many types for a damaged file
+            raise DataError(f"{path}: not a readable Parquet file ({type(exc).__name__}).", "Export it again, or give a CSV.") from None
+    return sniff(path).header
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fast_csv(path: Path, sniffed: Sniffed, columns: list[str], numeric: set[str]) -> pd.DataFrame | None:
+    """pyarrow's reader with types on the way in; None when the file needs the careful path."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    types = {c: (pa.float64() if c in numeric else pa.string()) for c in columns}
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=sniffed.delimiter),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=columns, column_types=types, null_values=NULLS, strings_can_be_null=True, quoted_strings_can_be_null=True
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowKeyError, UnicodeDecodeError):
+        return None
+    return table.to_pandas(split_blocks=True, self_destruct=True)
+
+
+def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> pd.DataFrame:
+    """Every cell as text, so each bad value can be counted by row."""
+    try:
+        text = path.read_bytes().decode(sniffed.encoding)
+    except UnicodeDecodeError:
+        text = path.read_bytes().decode("latin-1")
+    try:
+        # all columns: with usecols pandas would silently drop the extra fields of a ragged row
+        frame = pd.read_csv(io.StringIO(text), sep=sniffed.delimiter, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.ParserError as exc:
+        found = re.search(r"line (\d+)", str(exc))
+        where = f" line {found.group(1)}" if found else ""
+        raise DataError(f"{path}{where}: a row has more fields than the header.", "Quote text that contains the delimiter, or fix that row.") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} has no header row.", "The first line must name the columns.") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame.loc[:, [c for c in frame.columns if c in columns]]
+
+
+def read(path: Path, columns: list[str], numeric: set[str]) -> Raw:
+    """The named columns of the file; `numeric` ones typed as float64 when the file allows it."""
+    if is_parquet(path):
+        try:
+            frame = pd.read_parquet(path, columns=columns)
+        except Exception as exc:  # pyarrow raises many types for a damaged file
+            raise DataError(f"{path}: not a readable Parquet file ({type(exc).__name__}).", "Export it again, or give a CSV.") from None
+        return Raw(frame, 1, _sha256(path), False)
+    sniffed = sniff(path)
+    frame = _fast_csv(path, sniffed, columns, numeric) if sniffed.encoding in ("utf-8-sig",) else None
+    if frame is None:
+        frame = _slow_csv(path, sniffed, columns)
+    return Raw(frame, 2, _sha256(path), sniffed.delimiter == ";")
