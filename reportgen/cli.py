@@ -109,7 +109,7 @@ def run(
     settings = load_settings(config, {"data": data, "period": period, "out": out, "k": _k(k), "features": _csv(features), "seed": seed, "compare_to": compare_to})
     report = run_pipeline(settings)
     names = ", ".join(f"{s.name} ({s.size})" for s in report.segments)
-    click.echo(f"{report.period}: {len(report.table.frame)} customers, {report.clustering.k} segments: {names}")
+    click.echo(f"{report.period}: {report.table.n_customers} customers, {report.clustering.k} segments: {names}")
     click.echo(f"Report: {report.folder}")
     if send_after:
         _send(settings, _csv(to), resend)

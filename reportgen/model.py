@@ -35,10 +35,15 @@ class CustomerTable:
     columns: dict[str, str]  # role -> where it came from in the file
     issues: tuple[RowIssue, ...] = ()
     notes: tuple[str, ...] = ()
+    n_used: int | None = None  # customers analysed, when `frame` holds only a sample of them (Spark)
+
+    @property
+    def n_customers(self) -> int:
+        return len(self.frame) if self.n_used is None else self.n_used
 
     @property
     def n_dropped(self) -> int:
-        return self.n_read - len(self.frame)
+        return self.n_read - self.n_customers
 
     @property
     def numeric_roles(self) -> tuple[str, ...]:
@@ -73,6 +78,17 @@ class Clustering:
     calinski_harabasz: float
     k_curve: tuple[KScore, ...]
     sizes: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Aggregates over every analysed customer: all that naming and the documents need."""
+
+    n: int
+    population: dict[str, float]  # mean of each numeric role
+    centroids: tuple[dict[str, float], ...]  # per cluster, mean of each numeric role
+    gender_mix: tuple[dict[str, float], ...]  # per cluster, share of each gender value
+    quantiles: dict[str, dict[float, float]]  # role -> {share of customers: value}, for the rules' levels
 
 
 @dataclass(frozen=True)
@@ -145,7 +161,7 @@ class Report:
     clustering: Clustering
     segments: tuple[Segment, ...]
     level_cuts: dict[str, tuple[float, ...]]
-    population: dict[str, float]  # mean of each numeric role over all analysed customers
+    profile: Profile
     warnings: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     folder: Path | None = None  # the period folder, once written
@@ -154,6 +170,11 @@ class Report:
     @property
     def period(self) -> str:
         return self.settings.period
+
+    @property
+    def population(self) -> dict[str, float]:
+        """Mean of each numeric role over all analysed customers."""
+        return self.profile.population
 
     def segment_of(self, cluster: int) -> Segment:
         return self.segments[cluster]

@@ -134,7 +134,7 @@ def summary(report: Report) -> dict[str, Any]:
     t = report.table
     return {
         "period": report.period,
-        "n_customers": len(t.frame),
+        "n_customers": t.n_customers,
         "n_read": t.n_read,
         "n_dropped": t.n_dropped,
         "row_issues": [

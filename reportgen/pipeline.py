@@ -56,7 +56,7 @@ def read_inputs(settings: Settings, clock: _Clock) -> Inputs:
 def segment(settings: Settings, inputs: Inputs, clock: _Clock) -> Report:
     """Features, clusters, names and campaigns for the customers read; changes since last time."""
     from .render.fmt import PALETTE
-    from .stages import cluster, compare, features, label, recommend
+    from .stages import cluster, compare, features, label, profile, recommend
 
     previous_dir = settings.comparison_dir()
     previous = compare.load_previous(previous_dir) if previous_dir else None
@@ -69,17 +69,21 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock) -> Report:
             clustering = cluster.cluster(feats, settings.clustering)
         except DataError as exc:  # name the file the customers came from
             raise DataError(f"{table.source}: {exc.message}", exc.hint) from None
+    with clock.stage("profile"):
+        prof = profile.profile(table, clustering, label.quantile_points(inputs.rulebook))
     with clock.stage("label"):
-        cuts = label.level_cuts(table, inputs.rulebook)
-        named = label.label(table, clustering, inputs.rulebook, cuts)
+        cuts = label.level_cuts(prof, inputs.rulebook)
+        named = label.label(prof, inputs.rulebook, cuts)
         matches = compare.match(named, previous, feats) if previous else {}
         if previous:
             named = compare.stabilise_names(named, previous, matches)
     with clock.stage("recommend"):
         segments, warnings = recommend.recommend(named, clustering, inputs.campaigns)
         segments = compare.colours(segments, previous, matches, len(PALETTE))
-        changes = compare.changes(segments, table, clustering, previous, matches) if previous else None
-    population = {r: float(table.frame[r].mean()) for r in table.numeric_roles if table.frame[r].notna().any()}
+        changes = None
+        if previous:
+            counts = compare.migration_counts(table.frame["customer_id"], clustering.labels, previous, len(segments) + 1)
+            changes = compare.changes(segments, table.n_customers, previous, matches, counts)
     for w in warnings:
         log.warning("%s", w)
     return Report(
@@ -89,7 +93,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock) -> Report:
         clustering=clustering,
         segments=segments,
         level_cuts=cuts,
-        population=population,
+        profile=prof,
         warnings=warnings,
         changes=changes,
     )
@@ -127,7 +131,7 @@ def run(settings: Settings) -> Report:
         "status": "ok",
         "finished_at": history.now(),
         "seconds": round(report.timings["total"], 3),
-        "n_customers": len(report.table.frame),
+        "n_customers": report.table.n_customers,
         "k": report.clustering.k,
         "segment_sizes": {s.name: s.size for s in report.segments},
         "timings": {k: round(v, 3) for k, v in report.timings.items()},

@@ -6,7 +6,8 @@ import pandas as pd
 from reportgen.config import package_path
 from reportgen.model import Clustering, CustomerTable
 from reportgen.rules import load_campaigns, load_segments
-from reportgen.stages.label import label, level_cuts
+from reportgen.stages.label import label, level_cuts, quantile_points
+from reportgen.stages.profile import profile
 from reportgen.stages.recommend import recommend
 
 
@@ -26,9 +27,10 @@ def test_levels_and_first_match() -> None:
     rows = [(30, 20, 20), (30, 22, 22), (60, 50, 50), (60, 52, 52), (40, 90, 90), (40, 92, 88)]
     table = _table(rows)
     book = load_segments(package_path("rules", "segments.yaml"))
-    cuts = level_cuts(table, book)
+    prof = profile(table, _clustering([0, 0, 1, 1, 2, 2]), quantile_points(book))
+    cuts = level_cuts(prof, book)
     assert cuts["age"] == (35, 55)  # absolute
-    named = label(table, _clustering([0, 0, 1, 1, 2, 2]), book, cuts)
+    named = label(prof, book, cuts)
     assert [n.name for n in named] == ["Budget-conscious", "Mainstream shoppers", "Premium spenders"]
     assert named[0].levels == {"age": "young", "income": "low", "spending": "low"}
     assert named[2].profile == "middle-aged, high income, spends freely"
@@ -39,7 +41,8 @@ def test_equal_names_are_told_apart_by_a_differing_level() -> None:
     rows = [(25, 50, 50), (26, 51, 50), (60, 50, 49), (61, 51, 51), (40, 10, 10), (40, 95, 95)]
     book = load_segments(package_path("rules", "segments.yaml"))
     table = _table(rows)
-    named = label(table, _clustering([0, 0, 1, 1, 2, 3]), book, level_cuts(table, book))
+    prof = profile(table, _clustering([0, 0, 1, 1, 2, 3]), quantile_points(book))
+    named = label(prof, book, level_cuts(prof, book))
     names = [n.name for n in named]
     assert names[0] == "Mainstream shoppers (younger)" and names[1] == "Mainstream shoppers (older)"
     assert len(set(names)) == 4
@@ -56,7 +59,8 @@ def test_fallback_and_missing_campaign_warning(tmp_path: Path) -> None:
     book = load_segments(seg)
     table = _table([(30, 20, 10), (30, 20, 90)])
     clustering = _clustering([0, 1])
-    named = label(table, clustering, book, level_cuts(table, book))
+    prof = profile(table, clustering, quantile_points(book))
+    named = label(prof, book, level_cuts(prof, book))
     assert [n.name for n in named] == ["Everyone else", "Spenders"] and named[0].rule == "fallback"
     segments, warnings = recommend(named, clustering, load_campaigns(camp, book))
     assert segments[0].campaigns == () and segments[1].campaigns[0].name == "X"

@@ -113,7 +113,7 @@ def _quality(report: Report) -> dict[str, Any]:
         "source": t.source.name,
         "checksum": t.checksum[:12],
         "n_read": fmt_int(t.n_read),
-        "n_used": fmt_int(len(t.frame)),
+        "n_used": fmt_int(t.n_customers),
         "n_dropped": fmt_int(t.n_dropped),
         "columns": [{"role": role, "column": col} for role, col in t.columns.items()],
         "issues": [
@@ -200,7 +200,7 @@ def build(report: Report) -> dict[str, Any]:
         "organisation": s.report.organisation,
         "period": report.period,
         "period_label": period_label(report.period),
-        "n_customers": fmt_int(len(report.table.frame)),
+        "n_customers": fmt_int(report.table.n_customers),
         "k": c.k,
         "k_auto": c.k_auto,
         "features": [s.display[r].label for r in report.features.roles],

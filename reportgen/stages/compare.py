@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from ..errors import DataError
-from ..model import Changes, Clustering, CustomerTable, Features, Segment, SegmentChange
+from ..model import Changes, Features, Segment, SegmentChange
 from .label import Named
 
 MAX_DISTANCE = 1.0
@@ -123,7 +123,25 @@ def colours(segments: tuple[Segment, ...], previous: Previous | None, matches: d
     return tuple(out)
 
 
-def changes(segments: tuple[Segment, ...], table: CustomerTable, clustering: Clustering, previous: Previous, matches: dict[int, int]) -> Changes:
+def migration_counts(ids: pd.Series, labels: np.ndarray, previous: Previous, n_columns: int) -> np.ndarray:
+    """Customers from last month's segment (rows, then "new") to this month's (columns, then "gone")."""
+    n_rows = len(previous.segments) + 1
+    row_of = {p.name: i for i, p in enumerate(previous.segments)}
+    prev_rows = previous.segment_names.map(row_of).fillna(n_rows - 1).to_numpy(dtype=np.int64)
+    try:
+        where = pd.Index(previous.ids).get_indexer(ids.astype(str))
+    except pd.errors.InvalidIndexError:
+        raise DataError(f"The {previous.period} segments.csv lists a customer twice.", f"Re-run {previous.period}, or choose another with --compare-to.") from None
+    now_rows = np.where(where >= 0, prev_rows[np.maximum(where, 0)], n_rows - 1)
+    counts = np.bincount(now_rows * n_columns + labels, minlength=n_rows * n_columns).reshape(n_rows, n_columns)
+    seen = np.zeros(len(previous.ids), dtype=bool)
+    seen[where[where >= 0]] = True
+    counts[:, -1] = np.bincount(prev_rows[~seen], minlength=n_rows)
+    return counts
+
+
+def changes(segments: tuple[Segment, ...], n_now: int, previous: Previous, matches: dict[int, int], counts: np.ndarray) -> Changes:
+    """The month-over-month block, from the matches and the migration counts."""
     seg_changes = []
     for s in segments:
         if s.id in matches:
@@ -135,31 +153,16 @@ def changes(segments: tuple[Segment, ...], table: CustomerTable, clustering: Clu
             seg_changes.append(SegmentChange(s.name, "new", None, None, s.size, None, s.share, {}))
     matched = set(matches.values())
     disappeared = tuple((p.name, p.size) for i, p in enumerate(previous.segments) if i not in matched)
-
-    rows = tuple(p.name for p in previous.segments) + (NEW,)
-    columns = tuple(s.name for s in segments) + (GONE,)
-    # each of this month's customers: the row of last month's segment, or "new"
-    row_of = {name: i for i, name in enumerate(rows[:-1])}
-    prev_rows = previous.segment_names.map(row_of).fillna(len(rows) - 1).to_numpy(dtype=np.int64)
-    try:
-        where = pd.Index(previous.ids).get_indexer(table.frame["customer_id"].astype(str))
-    except pd.errors.InvalidIndexError:
-        raise DataError(f"The {previous.period} segments.csv lists a customer twice.", f"Re-run {previous.period}, or choose another with --compare-to.") from None
-    now_rows = np.where(where >= 0, prev_rows[np.maximum(where, 0)], len(rows) - 1)
-    counts = np.bincount(now_rows * len(columns) + clustering.labels, minlength=len(rows) * len(columns)).reshape(len(rows), len(columns))
-    seen = np.zeros(len(previous.ids), dtype=bool)
-    seen[where[where >= 0]] = True
-    counts[:, -1] = np.bincount(prev_rows[~seen], minlength=len(rows))
     stayed = sum(int(counts[matches[s.id], s.id]) for s in segments if s.id in matches)
     returning = int(counts[:-1, :-1].sum())
     return Changes(
         previous_period=previous.period,
         n_then=previous.n_customers,
-        n_now=len(table.frame),
+        n_now=n_now,
         segments=tuple(seg_changes),
         disappeared=disappeared,
-        rows=rows,
-        columns=columns,
+        rows=tuple(p.name for p in previous.segments) + (NEW,),
+        columns=tuple(s.name for s in segments) + (GONE,),
         counts=tuple(tuple(int(v) for v in row) for row in counts),
         new_customers=int(counts[-1, :-1].sum()),
         gone_customers=int(counts[:-1, -1].sum()),

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 
-from ..model import Clustering, CustomerTable
+from ..model import Profile
 from ..rules import Rulebook, SegmentRule
 
 ROLE_ORDER = ("age", "income", "spending")
@@ -32,46 +31,19 @@ class Named:
     gender_mix: dict[str, float]
 
 
-def level_cuts(table: CustomerTable, rulebook: Rulebook) -> dict[str, tuple[float, ...]]:
+def quantile_points(rulebook: Rulebook) -> dict[str, tuple[float, ...]]:
+    """The shares of customers at which quantile levels are cut, by role."""
+    return {role: scale.cuts for role, scale in rulebook.levels.items() if scale.method == "quantile"}
+
+
+def level_cuts(profile: Profile, rulebook: Rulebook) -> dict[str, tuple[float, ...]]:
     """Cut points per role in the role's own units."""
     cuts: dict[str, tuple[float, ...]] = {}
     for role, scale in rulebook.levels.items():
-        if role not in table.frame.columns:
+        if role not in profile.population:
             continue
-        if scale.method == "absolute":
-            cuts[role] = scale.cuts
-        else:
-            values = table.frame[role].dropna().to_numpy()
-            cuts[role] = tuple(float(q) for q in np.quantile(values, scale.cuts))
+        cuts[role] = scale.cuts if scale.method == "absolute" else tuple(profile.quantiles[role][q] for q in scale.cuts)
     return cuts
-
-
-def centroids(table: CustomerTable, clustering: Clustering) -> list[dict[str, float]]:
-    """Mean of every numeric role per cluster (missing values skipped), in original units."""
-    labels = clustering.labels
-    result: list[dict[str, float]] = [{} for _ in range(clustering.k)]
-    for role in table.numeric_roles:
-        values = table.frame[role].to_numpy(dtype=np.float64)
-        present = ~np.isnan(values)
-        sums = np.bincount(labels[present], weights=values[present], minlength=clustering.k)
-        counts = np.bincount(labels[present], minlength=clustering.k)
-        for c in range(clustering.k):
-            if counts[c]:
-                result[c][role] = float(sums[c] / counts[c])
-    return result
-
-
-def gender_mix(table: CustomerTable, clustering: Clustering) -> list[dict[str, float]]:
-    """Share of each gender value within each cluster (empty when the table has no gender)."""
-    if "gender" not in table.frame.columns:
-        return [{} for _ in range(clustering.k)]
-    codes, values = pd.factorize(table.frame["gender"], sort=True)
-    counts = np.bincount(clustering.labels * len(values) + codes, minlength=clustering.k * len(values)).reshape(clustering.k, len(values))
-    mixes = []
-    for row in counts:
-        total = row.sum()
-        mixes.append({str(v): round(float(n / total), 4) for v, n in zip(values, row) if n} if total else {})
-    return mixes
 
 
 def _level(value: float, cuts: tuple[float, ...], names: tuple[str, ...]) -> str:
@@ -115,10 +87,9 @@ def _tell_apart(named: list[Named], rulebook: Rulebook) -> list[Named]:
     return result
 
 
-def label(table: CustomerTable, clustering: Clustering, rulebook: Rulebook, cuts: dict[str, tuple[float, ...]]) -> list[Named]:
+def label(profile: Profile, rulebook: Rulebook, cuts: dict[str, tuple[float, ...]]) -> list[Named]:
     named = []
-    mixes = gender_mix(table, clustering)
-    for cluster, centroid in enumerate(centroids(table, clustering)):
+    for cluster, centroid in enumerate(profile.centroids):
         levels = {
             role: _level(centroid[role], cuts[role], rulebook.levels[role].names)
             for role in ROLE_ORDER
@@ -136,7 +107,7 @@ def label(table: CustomerTable, clustering: Clustering, rulebook: Rulebook, cuts
                 centroid=centroid,
                 levels=levels,
                 profile=_profile(levels, rulebook),
-                gender_mix=mixes[cluster],
+                gender_mix=profile.gender_mix[cluster],
             )
         )
     return _tell_apart(named, rulebook)

@@ -8,7 +8,7 @@ from .label import Named
 
 
 def recommend(named: list[Named], clustering: Clustering, book: CampaignBook) -> tuple[tuple[Segment, ...], tuple[str, ...]]:
-    total = len(clustering.labels)
+    total = sum(clustering.sizes)
     segments = []
     warnings = []
     for n in named:
