@@ -87,7 +87,7 @@ def cli(ctx: click.Context, debug: bool, quiet: bool, log_format: str) -> None:
 
 
 @cli.command()
-@click.option("--data", type=click.Path(path_type=Path), help="Customer table (CSV or Parquet). Default: the bundled sample.")
+@click.option("--data", help="Customer table (CSV or Parquet; with --engine spark also a folder or URL). Default: the bundled sample.")
 @click.option("--config", "config", type=click.Path(path_type=Path), help="Settings file (YAML); flags override it.")
 @click.option("--period", help="Month of the report, YYYY-MM. Default: the current month.")
 @click.option("--out", type=click.Path(path_type=Path), help="Folder that holds the period folders. Default: output.")
@@ -95,18 +95,20 @@ def cli(ctx: click.Context, debug: bool, quiet: bool, log_format: str) -> None:
 @click.option("--features", help="Comma-separated roles to cluster on, e.g. income,spending or age,income,spending.")
 @click.option("--seed", type=int, help="Random seed for K-Means (default 42).")
 @click.option("--compare-to", "compare_to", help="Compare with this period's report (default: last month's, if it was run).")
+@click.option("--engine", type=click.Choice(["local", "spark"]), help="Where the data is processed (spark: pip install 'reportgen[spark]').")
+@click.option("--spark-master", "spark_master", help="With --engine spark: local[2] (default), spark://host:7077, yarn, ...")
 @click.option("--send", "send_after", is_flag=True, help="Email the report when it is done (see 'reportgen send').")
 @click.option("--to", help="With --send: comma-separated recipients (default: email.recipients in the config).")
 @click.option("--resend", is_flag=True, help="With --send: send even to recipients who already had this period's report.")
 def run(
-    data: Path | None, config: Path | None, period: str | None, out: Path | None, k: str | None, features: str | None,
-    seed: int | None, compare_to: str | None, send_after: bool, to: str | None, resend: bool,
+    data: str | None, config: Path | None, period: str | None, out: Path | None, k: str | None, features: str | None,
+    seed: int | None, compare_to: str | None, engine: str | None, spark_master: str | None, send_after: bool, to: str | None, resend: bool,
 ) -> None:
     """Build the period's report folder: briefing.pdf, report.html, report.eml, segments.csv, summary.json."""
     from .config import load_settings
     from .pipeline import run as run_pipeline
 
-    settings = load_settings(config, {"data": data, "period": period, "out": out, "k": _k(k), "features": _csv(features), "seed": seed, "compare_to": compare_to})
+    settings = load_settings(config, {"data": data, "period": period, "out": out, "k": _k(k), "features": _csv(features), "seed": seed, "compare_to": compare_to, "engine": engine, "spark_master": spark_master})
     report = run_pipeline(settings)
     names = ", ".join(f"{s.name} ({s.size})" for s in report.segments)
     click.echo(f"{report.period}: {report.table.n_customers} customers, {report.clustering.k} segments: {names}")

@@ -128,13 +128,19 @@ class Charts(_Strict):
     timeout: float = Field(60, gt=0, le=600, description="seconds for Chromium to start and to draw the charts")
 
 
+class Spark(_Strict):
+    master: str = "local[2]"  # e.g. spark://host:7077, yarn, k8s://...
+    driver_memory: str = "2g"
+    shuffle_partitions: int = Field(4, ge=1)
+
+
 class Quality(_Strict):
     max_dropped_share: float = Field(0.5, ge=0, le=1, description="stop if more rows than this are unusable")
     min_rows: int = Field(10, ge=3)
 
 
 class Settings(_Strict):
-    data: Path | None = None  # None: the bundled synthetic sample
+    data: str | None = None  # a path, or for the Spark engine also a URL (hdfs://, s3a://); None: the bundled sample
     period: str = Field(default_factory=current_period)
     compare_to: str | None = None  # a period to compare with; None: the month before, if it was run
     out: Path = Path("output")
@@ -151,6 +157,8 @@ class Settings(_Strict):
     quality: Quality = Quality()
     charts: Charts = Charts()
     segments_parquet: bool = False  # also write segments.parquet (for millions of customers)
+    engine: Literal["local", "spark"] = "local"
+    spark: Spark = Spark()
 
     @field_validator("period", "compare_to")
     @classmethod
@@ -189,9 +197,19 @@ class Settings(_Strict):
     def _merge_valid(cls, v: Any) -> Any:
         return {**_default_valid(), **v} if isinstance(v, dict) else v
 
+    @field_validator("data", mode="before")
+    @classmethod
+    def _data_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, Path) else v
+
     @property
     def data_path(self) -> Path:
-        return self.data or package_path("data", "sample_customers.csv")
+        return Path(self.data) if self.data else package_path("data", "sample_customers.csv")
+
+    @property
+    def data_location(self) -> str:
+        """The input as given: a local path, or a URL Spark reads (Path would fold its '//')."""
+        return self.data or str(self.data_path)
 
     @property
     def segments_path(self) -> Path:
@@ -240,7 +258,7 @@ def _check_out(out: Path, base: Path, source: str) -> Path:
         raise ConfigError(f"{source}: out '{out}' is inside the system folder {next(d for d in _SYSTEM_DIRS if target == d or d in target.parents)}.", "Choose a folder for reports.")
     return out
 # Flat override names (CLI flags, run() keywords) -> where they live in the settings tree.
-_OVERRIDE_PATHS = {"k": ("clustering", "k"), "seed": ("clustering", "seed")}
+_OVERRIDE_PATHS = {"k": ("clustering", "k"), "seed": ("clustering", "seed"), "spark_master": ("spark", "master")}
 
 
 def _closest(word: str, options: list[str]) -> str:
@@ -302,7 +320,7 @@ def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | 
         if isinstance(raw.get("out"), str):
             _check_out(Path(raw["out"]), cfg.parent, source)
         for key in _PATH_KEYS:
-            if isinstance(raw.get(key), str):
+            if isinstance(raw.get(key), str) and "://" not in raw[key]:
                 raw[key] = str((cfg.parent / raw[key]))
     for key, value in (overrides or {}).items():
         if value is None:

@@ -246,8 +246,11 @@ def write_json(data: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def write_data_files(report: Report, folder: Path) -> None:
+def write_segments(report: Report, folder: Path) -> None:
     write_segments_csv(report, folder / "segments.csv")
     if report.settings.segments_parquet:
         write_segments_parquet(report, folder / "segments.parquet")
+
+
+def write_summary(report: Report, folder: Path) -> None:
     write_json(summary(report), folder / "summary.json")

@@ -7,13 +7,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .errors import DataError
 from .model import CustomerTable, Report
 from .render.html import check as check_templates
 from .rules import CampaignBook, Rulebook
+
+if TYPE_CHECKING:
+    from .engines.spark import SparkEngine
 
 log = logging.getLogger("reportgen")
 
@@ -37,7 +40,7 @@ class Inputs:
 
     rulebook: Rulebook
     campaigns: CampaignBook
-    table: CustomerTable
+    table: CustomerTable | None  # None with the Spark engine, which reads the data itself
 
 
 def read_inputs(settings: Settings, clock: _Clock) -> Inputs:
@@ -48,12 +51,14 @@ def read_inputs(settings: Settings, clock: _Clock) -> Inputs:
         rulebook = rules.load_segments(settings.segments_path)
         campaigns = rules.load_campaigns(settings.campaigns_path, rulebook)
         check_templates(settings.templates_path)
+    if settings.engine == "spark":
+        return Inputs(rulebook, campaigns, None)
     with clock.stage("load"):
         table = load.load(settings)
     return Inputs(rulebook, campaigns, table)
 
 
-def segment(settings: Settings, inputs: Inputs, clock: _Clock) -> Report:
+def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngine | None = None) -> Report:
     """Features, clusters, names and campaigns for the customers read; changes since last time."""
     from .render.fmt import PALETTE
     from .stages import cluster, compare, features, label, profile, recommend
@@ -61,16 +66,24 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock) -> Report:
     previous_dir = settings.comparison_dir()
     previous = compare.load_previous(previous_dir) if previous_dir else None
 
-    table = inputs.table
-    with clock.stage("features"):
-        feats = features.build(table, settings)
-    with clock.stage("cluster"):
-        try:
-            clustering = cluster.cluster(feats, settings.clustering)
-        except DataError as exc:  # name the file the customers came from
-            raise DataError(f"{table.source}: {exc.message}", exc.hint) from None
-    with clock.stage("profile"):
-        prof = profile.profile(table, clustering, label.quantile_points(inputs.rulebook))
+    if engine is not None:
+        with clock.stage("spark"):
+            try:
+                table, feats, clustering, prof = engine.analyse(inputs.rulebook)
+            except DataError as exc:
+                raise DataError(exc.message if exc.message.startswith(settings.data_location) else f"{settings.data_location}: {exc.message}", exc.hint) from None
+    else:
+        assert inputs.table is not None
+        table = inputs.table
+        with clock.stage("features"):
+            feats = features.build(table, settings)
+        with clock.stage("cluster"):
+            try:
+                clustering = cluster.cluster(feats, settings.clustering)
+            except DataError as exc:  # name the file the customers came from
+                raise DataError(f"{table.source}: {exc.message}", exc.hint) from None
+        with clock.stage("profile"):
+            prof = profile.profile(table, clustering, label.quantile_points(inputs.rulebook))
     with clock.stage("label"):
         cuts = label.level_cuts(prof, inputs.rulebook)
         named = label.label(prof, inputs.rulebook, cuts)
@@ -81,8 +94,11 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock) -> Report:
         segments, warnings = recommend.recommend(named, clustering, inputs.campaigns)
         segments = compare.colours(segments, previous, matches, len(PALETTE))
         changes = None
-        if previous:
-            counts = compare.migration_counts(table.frame["customer_id"], clustering.labels, previous, len(segments) + 1)
+        if previous and previous_dir:
+            if engine is not None:
+                counts = engine.migration_counts(previous, previous_dir, len(segments) + 1)
+            else:
+                counts = compare.migration_counts(table.frame["customer_id"], clustering.labels, previous, len(segments) + 1)
             changes = compare.changes(segments, table.n_customers, previous, matches, counts)
     for w in warnings:
         log.warning("%s", w)
@@ -102,7 +118,13 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock) -> Report:
 def analyse(settings: Settings) -> Report:
     """Everything but rendering and writing (for notebooks, tests and other tools)."""
     clock = _Clock()
-    return segment(settings, read_inputs(settings, clock), clock)
+    inputs = read_inputs(settings, clock)
+    if settings.engine == "spark":
+        from .engines.spark import SparkEngine
+
+        with SparkEngine(settings) as engine:
+            return segment(settings, inputs, clock, engine)
+    return segment(settings, inputs, clock)
 
 
 def run(settings: Settings) -> Report:
@@ -150,17 +172,27 @@ def _record(settings: Settings, record: dict[str, Any]) -> None:
 
 
 def _run(settings: Settings, record: dict[str, Any]) -> Report:
-    from .outputs import manifest, period_lock, staging, write_data_files, write_json
+    from contextlib import nullcontext
+
+    from .outputs import manifest, period_lock, staging, write_json, write_segments, write_summary
     from .render.charts import ChartExporter
 
     clock = _Clock()
     start = time.perf_counter()
     target = settings.period_dir
     inputs = read_inputs(settings, clock)  # bad input fails here, before any browser starts
-    record["input_sha256"] = inputs.table.checksum
+    if inputs.table is not None:
+        record["input_sha256"] = inputs.table.checksum
+    if settings.engine == "spark":
+        from .engines.spark import SparkEngine
+
+        engine_context: Any = SparkEngine(settings)
+    else:
+        engine_context = nullcontext(None)
     # The browser boots in the background while the customers are clustered.
-    with period_lock(target), ChartExporter(timeout=settings.charts.timeout) as exporter:
-        report = segment(settings, inputs, clock)
+    with period_lock(target), engine_context as engine, ChartExporter(timeout=settings.charts.timeout) as exporter:
+        report = segment(settings, inputs, clock, engine)
+        record["input_sha256"] = report.table.checksum
         with staging(target) as tmp:
             from .render import documents
 
@@ -177,7 +209,11 @@ def _run(settings: Settings, record: dict[str, Any]) -> Report:
             for url in refused:
                 log.warning("Refused to fetch %s while rendering the PDF.", url)
             with clock.stage("write"):
-                write_data_files(report, tmp)
+                write_summary(report, tmp)
+                if engine is not None:
+                    engine.write_assignments([s.name for s in report.segments], tmp, settings.segments_parquet)
+                else:
+                    write_segments(report, tmp)
             clock.timings["total"] = time.perf_counter() - start
             report = replace(report, timings=dict(clock.timings), folder=target)
             write_json(manifest(report, tmp), tmp / "manifest.json")

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Set up reportgen on Debian 12: system packages (Chromium for chart export, Pango and fonts for the
-# PDF, poppler for the tests), then a virtualenv in .venv with the project installed.
+# PDF), then a virtualenv in .venv with the project installed.
+#   scripts/setup.sh          what a report needs
+#   scripts/setup.sh --test   also the test tools: poppler (pdftotext), aiosmtpd, and the Spark
+#                             engine with Java, which the test suite checks against one machine
 # Idempotent: each step is skipped when it is already done, so the test command can call it every time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation poppler-utils)
+APT_PACKAGES=(chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation)
+EXTRAS=""
+if [ "${1:-}" = "--test" ]; then
+  APT_PACKAGES+=(poppler-utils openjdk-17-jre-headless libblas3)
+  EXTRAS="[test]"
+fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -29,11 +37,11 @@ fi
 
 # Reinstall only when the dependency declarations change.
 stamp=".venv/.reportgen-setup"
-want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
+want=$( (cat pyproject.toml constraints.txt; echo "$EXTRAS") | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! .venv/bin/python -c "import reportgen" 2>/dev/null; then
   echo "setup: installing Python packages into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[test]"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".$EXTRAS"
   echo "$want" > "$stamp"
 fi
 echo "setup: ready (.venv/bin/reportgen)"

@@ -19,7 +19,7 @@ def test_file_values_and_overrides(tmp_path: Path) -> None:
     cfg = tmp_path / "reportgen.yaml"
     cfg.write_text("data: customers.csv\nperiod: 2026-03\nclustering: {k: 4, seed: 7}\nreport: {organisation: Acme}\n")
     s = load_settings(cfg, {"period": "2026-04", "k": "auto"})
-    assert s.data == tmp_path / "customers.csv"  # relative to the config file
+    assert s.data_path == tmp_path / "customers.csv"  # relative to the config file
     assert s.period == "2026-04" and s.clustering.k == "auto" and s.clustering.seed == 7
     assert s.report.organisation == "Acme"
 

@@ -1,0 +1,1 @@
+"""Engines other than the default one-machine stages (reportgen.stages)."""

@@ -1,0 +1,85 @@
+"""The Spark engine (local[2]) against one machine, on generated data with planted segments."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from reportgen.pipeline import run
+from reportgen.sample import generate
+
+from .conftest import settings
+
+ROWS = 10_000
+
+
+def _assignments(folder: Path) -> pd.Series:
+    frame = pd.read_csv(folder / "segments.csv", dtype={"customer_id": str})
+    return frame.set_index("customer_id")["cluster"]
+
+
+@pytest.fixture(scope="module")
+def engines(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Two months of the same customers, reported by both engines (k auto)."""
+    work = tmp_path_factory.mktemp("spark")
+    frames = []
+    for month, period in enumerate(("2026-04", "2026-05")):
+        frame = generate(ROWS, 31, with_truth=True, month=month, spread=0.6)
+        frames.append(frame)
+        data = work / f"customers-{period}.csv"
+        frame.drop(columns="planted_segment").to_csv(data, index=False)
+        for engine in ("local", "spark"):
+            run(settings(data=data, period=period, out=work / engine, engine=engine, segments_parquet=True))
+    return {"work": work, "frames": frames}
+
+
+def _summary(work: Path, engine: str, period: str) -> dict[str, Any]:
+    return json.loads((work / engine / period / "summary.json").read_text())
+
+
+def test_same_k_names_and_sizes(engines: dict[str, Any]) -> None:
+    work = engines["work"]
+    local, spark = _summary(work, "local", "2026-04"), _summary(work, "spark", "2026-04")
+    assert spark["k"] == local["k"] == 5
+    assert [s["name"] for s in spark["segments"]] == [s["name"] for s in local["segments"]]
+    assert spark["n_customers"] == local["n_customers"] == ROWS
+    for a, b in zip(local["segments"], spark["segments"]):
+        assert abs(a["size"] - b["size"]) <= ROWS * 0.005, (a["name"], a["size"], b["size"])
+        assert a["levels"] == b["levels"]
+
+
+def test_assignments_agree(engines: dict[str, Any]) -> None:
+    work = engines["work"]
+    local = _assignments(work / "local" / "2026-04")
+    spark = _assignments(work / "spark" / "2026-04")
+    assert len(spark) == ROWS and set(spark.index) == set(local.index)
+    assert adjusted_rand_score(local.sort_index(), spark.sort_index()) >= 0.99
+    truth = engines["frames"][0].set_index("CustomerID")["planted_segment"]
+    assert adjusted_rand_score(truth.sort_index(), spark.sort_index()) >= 0.99
+    parquet = pd.read_parquet(work / "spark" / "2026-04" / "segments.parquet")
+    assert len(parquet) == ROWS and set(parquet.columns) == {"customer_id", "segment", "cluster"}
+
+
+def test_month_over_month_on_spark(engines: dict[str, Any]) -> None:
+    work = engines["work"]
+    local, spark = _summary(work, "local", "2026-05")["changes"], _summary(work, "spark", "2026-05")["changes"]
+    assert spark["previous_period"] == "2026-04"
+    assert spark["migration"]["from"] == local["migration"]["from"] and spark["migration"]["to"] == local["migration"]["to"]
+    assert spark["new_customers"] == local["new_customers"] == 500 and spark["gone_customers"] == local["gone_customers"] == 500
+    total = sum(map(sum, spark["migration"]["counts"]))
+    assert total == sum(map(sum, local["migration"]["counts"]))
+    differing = sum(abs(a - b) for ra, rb in zip(local["migration"]["counts"], spark["migration"]["counts"]) for a, b in zip(ra, rb))
+    assert differing <= total * 0.01
+
+
+def test_documents_are_made_from_aggregates(engines: dict[str, Any]) -> None:
+    folder = engines["work"] / "spark" / "2026-05"
+    assert (folder / "briefing.pdf").stat().st_size > 100_000
+    assert (folder / "charts" / "map.png").exists() and (folder / "charts" / "migration.png").exists()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["settings"]["engine"] == "spark" and manifest["input"]["sha256"]
