@@ -5,7 +5,6 @@ it was; leftovers of a killed run are cleared by the next run of that period.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -25,6 +24,7 @@ from filelock import FileLock, Timeout
 from . import __version__
 from .config import settings_checksum, settings_summary
 from .errors import ConfigError, ReportgenError
+from .files import sha256
 from .model import Report
 
 if TYPE_CHECKING:
@@ -209,14 +209,6 @@ def _changes(report: Report) -> dict[str, Any] | None:
     }
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _versions() -> dict[str, str]:
     found = {"python": platform.python_version(), "reportgen": __version__}
     for name in PACKAGES:
@@ -238,7 +230,7 @@ def manifest(report: Report, folder: Path) -> dict[str, Any]:
         "versions": _versions(),
         "timings_s": {k: round(v, 3) for k, v in report.timings.items()},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "files": {str(p.relative_to(folder)): _sha256(p) for p in files},
+        "files": {str(p.relative_to(folder)): sha256(p) for p in files},
     }
 
 

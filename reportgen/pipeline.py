@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -67,21 +67,15 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
     previous = compare.load_previous(previous_dir) if previous_dir else None
 
     if engine is not None:
-        with clock.stage("spark"):
-            try:
-                table, feats, clustering, prof = engine.analyse(inputs.rulebook)
-            except DataError as exc:
-                raise DataError(exc.message if exc.message.startswith(settings.data_location) else f"{settings.data_location}: {exc.message}", exc.hint) from None
+        with clock.stage("spark"), _naming_the_file(settings):
+            table, feats, clustering, prof = engine.analyse(inputs.rulebook)
     else:
         assert inputs.table is not None
         table = inputs.table
         with clock.stage("features"):
             feats = features.build(table, settings)
-        with clock.stage("cluster"):
-            try:
-                clustering = cluster.cluster(feats, settings.clustering)
-            except DataError as exc:  # name the file the customers came from
-                raise DataError(f"{table.source}: {exc.message}", exc.hint) from None
+        with clock.stage("cluster"), _naming_the_file(settings):
+            clustering = cluster.cluster(feats, settings.clustering)
         with clock.stage("profile"):
             prof = profile.profile(table, clustering, label.quantile_points(inputs.rulebook))
     with clock.stage("label"):
@@ -115,16 +109,31 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
     )
 
 
+@contextmanager
+def _naming_the_file(settings: Settings) -> Iterator[None]:
+    """Data errors from clustering name the customer file, like the loader's do."""
+    try:
+        yield
+    except DataError as exc:
+        where = settings.data_location
+        raise DataError(exc.message if exc.message.startswith(where) else f"{where}: {exc.message}", exc.hint) from None
+
+
+def _engine(settings: Settings) -> AbstractContextManager[SparkEngine | None]:
+    """The Spark session for --engine spark; nothing for one machine."""
+    if settings.engine == "spark":
+        from .engines.spark import SparkEngine
+
+        return SparkEngine(settings)
+    return nullcontext(None)
+
+
 def analyse(settings: Settings) -> Report:
     """Everything but rendering and writing (for notebooks, tests and other tools)."""
     clock = _Clock()
     inputs = read_inputs(settings, clock)
-    if settings.engine == "spark":
-        from .engines.spark import SparkEngine
-
-        with SparkEngine(settings) as engine:
-            return segment(settings, inputs, clock, engine)
-    return segment(settings, inputs, clock)
+    with _engine(settings) as engine:
+        return segment(settings, inputs, clock, engine)
 
 
 def run(settings: Settings) -> Report:
@@ -172,8 +181,6 @@ def _record(settings: Settings, record: dict[str, Any]) -> None:
 
 
 def _run(settings: Settings, record: dict[str, Any]) -> Report:
-    from contextlib import nullcontext
-
     from .outputs import manifest, period_lock, staging, write_json, write_segments, write_summary
     from .render.charts import ChartExporter
 
@@ -183,14 +190,8 @@ def _run(settings: Settings, record: dict[str, Any]) -> Report:
     inputs = read_inputs(settings, clock)  # bad input fails here, before any browser starts
     if inputs.table is not None:
         record["input_sha256"] = inputs.table.checksum
-    if settings.engine == "spark":
-        from .engines.spark import SparkEngine
-
-        engine_context: Any = SparkEngine(settings)
-    else:
-        engine_context = nullcontext(None)
     # The browser boots in the background while the customers are clustered.
-    with period_lock(target), engine_context as engine, ChartExporter(timeout=settings.charts.timeout) as exporter:
+    with period_lock(target), _engine(settings) as engine, ChartExporter(timeout=settings.charts.timeout) as exporter:
         report = segment(settings, inputs, clock, engine)
         record["input_sha256"] = report.table.checksum
         with staging(target) as tmp:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..config import NUMERIC_ROLES, AgeFromBirthYear, Settings, SumOf
 from ..errors import ConfigError, DataError, ReportgenError
+from ..files import sha256
 from ..model import Clustering, CustomerTable, Features, Profile, RowIssue
 from ..rules import Rulebook
 from ..stages import cluster as local_cluster
@@ -86,7 +87,7 @@ class SparkEngine:
         path = Path(location)
         if local and not path.exists():
             raise DataError(f"{location}: file not found.", "Check the path given with --data or in the config.")
-        checksum = local_read._sha256(path) if local and path.is_file() else "not computed (remote or folder input)"
+        checksum = sha256(path) if local and path.is_file() else "not computed (remote or folder input)"
         if location.lower().rstrip("/").endswith(local_read.PARQUET_SUFFIXES) or (local and path.is_dir()):
             return self.spark.read.parquet(location), checksum
         delimiter = local_read.sniff(path).delimiter if local else ","
@@ -118,7 +119,7 @@ class SparkEngine:
             return F.col(f"`{c}`").isNull() | (F.trim(F.col(f"`{c}`").cast("string")) == "")
 
         for role in NUMERIC_ROLES:
-            spec = settings.columns.get(role) or local_load._find_column(role, columns)
+            spec = local_load.role_spec(settings, role, columns, path)
             if spec is None:
                 continue
             if isinstance(spec, SumOf):

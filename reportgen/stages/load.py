@@ -138,15 +138,22 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
+def role_spec(settings: Settings, role: str, columns: list[str], path: Path) -> object | None:
+    """Where a numeric role comes from: the config's mapping, else a recognised column name.
+    None for a role the file lacks; an error if the clustering needs it."""
+    spec = settings.columns.get(role) or _find_column(role, columns)  # type: ignore[call-overload]
+    if spec is None and role in settings.features:
+        raise _missing_role(role, columns, path)
+    return spec
+
+
 def _columns_used(settings: Settings, columns: list[str], path: Path) -> tuple[list[str], set[str]]:
     """Which file columns the roles need, and which of them hold numbers."""
     used: list[str] = []
     numeric: set[str] = set()
     for role in NUMERIC_ROLES:
-        spec = settings.columns.get(role) or _find_column(role, columns)
+        spec = role_spec(settings, role, columns, path)
         if spec is None:
-            if role in settings.features:
-                raise _missing_role(role, columns, path)
             continue
         if isinstance(spec, SumOf):
             names = [_require(c, columns, path, role) for c in spec.sum]
@@ -182,10 +189,8 @@ def load(settings: Settings) -> CustomerTable:
     out = pd.DataFrame(index=frame.index)
     sources: dict[str, str] = {}
     for role in NUMERIC_ROLES:
-        spec = settings.columns.get(role) or _find_column(role, columns)
+        spec = role_spec(settings, role, columns, path)
         if spec is None:
-            if role in settings.features:
-                raise _missing_role(role, columns, path)
             continue
         values, src, blank = _role_values(spec, frame, path, role, period_year, decimal_comma)
         sources[role] = src

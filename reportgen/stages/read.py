@@ -9,7 +9,6 @@ encodings (UTF-16 with BOM, Windows-1252, Latin-1) always take the text path.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError
+from ..files import sha256
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 HEAD_BYTES = 1 << 16
@@ -133,14 +133,6 @@ def header(path: Path) -> list[str]:
     return sniff(path).header
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _fast_csv(path: Path, sniffed: Sniffed, columns: list[str], numeric: set[str]) -> pd.DataFrame | None:
     """pyarrow's reader with types on the way in; None when the file needs the careful path."""
     import pyarrow as pa
@@ -187,9 +179,9 @@ def read(path: Path, columns: list[str], numeric: set[str]) -> Raw:
             frame = pd.read_parquet(path, columns=columns)
         except Exception as exc:  # pyarrow raises many types for a damaged file
             raise DataError(f"{path}: not a readable Parquet file ({type(exc).__name__}).", "Export it again, or give a CSV.") from None
-        return Raw(frame, 1, _sha256(path), False)
+        return Raw(frame, 1, sha256(path), False)
     sniffed = sniff(path)
     frame = _fast_csv(path, sniffed, columns, numeric) if sniffed.encoding in ("utf-8-sig",) else None
     if frame is None:
         frame = _slow_csv(path, sniffed, columns)
-    return Raw(frame, 2, _sha256(path), sniffed.delimiter == ";")
+    return Raw(frame, 2, sha256(path), sniffed.delimiter == ";")

@@ -1,0 +1,37 @@
+"""The boundaries of ../shared/DESIGN.md, checked on the source."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "reportgen"
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_stages_do_not_render() -> None:
+    for path in (PACKAGE / "stages").glob("*.py"):
+        assert not _imports(path) & {"jinja2", "plotly", "weasyprint", "kaleido"}, path.name
+
+
+def test_render_does_not_compute() -> None:
+    for path in (PACKAGE / "render").glob("*.py"):
+        assert not _imports(path) & {"sklearn", "scipy", "pyspark"}, path.name
+
+
+def test_weasyprint_only_in_pdf_module() -> None:
+    users = [p.name for p in PACKAGE.rglob("*.py") if "weasyprint" in _imports(p)]
+    assert users == ["pdf.py"]
+
+
+def test_cli_is_thin() -> None:
+    assert not _imports(PACKAGE / "cli.py") & {"pandas", "numpy", "sklearn", "jinja2", "plotly"}
