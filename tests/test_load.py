@@ -140,3 +140,11 @@ def test_missing_path_and_folder(tmp_path: Path) -> None:
 def test_too_few_rows(write_csv) -> None:
     with pytest.raises(DataError, match="only 6 usable customers; at least 10"):
         load(settings(data=write_csv(mall_rows(6))))
+
+
+def test_huge_field_is_a_bad_value_not_a_crash(write_csv) -> None:
+    lines = mall_rows(20).splitlines()
+    lines[5] = "0005,Male,30," + "9" * 100 + "x" * 3_000_000 + ",40"  # a 3 MB cell
+    table = load(settings(data=write_csv("\n".join(lines) + "\n")))
+    assert len(table.frame) == 19
+    assert [(i.reason, i.examples) for i in table.issues] == [("not a number", (6,))]
