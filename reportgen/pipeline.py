@@ -43,19 +43,33 @@ class Inputs:
     table: CustomerTable | None  # None with the Spark engine, which reads the data itself
 
 
-def read_inputs(settings: Settings, clock: _Clock) -> Inputs:
+def check_inputs(settings: Settings, clock: _Clock) -> tuple[Rulebook, CampaignBook]:
+    """Rules, templates and the data file's header: the mistakes a user makes most, found in a
+    fraction of a second and before any browser starts."""
     from . import rules
-    from .stages import load  # pandas is imported here, not when the CLI starts
+    from .stages import columns, read
 
     with clock.stage("rules"):
         rulebook = rules.load_segments(settings.segments_path)
         campaigns = rules.load_campaigns(settings.campaigns_path, rulebook)
         check_templates(settings.templates_path)
+        if settings.engine == "local":
+            columns.columns_used(settings, read.header(settings.data_path), settings.data_path)
+    return rulebook, campaigns
+
+
+def load_table(settings: Settings, clock: _Clock) -> CustomerTable | None:
+    """The customers on one machine; None with the Spark engine, which reads the data itself."""
+    from .stages import load  # pandas is imported here, not when the CLI starts
+
     if settings.engine == "spark":
-        return Inputs(rulebook, campaigns, None)
+        return None
     with clock.stage("load"):
-        table = load.load(settings)
-    return Inputs(rulebook, campaigns, table)
+        return load.load(settings)
+
+
+def read_inputs(settings: Settings, clock: _Clock) -> Inputs:
+    return Inputs(*check_inputs(settings, clock), load_table(settings, clock))
 
 
 def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngine | None = None) -> Report:
@@ -187,11 +201,10 @@ def _run(settings: Settings, record: dict[str, Any]) -> Report:
     clock = _Clock()
     start = time.perf_counter()
     target = settings.period_dir
-    inputs = read_inputs(settings, clock)  # bad input fails here, before any browser starts
-    if inputs.table is not None:
-        record["input_sha256"] = inputs.table.checksum
-    # The browser boots in the background while the customers are clustered.
+    rulebook, campaigns = check_inputs(settings, clock)  # most mistakes stop here, before any browser starts
+    # The browser boots in the background while the customers are loaded and clustered.
     with period_lock(target), _engine(settings) as engine, ChartExporter(timeout=settings.charts.timeout) as exporter:
+        inputs = Inputs(rulebook, campaigns, load_table(settings, clock))
         report = segment(settings, inputs, clock, engine)
         record["input_sha256"] = report.table.checksum
         with staging(target) as tmp:

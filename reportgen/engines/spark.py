@@ -24,6 +24,7 @@ from ..files import sha256
 from ..model import Clustering, CustomerTable, Features, Profile, RowIssue
 from ..rules import Rulebook
 from ..stages import cluster as local_cluster
+from ..stages import columns as columns_map
 from ..stages import load as local_load
 from ..stages import read as local_read
 from ..stages.compare import Previous
@@ -105,7 +106,7 @@ class SparkEngine:
         path = Path(location)  # for messages
         raw, checksum = self._read(location)
         columns = list(raw.columns)
-        local_load._columns_used(settings, columns, path)  # same messages for missing roles
+        columns_map.columns_used(settings, columns, path)  # same messages for missing roles
         raw = raw.withColumn("_order", F.monotonically_increasing_id())
         year = int(settings.period[:4])
         exprs: dict[str, Any] = {}
@@ -119,7 +120,7 @@ class SparkEngine:
             return F.col(f"`{c}`").isNull() | (F.trim(F.col(f"`{c}`").cast("string")) == "")
 
         for role in NUMERIC_ROLES:
-            spec = local_load.role_spec(settings, role, columns, path)
+            spec = columns_map.role_spec(settings, role, columns, path)
             if spec is None:
                 continue
             if isinstance(spec, SumOf):
@@ -150,7 +151,7 @@ class SparkEngine:
             exprs[role] = F.when(F.coalesce(outside, F.lit(False)), F.lit(None).cast("double")).otherwise(value)
             sources[role] = source
 
-        id_col = settings.columns.get("customer_id") or local_load._find_column("customer_id", columns)
+        id_col = settings.columns.get("customer_id") or columns_map.find_column("customer_id", columns)
         keep = F.lit(True)
         for role in settings.features:
             keep = keep & exprs[role].isNotNull()
@@ -165,7 +166,7 @@ class SparkEngine:
             exprs["customer_id"] = ids
             keep = keep & ~missing & ~duplicate
             sources["customer_id"] = str(id_col)
-        gender_col = settings.columns.get("gender") or local_load._find_column("gender", columns)
+        gender_col = settings.columns.get("gender") or columns_map.find_column("gender", columns)
         if gender_col is not None:
             g = F.trim(F.col(f"`{gender_col}`").cast("string"))
             exprs["gender"] = F.when(g.isNull() | (g == ""), F.lit("Not stated")).otherwise(g)

@@ -6,8 +6,6 @@ counted by reason instead of stopping the run.
 
 from __future__ import annotations
 
-import difflib
-import re
 from pathlib import Path
 
 import numpy as np
@@ -17,60 +15,9 @@ from ..config import NUMERIC_ROLES, AgeFromBirthYear, Settings, SumOf
 from ..errors import DataError
 from ..model import CustomerTable, RowIssue
 from . import read
+from .columns import columns_used, find_column, require, role_spec
 
-# Column names recognised without any config, compared after lower-casing and dropping non-letters.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "customer_id": ("customerid", "customer", "custid", "clientid", "id"),
-    "gender": ("gender", "genre", "sex"),
-    "age": ("age",),
-    "income": ("annualincomek", "annualincome", "income", "annualincomeusd"),
-    "spending": ("spendingscore1100", "spendingscore", "spending", "score"),
-}
 MAX_EXAMPLES = 5
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def _find_column(role: str, columns: list[str]) -> str | None:
-    by_norm = {_norm(c): c for c in columns}
-    for alias in ALIASES[role]:
-        if alias in by_norm:
-            return by_norm[alias]
-    return None
-
-
-def _require(column: str, columns: list[str], path: Path, role: str) -> str:
-    if column in columns:
-        return column
-    near = difflib.get_close_matches(column, columns, n=1, cutoff=0.5)
-    hint = f"Did you mean '{near[0]}'? " if near else ""
-    raise DataError(
-        f"{path}: the config maps role '{role}' to column '{column}', which is not in the file.",
-        f"{hint}Columns found: {', '.join(columns)}.",
-    )
-
-
-def _closest_column(role: str, columns: list[str]) -> str | None:
-    """The column whose name is most like one of the role's usual names (for 'did you mean')."""
-    best, best_score = None, 0.0
-    for column in columns:
-        for alias in ALIASES[role]:
-            score = difflib.SequenceMatcher(None, _norm(column), alias).ratio()
-            if score > best_score:
-                best, best_score = column, score
-    return best if best_score >= 0.6 else None
-
-
-def _missing_role(role: str, columns: list[str], path: Path) -> DataError:
-    near = _closest_column(role, columns)
-    hint = f"Did you mean '{near}'? " if near else ""
-    return DataError(
-        f"{path}: no column for '{role}', which the clustering needs.",
-        f"{hint}Map it in the config (columns: {{{role}: <column name>}}) or choose other --features. "
-        f"Columns found: {', '.join(columns)}.",
-    )
 
 
 def _numeric(values: pd.Series, decimal_comma: bool) -> pd.Series:
@@ -86,15 +33,15 @@ def _role_values(
     """The numbers for one numeric role, where they came from, and which rows had a blank cell."""
     columns = list(frame.columns)
     if isinstance(spec, SumOf):
-        used = [_require(c, columns, path, role) for c in spec.sum]
+        used = [require(c, columns, path, role) for c in spec.sum]
         values = pd.concat([_numeric(frame[c], decimal_comma) for c in used], axis=1).sum(axis=1, min_count=len(used))
         source = " + ".join(used)
     elif isinstance(spec, AgeFromBirthYear):
-        used = [_require(spec.birth_year, columns, path, role)]
+        used = [require(spec.birth_year, columns, path, role)]
         values = period_year - _numeric(frame[used[0]], decimal_comma)
         source = f"{used[0]} (age in {period_year})"
     else:
-        used = [_require(str(spec), columns, path, role)]
+        used = [require(str(spec), columns, path, role)]
         col = frame[used[0]]
         values = col.astype("float64") if col.dtype.kind in "iuf" else _numeric(col, decimal_comma)
         source = used[0]
@@ -138,44 +85,10 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def role_spec(settings: Settings, role: str, columns: list[str], path: Path) -> object | None:
-    """Where a numeric role comes from: the config's mapping, else a recognised column name.
-    None for a role the file lacks; an error if the clustering needs it."""
-    spec = settings.columns.get(role) or _find_column(role, columns)  # type: ignore[call-overload]
-    if spec is None and role in settings.features:
-        raise _missing_role(role, columns, path)
-    return spec
-
-
-def _columns_used(settings: Settings, columns: list[str], path: Path) -> tuple[list[str], set[str]]:
-    """Which file columns the roles need, and which of them hold numbers."""
-    used: list[str] = []
-    numeric: set[str] = set()
-    for role in NUMERIC_ROLES:
-        spec = role_spec(settings, role, columns, path)
-        if spec is None:
-            continue
-        if isinstance(spec, SumOf):
-            names = [_require(c, columns, path, role) for c in spec.sum]
-        elif isinstance(spec, AgeFromBirthYear):
-            names = [_require(spec.birth_year, columns, path, role)]
-        else:
-            names = [_require(str(spec), columns, path, role)]
-        used += names
-        numeric.update(names)
-    for role in ("customer_id", "gender"):
-        spec = settings.columns.get(role)
-        name = _require(str(spec), columns, path, role) if spec else _find_column(role, columns)
-        if name is not None:
-            used.append(name)
-            numeric.discard(name)  # a column read as text for one role stays text
-    return list(dict.fromkeys(used)), numeric
-
-
 def load(settings: Settings) -> CustomerTable:
     """Read settings.data_path and return the usable customers by role."""
     path = settings.data_path
-    used, numeric = _columns_used(settings, read.header(path), path)
+    used, numeric = columns_used(settings, read.header(path), path)
     raw = read.read(path, used, numeric)
     frame, first_line, checksum, decimal_comma = raw.frame, raw.first_line, raw.checksum, raw.decimal_comma
     n_read = len(frame)
@@ -206,7 +119,7 @@ def load(settings: Settings) -> CustomerTable:
         out[role] = values.where(~outside)
 
     id_spec = settings.columns.get("customer_id")
-    id_col = _require(str(id_spec), columns, path, "customer_id") if id_spec else _find_column("customer_id", columns)
+    id_col = require(str(id_spec), columns, path, "customer_id") if id_spec else find_column("customer_id", columns)
     if id_col is None:
         out["customer_id"] = (frame.index + first_line).astype(str)
         sources["customer_id"] = "line number"
@@ -221,7 +134,7 @@ def load(settings: Settings) -> CustomerTable:
         issues.add(duplicate_id, id_col, "duplicate customer id (first kept)")
 
     gender_spec = settings.columns.get("gender")
-    gender_col = _require(str(gender_spec), columns, path, "gender") if gender_spec else _find_column("gender", columns)
+    gender_col = require(str(gender_spec), columns, path, "gender") if gender_spec else find_column("gender", columns)
     if gender_col is not None:
         gender = frame[gender_col].astype("string").str.strip().fillna("")
         out["gender"] = gender.mask(gender.eq(""), "Not stated")

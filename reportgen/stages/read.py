@@ -14,10 +14,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
+
+from typing import TYPE_CHECKING
 
 from ..errors import DataError
 from ..files import sha256
+
+if TYPE_CHECKING:  # pandas is imported when a table is read, not when a header is checked
+    import pandas as pd
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 HEAD_BYTES = 1 << 16
@@ -155,6 +159,8 @@ def _fast_csv(path: Path, sniffed: Sniffed, columns: list[str], numeric: set[str
 
 def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> pd.DataFrame:
     """Every cell as text, so each bad value can be counted by row."""
+    import pandas as pd
+
     try:
         text = path.read_bytes().decode(sniffed.encoding)
     except UnicodeDecodeError:
@@ -174,6 +180,8 @@ def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> pd.DataFrame:
 
 def read(path: Path, columns: list[str], numeric: set[str]) -> Raw:
     """The named columns of the file; `numeric` ones typed as float64 when the file allows it."""
+    import pandas as pd
+
     if is_parquet(path):
         try:
             frame = pd.read_parquet(path, columns=columns)
