@@ -61,12 +61,12 @@ def main() -> None:
         rows.append((n, generated, wall, t, manifest["peak_rss_mb"], bare, summary["k"], (folder / "briefing.pdf").stat().st_size, _email_html_size(folder)))
         print(f"N={n:>10,}: {wall:6.2f} s wall, peak RSS {manifest['peak_rss_mb']} MB", flush=True)
     print()
-    print("N           | wall s | load  | cluster | label | charts+pdf | email | write | browser start | peak RSS MB | k | PDF KB | email HTML KB | bare KMeans n_init=1 | n_init=10 | MiniBatch")
+    print("N           | wall s | load  | cluster | profile | charts+pdf | email | write | browser start | peak RSS MB | k | PDF KB | email HTML KB | bare KMeans n_init=1 | n_init=10 | MiniBatch")
     for n, _, wall, t, rss, bare, k, pdf, html in rows:
         render = t["charts"] + t["pdf"]
         n10 = f"{bare['kmeans_n_init_10']:.2f}" if "kmeans_n_init_10" in bare else "skipped"
         print(
-            f"{n:>11,} | {wall:6.2f} | {t['load']:5.2f} | {t['cluster']:7.2f} | {t['label']:5.2f} | {render:10.2f} | {t['email']:5.2f} | {t['write']:5.2f} |"
+            f"{n:>11,} | {wall:6.2f} | {t['load']:5.2f} | {t['cluster']:7.2f} | {t.get('profile', 0):7.2f} | {render:10.2f} | {t['email']:5.2f} | {t['write']:5.2f} |"
             f" {t.get('browser_start', 0):13.2f} | {rss:11} | {k} | {pdf // 1024:6} | {html // 1024:13} | {bare['kmeans_n_init_1']:20.2f} | {n10:>9} | {bare['minibatch']:9.2f}"
         )
     print(f"\ndata and reports in {work}")
