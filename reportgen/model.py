@@ -176,9 +176,6 @@ class Report:
         """Mean of each numeric role over all analysed customers."""
         return self.profile.population
 
-    def segment_of(self, cluster: int) -> Segment:
-        return self.segments[cluster]
-
     @property
     def largest(self) -> Segment:
         return max(self.segments, key=lambda s: (s.size, -s.id))

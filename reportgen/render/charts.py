@@ -271,9 +271,8 @@ class ChartExporter:
     Use as a context manager; ``start()`` returns at once and the browser boots in the background.
     """
 
-    def __init__(self, timeout: float = 60.0, tabs: int = 1) -> None:
+    def __init__(self, timeout: float = 60.0) -> None:
         self.timeout = timeout
-        self.tabs = tabs
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._kaleido: Future[Any] | None = None
@@ -286,7 +285,7 @@ class ChartExporter:
 
         async def _open() -> Any:
             start = time.perf_counter()
-            k = self._instance = kaleido.Kaleido(n=self.tabs, timeout=self.timeout, mathjax=False)
+            k = self._instance = kaleido.Kaleido(n=1, timeout=self.timeout, mathjax=False)  # 2-3 tabs were no faster on 2 cores
             await k.open()
             self.timings["browser_start"] = time.perf_counter() - start
             return k
