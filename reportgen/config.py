@@ -22,7 +22,6 @@ from .errors import ConfigError
 
 Role = Literal["customer_id", "gender", "age", "income", "spending"]
 NumericRole = Literal["age", "income", "spending"]
-ROLES: tuple[str, ...] = ("customer_id", "gender", "age", "income", "spending")
 NUMERIC_ROLES: tuple[str, ...] = ("age", "income", "spending")
 MAX_SEGMENTS = 10  # the palette has ten colour-blind-safe colours; more is not a briefing
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

@@ -34,12 +34,12 @@ PACKAGES = ("pandas", "numpy", "scikit-learn", "jinja2", "weasyprint", "plotly",
 
 
 @contextmanager
-def period_lock(target: Path, wait: float = 0) -> Iterator[None]:
+def period_lock(target: Path) -> Iterator[None]:
     """One run per period folder at a time; a second run is refused with a clear message."""
     target.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(target.parent / f".{target.name}.lock"))
     try:
-        lock.acquire(timeout=wait)
+        lock.acquire(timeout=0)
     except Timeout:
         raise ReportgenError(
             f"Another reportgen run is writing {target} right now.", "Wait for it to finish, then run again."

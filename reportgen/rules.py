@@ -102,20 +102,21 @@ def _near(word: str, options: list[str] | tuple[str, ...]) -> str:
     return f"Did you mean '{match[0]}'?" if match else f"Valid: {', '.join(options)}."
 
 
-def _item_lines(text: str, key: str) -> list[int]:
-    """1-based line of each item of the top-level list `key` (for messages that name the rule)."""
+def _item_lines(text: str, key: str) -> dict[str, int]:
+    """1-based line of each item under the top-level `key`, by list index ("0", "1", ...) or by
+    mapping key (for messages that name the rule)."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
-        return []
+        return {}
     if not isinstance(root, yaml.MappingNode):
-        return []
+        return {}
     for k, v in root.value:
         if k.value == key and isinstance(v, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in v.value]
+            return {str(i): item.start_mark.line + 1 for i, item in enumerate(v.value)}
         if k.value == key and isinstance(v, yaml.MappingNode):
-            return [kk.start_mark.line + 1 for kk, _ in v.value]
-    return []
+            return {str(kk.value): kk.start_mark.line + 1 for kk, _ in v.value}
+    return {}
 
 
 def _key_line(text: str, key: str) -> int:
@@ -128,11 +129,9 @@ def _key_line(text: str, key: str) -> int:
 def _validation_error(path: Path, exc: ValidationError, text: str, list_key: str) -> RuleError:
     first = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")  # a misspelt key explains a missing one
     loc = [str(p) for p in first["loc"]]
-    lines = _item_lines(text, list_key)
     line = 0
     if len(loc) > 1 and loc[0] == list_key:
-        idx = list(_item_keys(text, list_key)).index(loc[1]) if not loc[1].isdigit() and loc[1] in _item_keys(text, list_key) else (int(loc[1]) if loc[1].isdigit() else -1)
-        line = lines[idx] if 0 <= idx < len(lines) else 0
+        line = _item_lines(text, list_key).get(loc[1], 0)
     elif loc:
         line = _key_line(text, loc[0])
     where = f" line {line}" if line else ""
@@ -141,12 +140,6 @@ def _validation_error(path: Path, exc: ValidationError, text: str, list_key: str
         return RuleError(f"{path}{where}: unknown key '{loc[-1]}' (at {'.'.join(loc)}).", _near(loc[-1], allowed))
     msg = first["msg"].removeprefix("Value error, ")
     return RuleError(f"{path}{where}: {'.'.join(loc)}: {msg}.", "See the schema in the comment at the top of the bundled file.")
-
-
-def _item_keys(text: str, key: str) -> list[str]:
-    data = yaml.safe_load(text)
-    value = data.get(key) if isinstance(data, dict) else None
-    return [str(k) for k in value] if isinstance(value, dict) else []
 
 
 def _allowed_keys(loc: list[str]) -> list[str]:
@@ -203,7 +196,7 @@ def load_segments(path: Path) -> Rulebook:
     lines = _item_lines(text, "segments")
     rules: list[SegmentRule] = []
     for i, r in enumerate(spec.segments):
-        line = lines[i] if i < len(lines) else 0
+        line = lines.get(str(i), 0)
         where = f"{path} line {line}, rule '{r.name}'"
         when: dict[str, frozenset[str]] = {}
         for role, allowed in r.when.items():
@@ -230,7 +223,7 @@ def load_segments(path: Path) -> Rulebook:
 
 def load_campaigns(path: Path, rulebook: Rulebook) -> CampaignBook:
     spec, text = _parse(path, _CampaignsFile, "campaigns")
-    lines = dict(zip(list(spec.campaigns), _item_lines(text, "campaigns")))
+    lines = _item_lines(text, "campaigns")
     by_segment: dict[str, tuple[Campaign, ...]] = {}
     for segment, items in spec.campaigns.items():
         if segment not in rulebook.names:

@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 from ..errors import RenderError
 from ..model import Report
 from .fmt import color, fmt_int, fmt_num, fmt_pct
-from .view import axis_title, period_label
+from .view import axis_title, map_axes, period_label
 
 WIDTH, HEIGHT, SCALE = 800, 450, 2
 FONT = "DejaVu Sans, Arial, sans-serif"
@@ -70,10 +70,10 @@ def _sample(n: int, seed: int) -> np.ndarray:
 
 
 def _map_chart(report: Report) -> Chart | None:
-    roles = [r for r in ("income", "spending", "age") if r in report.population]
-    if len(roles) < 2:
+    axes = map_axes(report)
+    if axes is None:
         return None
-    xr, yr = roles[:2]
+    xr, yr = axes
     frame = report.table.frame
     idx = _sample(len(frame), report.settings.clustering.seed)
     x = frame[xr].to_numpy()[idx]
@@ -326,10 +326,6 @@ class ChartExporter:
 
         job = asyncio.run_coroutine_threadsafe(_export(), self._loop)
         return PendingImages(job, paths, self.timeout + 5 * len(charts))
-
-    def export(self, charts: list[Chart], folder: Path) -> dict[str, Path]:
-        """Export and wait; returns key -> path."""
-        return self.submit(charts, folder).wait()
 
     def close(self) -> None:
         """Stop the browser and the loop; safe to call twice and after a failure.

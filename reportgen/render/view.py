@@ -25,14 +25,15 @@ def period_label(period: str) -> str:
     return f"{calendar.month_name[int(month)]} {year}"
 
 
-def _map_axes(report: Report) -> tuple[str, str] | None:
+def map_axes(report: Report) -> tuple[str, str] | None:
+    """The two roles of the income/spending map (others when the table lacks one)."""
     roles = [r for r in ("income", "spending", "age") if r in report.population]
     return (roles[0], roles[1]) if len(roles) >= 2 else None
 
 
 def _minimap(report: Report, seg: Segment) -> dict[str, Any] | None:
     """Where the segment's centre sits among all centres, as 0..1 coordinates for a small SVG."""
-    axes = _map_axes(report)
+    axes = map_axes(report)
     if axes is None:
         return None
     xr, yr = axes
