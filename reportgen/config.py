@@ -138,6 +138,21 @@ class Quality(_Strict):
     min_rows: int = Field(10, ge=3)
 
 
+class Transactions(_Strict):
+    """Which columns of an order log hold what (each a column name; None: recognised by name).
+    Give either amount (the line's value) or quantity and price."""
+
+    customer_id: str | None = None
+    order_id: str | None = None
+    date: str | None = None
+    amount: str | None = None
+    quantity: str | None = None
+    price: str | None = None
+    product: str | None = None
+    category: str | None = None
+    date_format: str | None = None  # strftime, e.g. "%d/%m/%Y %H:%M"; None: decided from the values
+
+
 class Settings(_Strict):
     data: str | None = None  # a path, or for the Spark engine also a URL (hdfs://, s3a://); None: the bundled sample
     period: str = Field(default_factory=current_period)
@@ -157,6 +172,8 @@ class Settings(_Strict):
     charts: Charts = Charts()
     segments_parquet: bool = False  # also write segments.parquet (for millions of customers)
     engine: Literal["local", "spark"] = "local"
+    transactions: Transactions | None = None  # the data is an order log; None: recognised from its header
+    rules: str = "auto"  # a rule pack by name (mall, rfm) or a folder with segments.yaml + campaigns.yaml; auto: rfm for order logs, else mall
     spark: Spark = Spark()
 
     @field_validator("period", "compare_to")
@@ -212,11 +229,19 @@ class Settings(_Strict):
 
     @property
     def segments_path(self) -> Path:
-        return self.segments_rules or package_path("rules", "segments.yaml")
+        return self.segments_rules or self.rules_dir() / "segments.yaml"
 
     @property
     def campaigns_path(self) -> Path:
-        return self.campaigns_rules or package_path("rules", "campaigns.yaml")
+        return self.campaigns_rules or self.rules_dir() / "campaigns.yaml"
+
+    def rules_dir(self, kind: str = "customers") -> Path:
+        """The rule pack's folder: a bundled pack by name, else a folder of the user's."""
+        name = self.rules if self.rules != "auto" else ("rfm" if kind == "transactions" else "mall")
+        bundled = package_path("rules", name)
+        if "/" not in name and bundled.is_dir():
+            return bundled
+        return Path(name)
 
     @property
     def templates_path(self) -> Path:

@@ -36,6 +36,9 @@ class CustomerTable:
     issues: tuple[RowIssue, ...] = ()
     notes: tuple[str, ...] = ()
     n_used: int | None = None  # customers analysed, when `frame` holds only a sample of them (Spark)
+    kind: str = "customers"  # "customers" (a customer table) or "transactions" (aggregated from an order log)
+    facts: dict[str, str] = field(default_factory=dict)  # what the reader must know, e.g. {"as_of": "2011-12-10"}
+    categories: dict[str, str] = field(default_factory=dict)  # category label -> frame column of spend on it
 
     @property
     def n_customers(self) -> int:

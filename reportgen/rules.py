@@ -8,6 +8,7 @@ catches every centroid it would).
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -15,9 +16,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .config import NUMERIC_ROLES, read_yaml
+from .config import read_yaml
 from .errors import RuleError
 from .model import Campaign
+
+
+_FEATURE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 class _Strict(BaseModel):
@@ -169,8 +173,8 @@ def _levels(path: Path, spec: _SegmentsFile, text: str) -> dict[str, LevelScale]
     levels: dict[str, LevelScale] = {}
     for role, lv in spec.levels.items():
         where = f"{path} line {_key_line(text, role)}"
-        if role not in NUMERIC_ROLES:
-            raise RuleError(f"{where}: levels for unknown role '{role}'.", _near(role, NUMERIC_ROLES))
+        if not _FEATURE_NAME.match(role):
+            raise RuleError(f"{where}: '{role}' is not a feature name.", "Feature names are letters, digits and underscores, starting with a letter.")
         if len(lv.names) != len(lv.cuts) + 1 or len(set(lv.names)) != len(lv.names):
             raise RuleError(f"{where}: role '{role}' needs one more level name than cuts, all different.", f"It has {len(lv.cuts)} cuts and names {lv.names}.")
         if list(lv.cuts) != sorted(set(lv.cuts)):

@@ -26,7 +26,7 @@ def _clustering(labels: list[int]) -> Clustering:
 def test_levels_and_first_match() -> None:
     rows = [(30, 20, 20), (30, 22, 22), (60, 50, 50), (60, 52, 52), (40, 90, 90), (40, 92, 88)]
     table = _table(rows)
-    book = load_segments(package_path("rules", "segments.yaml"))
+    book = load_segments(package_path("rules", "mall", "segments.yaml"))
     prof = profile(table, _clustering([0, 0, 1, 1, 2, 2]), quantile_points(book))
     cuts = level_cuts(prof, book)
     assert cuts["age"] == (35, 55)  # absolute
@@ -39,7 +39,7 @@ def test_levels_and_first_match() -> None:
 
 def test_equal_names_are_told_apart_by_a_differing_level() -> None:
     rows = [(25, 50, 50), (26, 51, 50), (60, 50, 49), (61, 51, 51), (40, 10, 10), (40, 95, 95)]
-    book = load_segments(package_path("rules", "segments.yaml"))
+    book = load_segments(package_path("rules", "mall", "segments.yaml"))
     table = _table(rows)
     prof = profile(table, _clustering([0, 0, 1, 1, 2, 3]), quantile_points(book))
     named = label(prof, book, level_cuts(prof, book))
