@@ -10,21 +10,27 @@ import datetime as dt
 import difflib
 import hashlib
 import json
+import math
 import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 
-Role = Literal["customer_id", "gender", "age", "income", "spending"]
-NumericRole = Literal["age", "income", "spending"]
-NUMERIC_ROLES: tuple[str, ...] = ("age", "income", "spending")
+FEATURE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 MAX_SEGMENTS = 10  # the palette has ten colour-blind-safe colours; more is not a briefing
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# The mall schema, used when a file is recognised without any `columns:` settings.
+MALL_FEATURES: tuple[str, ...] = ("age", "income", "spending")
+# Features an order log gives every customer (stages/transactions.py), and those clustered by default.
+TRANSACTION_FEATURES: tuple[str, ...] = ("recency_days", "frequency", "monetary", "tenure_days", "avg_order_value", "return_rate")
+RFM_FEATURES: tuple[str, ...] = ("recency_days", "frequency", "monetary")
+# The feature that measures a customer's value ("the most valuable segment"), first present wins.
+VALUE_FEATURES: tuple[str, ...] = ("spending", "monetary", "spend", "total_spend", "revenue", "sales", "income")
 
 
 def package_path(*parts: str) -> Path:
@@ -40,19 +46,43 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SumOf(_Strict):
-    """A role computed as the row sum of several columns (e.g. spending = all Mnt* columns)."""
+class _Spec(_Strict):
+    sensitive: bool = False  # never clustered on unless listed in features (then the appendix says so)
+
+
+class Column(_Spec):
+    """A feature read from one column, written out to mark it sensitive: {column: Gender, sensitive: true}."""
+
+    column: str
+
+
+class Sum(_Spec):
+    """The row sum of columns or earlier features; missing if any of them is missing."""
 
     sum: list[str] = Field(min_length=1)
 
 
-class AgeFromBirthYear(_Strict):
-    """Age computed from a birth-year column, at the report period's year."""
+class Ratio(_Spec):
+    """numerator / denominator; a zero denominator gives a missing value."""
+
+    ratio: list[str] = Field(min_length=2, max_length=2)
+
+
+class BirthYear(_Spec):
+    """Age at the report period's year, from a birth-year column."""
 
     birth_year: str
 
 
-ColumnSpec = str | SumOf | AgeFromBirthYear
+class DaysSince(_Spec):
+    """Whole days from a date column to the last day of the report period."""
+
+    days_since: str
+    date_format: str | None = None  # strftime, e.g. "%d-%m-%Y"; None: decided from the values
+
+
+FeatureSpec = str | Column | Sum | Ratio | BirthYear | DaysSince
+Scale = Literal["auto", "linear", "log", "rank"]
 
 
 class Clustering(_Strict):
@@ -78,21 +108,38 @@ class Clustering(_Strict):
         return self
 
 
-class RoleDisplay(_Strict):
-    """How a role's numbers read to people: 'Annual income' 86 -> '$86k'."""
+class Display(_Strict):
+    """How a feature's numbers read to people: 'Annual income' 86 -> '$86k'; a share 0.42 -> '42%'."""
 
     label: str
     prefix: str = ""
     suffix: str = ""
     decimals: int = Field(0, ge=0, le=4)
+    percent: bool = False  # show 0.42 as 42%
 
 
-def _default_display() -> dict[str, RoleDisplay]:
+RoleDisplay = Display  # the name earlier releases used
+
+
+def _default_display() -> dict[str, Display]:
     return {
-        "age": RoleDisplay(label="Age", suffix=" yrs"),
-        "income": RoleDisplay(label="Annual income", prefix="$", suffix="k"),
-        "spending": RoleDisplay(label="Spending score"),
+        "age": Display(label="Age", suffix=" yrs"),
+        "income": Display(label="Annual income", prefix="$", suffix="k"),
+        "spending": Display(label="Spending score"),
+        "recency_days": Display(label="Days since last purchase", suffix=" days"),
+        "frequency": Display(label="Orders", decimals=1),
+        "monetary": Display(label="Total spend"),
+        "tenure_days": Display(label="Days since first purchase", suffix=" days"),
+        "avg_order_value": Display(label="Average order value", decimals=2),
+        "return_rate": Display(label="Return rate", decimals=1, percent=True),
     }
+
+
+def label_from_name(name: str) -> str:
+    """web_share -> 'Web share', MntWines -> 'Mnt wines', NumWebPurchases -> 'Num web purchases'."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ").split()
+    text = " ".join(w if (w.isupper() and len(w) > 1) else w.lower() for w in words)
+    return text[:1].upper() + text[1:]
 
 
 def _default_valid() -> dict[str, tuple[float | None, float | None]]:
@@ -158,11 +205,15 @@ class Settings(_Strict):
     period: str = Field(default_factory=current_period)
     compare_to: str | None = None  # a period to compare with; None: the month before, if it was run
     out: Path = Path("output")
-    columns: dict[Role, ColumnSpec] = {}
-    features: list[NumericRole] = ["income", "spending"]
+    columns: dict[str, FeatureSpec] = {}  # feature name -> a column or a derivation; customer_id names the id column
+    features: list[str] | None = None  # clustered on; None: income+spending (mall), recency/frequency/monetary (orders), else every configured number
     clustering: Clustering = Clustering()
-    valid: dict[NumericRole, tuple[float | None, float | None]] = Field(default_factory=_default_valid)
-    display: dict[NumericRole, RoleDisplay] = Field(default_factory=_default_display)
+    valid: dict[str, tuple[float | None, float | None]] = Field(default_factory=_default_valid)
+    display: dict[str, Display] = Field(default_factory=_default_display)
+    scale: dict[str, Scale] = {}  # per feature; auto (default): log or rank when the data is skewed, else linear
+    categories: dict[str, str] = {}  # category label -> column (or feature) of spend on it, for each segment's mix
+    value: str | None = None  # the feature that measures a customer's value; None: spending, monetary, ... if present
+    map: list[str] | None = None  # the two features of the segment map; None: the two that separate the segments most
     segments_rules: Path | None = None  # None: bundled rules/segments.yaml
     campaigns_rules: Path | None = None  # None: bundled rules/campaigns.yaml
     templates: Path | None = None  # None: bundled templates/
@@ -175,6 +226,11 @@ class Settings(_Strict):
     transactions: Transactions | None = None  # the data is an order log; None: recognised from its header
     rules: str = "auto"  # a rule pack by name (mall, rfm) or a folder with segments.yaml + campaigns.yaml; auto: rfm for order logs, else mall
     spark: Spark = Spark()
+    _source: str = PrivateAttr("settings")  # the config file the settings came from, for messages
+
+    @property
+    def source(self) -> str:
+        return self._source
 
     @field_validator("period", "compare_to")
     @classmethod
@@ -191,12 +247,46 @@ class Settings(_Strict):
 
     @field_validator("features")
     @classmethod
-    def _features(cls, v: list[str]) -> list[str]:
+    def _features(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
         if not v:
-            raise ValueError("name at least one feature (age, income, spending)")
+            raise ValueError("name at least one feature to cluster on")
         if len(set(v)) != len(v):
             raise ValueError("a feature is listed twice")
         return v
+
+    @field_validator("columns")
+    @classmethod
+    def _feature_names(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for name in v:
+            if not FEATURE_NAME.match(name):
+                raise ValueError(f"'{name}' is not a feature name: use letters, digits and underscores, starting with a letter (the column goes on the right)")
+        return v
+
+    @field_validator("map")
+    @classmethod
+    def _map(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and (len(v) != 2 or v[0] == v[1]):
+            raise ValueError("name two different features for the map's axes")
+        return v
+
+    @field_validator("valid")
+    @classmethod
+    def _valid_finite(cls, v: dict[str, tuple[float | None, float | None]]) -> dict[str, tuple[float | None, float | None]]:
+        for name, bounds in v.items():
+            if any(b is not None and not math.isfinite(b) for b in bounds):
+                raise ValueError(f"the valid range of '{name}' must be finite numbers (or null for no bound)")
+            if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
+                raise ValueError(f"the valid range of '{name}' has its minimum above its maximum")
+        return v
+
+    def display_of(self, name: str) -> Display:
+        """How a feature reads: the settings' entry, else a label made from its name (ratios as %)."""
+        if name in self.display:
+            return self.display[name]
+        spec = self.columns.get(name)
+        return Display(label=label_from_name(name), decimals=1 if isinstance(spec, Ratio) else 1, percent=isinstance(spec, Ratio))
 
     @field_validator("display", mode="before")
     @classmethod
@@ -346,6 +436,8 @@ def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | 
         for key in _PATH_KEYS:
             if isinstance(raw.get(key), str) and "://" not in raw[key]:
                 raw[key] = str((cfg.parent / raw[key]))
+        if isinstance(raw.get("rules"), str) and not package_path("rules", raw["rules"]).is_dir() and raw["rules"] != "auto":
+            raw["rules"] = str(cfg.parent / raw["rules"])  # a pack folder of the user's, beside the config
     for key, value in (overrides or {}).items():
         if value is None:
             continue
@@ -357,9 +449,11 @@ def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | 
         else:
             raw[key] = value
     try:
-        return Settings.model_validate(raw)
+        settings = Settings.model_validate(raw)
     except ValidationError as exc:
         raise _explain(exc, source) from None
+    settings._source = source
+    return settings
 
 
 def settings_summary(settings: Settings) -> dict[str, Any]:

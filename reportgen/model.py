@@ -36,6 +36,9 @@ class CustomerTable:
     issues: tuple[RowIssue, ...] = ()
     notes: tuple[str, ...] = ()
     n_used: int | None = None  # customers analysed, when `frame` holds only a sample of them (Spark)
+    numeric: tuple[str, ...] = ()  # numeric features in the frame, in the settings' order
+    attributes: tuple[str, ...] = ()  # text attributes in the frame (gender, ...): described, never clustered by default
+    clustered: tuple[str, ...] = ()  # the features K-Means sees
     kind: str = "customers"  # "customers" (a customer table) or "transactions" (aggregated from an order log)
     facts: dict[str, str] = field(default_factory=dict)  # what the reader must know, e.g. {"as_of": "2011-12-10"}
     categories: dict[str, str] = field(default_factory=dict)  # category label -> frame column of spend on it
@@ -50,7 +53,7 @@ class CustomerTable:
 
     @property
     def numeric_roles(self) -> tuple[str, ...]:
-        return tuple(r for r in ("age", "income", "spending") if r in self.frame.columns)
+        return self.numeric
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,13 @@ class Features:
     """The standardised matrix K-Means sees, and the transform that made it."""
 
     matrix: np.ndarray
-    roles: tuple[str, ...]
-    mean: np.ndarray
+    roles: tuple[str, ...]  # the clustered features, in column order
+    mean: np.ndarray  # of the transformed values
     scale: np.ndarray
+    transforms: tuple[str, ...] = ()  # per feature: linear, log or rank
+    offsets: tuple[float, ...] = ()  # per feature: the minimum subtracted before log1p
+    skew: tuple[float, ...] = ()  # per feature: the data's skewness, which chose an automatic transform
+    automatic: tuple[bool, ...] = ()  # per feature: transform chosen from the skew (not set in the settings)
 
 
 @dataclass(frozen=True)
@@ -88,10 +95,15 @@ class Profile:
     """Aggregates over every analysed customer: all that naming and the documents need."""
 
     n: int
-    population: dict[str, float]  # mean of each numeric role
-    centroids: tuple[dict[str, float], ...]  # per cluster, mean of each numeric role
-    gender_mix: tuple[dict[str, float], ...]  # per cluster, share of each gender value
-    quantiles: dict[str, dict[float, float]]  # role -> {share of customers: value}, for the rules' levels
+    population: dict[str, float]  # mean of each numeric feature
+    centroids: tuple[dict[str, float], ...]  # per cluster: the values the rules judge (clustered: the centre in original units; others: the mean)
+    means: tuple[dict[str, float], ...]  # per cluster, mean of each numeric feature
+    mixes: tuple[dict[str, dict[str, float]], ...]  # per cluster: attribute -> {value: share}
+    quantiles: dict[str, dict[float, float]]  # feature -> {share of customers: value}, for the rules' levels
+    percentiles: dict[str, tuple[float, ...]] = field(default_factory=dict)  # feature -> values at 0, 1, ..., 100 %
+    separation: dict[str, float] = field(default_factory=dict)  # clustered feature -> share of its variance between segments
+    category_totals: tuple[dict[str, float], ...] = ()  # per cluster: category label -> total spend on it
+    category_population: dict[str, float] = field(default_factory=dict)  # category label -> total over all customers
 
 
 @dataclass(frozen=True)
@@ -117,7 +129,10 @@ class Segment:
     rule: str  # the rule that named it, or "fallback"
     description: str  # the rule's one line for marketers
     campaigns: tuple[Campaign, ...]
-    gender_mix: dict[str, float] = field(default_factory=dict)
+    mixes: dict[str, dict[str, float]] = field(default_factory=dict)  # attribute -> {value: share}
+    means: dict[str, float] = field(default_factory=dict)  # mean of every numeric feature
+    mix: dict[str, float] = field(default_factory=dict)  # category -> share of this segment's category spend
+    category_index: dict[str, float] = field(default_factory=dict)  # category -> spend per customer vs all customers (1 = same)
     base_name: str = ""  # the rule's name before equal names were told apart
     colour: int = 0  # palette index; kept from last month for the same kind of customers
 
@@ -184,6 +199,16 @@ class Report:
         return max(self.segments, key=lambda s: (s.size, -s.id))
 
     @property
+    def value_feature(self) -> str | None:
+        """The feature that measures a customer's value: the settings' `value`, else the first known one present."""
+        from .config import VALUE_FEATURES
+
+        if self.settings.value:
+            return self.settings.value
+        return next((f for f in VALUE_FEATURES if f in self.population), None)
+
+    @property
     def most_valuable(self) -> Segment:
-        """Highest average spending; ties go to the larger segment."""
-        return max(self.segments, key=lambda s: (s.centroid.get("spending", 0.0), s.size, -s.id))
+        """Highest average value (spending, monetary...); ties go to the larger segment."""
+        value = self.value_feature
+        return max(self.segments, key=lambda s: (s.means.get(value, s.centroid.get(value, 0.0)) if value else 0.0, s.size, -s.id))

@@ -47,14 +47,15 @@ def check_inputs(settings: Settings, clock: _Clock) -> tuple[Rulebook, CampaignB
     """Rules, templates and the data file's header: the mistakes a user makes most, found in a
     fraction of a second and before any browser starts."""
     from . import rules
-    from .stages import columns, read
+    from .stages import derive, read
 
     with clock.stage("rules"):
         rulebook = rules.load_segments(settings.segments_path)
         campaigns = rules.load_campaigns(settings.campaigns_path, rulebook)
         check_templates(settings.templates_path)
         if settings.engine == "local":
-            columns.columns_used(settings, read.header(settings.data_path), settings.data_path)
+            plan = derive.plan(settings, read.header(settings.data_path), settings.data_path)
+            rules.check_features(rulebook, [f.name for f in plan.features])
     return rulebook, campaigns
 
 
@@ -91,7 +92,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         with clock.stage("cluster"), _naming_the_file(settings):
             clustering = cluster.cluster(feats, settings.clustering)
         with clock.stage("profile"):
-            prof = profile.profile(table, clustering, label.quantile_points(inputs.rulebook))
+            prof = profile.profile(table, clustering, label.quantile_points(inputs.rulebook), feats)
     with clock.stage("label"):
         cuts = label.level_cuts(prof, inputs.rulebook)
         named = label.label(prof, inputs.rulebook, cuts)
@@ -99,7 +100,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         if previous:
             named = compare.stabilise_names(named, previous, matches)
     with clock.stage("recommend"):
-        segments, warnings = recommend.recommend(named, clustering, inputs.campaigns)
+        segments, warnings = recommend.recommend(named, clustering, inputs.campaigns, prof)
         segments = compare.colours(segments, previous, matches, len(PALETTE))
         changes = None
         if previous and previous_dir:

@@ -205,7 +205,7 @@ def load_segments(path: Path) -> Rulebook:
         when: dict[str, frozenset[str]] = {}
         for role, allowed in r.when.items():
             if role not in levels:
-                raise RuleError(f"{where}: unknown role '{role}'.", f"{_near(role, tuple(levels))} Roles with levels: {', '.join(levels)}.")
+                raise RuleError(f"{where}: unknown feature '{role}'.", f"{_near(role, tuple(levels))} Features with levels: {', '.join(levels)}.")
             values = [allowed] if isinstance(allowed, str) else list(allowed)
             if not values:
                 raise RuleError(f"{where}: role '{role}' allows no level, so the rule can never match.", "List at least one level.")
@@ -223,6 +223,22 @@ def load_segments(path: Path) -> Rulebook:
         rules.append(rule)
     fallback = SegmentRule(spec.fallback.name, {}, spec.fallback.description, _key_line(text, "fallback"))
     return Rulebook(path=path, levels=levels, rules=tuple(rules), fallback=fallback)
+
+
+def check_features(rulebook: Rulebook, available: list[str]) -> None:
+    """Levels may name features a run lacks (the mall pack's age), but not only such features, and
+    not a near miss of one it has (a typo)."""
+    text = rulebook.path.read_text(encoding="utf-8-sig")
+    missing = [f for f in rulebook.levels if f not in available]
+    for name in missing:
+        near = difflib.get_close_matches(name, available, n=1, cutoff=0.8)
+        if near and near[0] not in rulebook.levels:
+            raise RuleError(f"{rulebook.path} line {_key_line(text, name)}: levels for unknown feature '{name}'.", f"Did you mean '{near[0]}'?")
+    if missing and len(missing) == len(rulebook.levels):
+        raise RuleError(
+            f"{rulebook.path}: the rules judge {', '.join(rulebook.levels)}, none of which this run has (features: {', '.join(available)}).",
+            "Choose the rule pack for this data (rules: mall, rules: rfm, or your own folder), or define levels for these features.",
+        )
 
 
 def load_campaigns(path: Path, rulebook: Rulebook) -> CampaignBook:

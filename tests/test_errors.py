@@ -67,7 +67,7 @@ CONFIG_CASES = [
 
 RULE_CASES = [
     ("segments_yaml_error.yaml", "line 7: YAML error"),
-    ("segments_unknown_role.yaml", "line 5, rule 'A': unknown role 'incme'. Did you mean 'income'?"),
+    ("segments_unknown_role.yaml", "line 5, rule 'A': unknown feature 'incme'. Did you mean 'income'?"),
     ("segments_unknown_level.yaml", "line 5, rule 'A': unknown level 'hihg' for 'income'. Did you mean 'high'?"),
     ("segments_shadowed.yaml", "rule 'Rich spenders': can never match, because rule 'Rich' (line 5)"),
     ("segments_no_fallback.yaml", "fallback: Field required"),

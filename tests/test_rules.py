@@ -37,7 +37,7 @@ def test_list_of_levels(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ("segments:\n  - name: A\n    when: {incme: high}\n", "line 5, rule 'A': unknown role 'incme'. Did you mean 'income'?"),
+        ("segments:\n  - name: A\n    when: {incme: high}\n", "line 5, rule 'A': unknown feature 'incme'. Did you mean 'income'?"),
         ("segments:\n  - name: A\n    when: {income: hihg}\n", "line 5, rule 'A': unknown level 'hihg' for 'income'. Did you mean 'high'?"),
         ("segments:\n  - name: A\n    when: {income: []}\n", "allows no level, so the rule can never match"),
         (

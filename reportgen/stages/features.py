@@ -1,16 +1,87 @@
-"""Pick the clustering features and standardise them, so no unit dominates the distances."""
+"""The clustering features: each transformed for skew (linear, log or rank), then standardised so
+no unit dominates the distances.
+
+Skewed measures (money, counts) would otherwise let a handful of big spenders form a segment of
+their own. `scale: {feature: auto}` (the default) takes log1p(x - min) when the data's skewness is
+above SKEWED (rank when values can be negative) and keeps the values linear otherwise; the choice
+and the skew are stated in the appendix.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.preprocessing import StandardScaler
 
 from ..config import Settings
 from ..model import CustomerTable, Features
 
+SKEWED = 1.0  # |skewness| above this counts as skewed (a common rule of thumb)
+
+
+def skewness(x: np.ndarray) -> float:
+    """Population skewness m3 / m2^1.5 (what Spark's skewness() computes)."""
+    centred = x - x.mean()
+    m2 = float(np.mean(centred**2))
+    return 0.0 if m2 == 0 else float(np.mean(centred**3) / m2**1.5)
+
+
+def choose(setting: str, skew: float, minimum: float, maximum: float) -> str:
+    """The transform for one feature: the setting, or (auto) one chosen from the skew."""
+    if setting != "auto":
+        return setting
+    if maximum == minimum or abs(skew) <= SKEWED:
+        return "linear"
+    return "log" if skew > 0 and minimum >= 0 else "rank"
+
+
+def transform(x: np.ndarray, how: str, offset: float) -> np.ndarray:
+    if how == "log":
+        return np.log1p(x - offset)
+    if how == "rank":
+        order = np.argsort(x, kind="mergesort")
+        ranks = np.empty(len(x), dtype=np.float64)
+        sorted_x = x[order]
+        # the lowest rank of equal values, as Spark's percent_rank(): (rank - 1) / (n - 1)
+        first = np.searchsorted(sorted_x, sorted_x, side="left")
+        ranks[order] = first
+        return ranks / max(len(x) - 1, 1)
+    return x
+
+
+def inverse(value: float, how: str, offset: float, sorted_values: np.ndarray | None = None) -> float:
+    """A transformed value back in original units (what the rules judge)."""
+    if how == "log":
+        return float(np.expm1(value) + offset)
+    if how == "rank":
+        assert sorted_values is not None
+        return float(np.quantile(sorted_values, min(max(value, 0.0), 1.0)))
+    return float(value)
+
 
 def build(table: CustomerTable, settings: Settings) -> Features:
-    roles = tuple(settings.features)
-    raw = table.frame.loc[:, list(roles)].to_numpy(dtype=np.float64)
-    scaler = StandardScaler().fit(raw)
-    return Features(matrix=scaler.transform(raw), roles=roles, mean=scaler.mean_, scale=scaler.scale_)
+    names = table.clustered or tuple(settings.features or ())
+    columns, transforms, offsets, skews, automatic = [], [], [], [], []
+    for name in names:
+        x = table.frame[name].to_numpy(dtype=np.float64)
+        skew = skewness(x)
+        setting = settings.scale.get(name, "auto")
+        how = choose(setting, skew, float(x.min()), float(x.max()))
+        offset = float(x.min()) if how == "log" else 0.0
+        columns.append(transform(x, how, offset))
+        transforms.append(how)
+        offsets.append(offset)
+        skews.append(round(skew, 4))
+        automatic.append(setting == "auto")
+    raw = np.column_stack(columns)
+    mean = raw.mean(axis=0)
+    scale = raw.std(axis=0)
+    scale[scale == 0] = 1.0
+    return Features(
+        matrix=(raw - mean) / scale,
+        roles=tuple(names),
+        mean=mean,
+        scale=scale,
+        transforms=tuple(transforms),
+        offsets=tuple(offsets),
+        skew=tuple(skews),
+        automatic=tuple(automatic),
+    )

@@ -1,4 +1,4 @@
-"""Pure: each cluster's centroid -> levels per role -> the first matching rule's name.
+"""Pure: each cluster's centroid -> levels per feature -> the first matching rule's name.
 
 Centroids are in original units (the mean of the cluster's customers), so rules read like the
 report: "income high, spending low". Quantile levels are relative to this month's customers.
@@ -13,8 +13,6 @@ import numpy as np
 from ..model import Profile
 from ..rules import Rulebook, SegmentRule
 
-ROLE_ORDER = ("age", "income", "spending")
-
 
 @dataclass(frozen=True)
 class Named:
@@ -28,19 +26,20 @@ class Named:
     centroid: dict[str, float]
     levels: dict[str, str]
     profile: str
-    gender_mix: dict[str, float]
+    mixes: dict[str, dict[str, float]]
+    means: dict[str, float]
 
 
 def quantile_points(rulebook: Rulebook) -> dict[str, tuple[float, ...]]:
-    """The shares of customers at which quantile levels are cut, by role."""
+    """The shares of customers at which quantile levels are cut, by feature."""
     return {role: scale.cuts for role, scale in rulebook.levels.items() if scale.method == "quantile"}
 
 
 def level_cuts(profile: Profile, rulebook: Rulebook) -> dict[str, tuple[float, ...]]:
-    """Cut points per role in the role's own units."""
+    """Cut points per feature in the feature's own units (only features this run has)."""
     cuts: dict[str, tuple[float, ...]] = {}
     for role, scale in rulebook.levels.items():
-        if role not in profile.population:
+        if role not in profile.population or (scale.method == "quantile" and role not in profile.quantiles):
             continue
         cuts[role] = scale.cuts if scale.method == "absolute" else tuple(profile.quantiles[role][q] for q in scale.cuts)
     return cuts
@@ -56,7 +55,7 @@ def _matches(rule: SegmentRule, levels: dict[str, str]) -> bool:
 
 def _profile(levels: dict[str, str], rulebook: Rulebook) -> str:
     words = []
-    for role in ROLE_ORDER:
+    for role in rulebook.levels:
         if role in levels:
             scale = rulebook.levels[role]
             words.append(scale.phrases.get(levels[role], f"{levels[role]} {role}"))
@@ -73,7 +72,7 @@ def _tell_apart(named: list[Named], rulebook: Rulebook) -> list[Named]:
         if len(idx) < 2:
             continue
         suffixes: list[str] | None = None
-        for role in ROLE_ORDER:
+        for role in rulebook.levels:
             levels = [named[i].levels.get(role) for i in idx]
             if None not in levels and len(set(levels)) == len(levels):
                 scale = rulebook.levels[role]
@@ -92,7 +91,7 @@ def label(profile: Profile, rulebook: Rulebook, cuts: dict[str, tuple[float, ...
     for cluster, centroid in enumerate(profile.centroids):
         levels = {
             role: _level(centroid[role], cuts[role], rulebook.levels[role].names)
-            for role in ROLE_ORDER
+            for role in rulebook.levels
             if role in cuts and role in centroid
         }
         rule = next((r for r in rulebook.rules if _matches(r, levels)), rulebook.fallback)
@@ -107,7 +106,8 @@ def label(profile: Profile, rulebook: Rulebook, cuts: dict[str, tuple[float, ...
                 centroid=centroid,
                 levels=levels,
                 profile=_profile(levels, rulebook),
-                gender_mix=profile.gender_mix[cluster],
+                mixes=profile.mixes[cluster],
+                means=profile.means[cluster],
             )
         )
     return _tell_apart(named, rulebook)

@@ -1,50 +1,107 @@
-"""Aggregates over every analysed customer (one machine): role means overall and per cluster,
-gender mix per cluster, and the quantiles the rules' levels are cut at."""
+"""Aggregates over every analysed customer (one machine): feature means overall and per cluster,
+the centres the rules judge, attribute mixes, category spend, and the quantiles the rules' levels
+are cut at. The Spark engine computes the same aggregates on the cluster."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from ..model import Clustering, CustomerTable, Profile
+from ..model import Clustering, CustomerTable, Features, Profile
+from . import features as feats
+
+PERCENTILES = tuple(i / 100 for i in range(101))
 
 
-def _centroids(table: CustomerTable, clustering: Clustering) -> tuple[dict[str, float], ...]:
-    labels = clustering.labels
-    result: list[dict[str, float]] = [{} for _ in range(clustering.k)]
-    for role in table.numeric_roles:
-        values = table.frame[role].to_numpy(dtype=np.float64)
-        present = ~np.isnan(values)
-        sums = np.bincount(labels[present], weights=values[present], minlength=clustering.k)
-        counts = np.bincount(labels[present], minlength=clustering.k)
-        for c in range(clustering.k):
-            if counts[c]:
-                result[c][role] = float(sums[c] / counts[c])
+def _means(values: np.ndarray, labels: np.ndarray, k: int) -> list[float | None]:
+    present = ~np.isnan(values)
+    sums = np.bincount(labels[present], weights=values[present], minlength=k)
+    counts = np.bincount(labels[present], minlength=k)
+    return [float(sums[c] / counts[c]) if counts[c] else None for c in range(k)]
+
+
+def centres(features: Features, labels: np.ndarray, k: int, sorted_values: dict[str, np.ndarray]) -> list[dict[str, float]]:
+    """Each cluster's centre on the clustered features, back in original units: the mean for a
+    linear feature, the back-transformed mean of log1p or of ranks for the others."""
+    out: list[dict[str, float]] = [{} for _ in range(k)]
+    for j, name in enumerate(features.roles):
+        how = features.transforms[j] if features.transforms else "linear"
+        if how == "linear":
+            continue  # the plain mean, computed with the other means
+        transformed = features.matrix[:, j] * features.scale[j] + features.mean[j]
+        for c, m in enumerate(_means(transformed, labels, k)):
+            if m is not None:
+                out[c][name] = feats.inverse(m, how, features.offsets[j], sorted_values.get(name))
+    return out
+
+
+def separation(features: Features, labels: np.ndarray, k: int) -> dict[str, float]:
+    """Share of each clustered feature's (scaled) variance that lies between the segments (eta²)."""
+    out = {}
+    counts = np.bincount(labels, minlength=k).astype(np.float64)
+    for j, name in enumerate(features.roles):
+        x = features.matrix[:, j]
+        total = float(np.sum((x - x.mean()) ** 2))
+        sums = np.bincount(labels, weights=x, minlength=k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            between = float(np.nansum(np.where(counts > 0, sums**2 / counts, 0.0)) - len(x) * x.mean() ** 2)
+        out[name] = round(between / total, 4) if total > 0 else 0.0
+    return out
+
+
+def _mixes(table: CustomerTable, clustering: Clustering) -> tuple[dict[str, dict[str, float]], ...]:
+    result: list[dict[str, dict[str, float]]] = [{} for _ in range(clustering.k)]
+    for attr in table.attributes:
+        codes, values = pd.factorize(table.frame[attr], sort=True)
+        counts = np.bincount(clustering.labels * len(values) + codes, minlength=clustering.k * len(values)).reshape(clustering.k, len(values))
+        for c, row in enumerate(counts):
+            if row.sum():
+                result[c][attr] = {str(v): round(float(n / row.sum()), 4) for v, n in zip(values, row) if n}
     return tuple(result)
 
 
-def _gender_mix(table: CustomerTable, clustering: Clustering) -> tuple[dict[str, float], ...]:
-    if "gender" not in table.frame.columns:
-        return tuple({} for _ in range(clustering.k))
-    codes, values = pd.factorize(table.frame["gender"], sort=True)
-    counts = np.bincount(clustering.labels * len(values) + codes, minlength=clustering.k * len(values)).reshape(clustering.k, len(values))
-    return tuple(
-        {str(v): round(float(n / row.sum()), 4) for v, n in zip(values, row) if n} if row.sum() else {} for row in counts
-    )
-
-
-def profile(table: CustomerTable, clustering: Clustering, quantile_points: dict[str, tuple[float, ...]]) -> Profile:
+def profile(table: CustomerTable, clustering: Clustering, quantile_points: dict[str, tuple[float, ...]], features: Features | None = None) -> Profile:
     frame = table.frame
-    population = {r: float(frame[r].mean()) for r in table.numeric_roles if frame[r].notna().any()}
+    k, labels = clustering.k, clustering.labels
+    population: dict[str, float] = {}
+    means: list[dict[str, float]] = [{} for _ in range(k)]
+    percentiles: dict[str, tuple[float, ...]] = {}
+    sorted_values: dict[str, np.ndarray] = {}
+    for name in table.numeric:
+        values = frame[name].to_numpy(dtype=np.float64)
+        present = values[~np.isnan(values)]
+        if not len(present):
+            continue
+        population[name] = float(present.mean())
+        sorted_values[name] = np.sort(present)
+        percentiles[name] = tuple(float(v) for v in np.quantile(sorted_values[name], PERCENTILES))
+        for c, m in enumerate(_means(values, labels, k)):
+            if m is not None:
+                means[c][name] = m
+    centroids = [dict(m) for m in means]
+    if features is not None:
+        for c, judged in enumerate(centres(features, labels, k, sorted_values)):
+            centroids[c].update(judged)
     quantiles = {}
-    for role, points in quantile_points.items():
-        if role in population:
-            values = frame[role].dropna().to_numpy()
-            quantiles[role] = {q: float(v) for q, v in zip(points, np.quantile(values, points))}
+    for name, points in quantile_points.items():
+        if name in sorted_values:
+            quantiles[name] = {q: float(v) for q, v in zip(points, np.quantile(sorted_values[name], points))}
+    totals: list[dict[str, float]] = [{} for _ in range(k)]
+    population_totals: dict[str, float] = {}
+    for label, column in table.categories.items():
+        values = np.nan_to_num(frame[column].to_numpy(dtype=np.float64))
+        population_totals[label] = float(values.sum())
+        for c, total in enumerate(np.bincount(labels, weights=values, minlength=k)):
+            totals[c][label] = float(total)
     return Profile(
         n=table.n_customers,
         population=population,
-        centroids=_centroids(table, clustering),
-        gender_mix=_gender_mix(table, clustering),
+        centroids=tuple(centroids),
+        means=tuple(means),
+        mixes=_mixes(table, clustering),
         quantiles=quantiles,
+        percentiles=percentiles,
+        separation=separation(features, labels, k) if features is not None else {},
+        category_totals=tuple(totals),
+        category_population=population_totals,
     )
