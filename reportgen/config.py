@@ -30,6 +30,8 @@ MALL_FEATURES: tuple[str, ...] = ("age", "income", "spending")
 TRANSACTION_FEATURES: tuple[str, ...] = ("recency_days", "frequency", "monetary", "tenure_days", "avg_order_value", "return_rate")
 RFM_FEATURES: tuple[str, ...] = ("recency_days", "frequency", "monetary")
 # The feature that measures a customer's value ("the most valuable segment"), first present wins.
+# Attributes never clustered on unless the settings list them in features (the appendix then says so).
+SENSITIVE_BY_DEFAULT: tuple[str, ...] = ("gender", "sex", "genre", "ethnicity", "religion", "race")
 VALUE_FEATURES: tuple[str, ...] = ("spending", "monetary", "spend", "total_spend", "revenue", "sales", "income")
 
 

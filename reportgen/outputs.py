@@ -28,6 +28,7 @@ from .files import sha256
 from .model import Report
 
 if TYPE_CHECKING:
+    import pandas as pd
     import pyarrow as pa
 
 PACKAGES = ("pandas", "numpy", "scikit-learn", "jinja2", "weasyprint", "plotly", "kaleido", "pyyaml", "pydantic")
@@ -87,25 +88,50 @@ def _csv_text(values: "pa.Array") -> "pa.Array":
     return pc.if_else(pc.match_substring_regex(values, '[",\r\n]'), quoted, values)
 
 
+def _text_column(values: "pd.Series") -> "pa.Array":
+    import pyarrow as pa
+
+    part = pa.array(values.array, type=pa.string(), from_pandas=True)
+    return part.combine_chunks() if isinstance(part, pa.ChunkedArray) else part  # ids read by pyarrow arrive in chunks
+
+
+def _number_text(values: np.ndarray) -> "pa.Array":
+    """Numbers as CSV text: up to 6 decimals, no trailing zeros, blank when missing."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rounded = pa.array(np.round(values, 6), from_pandas=True)
+    text = pc.cast(rounded, pa.string())
+    text = pc.replace_substring_regex(text, r"\.0$", "")
+    return pc.fill_null(text, "")
+
+
 def write_segments_csv(report: Report, path: Path, chunk: int = 1_000_000) -> None:
-    """customer_id,segment,cluster for every customer, built and written a million rows at a time."""
+    """customer_id,segment,cluster, then every feature under its own name, for every customer;
+    built and written a million rows at a time."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     names = _csv_text(pa.array([s.name for s in report.segments], type=pa.string()))
-    ids = report.table.frame["customer_id"]
+    frame = report.table.frame
+    ids = frame["customer_id"]
     labels = report.clustering.labels
+    extra = [c for c in (*report.table.numeric, *report.table.attributes) if c in frame.columns]
+    header = ",".join(["customer_id", "segment", "cluster", *extra]) + "\n"
     comma, newline, empty = pa.scalar(","), pa.scalar("\n"), pa.scalar("")
     with path.open("wb") as fh:
-        fh.write(b"customer_id,segment,cluster\n")
+        fh.write(header.encode())
         for start in range(0, len(labels), chunk):
-            part = pa.array(ids.iloc[start : start + chunk].array, type=pa.string(), from_pandas=True)
-            if isinstance(part, pa.ChunkedArray):  # ids read by pyarrow arrive in chunks
-                part = part.combine_chunks()
+            part = _text_column(ids.iloc[start : start + chunk])
             cluster = pa.array(labels[start : start + chunk])
-            lines = pc.binary_join_element_wise(
-                _csv_text(part), comma, pc.take(names, cluster), comma, pc.cast(cluster, pa.string()), newline, empty
-            )
+            cells = [_csv_text(part), pc.take(names, cluster), pc.cast(cluster, pa.string())]
+            for c in extra:
+                block = frame[c].iloc[start : start + chunk]
+                cells.append(_number_text(block.to_numpy(dtype=np.float64)) if c in report.table.numeric else _csv_text(_text_column(block.astype("string"))))
+            joined: list[Any] = []
+            for i, cell in enumerate(cells):
+                joined += [cell] if i == 0 else [comma, cell]
+            lines = pc.binary_join_element_wise(*joined, newline, empty)
             # the lines' text buffer is exactly the file's next bytes
             width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
             offsets = np.frombuffer(lines.buffers()[1], dtype=width)[lines.offset : lines.offset + len(lines) + 1]
@@ -118,13 +144,16 @@ def write_segments_parquet(report: Report, path: Path) -> None:
 
     names = pa.array([s.name for s in report.segments], type=pa.string())
     labels = pa.array(report.clustering.labels.astype("int16"))
-    table = pa.table(
-        {
-            "customer_id": pa.array(report.table.frame["customer_id"].array, type=pa.string(), from_pandas=True),
-            "segment": pa.DictionaryArray.from_arrays(labels, names),
-            "cluster": labels,
-        }
-    )
+    frame = report.table.frame
+    columns: dict[str, Any] = {
+        "customer_id": pa.array(frame["customer_id"].array, type=pa.string(), from_pandas=True),
+        "segment": pa.DictionaryArray.from_arrays(labels, names),
+        "cluster": labels,
+    }
+    for c in (*report.table.numeric, *report.table.attributes):
+        if c in frame.columns:
+            columns[c] = pa.array(frame[c].array, from_pandas=True)
+    table = pa.table(columns)
     pq.write_table(table, path)
 
 
@@ -141,7 +170,17 @@ def summary(report: Report) -> dict[str, Any]:
             {"column": i.column, "reason": i.reason, "rows": i.rows, "dropped": i.dropped, "example_lines": list(i.examples)}
             for i in t.issues
         ],
+        "kind": t.kind,
+        "facts": t.facts,
         "features": list(report.features.roles),
+        "scaling": [
+            {"feature": f, "transform": tr, "skew": sk, "automatic": auto}
+            for f, tr, sk, auto in zip(report.features.roles, report.features.transforms, report.features.skew, report.features.automatic)
+        ],
+        "all_features": list(t.numeric),
+        "attributes": list(t.attributes),
+        "definitions": t.columns,
+        "population": {f: round(v, 4) for f, v in report.population.items()},
         "k": c.k,
         "k_auto": c.k_auto,
         "metrics": {"silhouette": c.silhouette, "davies_bouldin": c.davies_bouldin, "calinski_harabasz": c.calinski_harabasz},
@@ -155,13 +194,17 @@ def summary(report: Report) -> dict[str, Any]:
                 "name": s.name,
                 "size": s.size,
                 "share": s.share,
-                "centroid": s.centroid,
+                "centroid": {f: s.centroid[f] for f in report.features.roles if f in s.centroid},
                 "levels": s.levels,
-                "profile": s.profile,
+                "description": s.profile,
+                "profile": s.means,
+                "mix": s.mix,
+                "category_index": s.category_index,
+                "attributes": s.mixes,
                 "rule": s.rule,
                 "base_name": s.base_name,
                 "colour": s.colour,
-                "gender_mix": s.gender_mix,
+                "gender_mix": s.mixes.get("gender", {}),
                 "campaigns": [
                     {
                         "name": cp.name,

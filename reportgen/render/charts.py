@@ -24,8 +24,8 @@ import plotly.graph_objects as go
 
 from ..errors import RenderError
 from ..model import Report
-from .fmt import color, fmt_int, fmt_num, fmt_pct
-from .view import axis_title, map_axes, period_label
+from .fmt import color, fmt_int, fmt_num, fmt_pct, fmt_role, fmt_times
+from .view import axis_title, map_axes, period_label, shown_features
 
 WIDTH, HEIGHT, SCALE = 800, 450, 2
 FONT = "DejaVu Sans, Arial, sans-serif"
@@ -56,7 +56,7 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, legend: bool = True) -> 
         height=HEIGHT,
         margin={"l": 70, "r": 20, "t": 60, "b": 60},
         showlegend=legend,
-        legend={"title": {"text": "Segment"}, "bgcolor": "rgba(255,255,255,0.8)"},
+        legend={"title": {"text": ""}, "bgcolor": "rgba(255,255,255,0.8)"},
         xaxis_title=x,
         yaxis_title=y,
     )
@@ -76,18 +76,20 @@ def _map_chart(report: Report) -> Chart | None:
     xr, yr = axes
     frame = report.table.frame
     idx = _sample(len(frame), report.settings.clustering.seed)
-    x = frame[xr].to_numpy()[idx]
-    y = frame[yr].to_numpy()[idx]
+    d = report.settings.display_of
+    sx, sy = (100.0 if d(xr).percent else 1.0), (100.0 if d(yr).percent else 1.0)  # shares drawn as %
+    x = frame[xr].to_numpy()[idx] * sx
+    y = frame[yr].to_numpy()[idx] * sy
     labels = report.clustering.labels[idx]
-    d = report.settings.display
+    d = report.settings.display_of
     fig = go.Figure()
     for seg in report.segments:
         m = labels == seg.id
         fig.add_trace(go.Scatter(x=x[m], y=y[m], mode="markers", name=_t(seg.name), marker={"color": color(seg.colour), "size": 7, "opacity": 0.75}))
     fig.add_trace(
         go.Scatter(
-            x=[s.centroid[xr] for s in report.segments],
-            y=[s.centroid[yr] for s in report.segments],
+            x=[s.centroid.get(xr, s.means.get(xr, 0.0)) * sx for s in report.segments],
+            y=[s.centroid.get(yr, s.means.get(yr, 0.0)) * sy for s in report.segments],
             mode="markers",
             name="Segment centre",
             marker={"symbol": "x", "size": 15, "color": [color(s.colour) for s in report.segments], "line": {"width": 2, "color": "#000000"}},
@@ -96,8 +98,13 @@ def _map_chart(report: Report) -> Chart | None:
     largest = report.largest
     title = f"{report.clustering.k} segments; the largest is {largest.name} ({fmt_pct(largest.share)})"
     sampled = f" A sample of {fmt_int(len(idx))} of {fmt_int(len(frame))} customers is shown." if len(idx) < len(frame) else ""
-    alt = f"Scatter plot of {d[yr].label.lower()} against {d[xr].label.lower()}, one colour per segment, centres marked with crosses.{sampled}"
-    return Chart("map", title, alt, _layout(fig, title, _t(axis_title(d[xr])), _t(axis_title(d[yr]))))
+    alt = f"Scatter plot of {d(yr).label.lower()} against {d(xr).label.lower()}, one colour per segment, centres marked with crosses.{sampled}"
+    fig = _layout(fig, title, _t(axis_title(d(xr))), _t(axis_title(d(yr))))
+    for axis, name in (("x", xr), ("y", yr)):
+        how = _transform(report, name)
+        if how == "log" and frame[name].min() > 0:
+            fig.update_layout({f"{axis}axis": {"type": "log"}})  # skewed measures read better on a log axis
+    return Chart("map", title, alt, fig)
 
 
 def _sizes_chart(report: Report) -> Chart:
@@ -122,69 +129,122 @@ def _sizes_chart(report: Report) -> Chart:
     return Chart("sizes", title, alt, fig)
 
 
+def _transform(report: Report, name: str) -> str:
+    f = report.features
+    return f.transforms[f.roles.index(name)] if name in f.roles and f.transforms else "linear"
+
+
+def _percentile(report: Report, name: str, value: float) -> float:
+    """Where a value sits among all customers: 0 = the lowest, 50 = the middle, 100 = the highest."""
+    points = report.profile.percentiles.get(name)
+    if not points:
+        return 50.0
+    grid = np.asarray(points)
+    below = np.searchsorted(grid, value, side="left")
+    above = np.searchsorted(grid, value, side="right")
+    return float(min(100.0, max(0.0, (below + above - 1) / 2)))
+
+
 def _profile_chart(report: Report) -> Chart:
-    roles = [r for r in ("age", "income", "spending") if r in report.population and report.population[r]]
-    d = report.settings.display
+    names = [f for f in shown_features(report) if f in report.profile.percentiles][:8]
+    d = report.settings.display_of
     fig = go.Figure()
     for seg in report.segments:
         fig.add_trace(
             go.Bar(
-                x=[_t(d[r].label) for r in roles],
-                y=[round(100 * seg.centroid[r] / report.population[r]) for r in roles],
+                x=[_t(d(f).label) for f in names],
+                y=[round(_percentile(report, f, seg.means[f]) - 50) for f in names],
+                base=50,
                 name=_t(seg.name),
                 marker={"color": color(seg.colour)},
             )
         )
-    fig.add_hline(y=100, line={"dash": "dot", "color": "#555555"}, annotation_text="average customer", annotation_position="top left")
-    title = "How each segment differs from the average customer (100 = average)"
-    alt = "Grouped bar chart of each segment's average " + ", ".join(d[r].label.lower() for r in roles) + " as an index where 100 is the average customer."
-    return Chart("profile", title, alt, _layout(fig, title, "", "Index (average customer = 100)"))
+    fig.add_hline(y=50, line={"dash": "dot", "color": "#555555"})
+    title = "How each segment differs from the middle customer (percentile of its average)"
+    alt = (
+        "Grouped bar chart of where each segment's average " + ", ".join(d(f).label.lower() for f in names)
+        + " sits among all customers, as a percentile where 50 is the middle customer: "
+        + "; ".join(f"{s.name}: " + ", ".join(f"{d(f).label.lower()} {round(_percentile(report, f, s.means[f]))}" for f in names) for s in report.segments)
+    )
+    fig = _layout(fig, title, "", "Percentile among all customers (50 = middle)")
+    fig.update_yaxes(range=[0, 100])
+    fig.update_layout(legend={"title": {"text": ""}})
+    return Chart("profile", title, alt, fig)
 
 
-def _age_chart(report: Report) -> Chart | None:
-    if "age" not in report.population:
+def _spread_chart(report: Report) -> Chart | None:
+    """The distribution, per segment, of the feature that separates them most."""
+    if not report.profile.separation:
         return None
+    name = max(report.profile.separation, key=lambda f: (report.profile.separation[f], -report.features.roles.index(f)))
     frame = report.table.frame
     idx = _sample(len(frame), report.settings.clustering.seed)
-    age = frame["age"].to_numpy()[idx]
+    values = frame[name].to_numpy()[idx]
     labels = report.clustering.labels[idx]
+    d = report.settings.display_of(name)
+    scale = 100.0 if d.percent else 1.0
     fig = go.Figure()
     for seg in report.segments:
-        fig.add_trace(go.Box(y=age[labels == seg.id], name=_t(seg.name), marker={"color": color(seg.colour)}, boxmean=False))
-    youngest = min(report.segments, key=lambda s: (s.centroid.get("age", 1e9), s.id))
-    title = f"Age by segment: {youngest.name} is the youngest (average {fmt_num(youngest.centroid['age'], 0)})"
-    fig = _layout(fig, title, "", _t(axis_title(report.settings.display["age"])), legend=False)
+        fig.add_trace(go.Box(y=values[labels == seg.id] * scale, name=_t(seg.name), marker={"color": color(seg.colour)}, boxmean=False))
+    highest = max(report.segments, key=lambda s: (s.means.get(name, 0.0), -s.id))
+    title = f"{d.label} by segment: {highest.name} is highest (average {fmt_role(highest.means[name], d)})"
+    fig = _layout(fig, title, "", _t(axis_title(d)), legend=False)
+    if _transform(report, name) == "log" and np.nanmin(values) > 0:
+        fig.update_yaxes(type="log")
     fig.update_xaxes(tickangle=-20)
-    alt = "Box plots of age per segment: " + "; ".join(f"{s.name} average {fmt_num(s.centroid['age'], 0)}" for s in report.segments if "age" in s.centroid)
-    return Chart("age", title, alt, fig)
+    alt = f"Box plots of {d.label.lower()} per segment: " + "; ".join(f"{s.name} average {fmt_role(s.means[name], d)}" for s in report.segments if name in s.means)
+    return Chart("spread", title, alt, fig)
 
 
-def _gender_chart(report: Report) -> Chart | None:
-    if not any(s.gender_mix for s in report.segments):
+def _mix_chart(report: Report) -> Chart | None:
+    """Shares of a descriptive attribute (gender, ...) per segment: described, never clustered."""
+    attrs = [a for a in report.table.attributes if any(a in s.mixes for s in report.segments)]
+    if not attrs:
         return None
-    values = sorted({g for s in report.segments for g in s.gender_mix})
-    shades = ["#4D4D4D", "#A6A6A6", "#D9D9D9", "#7F7F7F", "#BFBFBF"]
+    attr = attrs[0]
+    values = sorted({v for s in report.segments for v in s.mixes.get(attr, {})})[:6]
+    shades = ["#4D4D4D", "#A6A6A6", "#D9D9D9", "#7F7F7F", "#BFBFBF", "#5F5F5F"]
     segs = list(report.segments)[::-1]
+    label = report.settings.display_of(attr).label
     fig = go.Figure()
-    for i, g in enumerate(values):
+    for i, v in enumerate(values):
         fig.add_trace(
             go.Bar(
-                x=[100 * s.gender_mix.get(g, 0) for s in segs],
+                x=[100 * s.mixes.get(attr, {}).get(v, 0) for s in segs],
                 y=[_t(s.name) for s in segs],
                 orientation="h",
-                name=_t(g),
+                name=_t(v),
                 marker={"color": shades[i % len(shades)]},
-                text=[fmt_pct(s.gender_mix.get(g, 0), 0) for s in segs],
+                text=[fmt_pct(s.mixes.get(attr, {}).get(v, 0), 0) for s in segs],
                 textposition="inside",
-                insidetextanchor="middle",
             )
         )
-    fig = _layout(fig, "Gender mix by segment", "Share of segment (%)", "")
-    fig.update_layout(barmode="stack", margin={"l": 190}, legend={"title": {"text": "Gender"}})
-    alt = "Stacked bars of gender shares per segment: " + "; ".join(
-        f"{s.name} " + ", ".join(f"{fmt_pct(v, 0)} {k}" for k, v in s.gender_mix.items()) for s in report.segments
+    fig = _layout(fig, f"{label} mix by segment", "Share of the segment (%)", "")
+    fig.update_layout(barmode="stack", margin={"l": 190}, legend={"title": {"text": _t(label)}})
+    alt = f"Stacked bars of {label.lower()} shares per segment: " + "; ".join(
+        f"{s.name} " + ", ".join(f"{fmt_pct(share, 0)} {v}" for v, share in s.mixes.get(attr, {}).items()) for s in report.segments
     )
-    return Chart("gender", "Gender mix by segment", alt, fig)
+    return Chart("mix", f"{label} mix by segment", alt, fig)
+
+
+def _categories_chart(report: Report) -> Chart | None:
+    """Each segment's spend per category against the average customer (1x = the same)."""
+    if not any(s.category_index for s in report.segments):
+        return None
+    cats = list(report.profile.category_population)
+    fig = go.Figure()
+    for seg in report.segments:
+        fig.add_trace(go.Bar(x=[_t(c) for c in cats], y=[seg.category_index.get(c, 0.0) for c in cats], name=_t(seg.name), marker={"color": color(seg.colour)}))
+    fig.add_hline(y=1, line={"dash": "dot", "color": "#555555"})
+    top = max(report.segments, key=lambda s: (max(s.category_index.values(), default=0), -s.id))
+    best = max(top.category_index, key=lambda c: top.category_index[c])
+    title = f"Spend per category against the average customer: {top.name} buys {fmt_times(top.category_index[best])} as much {best.lower()}"
+    fig = _layout(fig, title, "", "Spend per customer (average customer = 1x)")
+    fig.update_layout(legend={"title": {"text": ""}})
+    alt = "Grouped bars of spend per customer on each category relative to the average customer: " + "; ".join(
+        f"{s.name}: " + ", ".join(f"{c} {fmt_times(v)}" for c, v in s.category_index.items()) for s in report.segments
+    )
+    return Chart("categories", title, alt, fig)
 
 
 def _k_chart(report: Report) -> Chart | None:
@@ -236,7 +296,7 @@ def _migration_chart(report: Report) -> Chart | None:
 def build_charts(report: Report) -> list[Chart]:
     """The report's charts, in reading order; charts without data (no age column, say) are left out."""
     charts = [
-        _map_chart(report), _sizes_chart(report), _profile_chart(report), _age_chart(report), _gender_chart(report),
+        _map_chart(report), _sizes_chart(report), _profile_chart(report), _categories_chart(report), _spread_chart(report), _mix_chart(report),
         _migration_chart(report), _k_chart(report),
     ]
     return [c for c in charts if c is not None]

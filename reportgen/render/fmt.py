@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..config import RoleDisplay
+from ..config import Display
 
 # Paul Tol's "muted" qualitative palette: colour-blind safe, ten colours (segment 0 gets the first).
 PALETTE: tuple[str, ...] = (
@@ -35,5 +35,13 @@ def fmt_num(value: float, decimals: int = 2) -> str:
     return f"{value:,.{decimals}f}"
 
 
-def fmt_role(value: float, display: RoleDisplay) -> str:
+def fmt_role(value: float, display: Display) -> str:
+    """A feature's value as its display says: '$86k', '42 yrs', a share as '42.0%'."""
+    if display.percent:
+        return f"{display.prefix}{value * 100:,.{display.decimals}f}%{display.suffix}"
     return f"{display.prefix}{value:,.{display.decimals}f}{display.suffix}"
+
+
+def fmt_times(ratio: float) -> str:
+    """2.1 -> '2.1x'."""
+    return f"{ratio:.1f}x"

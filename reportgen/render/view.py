@@ -8,16 +8,20 @@ from __future__ import annotations
 import calendar
 from typing import Any
 
-from ..config import RoleDisplay
+from ..config import SENSITIVE_BY_DEFAULT, Display
 from ..model import Report, Segment
-from .fmt import color, fmt_int, fmt_num, fmt_pct, fmt_role, text_on
-
-ROLE_ORDER = ("age", "income", "spending")
+from .fmt import color, fmt_int, fmt_num, fmt_pct, fmt_role, fmt_times, text_on
 
 
-def axis_title(display: RoleDisplay) -> str:
-    unit = f"{display.prefix}{display.suffix}".strip()
+def axis_title(display: Display) -> str:
+    unit = "%" if display.percent else f"{display.prefix}{display.suffix}".strip()
     return f"{display.label} ({unit})" if unit else display.label
+
+
+def shown_features(report: Report) -> list[str]:
+    """Numeric features in reading order: the clustered ones first, then the others."""
+    clustered = [f for f in report.features.roles if f in report.population]
+    return clustered + [f for f in report.table.numeric if f in report.population and f not in clustered]
 
 
 def period_label(period: str) -> str:
@@ -26,9 +30,16 @@ def period_label(period: str) -> str:
 
 
 def map_axes(report: Report) -> tuple[str, str] | None:
-    """The two roles of the income/spending map (others when the table lacks one)."""
-    roles = [r for r in ("income", "spending", "age") if r in report.population]
-    return (roles[0], roles[1]) if len(roles) >= 2 else None
+    """The two features of the segment map: the settings' choice, else the two clustered features
+    that separate the segments most (then other features, for a single clustered one)."""
+    chosen = report.settings.map
+    if chosen and all(f in report.population for f in chosen):
+        return chosen[0], chosen[1]
+    sep = report.profile.separation
+    clustered = sorted((f for f in report.features.roles if f in report.population), key=lambda f: (-sep.get(f, 0.0), report.features.roles.index(f)))
+    others = [f for f in shown_features(report) if f not in clustered]
+    ordered = clustered + others
+    return (ordered[0], ordered[1]) if len(ordered) >= 2 else None
 
 
 def _minimap(report: Report, seg: Segment) -> dict[str, Any] | None:
@@ -60,24 +71,38 @@ def _minimap(report: Report, seg: Segment) -> dict[str, Any] | None:
         for s in report.segments
     ]
     points.sort(key=lambda p: p["current"])  # the current segment is drawn last, on top
-    d = report.settings.display
-    return {"x_label": axis_title(d[xr]), "y_label": axis_title(d[yr]), "points": points}
+    d = report.settings.display_of
+    return {"x_label": axis_title(d(xr)), "y_label": axis_title(d(yr)), "points": points}
 
 
 def _segment(report: Report, seg: Segment) -> dict[str, Any]:
-    display = report.settings.display
+    display = report.settings.display_of
     c = color(seg.colour)
     measures = [
         {
-            "role": role,
-            "label": display[role].label,
-            "value": fmt_role(seg.centroid[role], display[role]),
-            "average": fmt_role(report.population[role], display[role]),
-            "level": seg.levels.get(role, ""),
+            "role": f,
+            "label": display(f).label,
+            "value": fmt_role(seg.means[f], display(f)),
+            "average": fmt_role(report.population[f], display(f)),
+            "level": seg.levels.get(f, ""),
+            "clustered": f in report.features.roles,
         }
-        for role in ROLE_ORDER
-        if role in seg.centroid and role in report.population
+        for f in shown_features(report)
+        if f in seg.means
     ]
+    ranked = sorted(seg.category_index, key=lambda k: (-seg.category_index[k], k))
+    categories = [
+        {"name": k, "share": fmt_pct(seg.mix.get(k, 0.0), 0), "index": fmt_times(seg.category_index[k]), "top": i == 0}
+        for i, k in enumerate(ranked)
+    ]
+    highlight = ""
+    if ranked:
+        top = ranked[0]
+        ratio = seg.category_index[top]
+        if ratio >= 1.05:
+            highlight = f"Buys {fmt_times(ratio)} as much {top.lower()} as the average customer."
+        else:
+            highlight = f"Spends less than the average customer on every category; relatively most on {top.lower()} ({fmt_times(ratio)})."
     campaigns = [
         {
             "name": cp.name,
@@ -90,7 +115,10 @@ def _segment(report: Report, seg: Segment) -> dict[str, Any]:
         }
         for cp in seg.campaigns
     ]
-    gender = ", ".join(f"{fmt_pct(share, 0)} {g.lower()}" for g, share in sorted(seg.gender_mix.items(), key=lambda kv: -kv[1]))
+    attributes = [
+        {"label": display(a).label, "text": ", ".join(f"{fmt_pct(share, 0)} {str(v).lower()}" for v, share in sorted(mix.items(), key=lambda kv: (-kv[1], kv[0]))[:5])}
+        for a, mix in seg.mixes.items()
+    ]
     return {
         "id": seg.id,
         "name": seg.name,
@@ -101,7 +129,9 @@ def _segment(report: Report, seg: Segment) -> dict[str, Any]:
         "profile": seg.profile,
         "description": seg.description,
         "measures": measures,
-        "gender": gender,
+        "attributes": attributes,
+        "categories": categories,
+        "category_highlight": highlight,
         "campaigns": campaigns,
         "top_campaign": campaigns[0]["name"] if campaigns else "",
         "map": _minimap(report, seg),
@@ -117,6 +147,8 @@ def _quality(report: Report) -> dict[str, Any]:
         "n_used": fmt_int(t.n_customers),
         "n_dropped": fmt_int(t.n_dropped),
         "columns": [{"role": role, "column": col} for role, col in t.columns.items()],
+        "kind": t.kind,
+        "facts": {key: t.facts.get(key, "") for key in ("as_of", "definitions", "dates_to")},
         "issues": [
             {
                 "column": i.column,
@@ -129,6 +161,11 @@ def _quality(report: Report) -> dict[str, Any]:
         ],
         "notes": list(t.notes),
     }
+
+
+def _is_sensitive(report: Report, name: str) -> bool:
+    spec = report.settings.columns.get(name)
+    return bool(getattr(spec, "sensitive", False))
 
 
 def _signed(n: float) -> str:
@@ -165,12 +202,12 @@ def _changes(report: Report) -> dict[str, Any] | None:
             f"Of {fmt_int(returning)} returning customers, {fmt_int(ch.moved)} ({fmt_pct(ch.moved / returning)}) moved to another segment; "
             f"{fmt_int(ch.new_customers)} customers are new and {fmt_int(ch.gone_customers)} have gone."
         )
-    display = report.settings.display
+    display = report.settings.display_of
     rows = []
     for s in ch.segments:
         seg = by_name[s.name]
         drift = ", ".join(
-            f"{display[r].label.lower()} {'+' if v >= 0 else '−'}{fmt_role(abs(v), display[r])}" for r, v in s.drift.items() if r in display and abs(v) >= 0.5
+            f"{display(r).label.lower()} {'+' if v >= 0 else '−'}{fmt_role(abs(v), display(r))}" for r, v in s.drift.items() if abs(v) >= 0.5
         )
         rows.append(
             {
@@ -194,8 +231,20 @@ def build(report: Report) -> dict[str, Any]:
     c = report.clustering
     largest, valuable = report.largest, report.most_valuable
     segments = [_segment(report, seg) for seg in report.segments]
-    spend = s.display.get("spending")
-    valuable_spend = fmt_role(valuable.centroid["spending"], spend) if spend and "spending" in valuable.centroid else ""
+    value = report.value_feature
+    shown = s.display_of(value) if value else None
+    valuable_value = fmt_role(valuable.means[value], shown) if shown and value in valuable.means else ""
+    f = report.features
+    scaling = [
+        {
+            "label": s.display_of(name).label,
+            "transform": {"linear": "as is", "log": "logarithm", "rank": "rank"}[how],
+            "skew": fmt_num(skew, 1),
+            "why": ("chosen from the skew" if auto else "set in the settings"),
+        }
+        for name, how, skew, auto in zip(f.roles, f.transforms, f.skew, f.automatic)
+    ]
+    sensitive = [s.display_of(n).label for n in f.roles if n in SENSITIVE_BY_DEFAULT or _is_sensitive(report, n)]
     return {
         "title": s.report.title,
         "organisation": s.report.organisation,
@@ -204,9 +253,17 @@ def build(report: Report) -> dict[str, Any]:
         "n_customers": fmt_int(report.table.n_customers),
         "k": c.k,
         "k_auto": c.k_auto,
-        "features": [s.display[r].label for r in report.features.roles],
+        "features": [s.display_of(r).label for r in report.features.roles],
+        "scaling": scaling,
+        "sensitive": sensitive,
         "largest": {"name": largest.name, "color": color(largest.colour), "size": fmt_int(largest.size), "share": fmt_pct(largest.share)},
-        "most_valuable": {"name": valuable.name, "color": color(valuable.colour), "spending": valuable_spend, "share": fmt_pct(valuable.share)},
+        "most_valuable": {
+            "name": valuable.name,
+            "color": color(valuable.colour),
+            "value": valuable_value,
+            "value_label": shown.label.lower() if shown else "",
+            "share": fmt_pct(valuable.share),
+        },
         "segments": segments,
         "metrics": {
             "silhouette": fmt_num(c.silhouette),
@@ -218,7 +275,7 @@ def build(report: Report) -> dict[str, Any]:
         "seed": s.clustering.seed,
         "n_init": s.clustering.n_init,
         "levels": [
-            {"role": s.display[r].label if r in s.display else r, "cuts": ", ".join(fmt_role(v, s.display[r]) for v in cuts)}
+            {"role": s.display_of(r).label, "cuts": ", ".join(fmt_role(v, s.display_of(r)) for v in cuts)}
             for r, cuts in report.level_cuts.items()
         ],
         "quality": _quality(report),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..config import MALL_FEATURES, RFM_FEATURES, BirthYear, Column, DaysSince, Ratio, Settings, Sum
+from ..config import MALL_FEATURES, RFM_FEATURES, SENSITIVE_BY_DEFAULT, BirthYear, Column, DaysSince, Ratio, Settings, Sum
 from ..engines.sql import Dialect, quote_text
 from ..errors import ConfigError, DataError
 from ..model import RowIssue
@@ -30,7 +30,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "income": ("annualincomek", "annualincome", "income", "annualincomeusd"),
     "spending": ("spendingscore1100", "spendingscore", "spending", "score"),
 }
-SENSITIVE_BY_DEFAULT = ("gender", "sex", "genre", "ethnicity", "religion", "race")
 TEXT_SHARE = 0.5  # a column is text when fewer than half of its filled cells are numbers
 MAX_EXAMPLES = 5
 
@@ -473,7 +472,7 @@ def query(p: Plan, settings: Settings, d: Dialect, typed: set[str], decimal_comm
         raw.append("CAST(_line AS STRING) AS customer_id")
         final.append("customer_id")
     final.append(f"({' AND '.join(keep) if keep else 'true'}) AS _keep")
-    sql = f"WITH v AS (SELECT {', '.join(raw)} FROM {source}) SELECT {', '.join(final)} FROM v"
+    sql = f"WITH v AS (SELECT {', '.join(raw)} FROM {source}) SELECT {', '.join(final)} FROM v ORDER BY _line"
     return Query(sql, tuple(checks), p.numeric, p.attributes)
 
 
