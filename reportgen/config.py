@@ -330,10 +330,7 @@ class Settings(_Strict):
     def rules_dir(self, kind: str = "customers") -> Path:
         """The rule pack's folder: a bundled pack by name, else a folder of the user's."""
         name = self.rules if self.rules != "auto" else ("rfm" if kind == "transactions" else "mall")
-        bundled = package_path("rules", name)
-        if "/" not in name and bundled.is_dir():
-            return bundled
-        return Path(name)
+        return package_path("rules", name) if _is_pack(name) else Path(name)
 
     @property
     def templates_path(self) -> Path:
@@ -357,6 +354,11 @@ class Settings(_Strict):
             return folder
         folder = self.out / self.previous_period
         return folder if (folder / "summary.json").is_file() else None
+
+
+def _is_pack(name: str) -> bool:
+    """A bundled rule pack's name (mall, rfm) or auto, as opposed to a folder."""
+    return name == "auto" or (re.match(r"^[a-z][a-z0-9_-]*$", name) is not None and package_path("rules", name).is_dir())
 
 
 _PATH_KEYS = ("data", "out", "segments_rules", "campaigns_rules", "templates")
@@ -438,7 +440,7 @@ def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | 
         for key in _PATH_KEYS:
             if isinstance(raw.get(key), str) and "://" not in raw[key]:
                 raw[key] = str((cfg.parent / raw[key]))
-        if isinstance(raw.get("rules"), str) and not package_path("rules", raw["rules"]).is_dir() and raw["rules"] != "auto":
+        if isinstance(raw.get("rules"), str) and not _is_pack(raw["rules"]):
             raw["rules"] = str(cfg.parent / raw["rules"])  # a pack folder of the user's, beside the config
     for key, value in (overrides or {}).items():
         if value is None:
