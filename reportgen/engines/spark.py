@@ -1,10 +1,12 @@
 """The Spark engine (`--engine spark`, `pip install reportgen[spark]`).
 
-Loading, cleaning, scaling, K-Means (Spark MLlib, k-means|| init) and every per-segment aggregate
-run on Spark; the per-customer assignments are written by Spark. Only aggregates and a bounded,
-seeded sample (clustering.fit_sample rows) come back to the driver, so its memory does not grow
-with the number of customers. k is chosen on that sample exactly as on one machine (silhouette),
-then MLlib fits every row. Rules, templates and outputs are the same as on one machine.
+The features are the SQL of stages/derive.py (the same text DuckDB runs on one machine), then
+scaling, K-Means iterations and every per-segment aggregate run on Spark; the per-customer
+assignments are written by Spark. Only aggregates and a bounded, seeded sample
+(clustering.fit_sample rows, in file order) come back to the driver, so its memory does not grow
+with the number of customers. k and the starting centres are chosen on that sample exactly as on
+one machine, then Lloyd iterations over every row run on Spark from those centres. Rules,
+templates and outputs are the same as on one machine.
 """
 
 from __future__ import annotations
@@ -18,14 +20,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import NUMERIC_ROLES, AgeFromBirthYear, Settings, SumOf
+from ..config import Settings
 from ..errors import ConfigError, DataError, ReportgenError
 from ..files import sha256
 from ..model import Clustering, CustomerTable, Features, Profile, RowIssue
 from ..rules import Rulebook
+from ..engines.sql import SPARK
 from ..stages import cluster as local_cluster
-from ..stages import columns as columns_map
+from ..stages import derive
+from ..stages import features as local_features
 from ..stages import load as local_load
+from ..stages import profile as local_profile
 from ..stages import read as local_read
 from ..stages.compare import Previous
 from ..stages.label import quantile_points
@@ -45,6 +50,7 @@ class SparkEngine:
         self.spark: Any = None
         self._assigned: Any = None  # customer_id, gender, roles..., label (Spark DataFrame, cached)
         self._names: list[str] = []
+        self._table: CustomerTable | None = None
 
     def __enter__(self) -> "SparkEngine":
         try:
@@ -99,146 +105,107 @@ class SparkEngine:
         return df, checksum
 
     def _clean(self, location: str) -> tuple[Any, CustomerTable]:
-        from pyspark.sql import Window
+        """The derivation of stages/derive.py, as the same SQL, on Spark."""
         from pyspark.sql import functions as F
+        from pyspark.sql.types import NumericType
 
         settings = self.settings
         path = Path(location)  # for messages
         raw, checksum = self._read(location)
-        columns = list(raw.columns)
-        columns_map.columns_used(settings, columns, path)  # same messages for missing roles
-        raw = raw.withColumn("_order", F.monotonically_increasing_id())
-        year = int(settings.period[:4])
-        exprs: dict[str, Any] = {}
-        sources: dict[str, str] = {}
-        checks: list[tuple[str, str, bool, Any]] = []  # column, reason, dropped, condition
-
-        def number(c: str) -> Any:
-            return F.trim(F.col(f"`{c}`").cast("string")).cast("double")
-
-        def blank(c: str) -> Any:
-            return F.col(f"`{c}`").isNull() | (F.trim(F.col(f"`{c}`").cast("string")) == "")
-
-        for role in NUMERIC_ROLES:
-            spec = columns_map.role_spec(settings, role, columns, path)
-            if spec is None:
-                continue
-            if isinstance(spec, SumOf):
-                used = spec.sum
-                value = sum((number(c) for c in used[1:]), number(used[0]))
-                source = " + ".join(used)
-            elif isinstance(spec, AgeFromBirthYear):
-                used = [spec.birth_year]
-                value = F.lit(float(year)) - number(used[0])
-                source = f"{used[0]} (age in {year})"
-            else:
-                used = [str(spec)]
-                value = number(used[0])
-                source = used[0]
-            any_blank = blank(used[0])
-            for c in used[1:]:
-                any_blank = any_blank | blank(c)
-            feature = role in settings.features
-            low, high = settings.valid.get(role, (None, None))
-            checks += [(source, "missing value", feature, value.isNull() & any_blank), (source, "not a number", feature, value.isNull() & ~any_blank)]
-            outside = F.lit(False)
-            if low is not None:
-                checks.append((source, f"below the valid minimum {local_load._fmt(low)}", feature, value < low))
-                outside = outside | (value < low)
-            if high is not None:
-                checks.append((source, f"above the valid maximum {local_load._fmt(high)}", feature, value > high))
-                outside = outside | (value > high)
-            exprs[role] = F.when(F.coalesce(outside, F.lit(False)), F.lit(None).cast("double")).otherwise(value)
-            sources[role] = source
-
-        id_col = settings.columns.get("customer_id") or columns_map.find_column("customer_id", columns)
-        keep = F.lit(True)
-        for role in settings.features:
-            keep = keep & exprs[role].isNotNull()
-        if id_col is None:
-            exprs["customer_id"] = (F.col("_order") + 1).cast("string")
-            sources["customer_id"] = "row number"
-        else:
-            ids = F.trim(F.col(f"`{id_col}`").cast("string"))
-            missing = ids.isNull() | (ids == "")
-            duplicate = (F.row_number().over(Window.partitionBy(ids).orderBy("_order")) > 1) & ~missing
-            checks += [(str(id_col), "missing customer id", True, missing), (str(id_col), "duplicate customer id (first kept)", True, duplicate)]
-            exprs["customer_id"] = ids
-            keep = keep & ~missing & ~duplicate
-            sources["customer_id"] = str(id_col)
-        gender_col = settings.columns.get("gender") or columns_map.find_column("gender", columns)
-        if gender_col is not None:
-            g = F.trim(F.col(f"`{gender_col}`").cast("string"))
-            exprs["gender"] = F.when(g.isNull() | (g == ""), F.lit("Not stated")).otherwise(g)
-            sources["gender"] = str(gender_col)
-
-        flagged = raw.select(
-            *[e.alias(name) for name, e in exprs.items()],
-            F.coalesce(keep, F.lit(False)).alias("_keep"),
-            *[F.coalesce(cond, F.lit(False)).alias(f"_c{i}") for i, (_, _, _, cond) in enumerate(checks)],
-        ).cache()
-        totals = flagged.agg(F.count(F.lit(1)).alias("n"), F.sum(F.col("_keep").cast("long")).alias("kept"),
-                             *[F.sum(F.col(f"_c{i}").cast("long")).alias(f"_c{i}") for i in range(len(checks))]).first()
+        header = [str(c) for c in raw.columns]
+        plan = derive.plan(settings, header, path)
+        typed = {f.name for f in raw.schema.fields if isinstance(f.dataType, NumericType)}
+        raw.withColumn("_line", F.monotonically_increasing_id() + 2).createOrReplaceTempView("reportgen_src")
+        sql, probed = derive.probe_sql(plan, SPARK, typed, False, "reportgen_src")
+        counts: dict[str, tuple[int, int]] = {}
+        if sql:
+            row = self.spark.sql(sql).first()
+            counts = {c: (int(row[2 * i] or 0), int(row[2 * i + 1] or 0)) for i, c in enumerate(probed)}
+        samples = {c: [r[0] for r in self.spark.sql(derive.dates_sql(plan, SPARK, c, "reportgen_src")).collect()] for c in derive._date_columns(plan)}
+        plan = derive.resolve(plan, settings, counts, samples)
+        q = derive.query(plan, settings, SPARK, typed, False, "reportgen_src")
+        flagged = self.spark.sql(q.sql).cache()
+        totals = flagged.agg(
+            F.count(F.lit(1)).alias("n"),
+            F.sum(F.col("_keep").cast("long")).alias("kept"),
+            *[F.sum(F.col(c.flag).cast("long")).alias(c.flag) for c in q.checks],
+        ).first()
         n_read, kept = int(totals["n"]), int(totals["kept"] or 0)
-        issues = tuple(
-            RowIssue(column, reason, int(totals[f"_c{i}"]), (), dropped)
-            for i, (column, reason, dropped, _) in enumerate(checks)
-            if totals[f"_c{i}"]
-        )
-        if n_read == 0:
-            raise DataError(f"{path} has a header but no customers.", "Export the table again with its rows.")
-        dropped_rows = n_read - kept
-        if dropped_rows and dropped_rows / n_read > settings.quality.max_dropped_share:
-            worst = max((i for i in issues if i.dropped), key=lambda i: i.rows)
-            raise DataError(
-                f"{path}: {dropped_rows} of {n_read} rows are unusable (most: {worst.rows} × '{worst.reason}' in column '{worst.column}').",
-                "Fix the export, map the right columns in the config, or raise quality.max_dropped_share.",
-            )
-        if kept < settings.quality.min_rows:
-            raise DataError(f"{path}: only {kept} usable customers; at least {settings.quality.min_rows} are needed.", "Give a larger customer table.")
-        clean = flagged.where("_keep").select(*exprs.keys()).cache()
+        issues = derive.issues(q.checks, lambda c: (int(totals[c.flag] or 0), ()))
+        derive.check_kept(path, n_read, kept, issues, settings)
+        clean = flagged.where("_keep").select("_line", "customer_id", *[f"`{n}`" for n in (*q.numeric, *q.attributes)]).cache()
         clean.count()
         flagged.unpersist()
         table = CustomerTable(
-            frame=pd.DataFrame(), source=path, checksum=checksum, n_read=n_read, columns=sources, issues=issues, n_used=kept,
+            frame=pd.DataFrame(), source=path, checksum=checksum, n_read=n_read, columns=derive.sources(plan), issues=issues,
+            n_used=kept, numeric=q.numeric, attributes=q.attributes, clustered=tuple(plan.clustered or ()),
+            categories=dict(plan.categories), facts=local_load._facts(plan),
         )
         return clean, table
 
     # -- clustering and aggregates ---------------------------------------------------------------
 
+    def _transformed(self, clean: Any, names: list[str]) -> tuple[Any, list[str], list[float], list[float], list[bool]]:
+        """Each clustered feature transformed for skew exactly as stages/features.py decides."""
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        stats = clean.agg(*[x for n in names for x in (F.skewness(f"`{n}`"), F.min(f"`{n}`"), F.max(f"`{n}`"))]).first()
+        transforms, offsets, skews, automatic = [], [], [], []
+        out = clean
+        for i, n in enumerate(names):
+            skew, low, high = float(stats[3 * i] or 0.0), float(stats[3 * i + 1]), float(stats[3 * i + 2])
+            setting = self.settings.scale.get(n, "auto")
+            how = local_features.choose(setting, skew, low, high)
+            col = F.col(f"`{n}`")
+            if how == "log":
+                value = F.log1p(col - F.lit(low))
+            elif how == "rank":
+                value = F.percent_rank().over(Window.orderBy(col))
+            else:
+                value = col
+            out = out.withColumn(f"_t{i}", value.cast("double"))
+            transforms.append(how)
+            offsets.append(low if how == "log" else 0.0)
+            skews.append(round(skew, 4))
+            automatic.append(setting == "auto")
+        return out, transforms, offsets, skews, automatic
+
     def analyse(self, rulebook: Rulebook) -> tuple[CustomerTable, Features, Clustering, Profile]:
-        from pyspark.ml.clustering import KMeans
-        from pyspark.ml.feature import StandardScaler, VectorAssembler
         from pyspark.sql import functions as F
 
         settings = self.settings
         cfg = settings.clustering
         clean, table = self._clean(settings.data_location)
-        roles = list(settings.features)
+        roles = list(table.clustered)
         n = table.n_customers
+        clean, transforms, offsets, skews, automatic = self._transformed(clean, roles)
+        tcols = [f"_t{i}" for i in range(len(roles))]
 
-        assembled = VectorAssembler(inputCols=roles, outputCol="_raw").transform(clean)
-        scaler = StandardScaler(inputCol="_raw", outputCol="_x", withMean=True, withStd=True).fit(assembled)
-        mean = np.array(scaler.mean.toArray(), dtype=np.float64)
-        scale = np.array(scaler.std.toArray(), dtype=np.float64)
+        stats = clean.agg(*[F.avg(t) for t in tcols], *[F.stddev_pop(t) for t in tcols]).first()
+        mean = np.array([float(stats[i]) for i in range(len(tcols))], dtype=np.float64)
+        scale = np.array([float(stats[len(tcols) + i] or 0.0) for i in range(len(tcols))], dtype=np.float64)
         scale[scale == 0] = 1.0
-        scaled = scaler.transform(assembled)
+        zcols = [f"_z{i}" for i in range(len(tcols))]
+        scaled = clean.select("*", *[((F.col(t) - float(mean[i])) / float(scale[i])).alias(z) for i, (t, z) in enumerate(zip(tcols, zcols))]).cache()
 
-        # k and the quality measures on a bounded, seeded sample brought to the driver
+        # k and the starting centres on a bounded, seeded sample brought to the driver, as on one machine
         fraction = min(1.0, 1.3 * cfg.fit_sample / n)
-        sample = clean.sample(fraction=fraction, seed=cfg.seed).orderBy("customer_id").limit(cfg.fit_sample).toPandas()
-        xs = (sample[roles].to_numpy(dtype=np.float64) - mean) / scale
-        on_sample = local_cluster.cluster(Features(xs, tuple(roles), mean, scale), cfg)
+        sample = clean.sample(fraction=fraction, seed=cfg.seed).orderBy("_line").limit(cfg.fit_sample).toPandas()
+        xs = (sample[tcols].to_numpy(dtype=np.float64) - mean) / scale
+        sample_features = Features(xs, tuple(roles), mean, scale, tuple(transforms), tuple(offsets), tuple(skews), tuple(automatic))
+        on_sample = local_cluster.cluster(sample_features, cfg)
         k = on_sample.k
-
-        model = KMeans(k=k, seed=cfg.seed, maxIter=300, tol=1e-6, initMode="k-means||", featuresCol="_x", predictionCol="_cluster").fit(scaled)
-        centres = np.array([c for c in model.clusterCenters()])
-        predicted = model.transform(scaled).select(*clean.columns, "_cluster")
+        start = np.array([xs[on_sample.labels == c].mean(axis=0) for c in range(k)])
+        centres, label = self._lloyd(scaled, zcols, start)
+        predicted = scaled.withColumn("_cluster", label).drop(*zcols)
         counts = {int(r["_cluster"]): int(r["count"]) for r in predicted.groupBy("_cluster").count().collect()}
         order = sorted(range(k), key=lambda c: (-counts.get(c, 0), *centres[c].round(9)))
         new_id = {old: new for new, old in enumerate(order)}
         mapping = F.create_map(*[F.lit(x) for pair in new_id.items() for x in pair])
         self._assigned = predicted.withColumn("label", mapping[F.col("_cluster")]).drop("_cluster").cache()
+        scaled.unpersist()
+        self._table = table
         sizes = tuple(counts.get(old, 0) for old in order)
 
         # the sample's labels from the Spark centres, for the charts and the quality measures
@@ -258,36 +225,104 @@ class SparkEngine:
             k_curve=on_sample.k_curve,
             sizes=sizes,
         )
-        profile = self._profile(rulebook, k)
+        profile = self._profile(rulebook, k, sample_features, sample_labels)
         table = CustomerTable(
-            frame=sample.reset_index(drop=True), source=table.source, checksum=table.checksum, n_read=table.n_read,
-            columns=table.columns, issues=table.issues, notes=table.notes, n_used=n,
+            frame=sample.drop(columns=[*tcols, "_line"]).reset_index(drop=True), source=table.source, checksum=table.checksum, n_read=table.n_read,
+            columns=table.columns, issues=table.issues, notes=table.notes, n_used=n, numeric=table.numeric,
+            attributes=table.attributes, clustered=table.clustered, kind=table.kind, facts=table.facts, categories=table.categories,
         )
-        return table, Features(xs, tuple(roles), mean, scale), clustering, profile
+        return table, sample_features, clustering, profile
 
-    def _profile(self, rulebook: Rulebook, k: int) -> Profile:
+    @staticmethod
+    def _lloyd(scaled: Any, zcols: list[str], start: np.ndarray, max_iter: int = 300, tol: float = 1e-9) -> tuple[np.ndarray, Any]:
+        """K-Means iterations over every customer from the sample's centres (what one machine does
+        for a large table), as SQL expressions: the same algorithm and start, so the same answer."""
+        from pyspark.sql import functions as F
+
+        centres = start.copy()
+
+        def nearest(c: np.ndarray) -> Any:
+            dist = [sum((F.col(z) - float(c[j, i])) ** 2 for i, z in enumerate(zcols)) for j in range(len(c))]
+            best = F.least(*dist) if len(dist) > 1 else dist[0]
+            expr = F.when(dist[0] == best, F.lit(0))
+            for j in range(1, len(dist)):
+                expr = expr.when(dist[j] == best, F.lit(j))
+            return expr
+
+        for _ in range(max_iter):
+            rows = scaled.groupBy(nearest(centres).alias("_c")).agg(*[F.avg(z).alias(z) for z in zcols]).collect()
+            moved = centres.copy()
+            for r in rows:
+                moved[int(r["_c"])] = [float(r[z]) for z in zcols]
+            shift = float(((moved - centres) ** 2).sum())
+            centres = moved
+            if shift <= tol:
+                break
+        return centres, nearest(centres)
+
+    def _profile(self, rulebook: Rulebook, k: int, features: Features, sample_labels: np.ndarray) -> Profile:
+        """The aggregates of stages/profile.py, computed on every customer on Spark."""
         from pyspark.sql import functions as F
 
         df = self._assigned
-        roles = [r for r in NUMERIC_ROLES if r in df.columns]
-        overall = df.agg(F.count(F.lit(1)).alias("n"), *[F.avg(r).alias(r) for r in roles]).first()
-        population = {r: float(overall[r]) for r in roles if overall[r] is not None}
-        per = {int(row["label"]): row for row in df.groupBy("label").agg(*[F.avg(r).alias(r) for r in roles]).collect()}
-        centroids = tuple({r: float(per[c][r]) for r in roles if c in per and per[c][r] is not None} for c in range(k))
-        mixes: list[dict[str, float]] = [{} for _ in range(k)]
-        if "gender" in df.columns:
+        table = self._table
+        names = [n for n in table.numeric]
+        col = lambda n: F.col(f"`{n}`")  # noqa: E731
+        overall = df.agg(F.count(F.lit(1)).alias("n"), *[F.avg(col(n)).alias(f"m{i}") for i, n in enumerate(names)]).first()
+        population = {n: float(overall[f"m{i}"]) for i, n in enumerate(names) if overall[f"m{i}"] is not None}
+        tcols = [f"_t{i}" for i in range(len(features.roles))]
+        cats = list(table.categories.items())
+        per = {
+            int(row["label"]): row
+            for row in df.groupBy("label").agg(
+                *[F.avg(col(n)).alias(f"m{i}") for i, n in enumerate(names)],
+                *[F.avg(F.col(t)).alias(t) for t in tcols],
+                *[F.sum(F.coalesce(col(c), F.lit(0.0))).alias(f"c{j}") for j, (_, c) in enumerate(cats)],
+            ).collect()
+        }
+        means = tuple({n: float(per[c][f"m{i}"]) for i, n in enumerate(names) if c in per and per[c][f"m{i}"] is not None} for c in range(k))
+        present = [n for n in names if n in population]
+        probs = list(local_profile.PERCENTILES)
+        grids = df.approxQuantile(present, probs, 1e-4) if present else []
+        percentiles = {n: tuple(float(v) for v in grid) for n, grid in zip(present, grids)}
+        centroids = [dict(m) for m in means]
+        for j, name in enumerate(features.roles):
+            how = features.transforms[j]
+            if how == "linear":
+                continue
+            for c in range(k):
+                if c in per and per[c][tcols[j]] is not None:
+                    value = float(per[c][tcols[j]])
+                    if how == "log":
+                        centroids[c][name] = local_features.inverse(value, how, features.offsets[j])
+                    else:
+                        centroids[c][name] = float(df.approxQuantile(name, [min(max(value, 0.0), 1.0)], 1e-4)[0])
+        mixes: list[dict[str, dict[str, float]]] = [{} for _ in range(k)]
+        for attr in table.attributes:
             counts: dict[int, dict[str, int]] = {}
-            for row in df.groupBy("label", "gender").count().collect():
-                counts.setdefault(int(row["label"]), {})[str(row["gender"])] = int(row["count"])
-            for c, by_gender in counts.items():
-                total = sum(by_gender.values())
-                mixes[c] = {g: round(n / total, 4) for g, n in sorted(by_gender.items())}
+            for row in df.groupBy("label", col(attr).alias("_v")).count().collect():
+                counts.setdefault(int(row["label"]), {})[str(row["_v"])] = int(row["count"])
+            for c, by_value in counts.items():
+                total = sum(by_value.values())
+                mixes[c][attr] = {v: round(m / total, 4) for v, m in sorted(by_value.items())}
         quantiles = {}
-        for role, points in quantile_points(rulebook).items():
-            if role in population:
-                values = df.approxQuantile(role, list(points), 1e-4)
-                quantiles[role] = {q: float(v) for q, v in zip(points, values)}
-        return Profile(n=int(overall["n"]), population=population, centroids=centroids, gender_mix=tuple(mixes), quantiles=quantiles)
+        for name, points in quantile_points(rulebook).items():
+            if name in population:
+                values = df.approxQuantile(name, list(points), 1e-4)
+                quantiles[name] = {q: float(v) for q, v in zip(points, values)}
+        totals = tuple({label: float(per[c][f"c{j}"] or 0.0) if c in per else 0.0 for j, (label, _) in enumerate(cats)} for c in range(k))
+        return Profile(
+            n=int(overall["n"]),
+            population=population,
+            centroids=tuple(centroids),
+            means=means,
+            mixes=tuple(mixes),
+            quantiles=quantiles,
+            percentiles=percentiles,
+            separation=local_profile.separation(features, sample_labels, k),
+            category_totals=totals,
+            category_population={label: sum(t[label] for t in totals) for label, _ in cats},
+        )
 
     # -- after naming --------------------------------------------------------------------------
 
@@ -317,8 +352,11 @@ class SparkEngine:
 
         safe = lambda col: F.when(col.rlike(FORMULA), F.concat(F.lit("'"), col)).otherwise(col)  # noqa: E731
         segment = F.create_map(*[F.lit(x) for i, name in enumerate(names) for x in (i, name)])[F.col("label")]
+        table = self._table
+        extra = [*table.numeric, *table.attributes] if table else []
         out = self._assigned.select(
-            safe(F.col("customer_id")).alias("customer_id"), safe(segment).alias("segment"), F.col("label").cast("int").alias("cluster")
+            safe(F.col("customer_id")).alias("customer_id"), safe(segment).alias("segment"), F.col("label").cast("int").alias("cluster"),
+            *[(F.col(f"`{c}`") if table and c in table.numeric else safe(F.col(f"`{c}`"))).alias(c) for c in extra],
         )
         parts = folder / ".segments-csv"
         out.coalesce(1).write.mode("overwrite").option("header", True).option("escape", '"').option("lineSep", "\n").csv(str(parts))
