@@ -75,6 +75,7 @@ def read_inputs(settings: Settings, clock: _Clock) -> Inputs:
 
 def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngine | None = None) -> Report:
     """Features, clusters, names and campaigns for the customers read; changes since last time."""
+    from . import rules
     from .render.fmt import PALETTE
     from .stages import cluster, compare, features, label, profile, recommend
 
@@ -101,6 +102,8 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
             named = compare.stabilise_names(named, previous, matches)
     with clock.stage("recommend"):
         segments, warnings = recommend.recommend(named, clustering, inputs.campaigns, prof)
+        unjudged = rules.unjudged(inputs.rulebook, table.numeric)
+        warnings = (unjudged, *warnings) if unjudged else warnings
         segments = compare.colours(segments, previous, matches, len(PALETTE))
         changes = None
         if previous and previous_dir:

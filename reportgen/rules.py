@@ -234,11 +234,16 @@ def check_features(rulebook: Rulebook, available: list[str]) -> None:
         near = difflib.get_close_matches(name, available, n=1, cutoff=0.8)
         if near and near[0] not in rulebook.levels:
             raise RuleError(f"{rulebook.path} line {_key_line(text, name)}: levels for unknown feature '{name}'.", f"Did you mean '{near[0]}'?")
-    if missing and len(missing) == len(rulebook.levels):
-        raise RuleError(
-            f"{rulebook.path}: the rules judge {', '.join(rulebook.levels)}, none of which this run has (features: {', '.join(available)}).",
-            "Choose the rule pack for this data (rules: mall, rules: rfm, or your own folder), or define levels for these features.",
-        )
+
+
+def unjudged(rulebook: Rulebook, available: list[str] | tuple[str, ...]) -> str | None:
+    """A warning when the rules judge none of this run's features (every segment gets the fallback name)."""
+    if any(f in available for f in rulebook.levels):
+        return None
+    return (
+        f"The rules in {rulebook.path} judge {', '.join(rulebook.levels)}, none of which this run has, so every segment gets the fallback name: "
+        f"choose the rule pack for this data (rules: mall, rules: rfm, or a folder of your own) or define levels for {', '.join(available)}."
+    )
 
 
 def load_campaigns(path: Path, rulebook: Rulebook) -> CampaignBook:

@@ -19,7 +19,8 @@ def test_mall_income_spending_levels_and_sizes(mall_summary: dict[str, Any]) -> 
     assert names[("low", "low")] == "Budget-conscious"
     seg = mall_summary["segments"][0]
     assert set(seg) >= {"id", "name", "size", "share", "centroid", "levels", "campaigns"}
-    assert set(seg["centroid"]) == {"age", "income", "spending"}
+    assert set(seg["centroid"]) == {"income", "spending"}  # the clustered features the rules judged
+    assert set(seg["profile"]) == {"age", "income", "spending"}  # the mean of every feature
     assert seg["share"] == 0.405
 
 

@@ -1,0 +1,182 @@
+"""Open feature model on the real CRM export: each derivation against an independent pandas
+computation, each refusal with one line naming the file, the feature and the column."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from reportgen.config import load_settings
+from reportgen.errors import ConfigError
+from reportgen.pipeline import analyse
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+CAMPAIGN = SHARED / "marketing_campaign.csv"
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "marketing_campaign" / "reportgen.yaml"
+
+CONFIG = {
+    "data": str(CAMPAIGN),
+    "period": "2014-07",
+    "columns": {
+        "customer_id": "ID",
+        "income": "Income",
+        "age": {"birth_year": "Year_Birth"},
+        "spend": {"sum": ["MntWines", "MntFruits", "MntMeatProducts", "MntFishProducts", "MntSweetProducts", "MntGoldProds"]},
+        "purchases": {"sum": ["NumWebPurchases", "NumCatalogPurchases", "NumStorePurchases"]},
+        "web_share": {"ratio": ["NumWebPurchases", "purchases"]},
+        "tenure": {"days_since": "Dt_Customer"},
+        "recency": "Recency",
+        "education": "Education",
+    },
+    "features": ["income", "spend", "purchases", "recency"],
+    "categories": {"Wine": "MntWines", "Meat": "MntMeatProducts", "Gold": "MntGoldProds"},
+    "valid": {"income": [0, 200000]},
+    "display": {"spend": {"label": "Two-year spend", "prefix": "$"}},
+    "clustering": {"k": 4},
+}
+
+
+def _write(tmp_path: Path, config: dict) -> Path:
+    path = tmp_path / "reportgen.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def _expected() -> pd.DataFrame:
+    """The same features computed independently with pandas."""
+    raw = pd.read_csv(CAMPAIGN, sep="\t")
+    out = pd.DataFrame({"customer_id": raw["ID"].astype(str)})
+    out["income"] = raw["Income"]
+    out["age"] = (2014 - raw["Year_Birth"]).where(lambda a: a <= 120)  # the default valid range of age
+    out["spend"] = raw[["MntWines", "MntFruits", "MntMeatProducts", "MntFishProducts", "MntSweetProducts", "MntGoldProds"]].sum(axis=1)
+    out["purchases"] = raw[["NumWebPurchases", "NumCatalogPurchases", "NumStorePurchases"]].sum(axis=1)
+    out["web_share"] = (raw["NumWebPurchases"] / out["purchases"]).where(out["purchases"] != 0)
+    out["tenure"] = (pd.Timestamp("2014-07-31") - pd.to_datetime(raw["Dt_Customer"], format="%d-%m-%Y")).dt.days
+    out["recency"] = raw["Recency"]
+    out["education"] = raw["Education"]
+    keep = out["income"].notna() & (out["income"] <= 200000)
+    return out[keep].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def campaign_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("campaign")
+    config = _write(tmp, CONFIG | {"out": str(tmp / "out")})
+    result = subprocess.run([str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "reportgen"), "run", "--config", str(config)], capture_output=True, text=True, cwd=tmp)
+    assert result.returncode == 0, result.stderr
+    return tmp / "out" / "2014-07"
+
+
+def test_every_feature_value_equals_pandas(campaign_run: Path) -> None:
+    got = pd.read_csv(campaign_run / "segments.csv", dtype={"customer_id": str})
+    want = _expected()
+    assert list(got["customer_id"]) == list(want["customer_id"])
+    for name in ("income", "age", "spend", "purchases", "web_share", "tenure", "recency"):
+        np.testing.assert_allclose(got[name].to_numpy(float), want[name].to_numpy(float), rtol=1e-6, atol=1e-6, equal_nan=True, err_msg=name)
+    assert (got["education"] == want["education"]).all()
+    assert list(got.columns[:3]) == ["customer_id", "segment", "cluster"]
+
+
+def test_mix_equals_members_category_totals(campaign_run: Path) -> None:
+    got = pd.read_csv(campaign_run / "segments.csv", dtype={"customer_id": str})
+    summary = json.loads((campaign_run / "summary.json").read_text())
+    for seg in summary["segments"]:
+        members = got[got["cluster"] == seg["id"]]
+        totals = {"Wine": members["MntWines"].sum(), "Meat": members["MntMeatProducts"].sum(), "Gold": members["MntGoldProds"].sum()}
+        spent = sum(totals.values())
+        for cat, total in totals.items():
+            assert seg["mix"][cat] == pytest.approx(total / spent, abs=1e-4)
+        for name in ("income", "spend", "recency"):
+            assert seg["profile"][name] == pytest.approx(members[name].mean(), rel=1e-4)
+        assert set(seg["centroid"]) == {"income", "spend", "purchases", "recency"}
+
+
+def test_pdf_shows_labels_and_categories(campaign_run: Path) -> None:
+    text = subprocess.run(["pdftotext", "-layout", str(campaign_run / "briefing.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    for label in ("Two-year spend", "Income", "Purchases", "Recency", "Web share", "Tenure", "Wine", "Meat", "Gold", "Education"):
+        assert label in text, label
+    assert "spending score" not in text.lower()
+    assert "as much" in text  # "Buys 2.1x as much wine as the average customer"
+
+
+def test_skewed_measures_scaled_and_stated(campaign_run: Path) -> None:
+    summary = json.loads((campaign_run / "summary.json").read_text())
+    scaling = {s["feature"]: s for s in summary["scaling"]}
+    assert scaling["recency"]["transform"] == "linear"
+    assert all(s["automatic"] for s in scaling.values())
+    text = subprocess.run(["pdftotext", str(campaign_run / "briefing.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert "skew" in text
+
+
+def test_example_config_runs_with_names_agreeing_with_centroids(tmp_path: Path) -> None:
+    settings = load_settings(EXAMPLE, {"out": str(tmp_path), "period": "2014-07", "k": 6})
+    report = analyse(settings)
+    cuts = report.level_cuts
+    for seg in report.segments:
+        if seg.base_name == "Affluent connoisseurs":
+            assert seg.centroid["spend"] >= cuts["spend"][1] and seg.centroid["children"] < 0.5
+        if seg.base_name.startswith("Budget families"):
+            assert seg.centroid["spend"] < cuts["spend"][0] and seg.centroid["children"] >= 0.5
+        if seg.base_name == "Lapsing big spenders":
+            assert seg.centroid["spend"] >= cuts["spend"][1] and seg.centroid["recency"] >= cuts["recency"][1]
+    assert len({s.base_name for s in report.segments}) >= 2
+
+
+def test_scale_log_tames_a_big_spender(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    spend = np.concatenate([rng.lognormal(4, 1, 400), [1e7]])
+    frame = pd.DataFrame({"id": range(401), "spend": spend.round(2), "visits": rng.poisson(5, 401)})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    base = {"data": str(tmp_path / "t.csv"), "columns": {"customer_id": "id", "spend": "spend", "visits": "visits"}, "features": ["spend", "visits"], "clustering": {"k": 3}}
+    linear = analyse(load_settings(_write(tmp_path, base | {"scale": {"spend": "linear"}})))
+    auto = analyse(load_settings(_write(tmp_path, base)))
+    assert min(s.size for s in linear.segments) == 1  # one customer is a "segment" of its own
+    assert auto.features.transforms[0] == "log" and min(s.size for s in auto.segments) > 10
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"columns": {"customer_id": "ID", "spend": {"sum": ["MntWines", "MntFruitz"]}}, "features": ["spend"]}, "feature 'spend' uses column 'MntFruitz', which is not in marketing_campaign.csv and is not a feature. Did you mean 'MntFruits'?"),
+        ({"columns": {"customer_id": "ID", "a": {"sum": ["b", "MntWines"]}, "b": {"ratio": ["a", "MntFruits"]}}, "features": ["a"]}, "features a -> b -> a refer to each other in a cycle"),
+        ({"columns": {"customer_id": "ID", "edu": "Education", "x": "Income"}, "features": ["edu", "x"]}, "feature 'edu' uses column 'Education' as a number, but it holds text"),
+        ({"columns": {"customer_id": "ID", "x": {"ratio": ["Income", "Education"]}}, "features": ["x"]}, "feature 'x' uses column 'Education' as a number, but it holds text"),
+        ({"columns": {"customer_id": "ID", "spend": "MntWines"}, "features": ["spnd"]}, "features: 'spnd' is not a configured feature. Did you mean 'spend'?"),
+        ({"columns": {"customer_id": "ID", "tenure": {"days_since": "Dt_Custmer"}}, "features": ["tenure"]}, "feature 'tenure' uses column 'Dt_Custmer'"),
+        ({"columns": {"customer_id": "ID", "tenure": {"days_since": "Education"}}, "features": ["tenure"]}, "the dates cannot be read"),
+    ],
+)
+def test_bad_feature_configs_are_refused(tmp_path: Path, change: dict, message: str) -> None:
+    config = _write(tmp_path, {"data": str(CAMPAIGN), "period": "2014-07", "out": str(tmp_path / "out")} | change)
+    result = subprocess.run([str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "reportgen"), "run", "--config", str(config)], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    first = result.stderr.strip().splitlines()[0]
+    assert str(config) in first and message in first, first
+    assert "Traceback" not in result.stderr
+
+
+def test_zero_denominator_is_a_missing_value(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("id,a,b\n" + "".join(f"{i},{i % 7},{i % 5}\n" for i in range(1, 60)))
+    config = _write(tmp_path, {"data": str(tmp_path / "t.csv"), "columns": {"customer_id": "id", "a": "a", "r": {"ratio": ["a", "b"]}}, "features": ["a"], "clustering": {"k": 2}})
+    report = analyse(load_settings(config))
+    frame = report.table.frame
+    assert frame.loc[frame["customer_id"].astype(int) % 5 == 0, "r"].isna().all()
+    issue = next(i for i in report.table.issues if i.reason == "zero denominator")
+    assert issue.rows == 11 and not issue.dropped
+
+
+def test_day_first_and_month_first_dates(tmp_path: Path) -> None:
+    rows = "".join(f"{i},{d},{i}\n" for i, d in enumerate(["13/01/2020", "02/03/2020", "28/12/2019"] * 5, start=1))
+    (tmp_path / "t.csv").write_text("id,joined,x\n" + rows)
+    config = _write(tmp_path, {"data": str(tmp_path / "t.csv"), "period": "2020-03", "columns": {"customer_id": "id", "days": {"days_since": "joined"}, "x": "x"}, "features": ["days", "x"], "clustering": {"k": 2}})
+    days = analyse(load_settings(config)).table.frame["days"].tolist()[:3]
+    assert days == [78, 29, 94]  # to 31 March 2020
+    (tmp_path / "t.csv").write_text("id,joined,x\n" + "".join(f"{i},02/03/2020,{i}\n" for i in range(1, 15)))
+    with pytest.raises(ConfigError, match="day-first or month-first"):
+        analyse(load_settings(config))
