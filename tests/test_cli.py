@@ -54,7 +54,7 @@ def test_run_from_another_folder_with_flags(tmp_path: Path) -> None:
     expected = {"briefing.pdf", "report.html", "report.eml", "segments.csv", "summary.json", "manifest.json", "charts"}
     assert {p.name for p in folder.iterdir()} == expected
     rows = (folder / "segments.csv").read_text().splitlines()
-    assert rows[0] == "customer_id,segment,cluster" and len(rows) == 201 and rows[1].startswith("0001,")
+    assert rows[0] == "customer_id,segment,cluster,age,income,spending,gender" and len(rows) == 201 and rows[1].startswith("0001,")
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["input"]["sha256"] and manifest["versions"]["weasyprint"].startswith("70")
     assert set(manifest["timings_s"]) >= {"load", "cluster", "charts", "pdf", "email", "total"}

@@ -12,7 +12,7 @@ def test_defaults_use_bundled_files_and_current_month() -> None:
     assert s.segments_path.exists() and s.campaigns_path.exists()
     assert (s.templates_path / "briefing.html.j2").exists()
     assert s.period == current_period()
-    assert s.features == ["income", "spending"]
+    assert s.features is None  # chosen from the data: income and spending on a mall table
 
 
 def test_file_values_and_overrides(tmp_path: Path) -> None:
@@ -38,7 +38,7 @@ def test_display_override_keeps_other_defaults(tmp_path: Path) -> None:
         ("clustering: {kk: 3}\n", "Did you mean 'k'?"),
         ("period: 2026-13\n", "is not a month like 2026-11"),
         ("clustering: {k: 1}\n", "k must be 'auto' or a whole number from 2 to 10"),
-        ("features: [income, height]\n", "features.1"),
+        ("features: [income, income]\n", "features"),
         ("data: [unclosed\n", "line 2: YAML error"),
         ("- just\n- a list\n", "top level must be a mapping"),
     ],
@@ -59,7 +59,7 @@ def test_missing_config_file(tmp_path: Path) -> None:
 
 def test_example_config_is_valid() -> None:
     """The documented example stays in step with the settings model."""
-    example = Path(__file__).resolve().parents[1] / "examples" / "marketing_campaign.yaml"
+    example = Path(__file__).resolve().parents[1] / "examples" / "marketing_campaign" / "reportgen.yaml"
     s = load_settings(example)
     assert isinstance(s, Settings)
     assert s.columns["customer_id"] == "ID"

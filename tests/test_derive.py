@@ -145,8 +145,8 @@ def test_scale_log_tames_a_big_spender(tmp_path: Path) -> None:
     [
         ({"columns": {"customer_id": "ID", "spend": {"sum": ["MntWines", "MntFruitz"]}}, "features": ["spend"]}, "feature 'spend' uses column 'MntFruitz', which is not in marketing_campaign.csv and is not a feature. Did you mean 'MntFruits'?"),
         ({"columns": {"customer_id": "ID", "a": {"sum": ["b", "MntWines"]}, "b": {"ratio": ["a", "MntFruits"]}}, "features": ["a"]}, "features a -> b -> a refer to each other in a cycle"),
-        ({"columns": {"customer_id": "ID", "edu": "Education", "x": "Income"}, "features": ["edu", "x"]}, "feature 'edu' uses column 'Education' as a number, but it holds text"),
-        ({"columns": {"customer_id": "ID", "x": {"ratio": ["Income", "Education"]}}, "features": ["x"]}, "feature 'x' uses column 'Education' as a number, but it holds text"),
+        ({"columns": {"customer_id": "ID", "edu": "Education", "x": "Income"}, "features": ["edu", "x"]}, "feature 'edu' uses column 'Education' of marketing_campaign.csv as a number, but it holds text"),
+        ({"columns": {"customer_id": "ID", "x": {"ratio": ["Income", "Education"]}}, "features": ["x"]}, "feature 'x' uses column 'Education' of marketing_campaign.csv as a number, but it holds text"),
         ({"columns": {"customer_id": "ID", "spend": "MntWines"}, "features": ["spnd"]}, "features: 'spnd' is not a configured feature. Did you mean 'spend'?"),
         ({"columns": {"customer_id": "ID", "tenure": {"days_since": "Dt_Custmer"}}, "features": ["tenure"]}, "feature 'tenure' uses column 'Dt_Custmer'"),
         ({"columns": {"customer_id": "ID", "tenure": {"days_since": "Education"}}, "features": ["tenure"]}, "the dates cannot be read"),

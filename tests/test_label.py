@@ -14,7 +14,7 @@ from reportgen.stages.recommend import recommend
 def _table(rows: list[tuple[float, float, float]]) -> CustomerTable:
     frame = pd.DataFrame(rows, columns=["age", "income", "spending"])
     frame["customer_id"] = [str(i) for i in range(len(rows))]
-    return CustomerTable(frame, Path("t.csv"), "0" * 64, len(rows), {})
+    return CustomerTable(frame, Path("t.csv"), "0" * 64, len(rows), {}, numeric=("age", "income", "spending"))
 
 
 def _clustering(labels: list[int]) -> Clustering:

@@ -3,7 +3,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reportgen.errors import DataError
+from reportgen.errors import ConfigError, DataError
 from reportgen.stages.load import load
 
 from .conftest import MALL, MARKETING, mall_rows, settings
@@ -90,7 +90,7 @@ def test_missing_role_suggests_closest_column(write_csv) -> None:
 
 
 def test_config_column_near_miss(write_csv) -> None:
-    with pytest.raises(DataError, match=r"Did you mean 'Annual Income \(k\$\)'"):
+    with pytest.raises(ConfigError, match=r"Did you mean 'Annual Income \(k\$\)'"):
         load(settings(data=write_csv(mall_rows(12)), columns={"income": "Annual Income"}))
 
 

@@ -63,7 +63,7 @@ def test_names_and_colours_stay_with_the_same_customers(three_months: tuple[Path
     assert colours[0] == colours[1] == colours[2]
     changes = _summary(out, MONTHS[2])["changes"]
     assert {s["status"] for s in changes["segments"]} == {"kept"} and changes["disappeared"] == []
-    assert all(set(s["centroid_drift"]) == {"age", "income", "spending"} for s in changes["segments"])
+    assert all(set(s["centroid_drift"]) == {"income", "spending"} for s in changes["segments"])
 
 
 def test_what_changed_is_in_the_documents(three_months: tuple[Path, list[pd.DataFrame]]) -> None:

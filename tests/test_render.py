@@ -72,7 +72,7 @@ def test_pdf_pages_show_charts(mall_folder: Path, tmp_path: Path) -> None:
 
 def test_chart_images_exist_with_size(mall_folder: Path) -> None:
     charts = {p.stem: Image.open(p).size for p in (mall_folder / "charts").glob("*.png")}
-    assert set(charts) == {"map", "sizes", "profile", "age", "gender", "k_selection"}
+    assert set(charts) == {"map", "sizes", "profile", "spread", "mix", "k_selection"}
     assert all(size == (1600, 900) for size in charts.values())
 
 

@@ -66,8 +66,8 @@ def test_bad_levels(tmp_path: Path) -> None:
     path.write_text("levels:\n  income: {method: quantile, cuts: [0.5, 1.5], names: [low, mid, high]}\nsegments: [{name: A, when: {income: low}}]\nfallback: {name: B}\n")
     with pytest.raises(RuleError, match=r"line 2: quantile cuts for 'income' are shares of customers between 0 and 1"):
         load_segments(path)
-    path.write_text("levels:\n  height: {method: absolute, cuts: [1], names: [short, tall]}\nsegments: [{name: A, when: {height: tall}}]\nfallback: {name: B}\n")
-    with pytest.raises(RuleError, match="levels for unknown role 'height'"):
+    path.write_text("levels:\n  2height: {method: absolute, cuts: [1], names: [short, tall]}\nsegments: [{name: A, when: {2height: tall}}]\nfallback: {name: B}\n")
+    with pytest.raises(RuleError, match="'2height' is not a feature name"):
         load_segments(path)
 
 

@@ -30,7 +30,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "income": ("annualincomek", "annualincome", "income", "annualincomeusd"),
     "spending": ("spendingscore1100", "spendingscore", "spending", "score"),
 }
-TEXT_SHARE = 0.5  # a column is text when fewer than half of its filled cells are numbers
 MAX_EXAMPLES = 5
 
 
@@ -55,6 +54,17 @@ def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
         match = [normed[m] for m in difflib.get_close_matches(norm(word), list(normed), n=1, cutoff=0.6)]
     shown = ", ".join(list(options)[:30])
     return f"Did you mean '{match[0]}'?" if match else f"Available: {shown}."
+
+
+def _closest_alias(name: str, columns: list[str]) -> str:
+    """'Did you mean ...? ' for the column most like one of a well-known feature's usual names."""
+    best, best_score = None, 0.0
+    for column in columns:
+        for alias in ALIASES.get(name, (name,)):
+            score = difflib.SequenceMatcher(None, norm(column), alias).ratio()
+            if score > best_score:
+                best, best_score = column, score
+    return f"Did you mean '{best}'? " if best is not None and best_score >= 0.6 else ""
 
 
 @dataclass(frozen=True)
@@ -208,15 +218,15 @@ def plan(settings: Settings, header: list[str], path: Path, kind: str = "custome
     clustered = tuple(settings.features) if settings.features else None
     if clustered is None and kind == "transactions":
         clustered = RFM_FEATURES
-    if clustered is None and {"income", "spending"} <= set(features):
-        clustered = ("income", "spending")
+    if clustered is None and ({"income", "spending"} <= set(features) or not any(k != "customer_id" for k in settings.columns)):
+        clustered = ("income", "spending")  # the mall schema's default
     for name in clustered or ():
         if name not in features:
             configured = [n for n in features]
             if not settings.columns and name in MALL_FEATURES:
                 raise DataError(
                     f"{path}: no column for '{name}', which the clustering needs.",
-                    f"{did_you_mean(name, header)} Map it in the config (columns: {{{name}: <column name>}}) or choose other --features. Columns found: {', '.join(header)}.",
+                    f"{_closest_alias(name, header)}Map it in the config (columns: {{{name}: <column name>}}) or choose other --features. Columns found: {', '.join(header)}.",
                 )
             raise ConfigError(f"{where}: features: '{name}' is not a configured feature.", f"{did_you_mean(name, configured)} Define it under columns:.")
     categories: dict[str, str] = {}
@@ -339,10 +349,10 @@ def dates_sql(p: Plan, d: Dialect, column: str, source: str, limit: int = 5000) 
 
 
 def resolve(p: Plan, settings: Settings, counts: dict[str, tuple[int, int]], samples: dict[str, list[str]]) -> Plan:
-    """Tell text attributes from numbers (by the probe's counts) and settle date formats; a text
-    column used as a number is refused."""
-    where = _source_of(settings)
-    text_cols = {c for c, (filled, numbers) in counts.items() if filled and numbers < TEXT_SHARE * filled}
+    """Tell text attributes (columns without a single number) from numbers, by the probe's counts,
+    and settle date formats; a text column used as a number is refused."""
+    where = _source_of(settings) if settings.source != "settings" else str(p.path)
+    text_cols = {c for c, (filled, numbers) in counts.items() if filled and numbers == 0}
     text: set[str] = set()
     used_as_number = set(p.clustered or ())
     for f in p.features:
@@ -357,7 +367,7 @@ def resolve(p: Plan, settings: Settings, counts: dict[str, tuple[int, int]], sam
             text.add(f.name)
             continue
         raise ConfigError(
-            f"{where}: feature '{f.name}' uses column '{bad[0]}' as a number, but it holds text.",
+            f"{where}: feature '{f.name}' uses column '{bad[0]}' of {p.path.name} as a number, but it holds text.",
             "Cluster on numeric features only; a text column can be a descriptive attribute (map it alone and leave it out of features).",
         )
     formats = {}
