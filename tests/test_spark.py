@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from reportgen.config import load_settings
 from reportgen.pipeline import run
 from reportgen.sample import generate
 
@@ -62,7 +63,7 @@ def test_assignments_agree(engines: dict[str, Any]) -> None:
     truth = engines["frames"][0].set_index("CustomerID")["planted_segment"]
     assert adjusted_rand_score(truth.sort_index(), spark.sort_index()) >= 0.99
     parquet = pd.read_parquet(work / "spark" / "2026-04" / "segments.parquet")
-    assert len(parquet) == ROWS and set(parquet.columns) == {"customer_id", "segment", "cluster"}
+    assert len(parquet) == ROWS and set(parquet.columns) == {"customer_id", "segment", "cluster", "age", "income", "spending", "gender"}
 
 
 def test_month_over_month_on_spark(engines: dict[str, Any]) -> None:
@@ -83,3 +84,21 @@ def test_documents_are_made_from_aggregates(engines: dict[str, Any]) -> None:
     assert (folder / "charts" / "map.png").exists() and (folder / "charts" / "migration.png").exists()
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["settings"]["engine"] == "spark" and manifest["input"]["sha256"]
+
+
+def test_open_features_same_on_spark(tmp_path: Path) -> None:
+    """The CRM example's derived features (sum, ratio, birth_year, days_since, categories) on both engines."""
+    example = Path(__file__).resolve().parents[1] / "examples" / "marketing_campaign" / "reportgen.yaml"
+    folders = {}
+    for engine in ("local", "spark"):
+        run(load_settings(example, {"out": str(tmp_path / engine), "period": "2014-07", "engine": engine, "k": 5}))
+        folders[engine] = tmp_path / engine / "2014-07"
+    local = pd.read_csv(folders["local"] / "segments.csv", dtype={"customer_id": str}).set_index("customer_id")
+    spark = pd.read_csv(folders["spark"] / "segments.csv", dtype={"customer_id": str}).set_index("customer_id").loc[local.index]
+    assert adjusted_rand_score(local["cluster"], spark["cluster"]) >= 0.99
+    for name in ("income", "age", "spend", "purchases", "web_share", "deal_share", "children", "recency", "tenure", "MntWines"):
+        assert (local[name] - spark[name]).abs().max() < 1e-5, name
+    a, b = (json.loads((folders[e] / "summary.json").read_text()) for e in ("local", "spark"))
+    assert [s["name"] for s in a["segments"]] == [s["name"] for s in b["segments"]]
+    for x, y in zip(a["segments"], b["segments"]):
+        assert x["mix"] == pytest.approx(y["mix"], abs=1e-4)

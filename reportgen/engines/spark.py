@@ -364,7 +364,9 @@ class SparkEngine:
         shutil.move(str(part), folder / "segments.csv")
         shutil.rmtree(parts, ignore_errors=True)
         if parquet:
-            self._assigned.select("customer_id", segment.alias("segment"), F.col("label").cast("short").alias("cluster")).write.mode(
+            self._assigned.select(
+                "customer_id", segment.alias("segment"), F.col("label").cast("short").alias("cluster"), *[F.col(f"`{c}`") for c in extra]
+            ).write.mode(
                 "overwrite"
             ).parquet(str(folder / "segments.parquet"))
 
