@@ -160,7 +160,7 @@ def _profile_chart(report: Report) -> Chart:
             )
         )
     fig.add_hline(y=50, line={"dash": "dot", "color": "#555555"})
-    title = "How each segment differs from the middle customer (percentile of its average)"
+    title = "Where each segment's average sits among all customers (50 = the middle)"
     alt = (
         "Grouped bar chart of where each segment's average " + ", ".join(d(f).label.lower() for f in names)
         + " sits among all customers, as a percentile where 50 is the middle customer: "
@@ -238,8 +238,8 @@ def _categories_chart(report: Report) -> Chart | None:
     fig.add_hline(y=1, line={"dash": "dot", "color": "#555555"})
     top = max(report.segments, key=lambda s: (max(s.category_index.values(), default=0), -s.id))
     best = max(top.category_index, key=lambda c: top.category_index[c])
-    title = f"Spend per category against the average customer: {top.name} buys {fmt_times(top.category_index[best])} as much {best.lower()}"
-    fig = _layout(fig, title, "", "Spend per customer (average customer = 1x)")
+    title = f"{top.name} buys {fmt_times(top.category_index[best])} as much {best.lower()} as the average customer"
+    fig = _layout(fig, title, "Spend per customer on each category", "Against the average customer (1x = same)")
     fig.update_layout(legend={"title": {"text": ""}})
     alt = "Grouped bars of spend per customer on each category relative to the average customer: " + "; ".join(
         f"{s.name}: " + ", ".join(f"{c} {fmt_times(v)}" for c, v in s.category_index.items()) for s in report.segments

@@ -21,7 +21,8 @@ def axis_title(display: Display) -> str:
 def shown_features(report: Report) -> list[str]:
     """Numeric features in reading order: the clustered ones first, then the others."""
     clustered = [f for f in report.features.roles if f in report.population]
-    return clustered + [f for f in report.table.numeric if f in report.population and f not in clustered]
+    categories = set(report.table.categories.values())  # shown in the category table instead
+    return clustered + [f for f in report.table.numeric if f in report.population and f not in clustered and f not in categories]
 
 
 def period_label(period: str) -> str:
