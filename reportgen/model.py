@@ -202,6 +202,7 @@ class Confidence:
     hopkins: float  # clustering tendency: about 0.5 for structureless data, towards 1 for clear groups
     silhouette: float  # separation of the chosen segments
     stability: float  # mean of the segments' bootstrap stabilities
+    reference_silhouette: float = 0.0  # what K-Means with the same k reaches on structureless customers like these
     reasons: tuple[str, ...] = ()  # what held the level down, in words
 
 
