@@ -224,13 +224,17 @@ def _and(parts: list[str]) -> str:
 
 
 def cluster(features: Features, cfg: ClusteringSettings) -> Clustering:
-    # Small tables cluster faster on one thread than with OpenMP threads spinning against the
-    # chart browser that boots at the same time; large ones use every core.
+    # Small tables (and the sample k is chosen on, at most fit_sample rows) cluster faster on one
+    # thread than with OpenMP threads spinning against the chart browser that boots at the same
+    # time; the pass over every row of a large table uses every core.
+    with threadpool_limits(limits=1):
+        x, model, curve, reasons = _on_sample(features, cfg)
     with threadpool_limits(limits=1 if len(features.matrix) < SINGLE_THREAD_BELOW else None):
-        return _cluster(features, cfg)
+        return _finish(features.matrix, x, model, curve, reasons, cfg)
 
 
-def _cluster(features: Features, cfg: ClusteringSettings) -> Clustering:
+def _on_sample(features: Features, cfg: ClusteringSettings) -> tuple[np.ndarray, KMeans, list[KScore], list[str]]:
+    """k (by the rule above) and the model, fitted on every row or a seeded sample of a large table."""
     full = features.matrix
     if len(full) > cfg.fit_sample:
         rows = np.sort(np.random.default_rng(cfg.seed).choice(len(full), cfg.fit_sample, replace=False))
@@ -261,6 +265,12 @@ def _cluster(features: Features, cfg: ClusteringSettings) -> Clustering:
             )
         model = _fit(x, cfg.k, cfg)
         reasons = [f"k={cfg.k} was set in the settings (clustering.k / --k), not chosen from the data."]
+    return x, model, curve, reasons
+
+
+def _finish(
+    full: np.ndarray, x: np.ndarray, model: KMeans, curve: list[KScore], reasons: list[str], cfg: ClusteringSettings
+) -> Clustering:
     if x is not full:  # every row, from the sample's centres
         model = KMeans(n_clusters=model.n_clusters, init=model.cluster_centers_, n_init=1, random_state=cfg.seed).fit(full)
         x = full

@@ -181,7 +181,7 @@ def compare(x: np.ndarray, labels: np.ndarray, k: int, cfg: ClusteringSettings) 
     if len(np.unique(xs.round(12), axis=0)) <= k:
         return ()
     found = {
-        "Gaussian mixture": GaussianMixture(n_components=k, covariance_type="full", n_init=2, random_state=cfg.seed).fit(xs).predict(xs),
+        "Gaussian mixture": GaussianMixture(n_components=k, covariance_type="full", random_state=cfg.seed).fit(xs).predict(xs),
         "Ward hierarchical": AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(xs),
     }
     out = []
