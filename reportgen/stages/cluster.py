@@ -199,18 +199,26 @@ def _choose(x: np.ndarray, k_low: int, k_high: int, most: int, cfg: ClusteringSe
         votes[knee].append("the knee of the inertia curve")
     if len(pool) > 1:
         st = max(pool, key=lambda c: (c.score.stability or 0.0, -c.k))
-        votes[st.k].append(f"the most stable (lowest segment stability {st.score.stability:.2f})")
+        votes[st.k].append("the most stable segments")
     chosen = max(pool, key=lambda c: (len(votes[c.k]), c.score.silhouette, -c.k))
     lead = f"k={chosen.k}: " + _and(votes[chosen.k]) if votes[chosen.k] else f"k={chosen.k}: silhouette {chosen.score.silhouette:.2f}"
     if len(close) == 1:
         lead += f"; no other k from {k_low} to {k_high} comes within {cfg.silhouette_tolerance:.2f} of its silhouette"
-    if chosen.stability is not None:
-        lead += f"; every segment {'holds' if chosen.score.stability >= 0.75 else 'mostly holds'} when the customers are resampled (lowest stability {chosen.score.stability:.2f})"
+    if chosen.score.stability is not None:
+        lowest = chosen.score.stability
+        if lowest >= 0.75:
+            lead += f"; every segment holds when the customers are resampled (lowest stability {lowest:.2f})"
+        elif lowest >= DISSOLVES:
+            lead += f"; its least stable segment only partly holds when the customers are resampled (stability {lowest:.2f})"
+        else:
+            lead += f"; but one of its segments dissolves when the customers are resampled (stability {lowest:.2f})"
     reasons.insert(0, lead + ".")
     for c in pool:
         if c is not chosen:
-            why = _and(votes[c.k]) if votes[c.k] else "no criterion's favourite"
-            reasons.append(f"k={c.k} scores {c.score.silhouette:.2f}, close, but fewer criteria favour it ({why}).")
+            if votes[c.k]:
+                reasons.append(f"k={c.k} scores {c.score.silhouette:.2f}, close, but fewer criteria favour it: {_and(votes[c.k])}.")
+            else:
+                reasons.append(f"k={c.k} scores {c.score.silhouette:.2f}, close, but no other criterion favours it.")
     return chosen.model, curve, reasons
 
 

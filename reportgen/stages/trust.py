@@ -36,6 +36,7 @@ from ..config import Clustering as ClusteringSettings
 from ..model import Alternative, Clustering, Confidence, Features, Trust
 from .cluster import _sample, bootstrap_stability
 
+MIN_RESAMPLED = 20  # customers of each segment at least in the stability sample
 HOPKINS_POINTS = 1000  # customers probed, and as many random points
 HOPKINS_SAMPLE = 10_000  # the nearest neighbours are looked for among at most this many customers
 REFERENCE_POINTS = 1000  # structureless customers drawn for the reference silhouette
@@ -59,7 +60,7 @@ def assess(features: Features, clustering: Clustering, cfg: ClusteringSettings) 
     x = features.matrix
     labels = np.asarray(clustering.labels)
     with threadpool_limits(limits=1):  # small samples: threads cost more than they give
-        stable_rows = _sample(len(x), cfg.stability_sample, cfg.seed + 2)
+        stable_rows = _stability_rows(labels, clustering.k, cfg)
         stability = bootstrap_stability(x[stable_rows], labels[stable_rows], clustering.k, cfg)
         stability = tuple(round(float(s), 4) for s in stability)
         tendency = round(hopkins(x, cfg.seed), 4)
@@ -75,6 +76,19 @@ def assess(features: Features, clustering: Clustering, cfg: ClusteringSettings) 
         alternatives_sentence=alternatives_sentence(alternatives),
         rows=rows,
     )
+
+
+def _stability_rows(labels: np.ndarray, k: int, cfg: ClusteringSettings) -> np.ndarray:
+    """A seeded sample of the rows, topped up so even a tiny segment has a few customers to resample."""
+    n = len(labels)
+    rows = np.arange(n)[_sample(n, cfg.stability_sample, cfg.seed + 2)]
+    rng = np.random.default_rng(cfg.seed + 4)
+    extra = []
+    counts = np.bincount(labels[rows], minlength=k)
+    for c in np.flatnonzero(counts < MIN_RESAMPLED):
+        members = np.setdiff1d(np.flatnonzero(labels == c), rows)
+        extra.append(rng.choice(members, min(len(members), MIN_RESAMPLED - counts[c]), replace=False))
+    return np.sort(np.concatenate([rows, *extra])) if extra else rows
 
 
 def hopkins(x: np.ndarray, seed: int) -> float:
