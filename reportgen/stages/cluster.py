@@ -28,7 +28,7 @@ benchmarks/trust.py for the cost of choosing k and of the trust measures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -53,7 +53,7 @@ def _silhouette(x: np.ndarray, labels: np.ndarray, cfg: ClusteringSettings) -> f
     return float(silhouette_score(x, labels, sample_size=size, random_state=cfg.seed))
 
 
-def _sample(n: int, size: int, seed: int) -> slice | np.ndarray:
+def sample_rows(n: int, size: int, seed: int) -> slice | np.ndarray:
     """Every row, or a seeded sample of `size` rows in file order."""
     if n <= size:
         return slice(None)
@@ -61,7 +61,7 @@ def _sample(n: int, size: int, seed: int) -> slice | np.ndarray:
 
 
 def _score_rows(n: int, cfg: ClusteringSettings) -> slice | np.ndarray:
-    return _sample(n, cfg.fit_sample, cfg.seed + 1)
+    return sample_rows(n, cfg.fit_sample, cfg.seed + 1)
 
 
 def _ordered(labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
@@ -117,7 +117,6 @@ class _Candidate:
     k: int
     model: KMeans
     score: KScore
-    stability: np.ndarray | None = None
 
 
 def _choose(x: np.ndarray, k_low: int, k_high: int, most: int, cfg: ClusteringSettings) -> tuple[KMeans, list[KScore], list[str]]:
@@ -170,13 +169,11 @@ def _choose(x: np.ndarray, k_low: int, k_high: int, most: int, cfg: ClusteringSe
         (c for c in big if c.score.silhouette >= best_sil - cfg.silhouette_tolerance - 1e-9),
         key=lambda c: (-c.score.silhouette, c.k),
     )[:SHORTLIST]
-    rows = _sample(len(x), cfg.stability_sample, cfg.seed + 2)
+    rows = sample_rows(len(x), cfg.stability_sample, cfg.seed + 2)
     for c in close:
-        c.stability = bootstrap_stability(x[rows], c.model.labels_[rows], c.k, cfg)
-    scored = {c.k: KScore(**{**c.score.__dict__, "stability": round(float(c.stability.min()), 4)}) for c in close}
-    curve = [scored.get(k, cands[k].score) for k in sorted(cands)]
-    for c in close:
-        c.score = scored[c.k]
+        lowest = bootstrap_stability(x[rows], c.model.labels_[rows], c.k, cfg).min()
+        c.score = replace(c.score, stability=round(float(lowest), 4))
+    curve = [cands[k].score for k in sorted(cands)]
     steady = [c for c in close if c.score.stability is not None and c.score.stability >= DISSOLVES]
     if steady and len(steady) < len(close):
         for c in close:
@@ -203,7 +200,7 @@ def _choose(x: np.ndarray, k_low: int, k_high: int, most: int, cfg: ClusteringSe
     chosen = max(pool, key=lambda c: (len(votes[c.k]), c.score.silhouette, -c.k))
     lead = f"k={chosen.k}: " + _and(votes[chosen.k]) if votes[chosen.k] else f"k={chosen.k}: silhouette {chosen.score.silhouette:.2f}"
     if len(close) == 1:
-        lead += f"; no other k from {k_low} to {k_high} comes within {cfg.silhouette_tolerance:.2f} of its silhouette"
+        lead += f"; no other k weighed comes within {cfg.silhouette_tolerance:.2f} of its silhouette"
     if chosen.score.stability is not None:
         lowest = chosen.score.stability
         if lowest >= 0.75:

@@ -34,7 +34,7 @@ from threadpoolctl import threadpool_limits
 
 from ..config import Clustering as ClusteringSettings
 from ..model import Alternative, Clustering, Confidence, Features, Trust
-from .cluster import _sample, bootstrap_stability
+from .cluster import bootstrap_stability, sample_rows
 
 MIN_RESAMPLED = 20  # customers of each segment at least in the stability sample
 HOPKINS_POINTS = 1000  # customers probed, and as many random points
@@ -67,21 +67,20 @@ def assess(features: Features, clustering: Clustering, cfg: ClusteringSettings) 
         reference = reference_silhouette(x, clustering.k, cfg)
         confidence = _confidence(tendency, clustering.silhouette, reference, stability)
         alternatives = compare(x, labels, clustering.k, cfg)
-    rows = len(x[stable_rows])
     return Trust(
         confidence=confidence,
         stability=stability,
         alternatives=alternatives,
         confidence_sentence=confidence_sentence(confidence),
         alternatives_sentence=alternatives_sentence(alternatives),
-        rows=rows,
+        rows=len(stable_rows),
     )
 
 
 def _stability_rows(labels: np.ndarray, k: int, cfg: ClusteringSettings) -> np.ndarray:
     """A seeded sample of the rows, topped up so even a tiny segment has a few customers to resample."""
     n = len(labels)
-    rows = np.arange(n)[_sample(n, cfg.stability_sample, cfg.seed + 2)]
+    rows = np.arange(n)[sample_rows(n, cfg.stability_sample, cfg.seed + 2)]
     rng = np.random.default_rng(cfg.seed + 4)
     extra = []
     counts = np.bincount(labels[rows], minlength=k)
@@ -190,7 +189,7 @@ def confidence_sentence(conf: Confidence) -> str:
 
 def compare(x: np.ndarray, labels: np.ndarray, k: int, cfg: ClusteringSettings) -> tuple[Alternative, ...]:
     """A Gaussian mixture and Ward's method with the same k on a seeded sample, against K-Means."""
-    rows = _sample(len(x), cfg.alternatives_sample, cfg.seed + 3)
+    rows = sample_rows(len(x), cfg.alternatives_sample, cfg.seed + 3)
     xs, ours = x[rows], labels[rows]
     if len(np.unique(xs.round(12), axis=0)) <= k:
         return ()
