@@ -69,7 +69,7 @@ class Clustering(_Strict):
     )
     bootstrap: int = Field(20, ge=2, le=200, description="resamples behind each stability figure")
     stability_sample: int = Field(2000, ge=100, description="rows resampled for stability; a seeded sample of larger tables")
-    alternatives_sample: int = Field(2000, ge=100, description="rows the other methods (Gaussian mixture, Ward) are compared on")
+    alternatives_sample: int = Field(3000, ge=100, description="rows the other methods (Gaussian mixture, Ward) are compared on")
 
     @field_validator("k")
     @classmethod
