@@ -226,4 +226,3 @@ class Report:
     def most_valuable(self) -> Segment:
         """Highest average spending; ties go to the larger segment."""
         return max(self.segments, key=lambda s: (s.centroid.get("spending", 0.0), s.size, -s.id))
-
