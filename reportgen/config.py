@@ -89,12 +89,19 @@ Scale = Literal["auto", "linear", "log", "rank"]
 
 class Clustering(_Strict):
     k: int | Literal["auto"] = "auto"
-    k_min: int = Field(2, ge=2, le=MAX_SEGMENTS)
-    k_max: int = Field(10, ge=2, le=MAX_SEGMENTS)
+    k_min: int = Field(3, ge=2, le=MAX_SEGMENTS, description="fewest segments 'auto' considers")
+    k_max: int = Field(8, ge=2, le=MAX_SEGMENTS, description="most segments 'auto' considers")
     seed: int = 42
     n_init: int = Field(10, ge=1, le=100)
     silhouette_sample: int = Field(3000, ge=100, description="rows used to score each k")
     fit_sample: int = Field(10_000, ge=1000, description="above this many rows, k and the starting centres come from a sample")
+    min_share: float = Field(0.02, ge=0, lt=0.5, description="'auto' skips a k that leaves a segment smaller than this share of customers")
+    silhouette_tolerance: float = Field(
+        0.02, ge=0, le=1, description="'auto' weighs the other criteria among the k whose silhouette is this close to the best"
+    )
+    bootstrap: int = Field(20, ge=2, le=200, description="resamples behind each stability figure")
+    stability_sample: int = Field(2000, ge=100, description="rows resampled for stability; a seeded sample of larger tables")
+    alternatives_sample: int = Field(3000, ge=100, description="rows the other methods (Gaussian mixture, Ward) are compared on")
 
     @field_validator("k")
     @classmethod

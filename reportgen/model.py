@@ -72,8 +72,15 @@ class Features:
 
 @dataclass(frozen=True)
 class KScore:
+    """One candidate k, scored on the fitting sample."""
+
     k: int
     silhouette: float
+    calinski_harabasz: float = 0.0  # higher is better
+    davies_bouldin: float = 0.0  # lower is better
+    inertia: float = 0.0  # within-segment sum of squares
+    min_share: float = 0.0  # the smallest segment's share of customers
+    stability: float | None = None  # the least stable segment's bootstrap Jaccard; None where not computed
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,41 @@ class Clustering:
     calinski_harabasz: float
     k_curve: tuple[KScore, ...]
     sizes: tuple[int, ...]
+    k_reasons: tuple[str, ...] = ()  # why this k, in words, for the appendix
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """How far the segments are natural groups rather than slices of a continuum."""
+
+    level: str  # "strong", "moderate" or "weak"
+    hopkins: float  # clustering tendency: about 0.5 for structureless data, towards 1 for clear groups
+    silhouette: float  # separation of the chosen segments
+    stability: float  # mean of the segments' bootstrap stabilities
+    reference_silhouette: float = 0.0  # what K-Means with the same k reaches on structureless customers like these
+    reasons: tuple[str, ...] = ()  # what held the level down, in words
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """Another clustering method on the same scaled features and k, against K-Means."""
+
+    method: str  # "Gaussian mixture" or "Ward hierarchical"
+    k: int
+    silhouette: float
+    agreement: float  # adjusted Rand index with the K-Means segments on the same rows
+
+
+@dataclass(frozen=True)
+class Trust:
+    """How far the segments can be believed; computed by stages.trust, shown by the renderers."""
+
+    confidence: Confidence
+    stability: tuple[float, ...]  # per cluster id (0 = largest): 0..1, >= 0.75 stable, < 0.5 dissolves
+    alternatives: tuple[Alternative, ...]
+    confidence_sentence: str
+    alternatives_sentence: str
+    rows: int = 0  # customers the trust measures were computed on (a seeded sample of large tables)
 
 
 @dataclass(frozen=True)

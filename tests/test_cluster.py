@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from sklearn.metrics import adjusted_rand_score
 
 from reportgen.config import Clustering as ClusteringSettings
 from reportgen.errors import DataError
@@ -26,7 +27,7 @@ def test_mall_income_spending_gives_five_clusters_largest_first() -> None:
     c = cluster(_features(["income", "spending"]), ClusteringSettings())
     assert c.k == 5 and c.k_auto
     assert c.sizes == (81, 39, 35, 23, 22)
-    assert [p.k for p in c.k_curve] == list(range(2, 11))
+    assert [p.k for p in c.k_curve] == list(range(3, 9))  # the useful range, k_min..k_max
     best = max(c.k_curve, key=lambda p: p.silhouette)
     assert best.k == 5 and c.silhouette == pytest.approx(0.5547, abs=1e-4)
     assert 0 < c.davies_bouldin < 1 and c.calinski_harabasz > 200
@@ -60,4 +61,57 @@ def test_k_larger_than_distinct_points() -> None:
     with pytest.raises(DataError, match="k=5 segments were asked for, but 3 distinct customers allow at most 3"):
         cluster(_matrix(pts), ClusteringSettings(k=5))
     auto = cluster(_matrix(pts), ClusteringSettings())
-    assert auto.k == 3 and [p.k for p in auto.k_curve] == [2, 3]
+    assert auto.k == 3 and [p.k for p in auto.k_curve] == [3]
+
+
+@pytest.mark.parametrize("k", [3, 4, 5, 6])
+def test_planted_groups_are_found_with_their_number(k: int) -> None:
+    from .test_trust import blobs
+
+    f, truth = blobs(k, seed=k)
+    c = cluster(f, ClusteringSettings())
+    assert c.k == k and c.k_auto
+    assert adjusted_rand_score(truth, c.labels) > 0.99
+
+
+def test_bundled_sample_gives_its_five_planted_segments() -> None:
+    from reportgen.sample import generate
+
+    frame = generate(2000, seed=7, with_truth=True)
+    x = frame[["Annual Income (k$)", "Spending Score (1-100)"]].to_numpy(dtype=float)
+    c = cluster(Features((x - x.mean(axis=0)) / x.std(axis=0), ("income", "spending"), np.zeros(2), np.ones(2)), ClusteringSettings())
+    assert c.k == 5
+    assert adjusted_rand_score(frame["planted_segment"], c.labels) > 0.8
+
+
+def test_every_k_scored_and_the_choice_explained() -> None:
+    c = cluster(_features(["income", "spending"]), ClusteringSettings())
+    for p in c.k_curve:
+        assert p.calinski_harabasz > 0 and p.davies_bouldin > 0 and p.inertia > 0 and 0 < p.min_share <= 1 / p.k
+    chosen = next(p for p in c.k_curve if p.k == c.k)
+    assert chosen.stability is not None and chosen.stability >= 0.75
+    assert c.k_reasons and all(isinstance(r, str) and r.endswith(".") for r in c.k_reasons)
+
+
+def test_range_and_given_k_are_honoured() -> None:
+    f = _features(["income", "spending"])
+    narrow = cluster(f, ClusteringSettings(k_min=2, k_max=3))
+    assert narrow.k in (2, 3) and [p.k for p in narrow.k_curve] == [2, 3]
+    forced = cluster(f, ClusteringSettings(k=7))
+    assert forced.k == 7 and forced.k_curve == () and "was set" in forced.k_reasons[0]
+
+
+def test_fewer_distinct_customers_than_k_min() -> None:
+    pts = [[0, 0]] * 10 + [[1, 1]] * 10
+    with pytest.raises(DataError, match="Only 2 distinct customers; choosing k from 3 to 8 needs at least 3"):
+        cluster(_matrix(pts), ClusteringSettings())
+
+
+def test_settings_keep_the_range_in_order() -> None:
+    from pydantic import ValidationError
+
+    assert ClusteringSettings().k_min == 3 and ClusteringSettings().k_max == 8
+    with pytest.raises(ValidationError, match="k_min \\(6\\) is larger than k_max \\(4\\)"):
+        ClusteringSettings(k_min=6, k_max=4)
+    with pytest.raises(ValidationError):
+        ClusteringSettings(k=11)
