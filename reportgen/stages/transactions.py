@@ -216,7 +216,8 @@ def probe_sql(cols: Columns, d: Dialect) -> str:
         f"max(CASE WHEN {_found(t, _DMY)} = 1 THEN {year} END) AS year_len, "
         f"min(CASE WHEN {_found(t, _DMY)} = 1 THEN {year} END) AS year_len_min, "
         f"max({sep}) AS sep, min(CASE WHEN {_found(t, _ISO)} + {_found(t, _DMY)} = 0 THEN {t} END) AS odd, "
-        f"sum({comma}) AS n_comma, sum({point}) AS n_point FROM src"
+        f"sum({comma}) AS n_comma, sum({point}) AS n_point, sum({_found(t, '[0-9]:[0-9]{2}:[0-9]{2}')}) AS n_sec, "
+        f"sum({_found(t, '[0-9][ T][0-9]{1,2}:[0-9]{2}')}) AS n_time, sum({_found(t, '[0-9]T[0-9]')}) AS n_t FROM src"
     )
 
 
@@ -233,9 +234,15 @@ class Probe:
     odd: str | None
     n_comma: int
     n_point: int
+    n_sec: int  # with seconds
+    n_time: int  # with a time of day
+    n_t: int  # ISO 'T' between date and time
 
-
-_TIMES = (" %H:%M:%S", " %H:%M", "T%H:%M:%S", "")
+    def times(self) -> tuple[str, ...]:
+        """Time-of-day formats to try, the most common shape first (all are tried)."""
+        first = " %H:%M:%S" if self.n_sec * 2 > self.n_time else " %H:%M" if self.n_time * 2 > self.n else ""
+        rest = [t for t in (" %H:%M:%S", " %H:%M", "") if t != first]
+        return (first, *rest, *(("T%H:%M:%S",) if self.n_t else ()))
 
 
 def date_formats(probe: Probe, cols: Columns, source: str, sep_is_semicolon: bool) -> tuple[str, ...]:
@@ -248,7 +255,7 @@ def date_formats(probe: Probe, cols: Columns, source: str, sep_is_semicolon: boo
     if probe.n_iso + probe.n_dmy < probe.n / 2:
         raise DataError(f"{source}: most values of '{cols.date}' are not dates I can read (e.g. {probe.odd!r}).", hint)
     if probe.n_iso >= probe.n_dmy:
-        return tuple("%Y-%m-%d" + t for t in _TIMES)
+        return tuple("%Y-%m-%d" + t for t in probe.times())
     sep = probe.sep or "/"
     if probe.year_len != probe.year_len_min:
         raise DataError(f"{source}: the dates in '{cols.date}' mix two- and four-digit years.", hint)
@@ -262,7 +269,7 @@ def date_formats(probe: Probe, cols: Columns, source: str, sep_is_semicolon: boo
             f"{source}: cannot tell whether the dates in '{cols.date}' are day/month or month/day (no day above 12 in either place).", hint
         )
     order = f"%d{sep}%m{sep}{year}" if day_first else f"%m{sep}%d{sep}{year}"
-    return tuple(order + t for t in _TIMES)
+    return tuple(order + t for t in probe.times())
 
 
 def _lines_sql(cols: Columns, d: Dialect, formats: tuple[str, ...], period_end: str, decimal_comma: bool) -> str:
@@ -459,8 +466,9 @@ _DUCK_ENCODING = {"utf-8-sig": "utf-8", "cp1252": "latin-1", "latin-1": "latin-1
 
 
 def _probe(row: tuple[Any, ...]) -> Probe:
-    n, n_iso, n_dmy, max_a, max_b, year_len, year_len_min, sep, odd, n_comma, n_point = row
-    return Probe(int(n or 0), int(n_iso or 0), int(n_dmy or 0), max_a, max_b, year_len, year_len_min, sep, odd, int(n_comma or 0), int(n_point or 0))
+    n, n_iso, n_dmy, max_a, max_b, year_len, year_len_min, sep, odd, *counts = row
+    n_comma, n_point, n_sec, n_time, n_t = (int(c or 0) for c in counts)
+    return Probe(int(n or 0), int(n_iso or 0), int(n_dmy or 0), max_a, max_b, year_len, year_len_min, sep, odd, n_comma, n_point, n_sec, n_time, n_t)
 
 
 def _decimal_comma(probe: Probe, delimiter: str) -> bool:
