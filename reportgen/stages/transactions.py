@@ -240,9 +240,12 @@ class Probe:
 
     def times(self) -> tuple[str, ...]:
         """Time-of-day formats to try, the most common shape first (all are tried)."""
-        first = " %H:%M:%S" if self.n_sec * 2 > self.n_time else " %H:%M" if self.n_time * 2 > self.n else ""
-        rest = [t for t in (" %H:%M:%S", " %H:%M", "") if t != first]
-        return (first, *rest, *(("T%H:%M:%S",) if self.n_t else ()))
+        if self.n_t * 2 > self.n:
+            first = "T%H:%M:%S"
+        else:
+            first = " %H:%M:%S" if self.n_sec * 2 > self.n_time else " %H:%M" if self.n_time * 2 > self.n else ""
+        rest = [t for t in (" %H:%M:%S", " %H:%M", "", *(("T%H:%M:%S",) if self.n_t else ())) if t != first]
+        return (first, *rest)
 
 
 def date_formats(probe: Probe, cols: Columns, source: str, sep_is_semicolon: bool) -> tuple[str, ...]:
