@@ -2,15 +2,18 @@
 
 The derivation is written once, as SQL text built through `engines.sql.Dialect`, and run by DuckDB
 on one machine (`load`) or by Spark SQL (`spark_frame`). Only reading the file into a view named
-`src` (every column as text) differs between the engines; every query below reads `src`.
+`src` (every column as text) and keeping an intermediate result differ between the engines (`derive`
+takes both as functions); every query below is the same text for both.
 
-Three passes over `src`:
-  1. a probe: the shape of the dates (ISO or d/m/y vs m/d/y, two- or four-digit years) and whether
-     the amounts use a decimal comma;
-  2. line counts by what happened to each line (purchase, no customer id, unreadable date, after the
+Four steps:
+  1. `norm`: the columns used, as clean text (kept: a DuckDB temp table, a cached Spark view), so
+     the file is parsed once;
+  2. a probe: the shape of the dates (ISO or d/m/y vs m/d/y, two- or four-digit years, time of day)
+     and whether the amounts use a decimal comma, decided over every line;
+  3. line counts by what happened to each line (purchase, no customer id, unreadable date, after the
      period, cancellation, ...) and revenue by product, which give the row issues, the as-of day and
      the top products;
-  3. the per-customer aggregation.
+  4. the per-customer aggregation.
 
 Definitions (also stated in `CustomerTable.facts["definitions"]` for the report):
   - a *purchase line* has a customer id, a readable date on or before the period's last day, an
@@ -34,7 +37,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..engines.sql import DUCKDB, SPARK, Dialect, quote_text
 from ..errors import DataError
@@ -186,8 +189,10 @@ def resolve(header: list[str], settings: Settings, source: str) -> Columns:
 # ---------------------------------------------------------------- SQL, one text for both engines
 
 def _blank_null(text_sql: str) -> str:
-    tokens = ", ".join(quote_text(t) for t in NULL_TOKENS)
-    return f"(CASE WHEN upper({text_sql}) IN ({tokens}) THEN NULL ELSE {text_sql} END)"
+    """NULL for a blank or a null word (NA, NULL, ...). Spelt as equalities, not IN (...): DuckDB
+    plans a long IN list as a join, several times slower per line."""
+    tests = " OR ".join(f"upper({text_sql}) = {quote_text(t)}" for t in NULL_TOKENS if t)
+    return f"(CASE WHEN {text_sql} = '' OR (length({text_sql}) <= 4 AND ({tests})) THEN NULL ELSE {text_sql} END)"
 
 
 def _found(text_sql: str, pattern: str) -> str:
@@ -199,25 +204,36 @@ _ISO = "^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
 _DMY = "^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}"
 
 
+def _has(text_sql: str, char: str) -> str:
+    return f"(CASE WHEN instr(coalesce({text_sql}, ''), {quote_text(char)}) > 0 THEN 1 ELSE 0 END)"
+
+
 def probe_sql(cols: Columns, d: Dialect) -> str:
-    """Pass 1: the shape of the dates, and whether numbers use a decimal comma."""
-    t = _blank_null(d.text(cols.date))
+    """Pass 2: the shape of the dates, and whether numbers use a decimal comma. The regular
+    expressions run once per distinct date text (a log has far fewer distinct times than lines)."""
+    t = "t"
     field_a = f"try_cast(NULLIF(regexp_extract({t}, '^([0-9]{{1,2}})[/.-][0-9]{{1,2}}[/.-]', 1), '') AS INT)"
     field_b = f"try_cast(NULLIF(regexp_extract({t}, '^[0-9]{{1,2}}[/.-]([0-9]{{1,2}})[/.-]', 1), '') AS INT)"
     year = f"length(regexp_extract({t}, '^[0-9]{{1,2}}[/.-][0-9]{{1,2}}[/.-]([0-9]{{2,4}})', 1))"
     sep = f"NULLIF(regexp_extract({t}, '^[0-9]{{1,2}}([/.-])', 1), '')"
-    numbers = [c for c in (cols.amount,) if c] if cols.uses_amount else [c for c in (cols.price, cols.quantity) if c]
-    comma = " + ".join(_found(d.text(c), "^-?[0-9]*,[0-9]+$") for c in numbers) or "0"
-    point = " + ".join(_found(d.text(c), "^-?[0-9]*[.][0-9]+$") for c in numbers) or "0"
+    numbers = ["amt_text"] if cols.uses_amount else ["p_text", "q_text"]
+    comma = " + ".join(_has(c, ",") for c in numbers)
+    point = " + ".join(_has(c, ".") for c in numbers)
+    dmy = _found(t, _DMY)
+    distinct = (
+        f"SELECT t, count(*) AS w, sum(comma) AS comma, sum(point) AS point FROM ("
+        f"SELECT dtext AS t, {comma} AS comma, {point} AS point FROM norm) x GROUP BY t"
+    )
     return (
-        f"SELECT count({t}) AS n, sum({_found(t, _ISO)}) AS n_iso, sum({_found(t, _DMY)}) AS n_dmy, "
-        f"max(CASE WHEN {_found(t, _DMY)} = 1 THEN {field_a} END) AS max_a, "
-        f"max(CASE WHEN {_found(t, _DMY)} = 1 THEN {field_b} END) AS max_b, "
-        f"max(CASE WHEN {_found(t, _DMY)} = 1 THEN {year} END) AS year_len, "
-        f"min(CASE WHEN {_found(t, _DMY)} = 1 THEN {year} END) AS year_len_min, "
-        f"max({sep}) AS sep, min(CASE WHEN {_found(t, _ISO)} + {_found(t, _DMY)} = 0 THEN {t} END) AS odd, "
-        f"sum({comma}) AS n_comma, sum({point}) AS n_point, sum({_found(t, '[0-9]:[0-9]{2}:[0-9]{2}')}) AS n_sec, "
-        f"sum({_found(t, '[0-9][ T][0-9]{1,2}:[0-9]{2}')}) AS n_time, sum({_found(t, '[0-9]T[0-9]')}) AS n_t FROM src"
+        f"SELECT sum(CASE WHEN t IS NULL THEN 0 ELSE w END) AS n, sum({_found(t, _ISO)} * w) AS n_iso, sum(dmy * w) AS n_dmy, "
+        f"max(CASE WHEN dmy = 1 THEN {field_a} END) AS max_a, "
+        f"max(CASE WHEN dmy = 1 THEN {field_b} END) AS max_b, "
+        f"max(CASE WHEN dmy = 1 THEN {year} END) AS year_len, "
+        f"min(CASE WHEN dmy = 1 THEN {year} END) AS year_len_min, "
+        f"max({sep}) AS sep, min(CASE WHEN t IS NOT NULL AND {_found(t, _ISO)} + dmy = 0 THEN t END) AS odd, "
+        f"sum(comma) AS n_comma, sum(point) AS n_point, sum({_found(t, '[0-9]:[0-9]{2}:[0-9]{2}')} * w) AS n_sec, "
+        f"sum({_found(t, '[0-9][ T][0-9]{1,2}:[0-9]{2}')} * w) AS n_time, sum({_found(t, '[0-9]T[0-9]')} * w) AS n_t "
+        f"FROM (SELECT *, {dmy} AS dmy FROM ({distinct}) g) h"
     )
 
 
@@ -275,24 +291,32 @@ def date_formats(probe: Probe, cols: Columns, source: str, sep_is_semicolon: boo
     return tuple(order + t for t in probe.times())
 
 
-def _lines_sql(cols: Columns, d: Dialect, formats: tuple[str, ...], period_end: str, decimal_comma: bool) -> str:
-    """Every line of `src` with its customer, order, time, status code, purchase and returned value, item."""
-    cid = f"regexp_replace({_blank_null(d.text(cols.customer_id))}, '[.]0+$', '')"
-    inv = _blank_null(d.text(cols.order_id))
-    dtext = _blank_null(d.text(cols.date))
+def norm_sql(cols: Columns, d: Dialect) -> str:
+    """Pass 1 (kept by the engine: a DuckDB temp table, a cached Spark view named `norm`): the columns
+    used, as trimmed text with blanks and null words as NULL, ids without a trailing '.0'."""
+    cid = _blank_null(d.text(cols.customer_id))
+    cid = f"(CASE WHEN substr({cid}, -2) = '.0' THEN substr({cid}, 1, length({cid}) - 2) ELSE {cid} END)"
+    texts = [f"{cid} AS cid", f"{_blank_null(d.text(cols.order_id))} AS inv", f"{_blank_null(d.text(cols.date))} AS dtext"]
+    if cols.uses_amount:
+        texts.append(f"{d.text(str(cols.amount))} AS amt_text")
+    else:
+        texts += [f"{d.text(str(cols.quantity))} AS q_text", f"{d.text(str(cols.price))} AS p_text"]
+    texts.append(f"{_blank_null(d.text(cols.item))} AS item" if cols.item else "CAST(NULL AS STRING) AS item")
+    return f"SELECT {', '.join(texts)} FROM src"
+
+
+def lines_sql(cols: Columns, d: Dialect, formats: tuple[str, ...], period_end: str, decimal_comma: bool) -> str:
+    """Every line of `norm` with its customer, order, time, status code, purchase and returned value, item."""
     parsed = [d.timestamp("dtext", f) for f in formats]
     ts = parsed[0] if len(parsed) == 1 else f"coalesce({', '.join(parsed)})"
-    item = _blank_null(d.text(cols.item)) if cols.item else "CAST(NULL AS STRING)"
     if cols.uses_amount:
-        assert cols.amount is not None
-        values = f"{d.number(cols.amount, False, decimal_comma)} AS amt"
+        values = f"{d.number('amt_text', False, decimal_comma)} AS amt"
         bad_number, qty_nonpos, price_nonpos = "amt IS NULL", "amt <= 0", "1 = 0"
-        bought, returned = "amt", "abs(amt)"
+        bought, returned, known = "amt", "abs(amt)", "amt IS NOT NULL"
     else:
-        assert cols.quantity is not None and cols.price is not None
-        values = f"{d.number(cols.quantity, False, decimal_comma)} AS q, {d.number(cols.price, False, decimal_comma)} AS p"
+        values = f"{d.number('q_text', False, decimal_comma)} AS q, {d.number('p_text', False, decimal_comma)} AS p"
         bad_number, qty_nonpos, price_nonpos = "q IS NULL OR p IS NULL", "q <= 0", "p <= 0"
-        bought, returned = "q * p", "(CASE WHEN p > 0 THEN abs(q) * p ELSE 0 END)"
+        bought, returned, known = "q * p", "(CASE WHEN p > 0 THEN abs(q) * p ELSE 0 END)", "q IS NOT NULL AND p IS NOT NULL"
     status = (
         f"CASE WHEN cid IS NULL OR cid = '' THEN {NO_ID} WHEN ts IS NULL THEN {BAD_DATE} "
         f"WHEN CAST(ts AS DATE) > DATE {quote_text(period_end)} THEN {AFTER_PERIOD} "
@@ -303,15 +327,13 @@ def _lines_sql(cols: Columns, d: Dialect, formats: tuple[str, ...], period_end: 
     return (
         f"SELECT cid, inv, ts, item, dtext, status, "
         f"CASE WHEN status = {PURCHASE} THEN {bought} END AS pv, "
-        f"CASE WHEN status IN ({CANCELLED}, {QTY_NONPOS}) AND {'amt IS NOT NULL' if cols.uses_amount else 'q IS NOT NULL AND p IS NOT NULL'} "
-        f"THEN {returned} END AS rv "
-        f"FROM (SELECT *, {status} AS status FROM (SELECT *, {ts} AS ts FROM ("
-        f"SELECT {cid} AS cid, {inv} AS inv, {dtext} AS dtext, {values}, {item} AS item FROM src) r) p) s"
+        f"CASE WHEN status IN ({CANCELLED}, {QTY_NONPOS}) AND {known} THEN {returned} END AS rv "
+        f"FROM (SELECT *, {status} AS status FROM (SELECT cid, inv, dtext, item, {ts} AS ts, {values} FROM norm) p) s"
     )
 
 
 def counts_sql(lines: str) -> str:
-    """Pass 2: lines, revenue and first/last time by status and item (a small result)."""
+    """Pass 3: lines, revenue and first/last time by status and item (a small result)."""
     return (
         f"SELECT status, item, count(*) AS n, sum(pv) AS revenue, min(ts) AS first_ts, max(ts) AS last_ts, "
         f"min(CASE WHEN status = {BAD_DATE} THEN dtext END) AS bad_example FROM ({lines}) l GROUP BY status, item"
@@ -319,17 +341,24 @@ def counts_sql(lines: str) -> str:
 
 
 def customers_sql(lines: str, d: Dialect, as_of: str, items: dict[str, str]) -> str:
-    """Pass 3: one row per customer with a purchase line; `items` maps item text -> output column."""
-    spend = "".join(f", sum(CASE WHEN item = {quote_text(label)} THEN pv END) AS {col}" for label, col in items.items())
+    """Pass 4: one row per customer with a purchase line; `items` maps item text -> output column.
+    Aggregated by (customer, order) first, then by customer: cheaper than count(DISTINCT order)."""
+    rank = " ".join(f"WHEN {quote_text(label)} THEN {i}" for i, label in enumerate(items, start=1))
+    item_no = f"CASE item {rank} ELSE 0 END" if items else "0"
+    spend_order = "".join(f", sum(CASE WHEN item_no = {i} THEN pv END) AS {col}" for i, col in enumerate(items.values(), start=1))
+    spend = "".join(f", sum({col}) AS {col}" for col in items.values())
     spend_out = "".join(f", coalesce({col}, 0.0) AS {col}" for col in items.values())
+    orders = (
+        f"SELECT cid, inv, max(CASE WHEN status = {PURCHASE} THEN ts END) AS last_ts, min(CASE WHEN status = {PURCHASE} THEN ts END) AS first_ts, "
+        f"sum(pv) AS pv, sum(rv) AS rv{spend_order} FROM (SELECT cid, inv, ts, status, pv, rv, {item_no} AS item_no FROM ({lines}) l "
+        f"WHERE status IN ({PURCHASE}, {CANCELLED}, {QTY_NONPOS})) k GROUP BY cid, inv"
+    )
     return (
         f"SELECT cid AS customer_id, {d.days_between('last_ts', as_of)} AS recency_days, frequency, monetary, "
         f"{d.days_between('first_ts', as_of)} AS tenure_days, monetary / frequency AS avg_order_value, "
         f"least(coalesce(returned, 0.0) / monetary, 1.0) AS return_rate{spend_out} FROM ("
-        f"SELECT cid, max(CASE WHEN status = {PURCHASE} THEN ts END) AS last_ts, min(CASE WHEN status = {PURCHASE} THEN ts END) AS first_ts, "
-        f"count(DISTINCT CASE WHEN status = {PURCHASE} THEN inv END) AS frequency, sum(pv) AS monetary, sum(rv) AS returned{spend} "
-        f"FROM ({lines}) l WHERE status IN ({PURCHASE}, {CANCELLED}, {QTY_NONPOS}) GROUP BY cid "
-        f"HAVING count(pv) > 0) c"
+        f"SELECT cid, max(last_ts) AS last_ts, min(first_ts) AS first_ts, count(pv) AS frequency, sum(pv) AS monetary, "
+        f"sum(rv) AS returned{spend} FROM ({orders}) o GROUP BY cid HAVING count(pv) > 0) c"
     )
 
 
@@ -503,13 +532,28 @@ def _check_customers(n: int, source: str) -> None:
         raise DataError(f"{source}: only {n} customer made a purchase; segments need many customers.", "Give the whole order log, not one customer's orders.")
 
 
+def derive(dialect: Dialect, query: Callable[[str], list[tuple[Any, ...]]], keep: Callable[[str, str], None],
+           cols: Columns, source: str, settings: Settings, delimiter: str) -> tuple[Summary, str]:
+    """The derivation, engine-neutral: `keep(sql, name)` stores a result as a named relation (DuckDB
+    temp table, cached Spark view), `query(sql)` returns rows. The view `src` must exist. Returns
+    what pass 3 told and the SQL of the per-customer table (pass 4), for the engine to run."""
+    keep(norm_sql(cols, dialect), "norm")
+    probe = _probe(query(probe_sql(cols, dialect))[0])
+    formats = date_formats(probe, cols, source, delimiter == ";")
+    lines = lines_sql(cols, dialect, formats, period_end(settings.period).isoformat(), _decimal_comma(probe, delimiter))
+    summary = summarise(query(counts_sql(lines)), cols, source, settings, formats)
+    return summary, customers_sql(lines, dialect, summary.as_of, summary.items)
+
+
 def load(settings: Settings) -> CustomerTable:
     """The order log at settings.data_path aggregated by DuckDB into one row per customer."""
     import duckdb
 
     path = settings.data_path
     source = str(path)
-    con = duckdb.connect()
+    # line order does not matter to any query; without keeping it DuckDB stores `norm` in parallel
+    con = duckdb.connect(config={"preserve_insertion_order": False})
+    con.execute("SET enable_progress_bar = false")
     try:
         try:
             header, delimiter, checksum = _duck_source(con, path)
@@ -517,11 +561,11 @@ def load(settings: Settings) -> CustomerTable:
             raise DataError(f"{source}: cannot be read as CSV ({str(exc).splitlines()[0]}).", "Export the order log again as CSV.") from None
         cols = resolve(header, settings, source)
         try:
-            probe = _probe(con.execute(probe_sql(cols, DUCKDB)).fetchone())
-            formats = date_formats(probe, cols, source, delimiter == ";")
-            lines = _lines_sql(cols, DUCKDB, formats, period_end(settings.period).isoformat(), _decimal_comma(probe, delimiter))
-            summary = summarise(con.execute(counts_sql(lines)).fetchall(), cols, source, settings, formats)
-            frame = con.execute(customers_sql(lines, DUCKDB, summary.as_of, summary.items) + " ORDER BY customer_id").df()
+            summary, final = derive(
+                DUCKDB, lambda sql: con.execute(sql).fetchall(), lambda sql, name: con.execute(f"CREATE TEMP TABLE {name} AS {sql}"),
+                cols, source, settings, delimiter,
+            )
+            frame = con.execute(final + " ORDER BY customer_id").df()
         except duckdb.Error as exc:
             raise DataError(f"{source}: the order log could not be read ({str(exc).splitlines()[0]}).", "Check that it is a CSV with one line per order line.") from None
     finally:
@@ -579,13 +623,18 @@ def spark_frame(spark: Any, location: str, settings: Settings) -> tuple[Any, Cus
         reader = spark.read.csv(location, header=True, quote='"', escape='"', inferSchema=False)
     reader.createOrReplaceTempView("src")
     cols = resolve([str(c) for c in reader.columns], settings, source)
-    probe = _probe(tuple(spark.sql(probe_sql(cols, SPARK)).collect()[0]))
-    formats = date_formats(probe, cols, source, delimiter == ";")
-    lines = _lines_sql(cols, SPARK, formats, period_end(settings.period).isoformat(), _decimal_comma(probe, delimiter))
-    rows = [tuple(r) for r in spark.sql(counts_sql(lines)).collect()]
-    summary = summarise(rows, cols, source, settings, formats)
-    customers = spark.sql(customers_sql(lines, SPARK, summary.as_of, summary.items)).cache()
+    kept: list[Any] = []
+
+    def keep(sql: str, name: str) -> None:
+        frame = spark.sql(sql).cache()
+        frame.createOrReplaceTempView(name)
+        kept.append(frame)
+
+    summary, final = derive(SPARK, lambda sql: [tuple(r) for r in spark.sql(sql).collect()], keep, cols, source, settings, delimiter)
+    customers = spark.sql(final).cache()
     n = customers.count()
+    for frame in kept:
+        frame.unpersist()
     _check_customers(n, source)
     empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in [*FEATURES, *summary.items.values()]})
     empty.insert(0, "customer_id", pd.Series(dtype="str"))

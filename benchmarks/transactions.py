@@ -1,0 +1,94 @@
+"""Order-log benchmark: generate N-line logs with `reportgen sample --kind transactions`, aggregate them
+to one row per customer with reportgen (DuckDB, stages/transactions.load), and compare with a bare
+pandas read + clean + groupby of the same file (recency, frequency, monetary only, no issues/products).
+
+Prints lines/s and peak memory (RSS of a fresh process for each measurement).
+
+Usage: python benchmarks/transactions.py [N ...] [--skip-20m] [--keep DIR] [--no-pandas]
+Default N: 1000000 5000000 20000000 (generating 20M lines takes ~1-2 min and ~1.4 GB of disk).
+Files go to a temporary folder under /tmp (or --keep DIR) and are reused when already there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+OURS = """
+import json, resource, sys, time
+start = time.perf_counter()
+from reportgen.config import load_settings
+from reportgen.stages import transactions as tx
+table = tx.load(load_settings(None, {"data": sys.argv[1], "period": "2011-12"}))
+wall = time.perf_counter() - start
+print(json.dumps({"seconds": wall, "customers": len(table.frame), "as_of": table.facts["as_of"],
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+BARE = """
+import json, resource, sys, time
+start = time.perf_counter()
+import pandas as pd
+f = pd.read_csv(sys.argv[1], engine="pyarrow", dtype={"CustomerID": "string", "InvoiceNo": "string"},
+                usecols=["InvoiceNo", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"])
+f = f[f["CustomerID"].notna() & ~f["InvoiceNo"].str.startswith("C") & (f["Quantity"] > 0) & (f["UnitPrice"] > 0)]
+f["CustomerID"] = f["CustomerID"].str.replace(r"\\.0$", "", regex=True)
+f["ts"] = pd.to_datetime(f["InvoiceDate"], format="%m/%d/%y %H:%M")
+f["value"] = f["Quantity"] * f["UnitPrice"]
+as_of = f["ts"].max().normalize() + pd.Timedelta(days=1)
+g = f.groupby("CustomerID").agg(last=("ts", "max"), frequency=("InvoiceNo", "nunique"), monetary=("value", "sum"))
+g["recency_days"] = (as_of - g["last"].dt.normalize()).dt.days
+wall = time.perf_counter() - start
+print(json.dumps({"seconds": wall, "customers": len(g), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _run(code: str, path: Path) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True, text=True, env=env, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sizes", nargs="*", type=int, default=[1_000_000, 5_000_000, 20_000_000])
+    parser.add_argument("--skip-20m", action="store_true", help="leave out sizes of 20M lines and more")
+    parser.add_argument("--keep", type=Path, help="keep the generated logs here (reused on the next run)")
+    parser.add_argument("--no-pandas", action="store_true", help="skip the bare pandas comparison")
+    args = parser.parse_args()
+    sizes = [n for n in args.sizes if not (args.skip_20m and n >= 20_000_000)]
+    work = args.keep or Path(tempfile.gettempdir()) / "reportgen-transactions-bench"
+    work.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    print(f"{'lines':>11} {'MB':>6} {'gen s':>6} | {'customers':>9} {'reportgen s':>11} {'lines/s':>11} {'peak MB':>8} | {'pandas s':>8} {'lines/s':>11} {'peak MB':>8}")
+    for n in sizes:
+        data = work / f"orders-{n}.csv"
+        generated = 0.0
+        if not data.exists():
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "reportgen", "sample", "--kind", "transactions", "--rows", str(n), "--seed", "7", "--out", str(data)],
+                           check=True, capture_output=True, env=env, cwd=ROOT)
+            generated = time.perf_counter() - start
+        ours = _run(OURS, data)
+        bare = None if args.no_pandas else _run(BARE, data)
+        size_mb = data.stat().st_size / 1e6
+        line = f"{n:>11,} {size_mb:>6.0f} {generated:>6.1f} | {ours['customers']:>9,} {ours['seconds']:>11.2f} {n / ours['seconds']:>11,.0f} {ours['peak_rss_mb']:>8.0f} |"
+        if bare is not None:
+            line += f" {bare['seconds']:>8.2f} {n / bare['seconds']:>11,.0f} {bare['peak_rss_mb']:>8.0f}"
+            if bare["customers"] != ours["customers"]:
+                line += f"  (pandas found {bare['customers']} customers)"
+        print(line, flush=True)
+    print(f"Files in {work}. reportgen: DuckDB read_csv + probe + counts + per-customer SQL (issues, as-of, top products included); "
+          "pandas: pyarrow read_csv + filter + to_datetime + groupby (recency, frequency, monetary only). Each in a fresh process, imports included.")
+
+
+if __name__ == "__main__":
+    main()
