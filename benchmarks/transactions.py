@@ -29,8 +29,9 @@ from reportgen.config import load_settings
 from reportgen.stages import transactions as tx
 table = tx.load(load_settings(None, {"data": sys.argv[1], "period": "2011-12"}))
 wall = time.perf_counter() - start
-print(json.dumps({"seconds": wall, "customers": len(table.frame), "as_of": table.facts["as_of"],
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+r = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": wall, "cpu": r.ru_utime + r.ru_stime, "customers": len(table.frame), "as_of": table.facts["as_of"],
+                  "peak_rss_mb": r.ru_maxrss / 1024}))
 """
 
 BARE = """
@@ -47,7 +48,8 @@ as_of = f["ts"].max().normalize() + pd.Timedelta(days=1)
 g = f.groupby("CustomerID").agg(last=("ts", "max"), frequency=("InvoiceNo", "nunique"), monetary=("value", "sum"))
 g["recency_days"] = (as_of - g["last"].dt.normalize()).dt.days
 wall = time.perf_counter() - start
-print(json.dumps({"seconds": wall, "customers": len(g), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+r = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"seconds": wall, "cpu": r.ru_utime + r.ru_stime, "customers": len(g), "peak_rss_mb": r.ru_maxrss / 1024}))
 """
 
 
@@ -68,7 +70,8 @@ def main() -> None:
     work = args.keep or Path(tempfile.gettempdir()) / "reportgen-transactions-bench"
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    print(f"{'lines':>11} {'MB':>6} {'gen s':>6} | {'customers':>9} {'reportgen s':>11} {'lines/s':>11} {'peak MB':>8} | {'pandas s':>8} {'lines/s':>11} {'peak MB':>8}")
+    print(f"cores: {os.cpu_count()}, load average at start: {os.getloadavg()[0]:.1f} (wall times stretch when other work shares the cores; CPU seconds less so)")
+    print(f"{'lines':>11} {'MB':>6} {'gen s':>6} | {'customers':>9} {'reportgen s':>11} {'cpu s':>6} {'lines/s':>11} {'peak MB':>8} | {'pandas s':>8} {'cpu s':>6} {'lines/s':>11} {'peak MB':>8}")
     for n in sizes:
         data = work / f"orders-{n}.csv"
         generated = 0.0
@@ -80,12 +83,12 @@ def main() -> None:
         ours = _run(OURS, data)
         bare = None if args.no_pandas else _run(BARE, data)
         size_mb = data.stat().st_size / 1e6
-        line = f"{n:>11,} {size_mb:>6.0f} {generated:>6.1f} | {ours['customers']:>9,} {ours['seconds']:>11.2f} {n / ours['seconds']:>11,.0f} {ours['peak_rss_mb']:>8.0f} |"
+        line = f"{n:>11,} {size_mb:>6.0f} {generated:>6.1f} | {ours['customers']:>9,} {ours['seconds']:>11.2f} {ours['cpu']:>6.1f} {n / ours['seconds']:>11,.0f} {ours['peak_rss_mb']:>8.0f} |"
         if bare is not None:
-            line += f" {bare['seconds']:>8.2f} {n / bare['seconds']:>11,.0f} {bare['peak_rss_mb']:>8.0f}"
+            line += f" {bare['seconds']:>8.2f} {bare['cpu']:>6.1f} {n / bare['seconds']:>11,.0f} {bare['peak_rss_mb']:>8.0f}"
             if bare["customers"] != ours["customers"]:
                 line += f"  (pandas found {bare['customers']} customers)"
-        print(line, flush=True)
+        print(line + f"  [load {os.getloadavg()[0]:.1f}]", flush=True)
     print(f"Files in {work}. reportgen: DuckDB read_csv + probe + counts + per-customer SQL (issues, as-of, top products included); "
           "pandas: pyarrow read_csv + filter + to_datetime + groupby (recency, frequency, monetary only). Each in a fresh process, imports included.")
 

@@ -348,3 +348,18 @@ def test_spark_parity(december: Any) -> None:
     np.testing.assert_allclose(got["return_rate"], local["return_rate"], rtol=0, atol=1e-12)
     assert table.facts == december.facts and table.issues == december.issues and table.categories == december.categories
     assert table.n_customers == len(local) and table.kind == "transactions"
+
+
+def test_windows_1252_semicolon_decimal_comma_day_first() -> None:
+    t = tx.load(settings(data=CASES / "windows1252_semicolon.csv", period="2010-12"))
+    f = t.frame.set_index("customer_id")
+    assert f.loc["17850", "monetary"] == pytest.approx(6 * 2.55) and f.loc["17851", "monetary"] == pytest.approx(8 * 3.39)
+    assert f.loc["17851", "frequency"] == 2 and t.facts["as_of"] == "2010-12-15" and t.facts["date_format"] == "%d/%m/%Y %H:%M"
+    assert "CAFÉ CRÈME" in t.categories and t.categories["CAFÉ CRÈME"] == "spend_cafe_creme"
+
+
+def test_parquet_log_gives_the_same_numbers(tmp_path: Path, december: Any) -> None:
+    path = tmp_path / "retail.parquet"
+    pd.read_csv(RETAIL).to_parquet(path)  # CustomerID becomes a float (17850.0), dates text
+    t = tx.load(settings(data=path, period="2011-12"))
+    pd.testing.assert_frame_equal(t.frame, december.frame, check_exact=False, rtol=1e-12)

@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -264,7 +265,7 @@ class Probe:
         return (first, *rest)
 
 
-def date_formats(probe: Probe, cols: Columns, source: str, sep_is_semicolon: bool) -> tuple[str, ...]:
+def date_formats(probe: Probe, cols: Columns, source: str) -> tuple[str, ...]:
     """The strftime formats tried in order, decided from the values (or the declared one)."""
     if cols.date_format:
         return (cols.date_format,)
@@ -371,7 +372,8 @@ def period_end(period: str) -> dt.date:
 
 
 def _slug(label: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")[:40] or "item"
+    plain = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()  # CAFÉ -> CAFE
+    return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")[:40] or "item"
 
 
 def item_columns(labels: list[str]) -> dict[str, str]:
@@ -539,7 +541,7 @@ def derive(dialect: Dialect, query: Callable[[str], list[tuple[Any, ...]]], keep
     what pass 3 told and the SQL of the per-customer table (pass 4), for the engine to run."""
     keep(norm_sql(cols, dialect), "norm")
     probe = _probe(query(probe_sql(cols, dialect))[0])
-    formats = date_formats(probe, cols, source, delimiter == ";")
+    formats = date_formats(probe, cols, source)
     lines = lines_sql(cols, dialect, formats, period_end(settings.period).isoformat(), _decimal_comma(probe, delimiter))
     summary = summarise(query(counts_sql(lines)), cols, source, settings, formats)
     return summary, customers_sql(lines, dialect, summary.as_of, summary.items)
