@@ -324,7 +324,7 @@ def test_sample_transactions_command(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------- Spark parity
 
-def test_spark_parity(december: Any) -> None:
+def test_spark_parity(december: Any, tmp_path: Path) -> None:
     pytest.importorskip("pyspark")
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
@@ -337,6 +337,11 @@ def test_spark_parity(december: Any) -> None:
     try:
         frame, table = tx.spark_frame(spark, str(RETAIL), settings(data=RETAIL, period="2011-12"))
         got = frame.toPandas().sort_values("customer_id").reset_index(drop=True)
+        others = {}  # real exports: US short dates, Windows-1252 with ';' and decimal commas, a June re-run
+        for path, period in ((_export(tmp_path, "us_short.csv", dates="us_short"), "2011-12"),
+                             (CASES / "windows1252_semicolon.csv", "2010-12"), (RETAIL, "2011-06")):
+            sdf, t = tx.spark_frame(spark, str(path), settings(data=path, period=period))
+            others[(path, period)] = (sdf.toPandas().sort_values("customer_id").reset_index(drop=True), t)
     finally:
         spark.stop()
     local = december.frame
@@ -348,6 +353,10 @@ def test_spark_parity(december: Any) -> None:
     np.testing.assert_allclose(got["return_rate"], local["return_rate"], rtol=0, atol=1e-12)
     assert table.facts == december.facts and table.issues == december.issues and table.categories == december.categories
     assert table.n_customers == len(local) and table.kind == "transactions"
+    for (path, period), (spark_rows, t) in others.items():
+        mine = tx.load(settings(data=path, period=period))
+        pd.testing.assert_frame_equal(spark_rows, mine.frame, check_dtype=False, check_exact=False, rtol=0, atol=1e-9)
+        assert t.facts == mine.facts and t.issues == mine.issues
 
 
 def test_windows_1252_semicolon_decimal_comma_day_first() -> None:

@@ -482,7 +482,6 @@ def summarise(rows: list[tuple[Any, ...]], cols: Columns, source: str, settings:
         "lines": str(total),
         "purchase_lines": str(by_status.get(PURCHASE, 0)),
         "date_format": formats[0],
-        "items": f"top {len(items)} {item_kind} by revenue ({cols.item})" if items else "",
         "definitions": (
             f"As of {as_of.isoformat()} (the day after the last purchase on or before {end.isoformat()}). "
             "A purchase is a line with a customer id, a positive quantity and price and an order id not starting with C. "
@@ -491,6 +490,8 @@ def summarise(rows: list[tuple[Any, ...]], cols: Columns, source: str, settings:
             "Return rate: value of cancellations and negative-quantity lines / value bought, capped at 1."
         ),
     }
+    if items:
+        facts["items"] = f"top {len(items)} {item_kind} by revenue ({cols.item}); the rest of the revenue is in no spend_ column"
     return Summary(by_status, as_of.isoformat(), _day(first).isoformat(), items, tuple(issues), facts)
 
 
@@ -616,7 +617,8 @@ def spark_frame(spark: Any, location: str, settings: Settings) -> tuple[Any, Cus
         else:
             sniffed = read.sniff(path)
             delimiter = sniffed.delimiter
-            encoding = {"utf-8-sig": "UTF-8", "cp1252": "windows-1252"}.get(sniffed.encoding, sniffed.encoding)
+            # Spark 4 reads only iso-8859-1, us-ascii, utf-8, utf-16(be|le), utf-32: Windows-1252 is read as Latin-1
+            encoding = {"utf-8-sig": "utf-8", "cp1252": "iso-8859-1", "latin-1": "iso-8859-1"}.get(sniffed.encoding, sniffed.encoding)
             reader = spark.read.csv(str(path), header=True, sep=delimiter, encoding=encoding, quote='"', escape='"', inferSchema=False)
         checksum = sha256(path) if path.is_file() else ""
     elif location.lower().endswith((".parquet", ".pq")):
