@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import cli
-from reportgen.config import Settings, load_settings, package_path
+from reportgen.config import Settings, Transactions, load_settings, package_path
 from reportgen.errors import DataError
 from reportgen.rules import load_campaigns, load_segments
 from reportgen.stages import transactions as tx
@@ -138,12 +138,12 @@ def test_products_are_the_top_revenue_lines(december: Any) -> None:
     raw = raw_retail()
     reference, _ = expected(raw, "2011-12-31")
     cats = december.categories
-    assert len(cats) == tx.TOP_PRODUCTS and all(c.startswith("spend_") and c.isidentifier() for c in cats.values())
+    assert len(cats) == Transactions().top_items and all(c.startswith("spend_") and c.isidentifier() for c in cats.values())
     cid = raw["CustomerID"].where(~raw["CustomerID"].isin(["", "NA"]))
     q, p = pd.to_numeric(raw["Quantity"]), pd.to_numeric(raw["UnitPrice"])
     buy = cid.notna() & ~raw["InvoiceNo"].str.startswith("C") & (q > 0) & (p > 0)
     revenue = (q * p)[buy].groupby(raw["Description"].str.strip()[buy]).sum().sort_values(ascending=False)
-    assert list(cats) == list(revenue.index[: tx.TOP_PRODUCTS])
+    assert list(cats) == list(revenue.index[: Transactions().top_items])
     label, column = next(iter(cats.items()))
     mine = (q * p)[buy & (raw["Description"].str.strip() == label)].groupby(cid[buy]).sum()
     got = december.frame.set_index("customer_id")[column]
@@ -372,3 +372,10 @@ def test_parquet_log_gives_the_same_numbers(tmp_path: Path, december: Any) -> No
     pd.read_csv(RETAIL).to_parquet(path)  # CustomerID becomes a float (17850.0), dates text
     t = tx.load(settings(data=path, period="2011-12"))
     pd.testing.assert_frame_equal(t.frame, december.frame, check_exact=False, rtol=1e-12)
+
+
+def test_top_items_setting() -> None:
+    t = tx.load(settings(data=RETAIL, period="2011-12", transactions={"top_items": 2}))
+    assert len(t.categories) == 2 and [c for c in t.frame.columns if c.startswith("spend_")] == list(t.categories.values())
+    none = tx.load(settings(data=RETAIL, period="2011-12", transactions={"top_items": 0}))
+    assert none.categories == {} and list(none.frame.columns) == ["customer_id", *tx.FEATURES]

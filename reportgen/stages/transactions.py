@@ -50,7 +50,6 @@ if TYPE_CHECKING:
     from ..config import Settings
 
 FEATURES = ("recency_days", "frequency", "monetary", "tenure_days", "avg_order_value", "return_rate")
-TOP_PRODUCTS = 6
 
 DEFINITIONS: dict[str, str] = {
     "recency_days": "Days from the customer's last purchase to the as-of day (1 = bought on the last day).",
@@ -422,8 +421,11 @@ def _day(value: Any) -> dt.date:
     return dt.datetime.fromisoformat(str(value)).date()
 
 
-def summarise(rows: list[tuple[Any, ...]], cols: Columns, source: str, settings: Settings, formats: tuple[str, ...], top: int = TOP_PRODUCTS) -> Summary:
+def summarise(rows: list[tuple[Any, ...]], cols: Columns, source: str, settings: Settings, formats: tuple[str, ...]) -> Summary:
     """rows of counts_sql: (status, item, n, revenue, first_ts, last_ts, bad_example)."""
+    from ..config import Transactions
+
+    top = (settings.transactions or Transactions()).top_items
     end = period_end(settings.period)
     by_status: dict[int, int] = {}
     revenue: dict[str, float] = {}
