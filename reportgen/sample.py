@@ -152,13 +152,13 @@ class Buyer:
 
 
 BUYERS: tuple[Buyer, ...] = (
-    Buyer("Champions", 0.08, (0, 60), (300, 374), 2.5, 10, 3.0),
-    Buyer("Loyal customers", 0.17, (0, 150), (200, 374), 1.2, 8, 1.5),
+    Buyer("Champions", 0.10, (0, 60), (300, 374), 2.5, 10, 3.0),
+    Buyer("Loyal customers", 0.22, (0, 120), (260, 374), 1.2, 8, 1.5),
     Buyer("New customers", 0.12, (340, 372), (0, 30), 0.8, 5, 1.0),
-    Buyer("Promising", 0.13, (250, 330), (0, 1), 0.0, 5, 1.0),
-    Buyer("At risk", 0.12, (0, 60), (120, 200), 2.0, 8, 2.0),
-    Buyer("Hibernating", 0.18, (0, 150), (0, 60), 0.5, 5, 1.0),
-    Buyer("Lost", 0.20, (0, 90), (0, 1), 0.0, 4, 0.6),
+    Buyer("Promising", 0.14, (250, 330), (0, 1), 0.0, 5, 1.0),
+    Buyer("At risk", 0.14, (0, 40), (120, 180), 2.0, 8, 2.0),
+    Buyer("Hibernating", 0.14, (0, 90), (0, 60), 0.5, 5, 1.0),
+    Buyer("Lost", 0.14, (0, 90), (0, 1), 0.0, 4, 0.6),
 )
 GUEST_SHARE = 0.22  # orders without a customer id (guest checkouts, shop counter)
 CANCEL_SHARE = 0.02  # purchase lines cancelled later
