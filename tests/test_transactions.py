@@ -342,6 +342,9 @@ def test_spark_parity(december: Any, tmp_path: Path) -> None:
                              (CASES / "windows1252_semicolon.csv", "2010-12"), (RETAIL, "2011-06")):
             sdf, t = tx.spark_frame(spark, str(path), settings(data=path, period=period))
             others[(path, period)] = (sdf.toPandas().sort_values("customer_id").reset_index(drop=True), t)
+        semicolon = _export(tmp_path, "semicolon.csv", semicolon=True, dates="day_first")  # as a URL: no local sniffing
+        sdf, t = tx.spark_frame(spark, semicolon.as_uri(), settings(data=semicolon, period="2011-12"))
+        by_url = sdf.toPandas().sort_values("customer_id").reset_index(drop=True)
     finally:
         spark.stop()
     local = december.frame
@@ -353,6 +356,7 @@ def test_spark_parity(december: Any, tmp_path: Path) -> None:
     np.testing.assert_allclose(got["return_rate"], local["return_rate"], rtol=0, atol=1e-12)
     assert table.facts == december.facts and table.issues == december.issues and table.categories == december.categories
     assert table.n_customers == len(local) and table.kind == "transactions"
+    pd.testing.assert_frame_equal(by_url, local, check_dtype=False, check_exact=False, rtol=0, atol=1e-9)
     for (path, period), (spark_rows, t) in others.items():
         mine = tx.load(settings(data=path, period=period))
         pd.testing.assert_frame_equal(spark_rows, mine.frame, check_dtype=False, check_exact=False, rtol=0, atol=1e-9)

@@ -625,8 +625,11 @@ def spark_frame(spark: Any, location: str, settings: Settings) -> tuple[Any, Cus
         checksum = sha256(path) if path.is_file() else ""
     elif location.lower().endswith((".parquet", ".pq")):
         reader = spark.read.parquet(location)
-    else:
-        reader = spark.read.csv(location, header=True, quote='"', escape='"', inferSchema=False)
+    else:  # a folder or URL: the delimiter from the first line, as Spark reads it
+        first = spark.read.text(location).first()
+        line = str(first[0]) if first is not None else ""
+        delimiter = max(",;\t|", key=line.count) if line else ","
+        reader = spark.read.csv(location, header=True, sep=delimiter, quote='"', escape='"', inferSchema=False)
     reader.createOrReplaceTempView("src")
     cols = resolve([str(c) for c in reader.columns], settings, source)
     kept: list[Any] = []
