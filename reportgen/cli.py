@@ -160,18 +160,27 @@ def history(out: Path | None, config: Path | None, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--rows", type=int, default=600, show_default=True, help="How many customers.")
+@click.option("--kind", type=click.Choice(["customers", "transactions"]), default="customers", show_default=True, help="customers: a mall-like customer table; transactions: an order log (Online Retail columns).")
+@click.option("--rows", type=int, help="How many customers (default 600), or order lines with --kind transactions (default 100000).")
 @click.option("--seed", type=int, default=2026, show_default=True, help="Random seed; the same seed gives the same file.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="File to write (.csv or .parquet).")
-@click.option("--with-truth", is_flag=True, help="Add a planted_segment column (for tests and benchmarks).")
+@click.option("--with-truth", is_flag=True, help="Add a planted_segment (customers) or customer_type (transactions) column, for tests and benchmarks.")
 @click.option("--month", type=int, default=0, show_default=True, help="The same customers this many months later.")
 @click.option("--migrate", type=float, default=0.1, show_default=True, help="Share of customers moving to another segment each month.")
 @click.option("--churn", type=float, default=0.05, show_default=True, help="Share of customers leaving (and as many joining) each month.")
 @click.option("--spread", type=float, default=1.0, show_default=True, help="Spread of the segments; below 1 separates them cleanly.")
-def sample(rows: int, seed: int, out: Path, with_truth: bool, month: int, migrate: float, churn: float, spread: float) -> None:
-    """Generate mall-like customers with planted segments (the bundled sample is made with this)."""
+def sample(kind: str, rows: int | None, seed: int, out: Path, with_truth: bool, month: int, migrate: float, churn: float, spread: float) -> None:
+    """Generate mall-like customers with planted segments (the bundled sample is made with this), or an order log."""
+    if kind == "transactions":
+        from .sample import generate_transactions, write_transactions
+
+        lines = rows if rows is not None else 100_000
+        path = write_transactions(generate_transactions(lines, seed, with_truth), out)
+        click.echo(f"Wrote {lines} order lines to {path}")
+        return
     from .sample import generate, write
 
+    rows = rows if rows is not None else 600
     path = write(generate(rows, seed, with_truth, month=month, migrate=migrate, churn=churn, spread=spread), out)
     click.echo(f"Wrote {rows} customers to {path}")
 

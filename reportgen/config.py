@@ -207,6 +207,7 @@ class Transactions(_Strict):
     product: str | None = None
     category: str | None = None
     date_format: str | None = None  # strftime, e.g. "%d/%m/%Y %H:%M"; None: decided from the values
+    top_items: int = Field(6, ge=0, le=12, description="products (or categories) by revenue whose spend per customer becomes a column")
 
 
 class Settings(_Strict):

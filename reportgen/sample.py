@@ -1,14 +1,19 @@
-"""Generate realistic mall-like customers with planted segments (the bundled sample, tests, benchmarks)."""
+"""Generate realistic data with planted structure (the bundled sample, tests, benchmarks): mall-like
+customers with planted segments, and order logs in the Online Retail layout with kinds of buyers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -123,4 +128,188 @@ def write(frame: pd.DataFrame, out: Path) -> Path:
         pq.write_table(table, out)
     else:
         pacsv.write_csv(table, out, pacsv.WriteOptions(quoting_style="needed"))
+    return out
+
+
+# ---------------------------------------------------------------- order logs (transactions)
+
+TX_COLUMNS = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
+TX_START = "2010-12-01"
+TX_DAYS = 374  # 2010-12-01 .. 2011-12-09, the span of the UCI Online Retail log
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """A kind of customer in a synthetic order log: when active, how often and how much they buy."""
+
+    name: str
+    weight: float  # share of customers
+    start: tuple[float, float]  # first active day, uniform range (0 = 2010-12-01)
+    length: tuple[float, float]  # active days, uniform range
+    orders_per_month: float
+    lines_per_order: float  # mean
+    quantity: float  # multiplier of the usual pack quantities
+
+
+BUYERS: tuple[Buyer, ...] = (
+    Buyer("Champions", 0.10, (0, 60), (300, 374), 2.5, 10, 3.0),
+    Buyer("Loyal customers", 0.22, (0, 120), (260, 374), 1.2, 8, 1.5),
+    Buyer("New customers", 0.12, (340, 372), (0, 30), 0.8, 5, 1.0),
+    Buyer("Promising", 0.14, (250, 330), (0, 1), 0.0, 5, 1.0),
+    Buyer("At risk", 0.14, (0, 40), (120, 180), 2.0, 8, 2.0),
+    Buyer("Hibernating", 0.14, (0, 90), (0, 60), 0.5, 5, 1.0),
+    Buyer("Lost", 0.14, (0, 90), (0, 1), 0.0, 4, 0.6),
+)
+GUEST_SHARE = 0.22  # orders without a customer id (guest checkouts, shop counter)
+CANCEL_SHARE = 0.02  # purchase lines cancelled later
+_WORDS = (
+    ["RED", "BLUE", "PINK", "WHITE", "GREEN", "IVORY", "VINTAGE", "RETROSPOT", "HEART", "STAR", "JUMBO", "SMALL", "LARGE", "ROSE", "PAISLEY", "SPOTTY", "REGENCY", "GLASS"],
+    ["HANGING", "CERAMIC", "METAL", "WOODEN", "PAPER", "ENAMEL", "FELT", "TIN", "WICKER", "LACE"],
+    ["T-LIGHT HOLDER", "MUG", "LUNCH BAG", "CAKESTAND", "BUNTING", "DOORMAT", "SIGN", "JAR", "CANDLE", "NAPKINS", "CUSHION COVER", "CLOCK", "BOX", "PURSE", "TEA SET", "PHOTO FRAME"],
+)
+_COUNTRIES = ["United Kingdom"] * 18 + ["Germany", "France", "EIRE", "Spain", "Netherlands", "Belgium", "Switzerland", "Australia"]
+_PACKS = np.array([1, 2, 3, 4, 6, 8, 10, 12, 24, 48])
+_PACK_P = np.array([0.22, 0.14, 0.07, 0.08, 0.12, 0.04, 0.06, 0.17, 0.07, 0.03])
+
+
+def _catalogue(rng: np.random.Generator, n: int) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """Stock codes, descriptions, unit prices and popularity of n products."""
+    a, b, c = (rng.integers(0, len(w), n) for w in _WORDS)
+    names = [f"{_WORDS[0][i]} {_WORDS[1][j]} {_WORDS[2][k]}" for i, j, k in zip(a, b, c)]
+    seen: dict[str, int] = {}
+    descriptions = []
+    for name in names:  # one description per stock code, as in the real log
+        seen[name] = seen.get(name, 0) + 1
+        descriptions.append(name if seen[name] == 1 else f"{name} {seen[name]}")
+    codes = [f"{20000 + i * 7}" + ("ABC"[i % 3] if i % 5 == 0 else "") for i in range(n)]
+    price = np.round(np.exp(rng.normal(0.9, 0.8, n)), 2).clip(0.19, 60)
+    popularity = 1.0 / np.arange(1, n + 1) ** 0.9
+    rng.shuffle(popularity)
+    return codes, descriptions, price, popularity / popularity.sum()
+
+
+def _orders(rng: np.random.Generator, customers: int, guest_orders: int) -> dict[str, np.ndarray]:
+    """One entry per order: buyer index (-1 for a guest), kind, day, minute of day, number of lines."""
+    weights = np.array([b.weight for b in BUYERS])
+    kind = rng.choice(len(BUYERS), customers, p=weights / weights.sum())
+    params = np.array([[*b.start, *b.length, b.orders_per_month, b.lines_per_order, b.quantity] for b in BUYERS])[kind]
+    start = rng.uniform(params[:, 0], params[:, 1])
+    end = np.minimum(start + rng.uniform(params[:, 2], params[:, 3]), TX_DAYS - 1)
+    n_orders = 1 + rng.poisson(params[:, 4] * (end - start) / 30.0)
+    who = np.repeat(np.arange(customers), n_orders)
+    day = rng.uniform(start[who], end[who])
+    guests = np.full(guest_orders, -1)
+    who = np.concatenate([who, guests])
+    day = np.concatenate([day, rng.uniform(0, TX_DAYS - 1, guest_orders)]).astype(np.int32)
+    kinds = np.concatenate([kind[who[: len(who) - guest_orders]], np.full(guest_orders, -1)])
+    mean_lines = np.where(kinds >= 0, params[np.clip(who, 0, None), 5] if customers else 8.0, 8.0)
+    lines = rng.geometric(1.0 / mean_lines)
+    minute = rng.integers(8 * 60, 19 * 60, len(who))
+    return {"who": who, "kind": kinds, "day": day, "minute": minute, "lines": np.maximum(lines, 1)}
+
+
+def generate_transactions(rows: int, seed: int, with_truth: bool = False) -> pa.Table:
+    """`rows` order lines in the UCI Online Retail layout (same arguments, same lines).
+
+    Several kinds of buyers (BUYERS: champions, loyal, new, one-off, at risk, hibernating, lost)
+    are active at different times with different order rates and baskets, so RFM segments exist.
+    About 22% of orders have no customer id, 2% of purchase lines are cancelled later (invoice
+    "C..." with a negative quantity), a few lines have price 0. Dates read like the original export,
+    US month-first with a two-digit year ("12/1/10 8:26"); customer ids like "17850.0".
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if rows < 100:
+        raise ConfigError(f"--rows {rows} is too few for an order log.", "Ask for at least 100 lines.")
+    rng = np.random.default_rng(seed)
+    codes, descriptions, price, popularity = _catalogue(rng, 3000 if rows >= 30_000 else 400)
+    per_customer = sum(b.weight * (1 + b.orders_per_month * (b.length[0] + b.length[1]) / 60) * b.lines_per_order for b in BUYERS)
+    customers = max(20, int(rows * (1 - GUEST_SHARE) / per_customer / (1 + CANCEL_SHARE)))
+    guest_orders = max(1, int(rows * GUEST_SHARE / 8))
+    orders = _orders(rng, customers, guest_orders)
+    # order-level -> line-level, trimmed to the number of lines asked for (cancellations included)
+    purchases = int(round(rows / (1 + CANCEL_SHARE)))
+    order_of_line = np.repeat(np.arange(len(orders["who"])), orders["lines"])
+    if len(order_of_line) < purchases:  # too few: repeat lines of random orders
+        extra = rng.choice(order_of_line, purchases - len(order_of_line))
+        order_of_line = np.concatenate([order_of_line, extra])
+    order_of_line = np.sort(rng.choice(order_of_line, purchases, replace=False))
+    n_cancel = rows - purchases
+    kind = orders["kind"][order_of_line]
+    mult = np.where(kind >= 0, np.array([b.quantity for b in BUYERS])[np.clip(kind, 0, None)], 1.0)
+    product = rng.choice(len(codes), purchases, p=popularity)
+    quantity = np.maximum(1, np.round(rng.choice(_PACKS, purchases, p=_PACK_P) * mult)).astype(np.int64)
+    unit = price[product].copy()
+    unit[rng.random(purchases) < 0.001] = 0.0
+    day = orders["day"][order_of_line].astype(np.int64)
+    minute = orders["minute"][order_of_line].astype(np.int64)
+    who = orders["who"][order_of_line]
+    # order numbers follow time, as in the real log
+    order_time = orders["day"].astype(np.int64) * 1440 + orders["minute"]
+    number = np.empty(len(order_time), dtype=np.int64)
+    number[np.argsort(order_time, kind="stable")] = 536365 + np.arange(len(order_time))
+    invoice = number[order_of_line]
+    cancelled = np.zeros(purchases, dtype=bool)
+    # cancellations: copies of earlier lines of customers, a few days later, negative quantity
+    if n_cancel:
+        known = np.flatnonzero(who >= 0)
+        pick = rng.choice(known, n_cancel, replace=len(known) < n_cancel)
+        c_day = np.minimum(day[pick] + rng.integers(0, 15, n_cancel), TX_DAYS - 1)
+        c_minute = rng.integers(8 * 60, 19 * 60, n_cancel)
+        c_number = 536365 + len(order_time) + np.arange(n_cancel)
+        product = np.concatenate([product, product[pick]])
+        quantity = np.concatenate([quantity, -quantity[pick]])
+        unit = np.concatenate([unit, unit[pick]])
+        day, minute = np.concatenate([day, c_day]), np.concatenate([minute, c_minute])
+        who, invoice = np.concatenate([who, who[pick]]), np.concatenate([invoice, c_number])
+        cancelled = np.concatenate([cancelled, np.ones(n_cancel, dtype=bool)])
+        kind = np.concatenate([kind, kind[pick]])
+    order = np.lexsort((invoice, day * 1440 + minute))
+    product, quantity, unit, day, minute, who, invoice, cancelled, kind = (
+        a[order] for a in (product, quantity, unit, day, minute, who, invoice, cancelled, kind)
+    )
+    # text through small lookup tables (formatting millions of values one by one is slow)
+    start = np.datetime64(TX_START)
+    day_text = [f"{d.month}/{d.day}/{d.year % 100:02d}" for d in (start + np.arange(TX_DAYS)).astype(object)]
+    minute_text = [f"{m // 60}:{m % 60:02d}" for m in range(1440)]
+    date_idx = day * 1440 + minute
+    uniq, inverse = np.unique(date_idx, return_inverse=True)
+    date_table = pa.array([f"{day_text[u // 1440]} {minute_text[u % 1440]}" for u in uniq.tolist()])
+    inv_uniq, inv_inverse = np.unique(invoice, return_inverse=True)
+    inv_text = pc.cast(pa.array(inv_uniq), pa.string())
+    inv_col = pc.take(inv_text, pa.array(inv_inverse))
+    inv_col = pc.if_else(pa.array(cancelled), pc.binary_join_element_wise("C", inv_col, ""), inv_col)
+    ids = pa.array([f"{12346 + i}.0" for i in range(customers)] + [None])
+    countries = pa.array(np.array(_COUNTRIES)[rng.integers(0, len(_COUNTRIES), customers + 1)].tolist())
+    countries = pc.if_else(pa.array(np.arange(customers + 1) == customers), pa.scalar("United Kingdom"), countries)
+    who_idx = pa.array(np.where(who >= 0, who, customers))
+    table = pa.table(
+        {
+            "InvoiceNo": inv_col,
+            "StockCode": pc.take(pa.array(codes), pa.array(product)),
+            "Description": pc.take(pa.array(descriptions), pa.array(product)),
+            "Quantity": pa.array(quantity),
+            "InvoiceDate": pc.take(date_table, pa.array(inverse)),
+            "UnitPrice": pa.array(unit),
+            "CustomerID": pc.take(ids, who_idx),
+            "Country": pc.take(countries, who_idx),
+        }
+    )
+    if with_truth:
+        names = pa.array([b.name for b in BUYERS] + ["guest"])
+        table = table.append_column("customer_type", pc.take(names, pa.array(np.where(kind >= 0, kind, len(BUYERS)))))
+    return table
+
+
+def write_transactions(table: pa.Table, out: Path) -> Path:
+    """CSV (missing ids as empty fields) or Parquet by the file's suffix."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() in (".parquet", ".pq"):
+        pq.write_table(table, out)
+    else:
+        pacsv.write_csv(table, out, pacsv.WriteOptions(quoting_style="needed", batch_size=1 << 16))
     return out

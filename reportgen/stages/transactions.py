@@ -1,0 +1,650 @@
+"""Transaction logs in: one row per customer with recency, frequency, monetary value and friends.
+
+The derivation is written once, as SQL text built through `engines.sql.Dialect`, and run by DuckDB
+on one machine (`load`) or by Spark SQL (`spark_frame`). Only reading the file into a view named
+`src` (every column as text) and keeping an intermediate result differ between the engines (`derive`
+takes both as functions); every query below is the same text for both.
+
+Four steps:
+  1. `norm`: the columns used, as clean text (kept: a DuckDB temp table, a cached Spark view), so
+     the file is parsed once;
+  2. a probe: the shape of the dates (ISO or d/m/y vs m/d/y, two- or four-digit years, time of day)
+     and whether the amounts use a decimal comma, decided over every line;
+  3. line counts by what happened to each line (purchase, no customer id, unreadable date, after the
+     period, cancellation, ...) and revenue by product, which give the row issues, the as-of day and
+     the top products;
+  4. the per-customer aggregation.
+
+Definitions (also stated in `CustomerTable.facts["definitions"]` for the report):
+  - a *purchase line* has a customer id, a readable date on or before the period's last day, an
+    order id not starting with "C", and quantity > 0 and price > 0 (or amount > 0);
+  - the *as-of day* is the day after the latest purchase line on or before the period's last day;
+  - `recency_days`: whole days from the customer's last purchase line to the as-of day (>= 1);
+  - `frequency`: distinct order ids among the customer's purchase lines;
+  - `monetary`: sum of quantity x price (or amount) over the customer's purchase lines;
+  - `tenure_days`: whole days from the customer's first purchase line to the as-of day (>= recency);
+  - `avg_order_value`: monetary / frequency;
+  - `return_rate`: value returned / value bought, capped at 1. Value returned = sum of
+    |quantity| x price (or |amount|) over the customer's cancellation lines (order id starting "C")
+    and lines with a negative or zero quantity, dated on or before the period's last day. Returns can
+    exceed purchases when goods bought before the file starts come back, hence the cap at 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..engines.sql import DUCKDB, SPARK, Dialect, quote_text
+from ..errors import DataError
+from ..model import CustomerTable, RowIssue
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..config import Settings
+
+FEATURES = ("recency_days", "frequency", "monetary", "tenure_days", "avg_order_value", "return_rate")
+
+DEFINITIONS: dict[str, str] = {
+    "recency_days": "Days from the customer's last purchase to the as-of day (1 = bought on the last day).",
+    "frequency": "Number of distinct orders (invoices) with at least one purchase line.",
+    "monetary": "Total value bought: sum of quantity x unit price over purchase lines.",
+    "tenure_days": "Days from the customer's first purchase in the file to the as-of day.",
+    "avg_order_value": "Average value per order: monetary / frequency.",
+    "return_rate": "Value cancelled or returned as a share of the value bought (0-1, capped at 1).",
+}
+
+# Header names recognised without a config, compared after lower-casing and dropping everything that
+# is not a letter or digit ("Customer ID" -> "customerid"). The first alias found in the file wins.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "customer_id": ("customerid", "customer", "customerno", "customernumber", "customercode", "custid", "clientid", "client",
+                    "clientno", "userid", "memberid", "accountid", "buyerid", "shopperid"),
+    "order_id": ("invoiceno", "invoice", "invoiceid", "invoicenumber", "orderid", "order", "orderno", "ordernumber",
+                 "transactionid", "transaction", "transactionno", "receiptid", "receiptno", "receipt", "basketid", "billno"),
+    "date": ("invoicedate", "orderdate", "transactiondate", "purchasedate", "saledate", "date", "datetime", "timestamp",
+             "orderdatetime", "invoicedatetime", "createdat", "orderedat"),
+    "quantity": ("quantity", "qty", "units", "unitssold", "quantityordered"),
+    "price": ("unitprice", "price", "priceeach", "itemprice", "saleprice", "salesprice", "priceperunit"),
+    "amount": ("amount", "lineamount", "linetotal", "linevalue", "total", "totalprice", "totalamount", "totalvalue", "sales",
+               "salesamount", "revenue", "value", "netamount"),
+    "product": ("description", "productname", "product", "itemname", "itemdescription", "productdescription", "item",
+                "stockcode", "sku", "productid", "itemid", "productcode", "article"),
+    "category": ("category", "productcategory", "categoryname", "department", "productline", "productgroup", "itemcategory"),
+}
+ROLES = tuple(ALIASES)
+NULL_TOKENS = ("", "NA", "N/A", "NAN", "NULL", "NONE")
+
+# Line status codes (pass 2); 0 is a purchase. Cancellations and non-positive quantities feed return_rate.
+PURCHASE, NO_ID, BAD_DATE, AFTER_PERIOD, CANCELLED, NO_ORDER, NOT_NUMBER, QTY_NONPOS, PRICE_NONPOS = range(9)
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which file column plays which role (a role absent from the file is None)."""
+
+    customer_id: str
+    order_id: str
+    date: str
+    quantity: str | None = None
+    price: str | None = None
+    amount: str | None = None
+    product: str | None = None
+    category: str | None = None
+    date_format: str | None = None  # declared strftime format, else decided from the values
+
+    @property
+    def uses_amount(self) -> bool:
+        return self.quantity is None or self.price is None
+
+    @property
+    def item(self) -> str | None:
+        """The column whose values the spend is broken down by: the category if any, else the product."""
+        return self.category or self.product
+
+
+def _find(header: list[str], role: str) -> str | None:
+    by_norm: dict[str, str] = {}
+    for h in header:
+        by_norm.setdefault(_norm(h), h)
+    for alias in ALIASES[role]:
+        if alias in by_norm:
+            return by_norm[alias]
+    return None
+
+
+def _auto(header: list[str]) -> dict[str, str | None]:
+    found: dict[str, str | None] = {}
+    taken: set[str] = set()
+    for role in ROLES:
+        col = _find([h for h in header if h not in taken], role)
+        found[role] = col
+        if col is not None:
+            taken.add(col)
+    return found
+
+
+def recognise(header: list[str], settings: Settings) -> bool:
+    """True when the data is an order log: declared by `settings.transactions`, or a header with a
+    customer id, an order id, a date and either an amount or a quantity and a price."""
+    if settings.transactions is not None:
+        return True
+    found = _auto([h.strip() for h in header])
+    has_value = found["amount"] is not None or (found["quantity"] is not None and found["price"] is not None)
+    return all(found[r] is not None for r in ("customer_id", "order_id", "date")) and has_value
+
+
+def resolve(header: list[str], settings: Settings, source: str) -> Columns:
+    """The columns to use: declared ones (each checked against the header), the rest recognised by name."""
+    header = [h.strip() for h in header]
+    declared = settings.transactions
+    found: dict[str, str | None] = {r: None for r in ROLES}
+    for role in ROLES:
+        name = getattr(declared, role, None) if declared is not None else None
+        if name is None:
+            continue
+        if name not in header:
+            near = difflib.get_close_matches(name, header, n=1, cutoff=0.5)
+            hint = f"Did you mean '{near[0]}'?" if near else f"Its columns are: {', '.join(header)}."
+            raise DataError(f"{source}: setting transactions.{role} names column '{name}', which the file does not have.", hint)
+        found[role] = name
+    auto = _auto([h for h in header if h not in set(v for v in found.values() if v)])
+    for role in ROLES:
+        if found[role] is None:
+            found[role] = auto[role]
+    if declared is not None and declared.amount is not None and (declared.quantity is None or declared.price is None):
+        found["quantity"] = found["price"] = None  # the declared amount is the line's value
+    elif found["quantity"] is not None and found["price"] is not None:
+        found["amount"] = None
+    needs = [("customer_id", "the customer id"), ("order_id", "the order (invoice) id"), ("date", "the order date")]
+    for role, what in needs:
+        if found[role] is None:
+            raise DataError(
+                f"{source}: no column for {what} (transactions.{role}) among: {', '.join(header)}.",
+                f"Name it in the config, e.g. transactions: {{{role}: <column>}}.",
+            )
+    if found["amount"] is None and (found["quantity"] is None or found["price"] is None):
+        missing = "quantity" if found["quantity"] is None else "price"
+        raise DataError(
+            f"{source}: no column for the line's value: neither an amount nor a {missing} (transactions.amount / transactions.{missing}).",
+            "Name them in the config: transactions: {amount: <column>} or {quantity: <column>, price: <column>}.",
+        )
+    return Columns(
+        customer_id=str(found["customer_id"]), order_id=str(found["order_id"]), date=str(found["date"]),
+        quantity=found["quantity"], price=found["price"], amount=found["amount"],
+        product=found["product"], category=found["category"],
+        date_format=declared.date_format if declared is not None else None,
+    )
+
+
+# ---------------------------------------------------------------- SQL, one text for both engines
+
+def _blank_null(text_sql: str) -> str:
+    """NULL for a blank or a null word (NA, NULL, ...). Spelt as equalities, not IN (...): DuckDB
+    plans a long IN list as a join, several times slower per line."""
+    tests = " OR ".join(f"upper({text_sql}) = {quote_text(t)}" for t in NULL_TOKENS if t)
+    return f"(CASE WHEN {text_sql} = '' OR (length({text_sql}) <= 4 AND ({tests})) THEN NULL ELSE {text_sql} END)"
+
+
+def _found(text_sql: str, pattern: str) -> str:
+    """1 when the regular expression (no backslashes: both engines' literals agree then) occurs."""
+    return f"(CASE WHEN regexp_extract(coalesce({text_sql}, ''), {quote_text(pattern)}, 0) <> '' THEN 1 ELSE 0 END)"
+
+
+_ISO = "^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+_DMY = "^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}"
+
+
+def _has(text_sql: str, char: str) -> str:
+    return f"(CASE WHEN instr(coalesce({text_sql}, ''), {quote_text(char)}) > 0 THEN 1 ELSE 0 END)"
+
+
+def probe_sql(cols: Columns, d: Dialect) -> str:
+    """Pass 2: the shape of the dates, and whether numbers use a decimal comma. The regular
+    expressions run once per distinct date text (a log has far fewer distinct times than lines)."""
+    t = "t"
+    field_a = f"try_cast(NULLIF(regexp_extract({t}, '^([0-9]{{1,2}})[/.-][0-9]{{1,2}}[/.-]', 1), '') AS INT)"
+    field_b = f"try_cast(NULLIF(regexp_extract({t}, '^[0-9]{{1,2}}[/.-]([0-9]{{1,2}})[/.-]', 1), '') AS INT)"
+    year = f"length(regexp_extract({t}, '^[0-9]{{1,2}}[/.-][0-9]{{1,2}}[/.-]([0-9]{{2,4}})', 1))"
+    sep = f"NULLIF(regexp_extract({t}, '^[0-9]{{1,2}}([/.-])', 1), '')"
+    numbers = ["amt_text"] if cols.uses_amount else ["p_text", "q_text"]
+    comma = " + ".join(_has(c, ",") for c in numbers)
+    point = " + ".join(_has(c, ".") for c in numbers)
+    dmy = _found(t, _DMY)
+    distinct = (
+        f"SELECT t, count(*) AS w, sum(comma) AS comma, sum(point) AS point FROM ("
+        f"SELECT dtext AS t, {comma} AS comma, {point} AS point FROM norm) x GROUP BY t"
+    )
+    return (
+        f"SELECT sum(CASE WHEN t IS NULL THEN 0 ELSE w END) AS n, sum({_found(t, _ISO)} * w) AS n_iso, sum(dmy * w) AS n_dmy, "
+        f"max(CASE WHEN dmy = 1 THEN {field_a} END) AS max_a, "
+        f"max(CASE WHEN dmy = 1 THEN {field_b} END) AS max_b, "
+        f"max(CASE WHEN dmy = 1 THEN {year} END) AS year_len, "
+        f"min(CASE WHEN dmy = 1 THEN {year} END) AS year_len_min, "
+        f"max({sep}) AS sep, min(CASE WHEN t IS NOT NULL AND {_found(t, _ISO)} + dmy = 0 THEN t END) AS odd, "
+        f"sum(comma) AS n_comma, sum(point) AS n_point, sum({_found(t, '[0-9]:[0-9]{2}:[0-9]{2}')} * w) AS n_sec, "
+        f"sum({_found(t, '[0-9][ T][0-9]{1,2}:[0-9]{2}')} * w) AS n_time, sum({_found(t, '[0-9]T[0-9]')} * w) AS n_t "
+        f"FROM (SELECT *, {dmy} AS dmy FROM ({distinct}) g) h"
+    )
+
+
+@dataclass(frozen=True)
+class Probe:
+    n: int
+    n_iso: int
+    n_dmy: int
+    max_a: int | None
+    max_b: int | None
+    year_len: int | None
+    year_len_min: int | None
+    sep: str | None
+    odd: str | None
+    n_comma: int
+    n_point: int
+    n_sec: int  # with seconds
+    n_time: int  # with a time of day
+    n_t: int  # ISO 'T' between date and time
+
+    def times(self) -> tuple[str, ...]:
+        """Time-of-day formats to try, the most common shape first (all are tried)."""
+        if self.n_t * 2 > self.n:
+            first = "T%H:%M:%S"
+        else:
+            first = " %H:%M:%S" if self.n_sec * 2 > self.n_time else " %H:%M" if self.n_time * 2 > self.n else ""
+        rest = [t for t in (" %H:%M:%S", " %H:%M", "", *(("T%H:%M:%S",) if self.n_t else ())) if t != first]
+        return (first, *rest)
+
+
+def date_formats(probe: Probe, cols: Columns, source: str) -> tuple[str, ...]:
+    """The strftime formats tried in order, decided from the values (or the declared one)."""
+    if cols.date_format:
+        return (cols.date_format,)
+    hint = "Set transactions.date_format in the config, e.g. '%d/%m/%Y %H:%M' (day first) or '%m/%d/%y %H:%M' (month first)."
+    if probe.n == 0:
+        raise DataError(f"{source}: the date column '{cols.date}' is empty.", "Export the order log with its dates.")
+    if probe.n_iso + probe.n_dmy < probe.n / 2:
+        raise DataError(f"{source}: most values of '{cols.date}' are not dates I can read (e.g. {probe.odd!r}).", hint)
+    if probe.n_iso >= probe.n_dmy:
+        return tuple("%Y-%m-%d" + t for t in probe.times())
+    sep = probe.sep or "/"
+    if probe.year_len != probe.year_len_min:
+        raise DataError(f"{source}: the dates in '{cols.date}' mix two- and four-digit years.", hint)
+    year = "%y" if probe.year_len == 2 else "%Y"
+    day_first = (probe.max_a or 0) > 12
+    month_first = (probe.max_b or 0) > 12
+    if day_first and month_first:
+        raise DataError(f"{source}: the dates in '{cols.date}' put the day first on some lines and the month first on others.", hint)
+    if not (day_first or month_first):
+        raise DataError(
+            f"{source}: cannot tell whether the dates in '{cols.date}' are day/month or month/day (no day above 12 in either place).", hint
+        )
+    order = f"%d{sep}%m{sep}{year}" if day_first else f"%m{sep}%d{sep}{year}"
+    return tuple(order + t for t in probe.times())
+
+
+def norm_sql(cols: Columns, d: Dialect) -> str:
+    """Pass 1 (kept by the engine: a DuckDB temp table, a cached Spark view named `norm`): the columns
+    used, as trimmed text with blanks and null words as NULL, ids without a trailing '.0'."""
+    cid = _blank_null(d.text(cols.customer_id))
+    cid = f"(CASE WHEN substr({cid}, -2) = '.0' THEN substr({cid}, 1, length({cid}) - 2) ELSE {cid} END)"
+    texts = [f"{cid} AS cid", f"{_blank_null(d.text(cols.order_id))} AS inv", f"{_blank_null(d.text(cols.date))} AS dtext"]
+    if cols.uses_amount:
+        texts.append(f"{d.text(str(cols.amount))} AS amt_text")
+    else:
+        texts += [f"{d.text(str(cols.quantity))} AS q_text", f"{d.text(str(cols.price))} AS p_text"]
+    texts.append(f"{_blank_null(d.text(cols.item))} AS item" if cols.item else "CAST(NULL AS STRING) AS item")
+    return f"SELECT {', '.join(texts)} FROM src"
+
+
+def lines_sql(cols: Columns, d: Dialect, formats: tuple[str, ...], period_end: str, decimal_comma: bool) -> str:
+    """Every line of `norm` with its customer, order, time, status code, purchase and returned value, item."""
+    parsed = [d.timestamp("dtext", f) for f in formats]
+    ts = parsed[0] if len(parsed) == 1 else f"coalesce({', '.join(parsed)})"
+    if cols.uses_amount:
+        values = f"{d.number('amt_text', False, decimal_comma)} AS amt"
+        bad_number, qty_nonpos, price_nonpos = "amt IS NULL", "amt <= 0", "1 = 0"
+        bought, returned, known = "amt", "abs(amt)", "amt IS NOT NULL"
+    else:
+        values = f"{d.number('q_text', False, decimal_comma)} AS q, {d.number('p_text', False, decimal_comma)} AS p"
+        bad_number, qty_nonpos, price_nonpos = "q IS NULL OR p IS NULL", "q <= 0", "p <= 0"
+        bought, returned, known = "q * p", "(CASE WHEN p > 0 THEN abs(q) * p ELSE 0 END)", "q IS NOT NULL AND p IS NOT NULL"
+    status = (
+        f"CASE WHEN cid IS NULL OR cid = '' THEN {NO_ID} WHEN ts IS NULL THEN {BAD_DATE} "
+        f"WHEN CAST(ts AS DATE) > DATE {quote_text(period_end)} THEN {AFTER_PERIOD} "
+        f"WHEN upper(substr(inv, 1, 1)) = 'C' THEN {CANCELLED} WHEN inv IS NULL THEN {NO_ORDER} "
+        f"WHEN {bad_number} THEN {NOT_NUMBER} WHEN {qty_nonpos} THEN {QTY_NONPOS} WHEN {price_nonpos} THEN {PRICE_NONPOS} "
+        f"ELSE {PURCHASE} END"
+    )
+    return (
+        f"SELECT cid, inv, ts, item, dtext, status, "
+        f"CASE WHEN status = {PURCHASE} THEN {bought} END AS pv, "
+        f"CASE WHEN status IN ({CANCELLED}, {QTY_NONPOS}) AND {known} THEN {returned} END AS rv "
+        f"FROM (SELECT *, {status} AS status FROM (SELECT cid, inv, dtext, item, {ts} AS ts, {values} FROM norm) p) s"
+    )
+
+
+def counts_sql(lines: str) -> str:
+    """Pass 3: lines, revenue and first/last time by status and item (a small result)."""
+    return (
+        f"SELECT status, item, count(*) AS n, sum(pv) AS revenue, min(ts) AS first_ts, max(ts) AS last_ts, "
+        f"min(CASE WHEN status = {BAD_DATE} THEN dtext END) AS bad_example FROM ({lines}) l GROUP BY status, item"
+    )
+
+
+def customers_sql(lines: str, d: Dialect, as_of: str, items: dict[str, str]) -> str:
+    """Pass 4: one row per customer with a purchase line; `items` maps item text -> output column.
+    Aggregated by (customer, order) first, then by customer: cheaper than count(DISTINCT order)."""
+    rank = " ".join(f"WHEN {quote_text(label)} THEN {i}" for i, label in enumerate(items, start=1))
+    item_no = f"CASE item {rank} ELSE 0 END" if items else "0"
+    spend_order = "".join(f", sum(CASE WHEN item_no = {i} THEN pv END) AS {col}" for i, col in enumerate(items.values(), start=1))
+    spend = "".join(f", sum({col}) AS {col}" for col in items.values())
+    spend_out = "".join(f", coalesce({col}, 0.0) AS {col}" for col in items.values())
+    orders = (
+        f"SELECT cid, inv, max(CASE WHEN status = {PURCHASE} THEN ts END) AS last_ts, min(CASE WHEN status = {PURCHASE} THEN ts END) AS first_ts, "
+        f"sum(pv) AS pv, sum(rv) AS rv{spend_order} FROM (SELECT cid, inv, ts, status, pv, rv, {item_no} AS item_no FROM ({lines}) l "
+        f"WHERE status IN ({PURCHASE}, {CANCELLED}, {QTY_NONPOS})) k GROUP BY cid, inv"
+    )
+    return (
+        f"SELECT cid AS customer_id, {d.days_between('last_ts', as_of)} AS recency_days, frequency, monetary, "
+        f"{d.days_between('first_ts', as_of)} AS tenure_days, monetary / frequency AS avg_order_value, "
+        f"least(coalesce(returned, 0.0) / monetary, 1.0) AS return_rate{spend_out} FROM ("
+        f"SELECT cid, max(last_ts) AS last_ts, min(first_ts) AS first_ts, count(pv) AS frequency, sum(pv) AS monetary, "
+        f"sum(rv) AS returned{spend} FROM ({orders}) o GROUP BY cid HAVING count(pv) > 0) c"
+    )
+
+
+# ---------------------------------------------------------------- deciding from the small results
+
+def period_end(period: str) -> dt.date:
+    year, month = int(period[:4]), int(period[5:])
+    first_next = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return first_next - dt.timedelta(days=1)
+
+
+def _slug(label: str) -> str:
+    plain = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()  # CAFÉ -> CAFE
+    return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")[:40] or "item"
+
+
+def item_columns(labels: list[str]) -> dict[str, str]:
+    """Item text -> a safe, unique column name (spend_<slug>)."""
+    out: dict[str, str] = {}
+    used: set[str] = set(FEATURES) | {"customer_id"}
+    for label in labels:
+        base = "spend_" + _slug(label)
+        name, i = base, 2
+        while name in used:
+            name, i = f"{base}_{i}", i + 1
+        used.add(name)
+        out[label] = name
+    return out
+
+
+_REASONS = {
+    NO_ID: ("customer_id", "no customer id (line not used)"),
+    BAD_DATE: ("date", "date missing or not readable (line not used)"),
+    AFTER_PERIOD: ("date", "after the period's last day {end} (ignored for this period)"),
+    CANCELLED: ("order_id", "cancellation (order id starts with C): not a purchase, counted in return_rate"),
+    NO_ORDER: ("order_id", "no order id (line not used)"),
+    NOT_NUMBER: ("quantity/price", "quantity or price is not a number (line not used)"),
+    QTY_NONPOS: ("quantity", "quantity zero or negative: not a purchase, counted in return_rate"),
+    PRICE_NONPOS: ("price", "price zero or negative: not a purchase (line not used)"),
+}
+
+
+@dataclass
+class Summary:
+    """What pass 2 tells: counts by status, the as-of day, the top items, the facts and issues."""
+
+    by_status: dict[int, int]
+    as_of: str
+    first_day: str
+    items: dict[str, str]
+    issues: tuple[RowIssue, ...]
+    facts: dict[str, str] = field(default_factory=dict)
+
+
+def _day(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.datetime.fromisoformat(str(value)).date()
+
+
+def summarise(rows: list[tuple[Any, ...]], cols: Columns, source: str, settings: Settings, formats: tuple[str, ...]) -> Summary:
+    """rows of counts_sql: (status, item, n, revenue, first_ts, last_ts, bad_example)."""
+    from ..config import Transactions
+
+    top = (settings.transactions or Transactions()).top_items
+    end = period_end(settings.period)
+    by_status: dict[int, int] = {}
+    revenue: dict[str, float] = {}
+    first = last = None
+    bad_example = None
+    for status, item, n, rev, first_ts, last_ts, example in rows:
+        status = int(status)
+        by_status[status] = by_status.get(status, 0) + int(n)
+        if status == PURCHASE:
+            if item is not None and rev is not None:
+                revenue[item] = revenue.get(item, 0.0) + float(rev)
+            first = first_ts if first is None or (first_ts is not None and first_ts < first) else first
+            last = last_ts if last is None or (last_ts is not None and last_ts > last) else last
+        if example is not None and (bad_example is None or example < bad_example):
+            bad_example = example
+    total = sum(by_status.values())
+    with_id = total - by_status.get(NO_ID, 0)
+    hint_fmt = "Set transactions.date_format in the config (strftime, e.g. '%d/%m/%Y %H:%M')."
+    if total == 0:
+        raise DataError(f"{source} has no lines.", "Export the order log again, with its lines.")
+    if with_id == 0:
+        raise DataError(f"{source}: no line has a customer id in '{cols.customer_id}'.", "RFM needs to know who bought; export the log with customer ids.")
+    if by_status.get(BAD_DATE, 0) > with_id / 2:
+        raise DataError(
+            f"{source}: {by_status[BAD_DATE]:,} of {with_id:,} lines have a date in '{cols.date}' that does not read as {formats[0]} (e.g. {bad_example!r}).",
+            hint_fmt,
+        )
+    if last is None:
+        returns = by_status.get(CANCELLED, 0) + by_status.get(QTY_NONPOS, 0)
+        if by_status.get(AFTER_PERIOD, 0) and not returns:
+            raise DataError(f"{source}: no purchase on or before {end.isoformat()}, the last day of period {settings.period}.", "Choose a later --period.")
+        if returns and returns >= with_id - by_status.get(BAD_DATE, 0) - by_status.get(AFTER_PERIOD, 0):
+            raise DataError(f"{source}: every line with a customer id is a cancellation or return; there are no purchases.", "Export the sales, not only the cancellations.")
+        raise DataError(f"{source}: no purchase line (positive quantity and price, a customer id, a date on or before {end.isoformat()}).", "Check the quantity and price columns.")
+    as_of = _day(last) + dt.timedelta(days=1)
+    ranked = sorted(revenue.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    items = item_columns([label for label, _ in ranked])
+    issues = []
+    for status, (column, reason) in _REASONS.items():
+        n = by_status.get(status, 0)
+        if n:
+            col = {"customer_id": cols.customer_id, "date": cols.date, "order_id": cols.order_id}.get(column, column)
+            if column == "quantity/price" and cols.uses_amount:
+                col, reason = str(cols.amount), "amount is not a number (line not used)"
+            if column == "quantity" and cols.uses_amount:
+                col, reason = str(cols.amount), "amount zero or negative: not a purchase, counted in return_rate"
+            elif column in ("quantity", "price"):
+                col = getattr(cols, column)
+            issues.append(RowIssue(col, reason.format(end=end.isoformat()), n, (), True))
+    item_kind = "categories" if cols.category else "products"
+    facts = {
+        "as_of": as_of.isoformat(),
+        "period_end": end.isoformat(),
+        "first_purchase": _day(first).isoformat(),
+        "last_purchase": _day(last).isoformat(),
+        "lines": str(total),
+        "purchase_lines": str(by_status.get(PURCHASE, 0)),
+        "date_format": formats[0],
+        "definitions": (
+            f"As of {as_of.isoformat()} (the day after the last purchase on or before {end.isoformat()}). "
+            "A purchase is a line with a customer id, a positive quantity and price and an order id not starting with C. "
+            "Recency: days since the last purchase. Frequency: distinct orders. Monetary: total value bought (quantity x price). "
+            "Tenure: days since the first purchase in the file. Average order value: monetary / frequency. "
+            "Return rate: value of cancellations and negative-quantity lines / value bought, capped at 1."
+        ),
+    }
+    if items:
+        facts["items"] = f"top {len(items)} {item_kind} by revenue ({cols.item}); the rest of the revenue is in no spend_ column"
+    return Summary(by_status, as_of.isoformat(), _day(first).isoformat(), items, tuple(issues), facts)
+
+
+# ---------------------------------------------------------------- engines: DuckDB (local)
+
+_DUCK_ENCODING = {"utf-8-sig": "utf-8", "cp1252": "latin-1", "latin-1": "latin-1", "utf-16": "utf-16"}
+
+
+def _probe(row: tuple[Any, ...]) -> Probe:
+    n, n_iso, n_dmy, max_a, max_b, year_len, year_len_min, sep, odd, *counts = row
+    n_comma, n_point, n_sec, n_time, n_t = (int(c or 0) for c in counts)
+    return Probe(int(n or 0), int(n_iso or 0), int(n_dmy or 0), max_a, max_b, year_len, year_len_min, sep, odd, n_comma, n_point, n_sec, n_time, n_t)
+
+
+def _decimal_comma(probe: Probe, delimiter: str) -> bool:
+    return delimiter != "," and probe.n_comma > probe.n_point
+
+
+def _duck_source(con: Any, path: Path) -> tuple[list[str], str, str]:
+    """Create the view `src` (every column as text); return the header, the delimiter and the checksum."""
+    from ..files import sha256
+    from . import read
+
+    where = quote_text(str(path))
+    if read.is_parquet(path):
+        header = read.header(path)
+        con.execute(f"CREATE VIEW src AS SELECT * FROM read_parquet({where})")
+        return header, ",", sha256(path)
+    sniffed = read.sniff(path)
+    encoding = _DUCK_ENCODING.get(sniffed.encoding, "utf-8")
+    con.execute(
+        f"CREATE VIEW src AS SELECT * FROM read_csv({where}, delim={quote_text(sniffed.delimiter)}, header=true, "
+        f"all_varchar=true, quote='\"', escape='\"', encoding={quote_text(encoding)}, null_padding=true, strict_mode=false)"
+    )
+    header = [str(r[0]).strip() for r in con.execute("DESCRIBE src").fetchall()]
+    return header, sniffed.delimiter, sha256(path)
+
+
+def _check_customers(n: int, source: str) -> None:
+    if n < 2:
+        raise DataError(f"{source}: only {n} customer made a purchase; segments need many customers.", "Give the whole order log, not one customer's orders.")
+
+
+def derive(dialect: Dialect, query: Callable[[str], list[tuple[Any, ...]]], keep: Callable[[str, str], None],
+           cols: Columns, source: str, settings: Settings, delimiter: str) -> tuple[Summary, str]:
+    """The derivation, engine-neutral: `keep(sql, name)` stores a result as a named relation (DuckDB
+    temp table, cached Spark view), `query(sql)` returns rows. The view `src` must exist. Returns
+    what pass 3 told and the SQL of the per-customer table (pass 4), for the engine to run."""
+    keep(norm_sql(cols, dialect), "norm")
+    probe = _probe(query(probe_sql(cols, dialect))[0])
+    formats = date_formats(probe, cols, source)
+    lines = lines_sql(cols, dialect, formats, period_end(settings.period).isoformat(), _decimal_comma(probe, delimiter))
+    summary = summarise(query(counts_sql(lines)), cols, source, settings, formats)
+    return summary, customers_sql(lines, dialect, summary.as_of, summary.items)
+
+
+def load(settings: Settings) -> CustomerTable:
+    """The order log at settings.data_path aggregated by DuckDB into one row per customer."""
+    import duckdb
+
+    path = settings.data_path
+    source = str(path)
+    # line order does not matter to any query; without keeping it DuckDB stores `norm` in parallel
+    con = duckdb.connect(config={"preserve_insertion_order": False})
+    con.execute("SET enable_progress_bar = false")
+    try:
+        try:
+            header, delimiter, checksum = _duck_source(con, path)
+        except duckdb.Error as exc:
+            raise DataError(f"{source}: cannot be read as CSV ({str(exc).splitlines()[0]}).", "Export the order log again as CSV.") from None
+        cols = resolve(header, settings, source)
+        try:
+            summary, final = derive(
+                DUCKDB, lambda sql: con.execute(sql).fetchall(), lambda sql, name: con.execute(f"CREATE TEMP TABLE {name} AS {sql}"),
+                cols, source, settings, delimiter,
+            )
+            frame = con.execute(final + " ORDER BY customer_id").df()
+        except duckdb.Error as exc:
+            raise DataError(f"{source}: the order log could not be read ({str(exc).splitlines()[0]}).", "Check that it is a CSV with one line per order line.") from None
+    finally:
+        con.close()
+    _check_customers(len(frame), source)
+    frame["customer_id"] = frame["customer_id"].astype(str)
+    for name in ("recency_days", "frequency", "tenure_days"):
+        frame[name] = frame[name].astype("int64")
+    return _table(frame, path, checksum, cols, summary, len(frame))
+
+
+def _table(frame: pd.DataFrame, path: Path, checksum: str, cols: Columns, summary: Summary, n: int, n_used: int | None = None) -> CustomerTable:
+    columns = dict(DEFINITIONS)
+    for label, col in summary.items.items():
+        columns[col] = f"Value bought of {label} ({cols.item})"
+    notes = (f"Order log: {summary.facts['lines']} lines, {summary.facts['purchase_lines']} purchase lines, {n} customers, as of {summary.as_of}.",)
+    return CustomerTable(
+        frame=frame, source=path, checksum=checksum, n_read=n, columns=columns, issues=summary.issues, notes=notes,
+        n_used=n_used, kind="transactions", facts=dict(summary.facts), categories=dict(summary.items),
+    )
+
+
+# ---------------------------------------------------------------- engines: Spark
+
+def spark_frame(spark: Any, location: str, settings: Settings) -> tuple[Any, CustomerTable]:
+    """The same derivation on Spark: (per-customer Spark DataFrame, table of facts and issues).
+
+    The Spark DataFrame has customer_id, the six features and the spend_* columns, and is cached
+    (one row per customer). The returned CustomerTable carries no rows: its frame is empty with
+    those columns, n_used and n_read are the number of customers; issues, facts, categories and
+    columns are as on one machine.
+    """
+    import pandas as pd
+
+    local = "://" not in location
+    path = Path(location)
+    source = location
+    delimiter = ","
+    checksum = ""
+    if local:
+        from ..files import sha256
+        from . import read
+
+        if read.is_parquet(path):
+            reader = spark.read.parquet(str(path))
+        else:
+            sniffed = read.sniff(path)
+            delimiter = sniffed.delimiter
+            # Spark 4 reads only iso-8859-1, us-ascii, utf-8, utf-16(be|le), utf-32: Windows-1252 is read as Latin-1
+            encoding = {"utf-8-sig": "utf-8", "cp1252": "iso-8859-1", "latin-1": "iso-8859-1"}.get(sniffed.encoding, sniffed.encoding)
+            reader = spark.read.csv(str(path), header=True, sep=delimiter, encoding=encoding, quote='"', escape='"', inferSchema=False)
+        checksum = sha256(path) if path.is_file() else ""
+    elif location.lower().endswith((".parquet", ".pq")):
+        reader = spark.read.parquet(location)
+    else:  # a folder or URL: the delimiter from the first line, as Spark reads it
+        first = spark.read.text(location).first()
+        line = str(first[0]) if first is not None else ""
+        delimiter = max(",;\t|", key=line.count) if line else ","
+        reader = spark.read.csv(location, header=True, sep=delimiter, quote='"', escape='"', inferSchema=False)
+    reader.createOrReplaceTempView("src")
+    cols = resolve([str(c) for c in reader.columns], settings, source)
+    kept: list[Any] = []
+
+    def keep(sql: str, name: str) -> None:
+        frame = spark.sql(sql).cache()
+        frame.createOrReplaceTempView(name)
+        kept.append(frame)
+
+    summary, final = derive(SPARK, lambda sql: [tuple(r) for r in spark.sql(sql).collect()], keep, cols, source, settings, delimiter)
+    customers = spark.sql(final).cache()
+    n = customers.count()
+    for frame in kept:
+        frame.unpersist()
+    _check_customers(n, source)
+    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in [*FEATURES, *summary.items.values()]})
+    empty.insert(0, "customer_id", pd.Series(dtype="str"))
+    return customers, _table(empty, path, checksum, cols, summary, n, n_used=n)

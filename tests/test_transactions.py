@@ -1,0 +1,385 @@
+"""Order logs in: recognition, reading real exports, cleaning, RFM features, Spark parity, the rfm pack.
+
+The reference numbers are computed independently with pandas from the definitions in
+reportgen/stages/transactions.py, on the real Online Retail sample and re-exports of the same lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from reportgen.cli import cli
+from reportgen.config import Settings, Transactions, load_settings, package_path
+from reportgen.errors import DataError
+from reportgen.rules import load_campaigns, load_segments
+from reportgen.stages import transactions as tx
+
+ROOT = Path(__file__).resolve().parents[1]
+RETAIL = ROOT.parent / "shared" / "data" / "online_retail_sample.csv"
+CASES = Path(__file__).parent / "cases" / "transactions"
+RETAIL_HEADER = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
+
+pytestmark = pytest.mark.skipif(not RETAIL.is_file(), reason="the shared Online Retail sample is not here")
+
+
+def settings(**overrides: Any) -> Settings:
+    return load_settings(None, overrides)
+
+
+def raw_retail() -> pd.DataFrame:
+    return pd.read_csv(RETAIL, dtype=str, keep_default_na=False)
+
+
+def expected(raw: pd.DataFrame, period_end: str) -> tuple[pd.DataFrame, dt.date]:
+    """recency_days, frequency, monetary, tenure_days, return_rate per customer, and the as-of day,
+    from the definitions, with pandas only (ISO dates as in the shared file)."""
+    cid = raw["CustomerID"].str.strip().str.replace(r"\.0+$", "", regex=True)
+    cid = cid.where(~cid.str.upper().isin(["", "NA"]))
+    ts = pd.to_datetime(raw["InvoiceDate"], format="%Y-%m-%d %H:%M:%S")
+    q = pd.to_numeric(raw["Quantity"])
+    p = pd.to_numeric(raw["UnitPrice"])
+    end = pd.Timestamp(period_end)
+    kept = cid.notna() & (ts.dt.normalize() <= end)
+    cancel = raw["InvoiceNo"].str.upper().str.startswith("C")
+    buy = kept & ~cancel & (q > 0) & (p > 0)
+    back = kept & (cancel | (q <= 0))
+    as_of = ts[buy].max().normalize() + pd.Timedelta(days=1)
+    lines = pd.DataFrame({"cid": cid, "ts": ts, "inv": raw["InvoiceNo"], "value": q * p})
+    g = lines[buy].groupby("cid")
+    out = pd.DataFrame(
+        {
+            "recency_days": (as_of - g["ts"].max().dt.normalize()).dt.days,
+            "frequency": g["inv"].nunique(),
+            "monetary": g["value"].sum(),
+            "tenure_days": (as_of - g["ts"].min().dt.normalize()).dt.days,
+        }
+    )
+    returned = (q.abs() * p.where(p > 0, 0.0))[back].groupby(cid[back]).sum()
+    out["return_rate"] = (returned.reindex(out.index).fillna(0.0) / out["monetary"]).clip(upper=1.0)
+    out.index.name = "customer_id"
+    return out.sort_index(), as_of.date()
+
+
+@pytest.fixture(scope="module")
+def december() -> Any:
+    return tx.load(settings(data=RETAIL, period="2011-12"))
+
+
+def _same_numbers(frame: pd.DataFrame, reference: pd.DataFrame) -> None:
+    got = frame.set_index("customer_id").sort_index()
+    assert list(got.index) == list(reference.index)
+    for col in ("recency_days", "frequency", "tenure_days"):
+        assert (got[col].to_numpy() == reference[col].to_numpy()).all(), col
+    np.testing.assert_allclose(got["monetary"].to_numpy(), reference["monetary"].to_numpy(), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(got["return_rate"].to_numpy(), reference["return_rate"].to_numpy(), rtol=1e-12, atol=1e-12)
+
+
+# ------------------------------------------------------------------------- recognition
+
+@pytest.mark.parametrize(
+    "header, is_log",
+    [
+        (RETAIL_HEADER, True),
+        (["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID", "Country"], True),  # Online Retail II
+        (["order_id", "order_date", "customer_id", "amount"], True),
+        (["Order ID", "Order Date", "Customer", "Sales", "Category", "Region"], True),
+        (["CustomerID", "Gender", "Age", "Annual Income (k$)", "Spending Score (1-100)"], False),
+        (["InvoiceNo", "Quantity", "UnitPrice", "CustomerID"], False),  # no date
+        (["InvoiceNo", "InvoiceDate", "Quantity", "CustomerID"], False),  # no price or amount
+    ],
+)
+def test_recognise_by_header(header: list[str], is_log: bool) -> None:
+    assert tx.recognise(header, settings()) is is_log
+
+
+def test_declared_transactions_are_recognised_and_checked() -> None:
+    declared = settings(data=RETAIL, period="2011-12", transactions={"customer_id": "CustomerID", "date": "InvoiceDate"})
+    assert tx.recognise(["a", "b"], declared)
+    bad = settings(data=RETAIL, period="2011-12", transactions={"customer_id": "Customer_ID"})
+    with pytest.raises(DataError) as err:
+        tx.load(bad)
+    assert "transactions.customer_id" in err.value.message and "Customer_ID" in err.value.message and str(RETAIL) in err.value.message
+    assert "Did you mean 'CustomerID'" in err.value.hint
+
+
+# ------------------------------------------------------------------------- features on the real sample
+
+def test_december_matches_an_independent_pandas_computation(december: Any) -> None:
+    reference, as_of = expected(raw_retail(), "2011-12-31")
+    _same_numbers(december.frame, reference)
+    assert december.facts["as_of"] == as_of.isoformat() == "2011-12-10"
+    assert len(december.frame) == december.n_read == 3017 and december.n_dropped == 0
+    f = december.frame
+    assert (f["recency_days"] >= 1).all() and (f["tenure_days"] >= f["recency_days"]).all()
+    np.testing.assert_allclose(f["avg_order_value"], f["monetary"] / f["frequency"])
+    assert f["return_rate"].between(0, 1).all() and (f["return_rate"] > 0).any()
+    assert december.kind == "transactions" and set(tx.FEATURES) <= set(december.columns)
+    assert f["customer_id"].map(type).eq(str).all()
+
+
+def test_december_row_issues(december: Any) -> None:
+    raw = raw_retail()
+    issues = {i.reason.split(" ")[0]: i for i in december.issues}
+    assert issues["no"].column == "CustomerID" and issues["no"].rows == (raw["CustomerID"].isin(["", "NA"])).sum() == 5078
+    cancelled = raw["InvoiceNo"].str.startswith("C") & ~raw["CustomerID"].isin(["", "NA"])
+    assert issues["cancellation"].rows == cancelled.sum() and "return_rate" in issues["cancellation"].reason
+    assert all(i.dropped for i in december.issues)
+
+
+def test_products_are_the_top_revenue_lines(december: Any) -> None:
+    raw = raw_retail()
+    reference, _ = expected(raw, "2011-12-31")
+    cats = december.categories
+    assert len(cats) == Transactions().top_items and all(c.startswith("spend_") and c.isidentifier() for c in cats.values())
+    cid = raw["CustomerID"].where(~raw["CustomerID"].isin(["", "NA"]))
+    q, p = pd.to_numeric(raw["Quantity"]), pd.to_numeric(raw["UnitPrice"])
+    buy = cid.notna() & ~raw["InvoiceNo"].str.startswith("C") & (q > 0) & (p > 0)
+    revenue = (q * p)[buy].groupby(raw["Description"].str.strip()[buy]).sum().sort_values(ascending=False)
+    assert list(cats) == list(revenue.index[: Transactions().top_items])
+    label, column = next(iter(cats.items()))
+    mine = (q * p)[buy & (raw["Description"].str.strip() == label)].groupby(cid[buy]).sum()
+    got = december.frame.set_index("customer_id")[column]
+    np.testing.assert_allclose(got[mine.index], mine, rtol=1e-12)
+    assert got.drop(mine.index).eq(0).all()
+
+
+def test_june_uses_only_lines_up_to_30_june(tmp_path: Path) -> None:
+    june = tx.load(settings(data=RETAIL, period="2011-06"))
+    raw = raw_retail()
+    reference, as_of = expected(raw, "2011-06-30")
+    _same_numbers(june.frame, reference)
+    assert as_of <= dt.date(2011, 7, 1) and june.facts["as_of"] == as_of.isoformat()
+    after = [i for i in june.issues if i.reason.startswith("after")]
+    has_id = ~raw["CustomerID"].isin(["", "NA"])
+    assert after and after[0].rows == (has_id & (raw["InvoiceDate"] > "2011-07")).sum()
+    # an old period re-run on a grown file gives the old numbers
+    grown = tmp_path / "grown.csv"
+    extra = raw.head(50).assign(InvoiceDate="2012-01-15 10:00:00")
+    pd.concat([raw, extra]).to_csv(grown, index=False)
+    again = tx.load(settings(data=grown, period="2011-06"))
+    pd.testing.assert_frame_equal(again.frame, june.frame)
+
+
+# ------------------------------------------------------------------------- real exports of the same lines
+
+def _export(tmp_path: Path, name: str, **kw: Any) -> Path:
+    raw = raw_retail()
+    ts = pd.to_datetime(raw["InvoiceDate"])
+    raw = raw.copy()
+    if kw.get("dates") == "day_first":
+        raw["InvoiceDate"] = ts.dt.strftime("%d/%m/%Y %H:%M")
+    elif kw.get("dates") == "us_short":  # the original UCI export: 12/1/10 8:26
+        raw["InvoiceDate"] = [f"{t.month}/{t.day}/{t.year % 100:02d} {t.hour}:{t.minute:02d}" for t in ts]
+    elif kw.get("dates") == "iso_t":
+        raw["InvoiceDate"] = ts.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    if kw.get("float_ids"):  # every other line's id as Excel/pandas write it
+        has = ~raw["CustomerID"].isin(["", "NA"])
+        odd = has & (np.arange(len(raw)) % 2 == 1)
+        raw.loc[odd, "CustomerID"] = raw.loc[odd, "CustomerID"] + ".0"
+    if kw.get("extra"):
+        raw.insert(2, "Note", "fragile, handle with care")
+        raw["Channel"] = "web"
+        raw = raw[["Country", *[c for c in raw.columns if c != "Country"]]]
+    path = tmp_path / name
+    if kw.get("semicolon"):
+        raw["UnitPrice"] = raw["UnitPrice"].str.replace(".", ",", regex=False)
+        raw.to_csv(path, index=False, sep=";")
+    else:
+        raw.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    "name, kw, date_format",
+    [
+        ("day_first.csv", {"dates": "day_first"}, "%d/%m/%Y %H:%M"),
+        ("us_short.csv", {"dates": "us_short"}, "%m/%d/%y %H:%M"),
+        ("iso_t.csv", {"dates": "iso_t"}, "%Y-%m-%dT%H:%M:%S"),
+        ("semicolon.csv", {"semicolon": True, "dates": "day_first"}, "%d/%m/%Y %H:%M"),
+        ("extra.csv", {"extra": True}, "%Y-%m-%d %H:%M:%S"),
+        ("float_ids.csv", {"float_ids": True}, "%Y-%m-%d %H:%M:%S"),
+    ],
+)
+def test_reexports_give_the_same_numbers(tmp_path: Path, december: Any, name: str, kw: dict[str, Any], date_format: str) -> None:
+    table = tx.load(settings(data=_export(tmp_path, name, **kw), period="2011-12"))
+    pd.testing.assert_frame_equal(table.frame, december.frame, check_exact=False, rtol=1e-12)
+    assert table.facts["as_of"] == "2011-12-10" and table.facts["date_format"] == date_format
+
+
+def test_ids_with_and_without_point_zero_are_one_customer() -> None:
+    with pytest.raises(DataError, match="only 1 customer"):  # 17850.0 and 17850 in one_customer.csv
+        tx.load(settings(data=CASES / "one_customer.csv", period="2010-12"))
+
+
+def test_amount_and_category_variant() -> None:
+    t = tx.load(settings(data=CASES / "order_variant.csv", period="2024-03"))
+    f = t.frame.set_index("customer_id")
+    assert t.facts["as_of"] == "2024-03-21"
+    assert f.loc["c1", "frequency"] == 2 and f.loc["c1", "monetary"] == pytest.approx(165.75)  # A-7 is in April
+    assert f.loc["c1", "recency_days"] == 12 and f.loc["c1", "tenure_days"] == 20
+    assert f.loc["c3", "return_rate"] == 1.0 and f.loc["c2", "return_rate"] == 0.0
+    assert set(t.categories) == {"Shoes", "Bags", "Socks"}
+    assert f.loc["c1", t.categories["Shoes"]] == pytest.approx(120.5) and f.loc["c1", t.categories["Bags"]] == pytest.approx(45.25)
+
+
+# ------------------------------------------------------------------------- files that cannot be used
+
+@pytest.mark.parametrize(
+    "name, cause",
+    [
+        ("bad_dates.csv", "not dates"),
+        ("all_cancelled.csv", "cancellation"),
+        ("no_ids.csv", "no line has a customer id"),
+        ("one_customer.csv", "only 1 customer"),
+        ("missing_date_column.csv", "no column for the order date"),
+        ("ambiguous_dates.csv", "day/month or month/day"),
+        ("mixed_date_order.csv", "day first on some lines"),
+    ],
+)
+def test_bad_files_name_the_file_and_cause(name: str, cause: str) -> None:
+    path = CASES / name
+    with pytest.raises(DataError) as err:
+        tx.load(settings(data=path, period="2011-12"))
+    assert str(path) in err.value.message and cause in err.value.message
+    assert "\n" not in str(err.value)
+
+
+def test_declared_date_format_settles_the_order() -> None:
+    t = tx.load(settings(data=CASES / "ambiguous_dates.csv", period="2011-12", transactions={"date_format": "%d/%m/%Y %H:%M"}))
+    assert t.facts["last_purchase"] == "2011-11-12" and len(t.frame) == 4
+    with pytest.raises(DataError, match="does not read as"):
+        tx.load(settings(data=RETAIL, period="2011-12", transactions={"date_format": "%d/%m/%Y %H:%M"}))
+
+
+def test_period_before_the_log_is_refused() -> None:
+    with pytest.raises(DataError, match="no purchase on or before 2010-11-30"):
+        tx.load(settings(data=RETAIL, period="2010-11"))
+
+
+# ------------------------------------------------------------------------- the rfm rule pack
+
+def _score(frame: pd.DataFrame, book: Any) -> pd.Series:
+    """Each customer's segment under the pack (levels from this frame), first matching rule wins."""
+    levels = {}
+    for role, scale in book.levels.items():
+        cuts = scale.cuts if scale.method == "absolute" else tuple(frame[role].quantile(list(scale.cuts)))
+        levels[role] = np.asarray(scale.names)[np.searchsorted(np.asarray(cuts), frame[role].to_numpy(), side="right")]
+    names = []
+    for i in range(len(frame)):
+        mine = {r: levels[r][i] for r in levels}
+        rule = next((r for r in book.rules if all(mine[k] in v for k, v in r.when.items())), book.fallback)
+        names.append(rule.name)
+    return pd.Series(names, index=frame.index)
+
+
+def test_rfm_pack_loads_and_names_agree_with_numbers(december: Any) -> None:
+    folder = package_path("rules", "rfm")
+    assert settings(rules="auto").rules_dir("transactions") == folder
+    book = load_segments(folder / "segments.yaml")
+    campaigns = load_campaigns(folder / "campaigns.yaml", book)
+    expected_names = {"Champions", "Loyal customers", "Potential loyalists", "New customers", "Promising", "Need attention",
+                      "About to sleep", "At risk", "Can't lose them", "Hibernating", "Lost"}
+    assert expected_names <= set(book.names) and set(book.names) == set(campaigns.by_segment)
+    assert (folder / "segments.yaml").read_text().startswith("# ") and (folder / "campaigns.yaml").read_text().startswith("# ")
+    frame = december.frame
+    segment = _score(frame, book)
+    means = frame.groupby(segment)[["recency_days", "frequency", "monetary"]].mean()
+    assert len(means) >= 8
+    best = means.loc["Champions"]
+    for low in ("Lost", "Hibernating"):
+        assert best["recency_days"] < means.loc[low, "recency_days"]
+        assert best["frequency"] > means.loc[low, "frequency"] and best["monetary"] > means.loc[low, "monetary"]
+    assert means.loc["New customers", "recency_days"] < means.loc["Lost", "recency_days"]
+    assert means.loc["Can't lose them", "monetary"] > means.loc["Lost", "monetary"]
+
+
+# ------------------------------------------------------------------------- synthetic logs
+
+def test_sample_transactions_command(tmp_path: Path) -> None:
+    out = tmp_path / "log.csv"
+    result = CliRunner().invoke(cli, ["sample", "--kind", "transactions", "--rows", "20000", "--seed", "7", "--out", str(out), "--with-truth"])
+    assert result.exit_code == 0, result.output
+    again = tmp_path / "again.csv"
+    CliRunner().invoke(cli, ["sample", "--kind", "transactions", "--rows", "20000", "--seed", "7", "--out", str(again), "--with-truth"])
+    assert out.read_bytes() == again.read_bytes()
+    raw = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert len(raw) == 20000 and list(raw.columns[:8]) == RETAIL_HEADER
+    assert raw["InvoiceNo"].str.startswith("C").mean() > 0.01 and (raw["CustomerID"] == "").mean() > 0.1
+    assert raw["CustomerID"].str.endswith(".0").any() and raw["InvoiceDate"].str.match(r"^\d{1,2}/\d{1,2}/\d{2} \d{1,2}:\d{2}$").all()
+    table = tx.load(settings(data=out, period="2011-12"))
+    assert table.facts["date_format"] == "%m/%d/%y %H:%M" and len(table.frame) > 100
+    kind = raw[raw["CustomerID"] != ""].assign(customer_id=lambda d: d["CustomerID"].str[:-2]).groupby("customer_id")["customer_type"].first()
+    by_kind = table.frame.set_index("customer_id").join(kind).groupby("customer_type")[["recency_days", "frequency", "monetary"]].median()
+    assert by_kind.loc["Champions", "frequency"] > by_kind.loc["Lost", "frequency"]
+    assert by_kind.loc["New customers", "recency_days"] < by_kind.loc["At risk", "recency_days"] < by_kind.loc["Lost", "recency_days"]
+
+
+# ------------------------------------------------------------------------- Spark parity
+
+def test_spark_parity(december: Any, tmp_path: Path) -> None:
+    pytest.importorskip("pyspark")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[2]").appName("reportgen-tx-test")
+        .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2").getOrCreate()
+    )
+    try:
+        frame, table = tx.spark_frame(spark, str(RETAIL), settings(data=RETAIL, period="2011-12"))
+        got = frame.toPandas().sort_values("customer_id").reset_index(drop=True)
+        others = {}  # real exports: US short dates, Windows-1252 with ';' and decimal commas, a June re-run
+        for path, period in ((_export(tmp_path, "us_short.csv", dates="us_short"), "2011-12"),
+                             (CASES / "windows1252_semicolon.csv", "2010-12"), (RETAIL, "2011-06")):
+            sdf, t = tx.spark_frame(spark, str(path), settings(data=path, period=period))
+            others[(path, period)] = (sdf.toPandas().sort_values("customer_id").reset_index(drop=True), t)
+        semicolon = _export(tmp_path, "semicolon.csv", semicolon=True, dates="day_first")  # as a URL: no local sniffing
+        sdf, t = tx.spark_frame(spark, semicolon.as_uri(), settings(data=semicolon, period="2011-12"))
+        by_url = sdf.toPandas().sort_values("customer_id").reset_index(drop=True)
+    finally:
+        spark.stop()
+    local = december.frame
+    assert list(got.columns) == list(local.columns)
+    assert list(got["customer_id"]) == list(local["customer_id"])
+    assert (got["frequency"].to_numpy() == local["frequency"].to_numpy()).all()
+    assert (got["recency_days"].to_numpy() == local["recency_days"].to_numpy()).all()
+    np.testing.assert_allclose(got["monetary"], local["monetary"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(got["return_rate"], local["return_rate"], rtol=0, atol=1e-12)
+    assert table.facts == december.facts and table.issues == december.issues and table.categories == december.categories
+    assert table.n_customers == len(local) and table.kind == "transactions"
+    pd.testing.assert_frame_equal(by_url, local, check_dtype=False, check_exact=False, rtol=0, atol=1e-9)
+    for (path, period), (spark_rows, t) in others.items():
+        mine = tx.load(settings(data=path, period=period))
+        pd.testing.assert_frame_equal(spark_rows, mine.frame, check_dtype=False, check_exact=False, rtol=0, atol=1e-9)
+        assert t.facts == mine.facts and t.issues == mine.issues
+
+
+def test_windows_1252_semicolon_decimal_comma_day_first() -> None:
+    t = tx.load(settings(data=CASES / "windows1252_semicolon.csv", period="2010-12"))
+    f = t.frame.set_index("customer_id")
+    assert f.loc["17850", "monetary"] == pytest.approx(6 * 2.55) and f.loc["17851", "monetary"] == pytest.approx(8 * 3.39)
+    assert f.loc["17851", "frequency"] == 2 and t.facts["as_of"] == "2010-12-15" and t.facts["date_format"] == "%d/%m/%Y %H:%M"
+    assert "CAFÉ CRÈME" in t.categories and t.categories["CAFÉ CRÈME"] == "spend_cafe_creme"
+
+
+def test_parquet_log_gives_the_same_numbers(tmp_path: Path, december: Any) -> None:
+    path = tmp_path / "retail.parquet"
+    pd.read_csv(RETAIL).to_parquet(path)  # CustomerID becomes a float (17850.0), dates text
+    t = tx.load(settings(data=path, period="2011-12"))
+    pd.testing.assert_frame_equal(t.frame, december.frame, check_exact=False, rtol=1e-12)
+
+
+def test_top_items_setting() -> None:
+    t = tx.load(settings(data=RETAIL, period="2011-12", transactions={"top_items": 2}))
+    assert len(t.categories) == 2 and [c for c in t.frame.columns if c.startswith("spend_")] == list(t.categories.values())
+    none = tx.load(settings(data=RETAIL, period="2011-12", transactions={"top_items": 0}))
+    assert none.categories == {} and list(none.frame.columns) == ["customer_id", *tx.FEATURES]
