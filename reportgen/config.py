@@ -329,11 +329,17 @@ class Settings(_Strict):
 
     @property
     def segments_path(self) -> Path:
-        return self.segments_rules or self.rules_dir() / "segments.yaml"
+        return self.segments_file()
 
     @property
     def campaigns_path(self) -> Path:
-        return self.campaigns_rules or self.rules_dir() / "campaigns.yaml"
+        return self.campaigns_file()
+
+    def segments_file(self, kind: str = "customers") -> Path:
+        return self.segments_rules or self.rules_dir(kind) / "segments.yaml"
+
+    def campaigns_file(self, kind: str = "customers") -> Path:
+        return self.campaigns_rules or self.rules_dir(kind) / "campaigns.yaml"
 
     def rules_dir(self, kind: str = "customers") -> Path:
         """The rule pack's folder: a bundled pack by name, else a folder of the user's."""

@@ -226,6 +226,7 @@ class Report:
     timings: dict[str, float] = field(default_factory=dict)
     folder: Path | None = None  # the period folder, once written
     changes: Changes | None = None  # against the previous period, when its report exists
+    trust: Trust | None = None  # confidence, stability per segment, alternatives compared
 
     @property
     def period(self) -> str:

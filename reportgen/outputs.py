@@ -184,7 +184,13 @@ def summary(report: Report) -> dict[str, Any]:
         "k": c.k,
         "k_auto": c.k_auto,
         "metrics": {"silhouette": c.silhouette, "davies_bouldin": c.davies_bouldin, "calinski_harabasz": c.calinski_harabasz},
-        "k_selection": [{"k": p.k, "silhouette": p.silhouette} for p in c.k_curve],
+        "k_selection": [
+            {"k": p.k, "silhouette": p.silhouette, "calinski_harabasz": p.calinski_harabasz, "davies_bouldin": p.davies_bouldin, "inertia": p.inertia, "min_share": p.min_share, "stability": p.stability}
+            for p in c.k_curve
+        ],
+        "k_reasons": list(c.k_reasons),
+        "confidence": _confidence(report),
+        "alternatives": [{"method": a.method, "k": a.k, "silhouette": a.silhouette, "agreement": a.agreement} for a in report.trust.alternatives] if report.trust else [],
         "level_cuts": {role: [round(v, 4) for v in cuts] for role, cuts in report.level_cuts.items()},
         "largest_segment": report.largest.id,
         "most_valuable_segment": report.most_valuable.id,
@@ -199,6 +205,7 @@ def summary(report: Report) -> dict[str, Any]:
                 "description": s.profile,
                 "profile": s.means,
                 "mix": s.mix,
+                "stability": report.trust.stability[s.id] if report.trust and s.id < len(report.trust.stability) else None,
                 "category_index": s.category_index,
                 "attributes": s.mixes,
                 "rule": s.rule,
@@ -222,6 +229,23 @@ def summary(report: Report) -> dict[str, Any]:
         ],
         "warnings": list(report.warnings),
         "changes": _changes(report),
+    }
+
+
+def _confidence(report: Report) -> dict[str, Any] | None:
+    if report.trust is None:
+        return None
+    c = report.trust.confidence
+    return {
+        "level": c.level,
+        "statement": report.trust.confidence_sentence,
+        "hopkins": c.hopkins,
+        "silhouette": c.silhouette,
+        "reference_silhouette": c.reference_silhouette,
+        "stability": c.stability,
+        "reasons": list(c.reasons),
+        "alternatives_statement": report.trust.alternatives_sentence,
+        "rows": report.trust.rows,
     }
 
 

@@ -47,13 +47,18 @@ def check_inputs(settings: Settings, clock: _Clock) -> tuple[Rulebook, CampaignB
     """Rules, templates and the data file's header: the mistakes a user makes most, found in a
     fraction of a second and before any browser starts."""
     from . import rules
+    from .config import RFM_FEATURES, TRANSACTION_FEATURES
     from .stages import derive, read
+    from .stages.load import kind as data_kind
 
     with clock.stage("rules"):
-        rulebook = rules.load_segments(settings.segments_path)
-        campaigns = rules.load_campaigns(settings.campaigns_path, rulebook)
+        kind = data_kind(settings)
+        rulebook = rules.load_segments(settings.segments_file(kind))
+        campaigns = rules.load_campaigns(settings.campaigns_file(kind), rulebook)
         check_templates(settings.templates_path)
-        if settings.engine == "local":
+        if kind == "transactions":
+            rules.check_features(rulebook, list(TRANSACTION_FEATURES if settings.features is None else {*TRANSACTION_FEATURES, *RFM_FEATURES}))
+        elif settings.engine == "local":
             plan = derive.plan(settings, read.header(settings.data_path), settings.data_path)
             rules.check_features(rulebook, [f.name for f in plan.features])
     return rulebook, campaigns
@@ -66,7 +71,7 @@ def load_table(settings: Settings, clock: _Clock) -> CustomerTable | None:
     if settings.engine == "spark":
         return None
     with clock.stage("load"):
-        return load.load(settings)
+        return load.load_orders(settings) if load.kind(settings) == "transactions" else load.load(settings)
 
 
 def read_inputs(settings: Settings, clock: _Clock) -> Inputs:
@@ -77,7 +82,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
     """Features, clusters, names and campaigns for the customers read; changes since last time."""
     from . import rules
     from .render.fmt import PALETTE
-    from .stages import cluster, compare, features, label, profile, recommend
+    from .stages import cluster, compare, features, label, profile, recommend, trust
 
     previous_dir = settings.comparison_dir()
     previous = compare.load_previous(previous_dir) if previous_dir else None
@@ -94,6 +99,8 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
             clustering = cluster.cluster(feats, settings.clustering)
         with clock.stage("profile"):
             prof = profile.profile(table, clustering, label.quantile_points(inputs.rulebook), feats)
+    with clock.stage("trust"):
+        assessed = trust.assess(feats, clustering, settings.clustering)
     with clock.stage("label"):
         cuts = label.level_cuts(prof, inputs.rulebook)
         named = label.label(prof, inputs.rulebook, cuts)
@@ -124,6 +131,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         profile=prof,
         warnings=warnings,
         changes=changes,
+        trust=assessed,
     )
 
 

@@ -111,6 +111,13 @@ class SparkEngine:
 
         settings = self.settings
         path = Path(location)  # for messages
+        if local_load.kind(settings) == "transactions":
+            from ..stages import transactions
+
+            customers, table = transactions.spark_frame(self.spark, location, settings)
+            table = local_load.with_order_features(table, settings)
+            customers = customers.withColumn("_line", F.monotonically_increasing_id())
+            return customers.select("_line", *[F.col(f"`{c}`").cast("double").alias(c) if c != "customer_id" else F.col(c) for c in customers.columns if c != "_line"]), table
         raw, checksum = self._read(location)
         header = [str(c) for c in raw.columns]
         plan = derive.plan(settings, header, path)
@@ -224,6 +231,7 @@ class SparkEngine:
             calinski_harabasz=round(float(calinski_harabasz_score(xs, sample_labels)), 2) if several else 0.0,
             k_curve=on_sample.k_curve,
             sizes=sizes,
+            k_reasons=on_sample.k_reasons,
         )
         profile = self._profile(rulebook, k, sample_features, sample_labels)
         table = CustomerTable(

@@ -120,8 +120,12 @@ def _segment(report: Report, seg: Segment) -> dict[str, Any]:
         {"label": display(a).label, "text": ", ".join(f"{fmt_pct(share, 0)} {str(v).lower()}" for v, share in sorted(mix.items(), key=lambda kv: (-kv[1], kv[0]))[:5])}
         for a, mix in seg.mixes.items()
     ]
+    stability = report.trust.stability[seg.id] if report.trust and seg.id < len(report.trust.stability) else None
     return {
         "id": seg.id,
+        "stability": fmt_num(stability, 2) if stability is not None else "",
+        "stability_word": "" if stability is None else ("stable" if stability >= STABLE else ("dissolves when resampled" if stability < DISSOLVES else "unstable")),
+        "unstable": stability is not None and stability < STABLE,
         "name": seg.name,
         "color": c,
         "text_color": text_on(c),
@@ -161,6 +165,28 @@ def _quality(report: Report) -> dict[str, Any]:
             for i in t.issues
         ],
         "notes": list(t.notes),
+    }
+
+
+STABLE, DISSOLVES = 0.75, 0.5  # Hennig's clusterboot reading of bootstrap Jaccard stability
+
+
+def _trust(report: Report) -> dict[str, Any]:
+    t = report.trust
+    if t is None:
+        return {"level": "", "sentence": "", "figures": [], "alternatives": [], "alternatives_sentence": "", "reasons": []}
+    c = t.confidence
+    return {
+        "level": c.level,
+        "sentence": t.confidence_sentence,
+        "figures": [
+            {"name": "Clustering tendency (Hopkins)", "value": fmt_num(c.hopkins), "reading": "about 0.5 for customers without groups, towards 1 for clear groups"},
+            {"name": "Silhouette of the segments", "value": fmt_num(c.silhouette), "reading": f"against {fmt_num(c.reference_silhouette)} that K-Means reaches on structureless customers like these"},
+            {"name": "Mean stability when resampled", "value": fmt_num(c.stability), "reading": "0 to 1; 0.75 and up: the segments hold on another sample"},
+        ],
+        "reasons": list(c.reasons),
+        "alternatives": [{"method": a.method, "k": a.k, "silhouette": fmt_num(a.silhouette), "agreement": fmt_num(a.agreement)} for a in t.alternatives],
+        "alternatives_sentence": t.alternatives_sentence,
     }
 
 
@@ -280,6 +306,8 @@ def build(report: Report) -> dict[str, Any]:
             for r, cuts in report.level_cuts.items()
         ],
         "quality": _quality(report),
+        "confidence": _trust(report),
+        "k_reasons": list(c.k_reasons),
         "warnings": list(report.warnings),
         "changes": _changes(report),
     }

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import Settings
+from dataclasses import replace
+
+from ..config import RFM_FEATURES, Settings
 from ..engines.sql import DUCKDB
-from ..errors import DataError
+from ..errors import ConfigError, DataError
 from ..model import CustomerTable
 from . import derive, read
 
@@ -97,3 +99,31 @@ def _resolve(con: object, plan: derive.Plan, settings: Settings, typed: set[str]
     for c in derive._date_columns(plan):
         samples[c] = [r[0] for r in con.execute(derive.dates_sql(plan, DUCKDB, c, "src")).fetchall()]  # type: ignore[attr-defined]
     return derive.resolve(plan, settings, counts, samples)
+
+
+def kind(settings: Settings) -> str:
+    """"transactions" for an order log (declared, or recognised from its header), else "customers"."""
+    from . import transactions
+
+    if settings.transactions is not None:
+        return "transactions"
+    if "://" in settings.data_location:
+        return "customers"  # a remote order log is declared with transactions: in the settings
+    return "transactions" if transactions.recognise(read.header(settings.data_path), settings) else "customers"
+
+
+def with_order_features(table: CustomerTable, settings: Settings) -> CustomerTable:
+    """An order log's per-customer table with its features named: every number is profiled, the
+    settings' features (default recency_days, frequency, monetary) are clustered."""
+    numeric = tuple(str(c) for c in table.frame.columns if c != "customer_id")
+    clustered = tuple(settings.features or RFM_FEATURES)
+    for name in clustered:
+        if name not in numeric:
+            raise ConfigError(f"{settings.source}: features: '{name}' is not a feature of an order log.", derive.did_you_mean(name, list(numeric)))
+    return replace(table, numeric=numeric, clustered=clustered)
+
+
+def load_orders(settings: Settings) -> CustomerTable:
+    from . import transactions
+
+    return with_order_features(transactions.load(settings), settings)
