@@ -91,7 +91,7 @@ def cli(ctx: click.Context, debug: bool, quiet: bool, log_format: str) -> None:
 @click.option("--config", "config", type=click.Path(path_type=Path), help="Settings file (YAML); flags override it.")
 @click.option("--period", help="Month of the report, YYYY-MM. Default: the current month.")
 @click.option("--out", type=click.Path(path_type=Path), help="Folder that holds the period folders. Default: output.")
-@click.option("--k", "k", help="Number of segments, or 'auto' (best silhouette over k_min..k_max).")
+@click.option("--k", "k", help="Number of segments, or 'auto' (chosen from k_min..k_max by separation, stability and segment size).")
 @click.option("--features", help="Comma-separated features to cluster on, e.g. income,spending or recency,spend,web_share (any configured feature).")
 @click.option("--seed", type=int, help="Random seed for K-Means (default 42).")
 @click.option("--compare-to", "compare_to", help="Compare with this period's report (default: last month's, if it was run).")
