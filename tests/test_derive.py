@@ -180,3 +180,12 @@ def test_day_first_and_month_first_dates(tmp_path: Path) -> None:
     (tmp_path / "t.csv").write_text("id,joined,x\n" + "".join(f"{i},02/03/2020,{i}\n" for i in range(1, 15)))
     with pytest.raises(ConfigError, match="day-first or month-first"):
         analyse(load_settings(config))
+
+
+def test_crm_export_gives_a_useful_number_of_segments(tmp_path: Path) -> None:
+    """Income, total spend, purchases and recency: 3 to 8 segments, none under 2 % of customers."""
+    config = {k: v for k, v in CONFIG.items() if k != "clustering"}
+    report = analyse(load_settings(_write(tmp_path, config)))
+    assert 3 <= report.clustering.k <= 8
+    assert min(s.share for s in report.segments) >= 0.02
+    assert report.trust is not None and report.trust.confidence.level in ("weak", "moderate", "strong")

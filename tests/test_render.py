@@ -168,3 +168,13 @@ def test_summary_matches_report(mall_run: Report, mall_summary: dict[str, Any]) 
     assert [s["size"] for s in mall_summary["segments"]] == list(mall_run.clustering.sizes)
     assert mall_summary["largest_segment"] == 0
     assert mall_summary["segments"][mall_summary["most_valuable_segment"]]["name"] == "Premium spenders"
+
+
+def test_pdf_states_how_sure_it_is(mall_folder: Path) -> None:
+    text = " ".join(subprocess.run(["pdftotext", str(mall_folder / "briefing.pdf"), "-"], capture_output=True, text=True, check=True).stdout.split())
+    summary = json.loads((mall_folder / "summary.json").read_text())
+    level = summary["confidence"]["level"]
+    assert level in ("strong", "moderate") and f"How sure we are: {level}:" in text
+    assert all(0.9 <= s["stability"] <= 1 for s in summary["segments"])
+    assert "stability" in text and "Gaussian mixture" in text and "Ward hierarchical" in text
+    assert {a["method"] for a in summary["alternatives"]} == {"Gaussian mixture", "Ward hierarchical"}

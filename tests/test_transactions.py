@@ -7,6 +7,7 @@ reportgen/stages/transactions.py, on the real Online Retail sample and re-export
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -383,3 +384,45 @@ def test_top_items_setting() -> None:
     assert len(t.categories) == 2 and [c for c in t.frame.columns if c.startswith("spend_")] == list(t.categories.values())
     none = tx.load(settings(data=RETAIL, period="2011-12", transactions={"top_items": 0}))
     assert none.categories == {} and list(none.frame.columns) == ["customer_id", *tx.FEATURES]
+
+
+# ------------------------------------------------------------------------- end to end, as a user runs it
+
+RFM_ORDER = {"Champions": 0, "Loyal customers": 1, "Potential loyalists": 1, "New customers": 1, "Promising": 1,
+             "Need attention": 2, "About to sleep": 3, "At risk": 3, "Can't lose them": 3, "Hibernating": 4, "Lost": 4}
+
+
+@pytest.fixture(scope="module")
+def order_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`reportgen run --data online_retail_sample.csv --period 2011-12`, no config, in a fresh process."""
+    import subprocess
+
+    out = tmp_path_factory.mktemp("orders")
+    result = subprocess.run([str(ROOT / ".venv" / "bin" / "reportgen"), "run", "--data", str(RETAIL), "--period", "2011-12", "--out", str(out)], capture_output=True, text=True, cwd=out)
+    assert result.returncode == 0, result.stderr
+    return out / "2011-12"
+
+
+def test_order_log_run_without_config(order_run: Path) -> None:
+    rows = pd.read_csv(order_run / "segments.csv", dtype={"customer_id": str})
+    reference, as_of = expected(raw_retail(), "2011-12-31")
+    _same_numbers(rows[["customer_id", "recency_days", "frequency", "monetary", "tenure_days", "return_rate"]], reference)
+    summary = json.loads((order_run / "summary.json").read_text())
+    assert summary["kind"] == "transactions" and summary["facts"]["as_of"] == str(as_of)
+    named = [s for s in summary["segments"] if s["base_name"] in RFM_ORDER]
+    assert len(named) >= 3
+    medians = rows.groupby("segment")[["recency_days", "frequency", "monetary"]].median()
+    for a in named:
+        for b in named:
+            if RFM_ORDER[a["base_name"]] == 0 and RFM_ORDER[b["base_name"]] >= 3:  # Champions against the lapsing
+                ma, mb = medians.loc[a["name"]], medians.loc[b["name"]]
+                assert ma["recency_days"] < mb["recency_days"] and ma["frequency"] >= mb["frequency"] and ma["monetary"] > mb["monetary"]
+
+
+def test_order_log_briefing_speaks_of_recency_and_frequency(order_run: Path) -> None:
+    import subprocess
+
+    text = subprocess.run(["pdftotext", str(order_run / "briefing.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    for word in ("Recency", "Frequency", "Days since last purchase", "Orders", "as of"):
+        assert word.lower() in text.lower(), word
+    assert "cancellation" in text.lower()  # Data quality counts the cancelled lines
