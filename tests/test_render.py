@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import json
 import email.policy
 import re
 import shutil
