@@ -104,13 +104,16 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
     with clock.stage("label"):
         cuts = label.level_cuts(prof, inputs.rulebook)
         named = label.label(prof, inputs.rulebook, cuts)
+        if rules.unjudged(inputs.rulebook, table.numeric):
+            named = label.auto_label(prof, feats.roles, lambda f: settings.display_of(f).label)
         matches = compare.match(named, previous, feats) if previous else {}
         if previous:
             named = compare.stabilise_names(named, previous, matches)
     with clock.stage("recommend"):
         segments, warnings = recommend.recommend(named, clustering, inputs.campaigns, prof)
         unjudged = rules.unjudged(inputs.rulebook, table.numeric)
-        warnings = (unjudged, *warnings) if unjudged else warnings
+        if unjudged:  # named from the data; the missing campaigns follow from the missing rules
+            warnings = (unjudged,)
         segments = compare.colours(segments, previous, matches, len(PALETTE))
         changes = None
         if previous and previous_dir:

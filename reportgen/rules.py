@@ -241,8 +241,8 @@ def unjudged(rulebook: Rulebook, available: list[str] | tuple[str, ...]) -> str 
     if any(f in available for f in rulebook.levels):
         return None
     return (
-        f"The rules in {rulebook.path} judge {', '.join(rulebook.levels)}, none of which this run has, so every segment gets the fallback name: "
-        f"choose the rule pack for this data (rules: mall, rules: rfm, or a folder of your own) or define levels for {', '.join(available)}."
+        f"The rules in {rulebook.path} judge {', '.join(rulebook.levels)}, none of which this run has, so the segments are named from the data and have no campaigns: "
+        f"choose the rule pack for this data (rules: mall, rules: rfm, or a folder of your own with levels for {', '.join(available)})."
     )
 
 

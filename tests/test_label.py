@@ -66,3 +66,21 @@ def test_fallback_and_missing_campaign_warning(tmp_path: Path) -> None:
     assert segments[0].campaigns == () and segments[1].campaigns[0].name == "X"
     assert warnings == ("No campaign is defined for segment 'Everyone else': add one under campaigns: in campaigns.yaml.",)
     assert segments[1].share == 0.5
+
+
+def test_segments_are_named_from_the_data_when_no_rule_judges_the_features(tmp_path: Path) -> None:
+    """A first run on a new table (no rule pack for its features) still gives readable, distinct names."""
+    from reportgen.config import load_settings
+    from reportgen.pipeline import analyse
+
+    campaign = Path(__file__).resolve().parents[2] / "shared" / "data" / "marketing_campaign.csv"
+    config = tmp_path / "c.yaml"
+    config.write_text(f"data: {campaign}\ncolumns: {{customer_id: ID, spend: {{sum: [MntWines, MntMeatProducts]}}, recency: Recency}}\nclustering: {{k: 4}}\n")
+    report = analyse(load_settings(config))
+    names = [s.name for s in report.segments]
+    assert len(set(names)) == 4 and all(s.rule == "automatic" for s in report.segments)
+    assert any("spend" in n.lower() or "recency" in n.lower() for n in names)
+    for s in report.segments:  # the words agree with where the centre sits
+        if s.levels.get("spend") == "high":
+            assert s.centroid["spend"] > report.population["spend"]
+    assert any("named from the data" in w for w in report.warnings)

@@ -102,3 +102,18 @@ def test_open_features_same_on_spark(tmp_path: Path) -> None:
     assert [s["name"] for s in a["segments"]] == [s["name"] for s in b["segments"]]
     for x, y in zip(a["segments"], b["segments"]):
         assert x["mix"] == pytest.approx(y["mix"], abs=1e-4)
+
+
+def test_order_log_same_on_spark(tmp_path: Path) -> None:
+    """An order log with no settings: the same RFM features and segments on both engines."""
+    retail = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail_sample.csv"
+    for engine in ("local", "spark"):
+        run(load_settings(None, {"data": str(retail), "out": str(tmp_path / engine), "period": "2011-12", "engine": engine}))
+    local = pd.read_csv(tmp_path / "local" / "2011-12" / "segments.csv", dtype={"customer_id": str}).set_index("customer_id")
+    spark = pd.read_csv(tmp_path / "spark" / "2011-12" / "segments.csv", dtype={"customer_id": str}).set_index("customer_id").loc[local.index]
+    assert adjusted_rand_score(local["cluster"], spark["cluster"]) >= 0.99
+    for name in ("recency_days", "frequency", "monetary"):
+        assert (local[name] - spark[name]).abs().max() < 1e-6, name
+    a, b = (json.loads((tmp_path / e / "2011-12" / "summary.json").read_text()) for e in ("local", "spark"))
+    assert [s["name"] for s in a["segments"]] == [s["name"] for s in b["segments"]]
+    assert b["kind"] == "transactions" and b["facts"]["as_of"] == a["facts"]["as_of"] == "2011-12-10"

@@ -6,6 +6,7 @@ report: "income high, spending low". Quantile levels are relative to this month'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -111,3 +112,47 @@ def label(profile: Profile, rulebook: Rulebook, cuts: dict[str, tuple[float, ...
             )
         )
     return _tell_apart(named, rulebook)
+
+
+AUTO_WORDS = ((1 / 3, "low"), (2 / 3, "medium"), (1.01, "high"))
+
+
+def _share_below(profile: Profile, feature: str, value: float) -> float:
+    """The share of customers below a value, from the feature's percentiles (0..1)."""
+    grid = np.asarray(profile.percentiles.get(feature, ()))
+    if not len(grid):
+        return 0.5
+    below = np.searchsorted(grid, value, side="left")
+    above = np.searchsorted(grid, value, side="right")
+    return float(min(1.0, max(0.0, (below + above - 1) / 2 / 100)))
+
+
+def auto_label(profile: Profile, features: tuple[str, ...], label_of: Callable[[str], str]) -> list[Named]:
+    """Names from the data when no rule judges this run's features: each segment by the two
+    clustered features on which it stands furthest from the middle customer ("High spend, low
+    recency"), so a first run on a new table reads sensibly before its own rules are written."""
+    named = []
+    for cluster, centroid in enumerate(profile.centroids):
+        shares = {f: _share_below(profile, f, centroid[f]) for f in features if f in centroid}
+        levels = {f: next(word for cut, word in AUTO_WORDS if s < cut) for f, s in shares.items()}
+        ranked = sorted(shares, key=lambda f: (-abs(shares[f] - 0.5), features.index(f)))[:2]
+        parts = [f"{levels[f]} {label_of(f).lower()}" for f in ranked if levels[f] != "medium"] or ["close to the middle on every measure"]
+        name = parts[0][:1].upper() + parts[0][1:] + (f", {parts[1]}" if len(parts) > 1 else "")
+        words = ", ".join(f"{levels[f]} {label_of(f).lower()}" for f in features if f in levels)
+        named.append(
+            Named(
+                cluster=cluster, base_name=name, name=name, rule="automatic", description="Named from the data: no rule judges these features.",
+                centroid=centroid, levels=levels, profile=words, mixes=profile.mixes[cluster], means=profile.means[cluster],
+            )
+        )
+    seen: dict[str, int] = {}
+    for n in named:
+        seen[n.name] = seen.get(n.name, 0) + 1
+    counts: dict[str, int] = {}
+    out = []
+    for n in named:
+        if seen[n.name] > 1:
+            counts[n.name] = counts.get(n.name, 0) + 1
+            n = replace(n, name=f"{n.name} ({counts[n.name]})")
+        out.append(n)
+    return out
