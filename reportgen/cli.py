@@ -185,5 +185,17 @@ def sample(kind: str, rows: int | None, seed: int, out: Path, with_truth: bool, 
     click.echo(f"Wrote {rows} customers to {path}")
 
 
+@cli.command()
+@click.option("--data", type=click.Path(path_type=Path), required=True, help="A customer table or an order log (CSV or Parquet) to draft settings for.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("reportgen.yaml"), show_default=True, help="The settings file to write.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+def init(data: Path, out: Path, force: bool) -> None:
+    """Look at a file and write a commented settings file for it that runs as is."""
+    from .init import write
+
+    path = write(data, out, force)
+    click.echo(f"Wrote {path}; read it, then: reportgen run --config {path}")
+
+
 def main() -> None:
     cli(prog_name="reportgen")

@@ -1,0 +1,252 @@
+"""`reportgen init`: look at a file reportgen has never seen and write a commented settings file
+that runs as is: the id column, numeric features with readable labels, dates as days-since,
+spend-per-category columns as categories, text columns as attributes, or an order log's mapping.
+
+It only drafts: everything it decides is written out as ordinary settings, with a comment saying
+why, for the user to read and change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from .config import MALL_FEATURES, Settings, label_from_name
+from .errors import ConfigError, DataError
+
+MAX_FEATURES = 5
+MAX_ATTRIBUTE_VALUES = 20
+SPEND_PREFIXES = ("mnt", "spend", "amount", "amt", "sales", "revenue")
+NAME_HINTS = ("spend", "income", "recency", "frequency", "purchase", "order", "visit", "monetary", "value", "tenure", "age", "balance")
+
+
+def _name(column: str, taken: set[str]) -> str:
+    """A feature name for a column: 'Annual Income (k$)' -> 'annual_income_k'."""
+    base = re.sub(r"[^a-z0-9]+", "_", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", column).lower()).strip("_") or "feature"
+    if not base[0].isalpha():
+        base = f"f_{base}"
+    name, i = base, 2
+    while name in taken:
+        name, i = f"{base}_{i}", i + 1
+    taken.add(name)
+    return name
+
+
+def _yaml_text(value: str) -> str:
+    """A YAML scalar that stays a string (quoted when it needs to be)."""
+    import yaml
+
+    return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip().removesuffix("...").strip()
+
+
+def _order_log(path: Path, header: list[str], data_ref: str) -> list[str]:
+    from .stages import transactions
+
+    cols = transactions.resolve(header, Settings(), str(path))
+    fields = {k: getattr(cols, k, None) for k in ("customer_id", "order_id", "date", "amount", "quantity", "price", "product", "category")}
+    lines = [
+        f"data: {_yaml_text(data_ref)}",
+        "",
+        "# An order log: reportgen derives per customer recency_days, frequency (distinct orders), monetary",
+        "# (sum of quantity x price), tenure_days, avg_order_value and return_rate, then names segments",
+        "# with the standard RFM grid (Champions ... Lost).",
+        "transactions:",
+    ]
+    for key, column in fields.items():
+        if column:
+            lines.append(f"  {key}: {_yaml_text(str(column))}")
+    lines += [
+        "  # date_format: \"%d/%m/%Y %H:%M\"   # only if the run says the day/month order cannot be told",
+        "",
+        "rules: rfm                 # the built-in RFM rule pack and its campaigns",
+        "features: [recency_days, frequency, monetary]",
+    ]
+    return lines
+
+
+def _skew(values: Any) -> float:
+    import numpy as np
+
+    x = values.to_numpy(dtype=np.float64)
+    c = x - x.mean()
+    m2 = float(np.mean(c**2))
+    return 0.0 if m2 == 0 else float(np.mean(c**3) / m2**1.5)
+
+
+def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
+    import pandas as pd
+
+    from .stages import derive, read
+
+    raw = read.read(path, header, set()).frame
+    n = len(raw)
+    if n == 0:
+        raise DataError(f"{path} has a header but no rows.", "Export the table again with its rows.")
+    text = {c: raw[c].astype("string").str.strip() for c in header}
+    filled = {c: text[c].notna() & text[c].ne("") for c in header}
+    numbers = {c: pd.to_numeric(text[c].str.replace(",", ".", regex=False) if read.sniff(path).delimiter == ";" else text[c], errors="coerce") for c in header} if not read.is_parquet(path) else {c: pd.to_numeric(raw[c], errors="coerce") for c in header}
+    taken: set[str] = {"customer_id"}
+    id_column = derive.find_column("customer_id", header)
+    if id_column is None:
+        id_column = next((c for c in header if re.search(r"(^|[^a-z])id$", c.lower()) and text[c][filled[c]].is_unique), None)
+    columns: list[str] = []
+    comments: list[str] = []
+    display: list[str] = []
+    features: list[str] = []
+    numeric_names: list[tuple[str, str]] = []  # (feature, column)
+    attributes: list[str] = []
+    # the mall schema keeps its names, so the bundled rules judge it
+    mall = {name: col for name in MALL_FEATURES if (col := derive.find_column(name, header)) and col != id_column}
+    used = set(mall.values()) | ({id_column} if id_column else set())
+    mall_columns = {"age": "age", "income": "annualincomek", "spending": "spendingscore1100"}
+    for name, col in mall.items():
+        columns.append(f"  {name}: {_yaml_text(col)}")
+        numeric_names.append((name, col))
+        taken.add(name)
+        if derive.norm(col) != mall_columns[name]:  # not the mall's own column: no "$...k" or score units
+            display.append(f"  {name}: {{label: {_yaml_text(label_from_name(col))}, prefix: \"\", suffix: \"\"}}")
+    spend_cols = [c for c in header if c not in used and c.lower().startswith(SPEND_PREFIXES) and numbers[c][filled[c]].notna().all() and filled[c].any()]
+    if len(spend_cols) < 2:
+        spend_cols = []
+    for col in header:
+        if col in used:
+            continue
+        share_numeric = float(numbers[col][filled[col]].notna().mean()) if filled[col].any() else 0.0
+        values = text[col][filled[col]]
+        distinct = values.nunique()
+        if not filled[col].any() or distinct <= 1:
+            comments.append(f"#   {col}: left out, {'empty' if not filled[col].any() else 'the same value on every row'}")
+            continue
+        sample = values.head(2000).tolist()
+        if share_numeric < 0.95 and sum(bool(derive._DATE.match(v)) for v in sample) >= 0.95 * len(sample):
+            name = _name(col, taken) if not col.lower().startswith("dt") else _name("days_since_" + col[2:].strip("_"), taken)
+            try:
+                derive.date_format(sample, col)
+                columns.append(f"  {name}: {{days_since: {_yaml_text(col)}}}   # days from this date to the end of the period")
+            except ConfigError:
+                columns.append(f"  {name}: {{days_since: {_yaml_text(col)}, date_format: \"%d-%m-%Y\"}}   # CHECK: the day/month order cannot be told from the values")
+            numeric_names.append((name, col))
+            display.append(f"  {name}: {{label: {_yaml_text('Days since ' + label_from_name(col).lower())}, suffix: \" days\"}}")
+            continue
+        if share_numeric >= 0.95:
+            if col in spend_cols:
+                continue
+            x = numbers[col].dropna()
+            if re.search(r"birth|year_?b", col.lower()) and x.between(1880, dt.date.today().year).all():
+                name = "age" if "age" not in taken else _name(col, taken)
+                taken.add(name)
+                columns.append(f"  {name}: {{birth_year: {_yaml_text(col)}}}   # age in the report period's year")
+                numeric_names.append((name, col))
+                continue
+            name = _name(col, taken)
+            columns.append(f"  {name}: {_yaml_text(col)}")
+            numeric_names.append((name, col))
+            if label_from_name(name) != label_from_name(col):
+                display.append(f"  {name}: {{label: {_yaml_text(label_from_name(col))}}}")
+            continue
+        if distinct <= MAX_ATTRIBUTE_VALUES:
+            name = _name("gender" if col == derive.find_column("gender", header) else col, taken)
+            columns.append(f"  {name}: {_yaml_text(col)}   # text: shown per segment, never clustered")
+            attributes.append(name)
+            continue
+        comments.append(f"#   {col}: left out, free text ({distinct} different values)")
+    categories: list[str] = []
+    if spend_cols:
+        spend = "spend" if "spend" not in taken else _name("total_spend", taken)
+        taken.add(spend)
+        columns.append(f"  {spend}: {{sum: [{', '.join(_yaml_text(c) for c in spend_cols)}]}}   # spend over all categories")
+        numeric_names.insert(0, (spend, spend_cols[0]))
+        for c in spend_cols:
+            label = re.sub(r"^(mnt|spend|amount|amt|sales|revenue)_?", "", c, flags=re.I) or c
+            label = label_from_name(re.sub(r"Products?$|Prods$", "", label) or label)
+            categories.append(f"  {_yaml_text(label)}: {_yaml_text(c)}")
+    # what to cluster on: spend first, then measures with some spread, not yes/no flags
+    def spread(name: str, col: str) -> bool:
+        """More than two values: a measure, not a yes/no flag."""
+        return bool(numbers[col].dropna().nunique() > 2)
+
+    preferred = sorted(
+        (p for p in numeric_names if spread(*p)),
+        key=lambda p: (p[0] not in ("income", "spending"), not any(h in p[0] for h in NAME_HINTS), [q[0] for q in numeric_names].index(p[0])),
+    )
+    if {"income", "spending"} <= {p[0] for p in numeric_names}:
+        features = ["income", "spending"]
+    else:
+        features = [p[0] for p in preferred[:MAX_FEATURES]]
+    if not features:
+        raise DataError(f"{path}: no numeric column to cluster on.", "reportgen segments customers by numbers (spend, visits, recency...); add such columns.")
+    skewed = []
+    for name, col in numeric_names:
+        if name in features and col in numbers and name not in ("age",) and not name.startswith("days_since"):
+            s = _skew(numbers[col].dropna())
+            if abs(s) > 1:
+                skewed.append(f"{name} (skew {s:.1f})")
+    lines = [f"data: {_yaml_text(data_ref)}", ""]
+    lines.append("columns:                     # feature -> a column, or {sum: [...]}, {ratio: [a, b]}, {birth_year: col}, {days_since: col}")
+    if id_column:
+        lines.append(f"  customer_id: {_yaml_text(id_column)}")
+    lines += columns
+    if comments:
+        lines += ["", "# Columns left out:"] + comments
+    lines += ["", f"features: [{', '.join(features)}]   # clustered; every other feature is profiled per segment"]
+    if skewed:
+        lines.append(f"# Skewed, so clustered on their logarithm (scale: auto): {', '.join(skewed)}")
+    if categories:
+        lines += ["", "categories:                  # each segment's mix of spend"] + categories
+    if display:
+        lines += ["", "display:                     # how features read in the documents"] + display
+    if not {"income", "spending"} <= {p[0] for p in numeric_names}:
+        lines += [
+            "",
+            "# No rule pack judges these features yet, so the segments are named from the data",
+            "# (\"High spend, low recency\"). Write your own rules and campaigns (see",
+            "# reportgen/rules/mall/*.yaml for the schema) and point to their folder:",
+            "# rules: my_rules",
+        ]
+    return lines
+
+
+def draft(data: Path, out: Path) -> str:
+    """The settings text for `data`, with paths relative to where it will be written."""
+    from .stages import read, transactions
+
+    header = read.header(data)
+    try:
+        data_ref = os.path.relpath(data.resolve(), out.resolve().parent)
+    except ValueError:
+        data_ref = str(data.resolve())
+    intro = [
+        f"# reportgen settings for {data.name}, drafted by `reportgen init` on {dt.date.today().isoformat()}.",
+        "# Read it, change what you like, then: reportgen run --config " + out.name,
+        "# Relative paths are relative to this file. All settings and their defaults: reportgen/config.py.",
+        "",
+    ]
+    body = _order_log(data, header, data_ref) if transactions.recognise(header, Settings()) else _table(data, header, data_ref)
+    return "\n".join(intro + body + [""])
+
+
+def write(data: Path, out: Path, force: bool = False) -> Path:
+    """Write the draft to `out`; an existing file is kept unless `force`. The draft is checked by
+    loading it as settings, so it runs as written."""
+    from .config import load_settings
+
+    if out.exists() and not force:
+        raise ConfigError(f"{out} already exists.", "Choose another --out, or add --force to replace it.")
+    text = draft(data, out)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    try:
+        settings = load_settings(tmp)
+        from .stages import derive, read
+        from .stages.load import kind
+
+        if kind(settings) == "customers":
+            derive.plan(settings, read.header(settings.data_path), settings.data_path)
+    except Exception:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, out)
+    return out

@@ -1,0 +1,78 @@
+"""`reportgen init` on files it has never seen: the drafted settings run as written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from reportgen.config import load_settings
+from reportgen.errors import ConfigError
+from reportgen.init import write
+from reportgen.pipeline import analyse
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def test_crm_export_draft_runs(tmp_path: Path) -> None:
+    out = write(SHARED / "marketing_campaign.csv", tmp_path / "reportgen.yaml")
+    settings = yaml.safe_load(out.read_text())
+    columns = settings["columns"]
+    assert columns["customer_id"] == "ID"
+    assert columns["age"] == {"birth_year": "Year_Birth"}
+    assert any(v == {"days_since": "Dt_Customer"} for v in columns.values())
+    assert columns["spend"]["sum"][0] == "MntWines" and set(settings["categories"].values()) >= {"MntWines", "MntGoldProds"}
+    assert "education" in columns and "education" not in settings["features"]  # text: an attribute
+    assert "Z_CostContact: left out" in out.read_text()
+    report = analyse(load_settings(out, {"period": "2014-07"}))
+    assert 3 <= report.clustering.k <= 8 and "education" in report.table.attributes
+    assert report.segments[0].mix  # the categories work
+
+
+def test_mall_draft_keeps_the_mall_names(tmp_path: Path) -> None:
+    out = write(SHARED / "Mall_Customers.csv", tmp_path / "mall.yaml")
+    report = analyse(load_settings(out))
+    assert report.clustering.k == 5 and sorted(s.size for s in report.segments) == [22, 23, 35, 39, 81]
+    assert "gender" in report.table.attributes
+
+
+def test_order_log_draft(tmp_path: Path) -> None:
+    out = write(SHARED / "online_retail_sample.csv", tmp_path / "orders.yaml")
+    settings = yaml.safe_load(out.read_text())
+    assert settings["transactions"]["customer_id"] == "CustomerID" and settings["rules"] == "rfm"
+    report = analyse(load_settings(out, {"period": "2011-12"}))
+    assert report.table.kind == "transactions" and report.table.n_customers == 3017
+
+
+def test_unknown_table_gets_names_from_the_data(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "member_no": [f"M{i:04d}" for i in range(300)],
+            "Visits": [i % 17 + 1 for i in range(300)],
+            "Basket EUR": [round(10 + (i * 37) % 250 + 0.5, 2) for i in range(300)],
+            "Joined": [f"{(i % 28) + 1:02d}/{(i % 12) + 1:02d}/2021" for i in range(300)],
+            "Plan": ["gold" if i % 3 else "basic" for i in range(300)],
+        }
+    )
+    frame.to_csv(tmp_path / "members.csv", index=False)
+    out = write(tmp_path / "members.csv", tmp_path / "members.yaml")
+    report = analyse(load_settings(out, {"period": "2026-11"}))
+    assert report.clustering.k >= 3 and all(s.rule == "automatic" for s in report.segments)
+    assert "plan" in report.table.attributes and "visits" in report.features.roles
+
+
+def test_never_overwrites_without_force(tmp_path: Path) -> None:
+    target = tmp_path / "reportgen.yaml"
+    target.write_text("# mine\n")
+    with pytest.raises(ConfigError, match="already exists"):
+        write(SHARED / "Mall_Customers.csv", target)
+    assert target.read_text() == "# mine\n"
+    cli = [sys.executable, "-m", "reportgen", "init", "--data", str(SHARED / "Mall_Customers.csv"), "--out", str(target)]
+    refused = subprocess.run(cli, capture_output=True, text=True, cwd=tmp_path)
+    assert refused.returncode == 2 and "--force" in refused.stderr and "Traceback" not in refused.stderr
+    forced = subprocess.run([*cli, "--force"], capture_output=True, text=True, cwd=tmp_path)
+    assert forced.returncode == 0 and "customer_id: CustomerID" in target.read_text()
