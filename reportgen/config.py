@@ -156,8 +156,39 @@ def _default_valid() -> dict[str, tuple[float | None, float | None]]:
 
 
 class ReportText(_Strict):
+    """Title and branding: the organisation's name, its logo (a PNG or SVG file) and accent colour."""
+
     title: str = "Customer segments briefing"
-    organisation: str = "Your organisation"
+    organisation: str = ""  # empty: the cover names no organisation
+    logo: Path | None = None  # on the PDF cover and running header, once in the email, in the HTML page
+    accent: str = "#332288"  # headings and rules; segment colours stay the colour-blind-safe palette
+
+    @field_validator("accent")
+    @classmethod
+    def _accent(cls, v: str) -> str:
+        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", v):
+            raise ValueError(f"accent {v!r} is not a colour like #1F6FB2")
+        return v.upper()
+
+    @field_validator("logo", mode="before")
+    @classmethod
+    def _logo(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        text = str(v)
+        if "://" in text or text.startswith(("data:", "//")):
+            raise ValueError(f"logo {text!r} is a URL; reportgen never fetches remote files: save the logo beside the settings and give its path")
+        path = Path(text).expanduser()
+        if path.suffix.lower() not in (".png", ".svg"):
+            raise ValueError(f"logo {text!r} must be a .png or .svg file")
+        if not path.is_file():
+            raise ValueError(f"logo file {text!r} does not exist")
+        head = path.read_bytes()[:512]
+        if path.suffix.lower() == ".png" and not head.startswith(b"\x89PNG\r\n\x1a\n"):
+            raise ValueError(f"logo {text!r} is not a PNG image")
+        if path.suffix.lower() == ".svg" and b"<svg" not in path.read_bytes()[:4096].lower():
+            raise ValueError(f"logo {text!r} is not an SVG image")
+        return path
 
 
 class Smtp(_Strict):
@@ -454,6 +485,9 @@ def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | 
         for key in _PATH_KEYS:
             if isinstance(raw.get(key), str) and "://" not in raw[key]:
                 raw[key] = str((cfg.parent / raw[key]))
+        report = raw.get("report")
+        if isinstance(report, dict) and isinstance(report.get("logo"), str) and "://" not in report["logo"]:
+            raw["report"] = {**report, "logo": str(cfg.parent / Path(report["logo"]).expanduser())}
         if isinstance(raw.get("rules"), str) and not _is_pack(raw["rules"]):
             raw["rules"] = str(cfg.parent / raw["rules"])  # a pack folder of the user's, beside the config
     for key, value in (overrides or {}).items():

@@ -47,8 +47,19 @@ class Documents:
             if (keys is None or c.key in keys) and c.key not in exclude
         ]
 
-    def with_charts(self, src: dict[str, str]) -> dict[str, Any]:
+    def logo(self, how: str) -> str:
+        """The logo for one document: a data: URI (PDF, page) or a cid: reference (email, PNG only)."""
+        path = self.report.settings.report.logo
+        if path is None:
+            return ""
+        kind = "svg+xml" if path.suffix.lower() == ".svg" else "png"
+        if how == "cid":
+            return f"cid:{cid_for('logo')}" if kind == "png" else ""  # mail clients do not show SVG
+        return f"data:image/{kind};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+    def with_charts(self, src: dict[str, str], logo: str = "data") -> dict[str, Any]:
         return self.context | {
+            "logo_src": self.logo(logo),
             "overview_charts": self.chart_values(src, exclude=APPENDIX_CHARTS + CHANGE_CHARTS),
             "change_charts": self.chart_values(src, keys=CHANGE_CHARTS),
             "appendix_charts": self.chart_values(src, keys=APPENDIX_CHARTS),
@@ -80,7 +91,7 @@ def write_page(docs: Documents) -> None:
 def write_email(docs: Documents) -> None:
     """report.eml: needs briefing.pdf, which it attaches."""
     cids = {key: f"cid:{cid_for(key)}" for key in docs.pending.paths}
-    context = docs.context | {"email_charts": docs.chart_values(cids), "pdf_name": PDF_NAME}
+    context = docs.context | {"email_charts": docs.chart_values(cids), "pdf_name": PDF_NAME, "logo_src": docs.logo("cid")}
     s = docs.report.settings
     message = build_message(
         subject=s.email.subject or f"{s.report.title} — {docs.context['period_label']}",
@@ -88,7 +99,7 @@ def write_email(docs: Documents) -> None:
         recipients=list(s.email.recipients),
         html=inline_css(render(docs.env, "email.html.j2", context)),
         text=render(docs.env, "email.txt.j2", context),
-        images=docs.images,
+        images=docs.images | ({"logo": s.report.logo} if context["logo_src"] and s.report.logo else {}),
         pdf=docs.folder / PDF_NAME,
         pdf_name=PDF_NAME,
     )

@@ -12,12 +12,20 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ..errors import RenderError
 
 
+def _bundled() -> Path:
+    from ..config import package_path
+
+    return package_path("templates")
+
+
 def environment(templates: Path) -> jinja2.Environment:
-    """Every template but *.txt.j2 is HTML and escaped; templates cannot reach into Python objects."""
+    """Every template but *.txt.j2 is HTML and escaped; templates cannot reach into Python objects.
+    A folder of one's own needs only the files it changes: the others come from the bundled set."""
     if not templates.is_dir():
         raise RenderError(f"Template folder {templates} does not exist.", "Fix 'templates' in the config, or remove it to use the bundled ones.")
+    folders = [str(templates)] if templates.resolve() == _bundled().resolve() else [str(templates), str(_bundled())]
     return ImmutableSandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(str(templates)),
+        loader=jinja2.FileSystemLoader(folders),
         autoescape=jinja2.select_autoescape(enabled_extensions=(), disabled_extensions=("txt.j2",), default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -48,17 +56,13 @@ def _sentence(text: str | None) -> str:
     return (text or "").strip().rstrip(".") + "."
 
 
-REQUIRED = ("briefing.html.j2", "report.html.j2", "email.html.j2", "email.txt.j2")
 
 
 def check(templates: Path) -> None:
     """Refuse a template folder that lacks a document or has a syntax error, before any work starts."""
     env = environment(templates)
-    for name in REQUIRED:
-        if not (templates / name).is_file():
-            raise RenderError(f"Template '{name}' is missing from {templates}.", "Restore it, or remove 'templates' from the config to use the bundled ones.")
     for name in env.list_templates(filter_func=lambda n: n.endswith(".j2")):
         try:
             env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
-            raise RenderError(f"{templates / name} line {exc.lineno}: template syntax error: {_sentence(exc.message)}", "Fix the template.") from None
+            raise RenderError(f"{exc.filename or templates / name} line {exc.lineno}: template syntax error: {_sentence(exc.message)}", "Fix the template.") from None

@@ -275,6 +275,8 @@ def build(report: Report) -> dict[str, Any]:
     return {
         "title": s.report.title,
         "organisation": s.report.organisation,
+        "accent": s.report.accent,
+        "accent_text": text_on(s.report.accent),
         "period": report.period,
         "period_label": period_label(report.period),
         "n_customers": fmt_int(report.table.n_customers),

@@ -1,0 +1,77 @@
+"""Branding: the organisation's logo and accent colour in every document; template overrides."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from reportgen.config import load_settings
+from reportgen.errors import ConfigError
+
+MALL = Path(__file__).resolve().parents[2] / "shared" / "data" / "Mall_Customers.csv"
+
+
+def _run(tmp_path: Path, config: str) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "reportgen.yaml"
+    path.write_text(config)
+    return subprocess.run([sys.executable, "-m", "reportgen", "run", "--config", str(path), "--period", "2026-10"], capture_output=True, text=True, cwd=tmp_path)
+
+
+@pytest.fixture(scope="module")
+def branded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("brand")
+    Image.new("RGB", (240, 80), "#E4572E").save(tmp / "logo.png")
+    (tmp / "mine").mkdir()
+    (tmp / "mine" / "_accent.css.j2").write_text("h1, h2, h3 { color: {{ accent }}; } .mine-was-here { color: #000000; }\n")
+    result = _run(tmp, f"data: {MALL}\nout: out\ntemplates: mine\nreport: {{organisation: Acme Stores, logo: logo.png, accent: '#e4572e'}}\n")
+    assert result.returncode == 0, result.stderr
+    return tmp / "out" / "2026-10"
+
+
+def test_logo_and_accent_in_every_document(branded: Path) -> None:
+    html = (branded / "report.html").read_text()
+    assert "data:image/png;base64," in html and "#E4572E" in html and "Acme Stores" in html
+    assert "mine-was-here" in html  # the override folder's file was used, the others fell back
+    msg = email.message_from_bytes((branded / "report.eml").read_bytes(), policy=email.policy.default)
+    cids = [p["Content-ID"] for p in msg.walk() if p.get_content_type() == "image/png"]
+    assert cids.count("<logo@reportgen>") == 1
+    body = next(p for p in msg.walk() if p.get_content_type() == "text/html").get_content()
+    assert 'src="cid:logo@reportgen"' in body and "#E4572E" in body
+    images = subprocess.run(["pdfimages", "-list", str(branded / "briefing.pdf")], capture_output=True, text=True, check=True).stdout
+    assert "240    80" in images or " 240 " in images  # the logo, on the cover and in the running header
+    text = subprocess.run(["pdftotext", str(branded / "briefing.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Acme Stores" in text
+
+
+def test_default_cover_names_no_organisation(tmp_path: Path) -> None:
+    assert load_settings(None, {"data": str(MALL)}).report.organisation == ""
+
+
+@pytest.mark.parametrize(
+    "logo, message",
+    [
+        ("missing.png", "logo file"),
+        ("https://example.com/logo.png", "is a URL"),
+        ("logo.gif", "must be a .png or .svg"),
+        ("fake.png", "is not a PNG image"),
+    ],
+)
+def test_bad_logo_is_refused(tmp_path: Path, logo: str, message: str) -> None:
+    (tmp_path / "fake.png").write_text("not a picture")
+    (tmp_path / "logo.gif").write_bytes(b"GIF89a")
+    result = _run(tmp_path, f"data: {MALL}\nout: out\nreport: {{logo: '{logo}'}}\n")
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_accent_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("report: {accent: red}\n")
+    with pytest.raises(ConfigError, match="accent 'red' is not a colour"):
+        load_settings(config)
