@@ -70,7 +70,9 @@ class _Errors(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, quiet: bool, log_format: str) -> None:
     """Monthly customer-segment briefings: PDF, HTML page, email and data files."""
-    ctx.obj = {"debug": debug, "json": log_format == "json"}
+    # A live status line for a person at a terminal; never in cron, with --quiet or --log-format json.
+    progress = sys.stderr.isatty() and not quiet and not debug and log_format == "text"
+    ctx.obj = {"debug": debug, "json": log_format == "json", "progress": progress}
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_JsonFormatter() if log_format == "json" else logging.Formatter("reportgen: %(message)s"))
     log = logging.getLogger("reportgen")
@@ -83,7 +85,7 @@ def cli(ctx: click.Context, debug: bool, quiet: bool, log_format: str) -> None:
     # Progress for a person at a terminal; a scheduled job's stderr keeps warnings and errors
     # (and everything with --log-format json, where a job runner reads it).
     chatty = sys.stderr.isatty() or log_format == "json"
-    log.setLevel(logging.DEBUG if debug else logging.WARNING if quiet or not chatty else logging.INFO)
+    log.setLevel(logging.DEBUG if debug else logging.WARNING if quiet or not chatty or progress else logging.INFO)
 
 
 @cli.command()
@@ -109,7 +111,7 @@ def run(
     from .pipeline import run as run_pipeline
 
     settings = load_settings(config, {"data": data, "period": period, "out": out, "k": _k(k), "features": _csv(features), "seed": seed, "compare_to": compare_to, "engine": engine, "spark_master": spark_master})
-    report = run_pipeline(settings)
+    report = run_pipeline(settings, progress=bool(click.get_current_context().obj.get("progress")))
     names = ", ".join(f"{s.name} ({s.size})" for s in report.segments)
     click.echo(f"{report.period}: {report.table.n_customers} customers, {report.clustering.k} segments: {names}")
     click.echo(f"Report: {report.folder}")

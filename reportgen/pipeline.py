@@ -21,16 +21,36 @@ if TYPE_CHECKING:
 log = logging.getLogger("reportgen")
 
 
+# What a person at a terminal is told while a stage runs (the long ones; the rest pass quickly).
+PROGRESS_WORDS = {
+    "load": "Reading the customers", "spark": "Analysing on Spark", "cluster": "Choosing the number of segments",
+    "trust": "Checking how far the segments hold", "charts": "Drawing the charts", "pdf": "Writing the PDF briefing",
+    "email": "Writing the email",
+}
+
+
 class _Clock:
-    def __init__(self) -> None:
+    """Times each stage; with `progress` (a person at a terminal) it also shows a live status line."""
+
+    def __init__(self, progress: bool = False) -> None:
         self.timings: dict[str, float] = {}
+        self._console: Any = None
+        if progress:
+            from rich.console import Console
+
+            self._console = Console(stderr=True)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         log.info("%s …", name)
         start = time.perf_counter()
-        yield
+        words = PROGRESS_WORDS.get(name)
+        status = self._console.status(f"{words} …") if self._console is not None and words else nullcontext()
+        with status:
+            yield
         self.timings[name] = time.perf_counter() - start
+        if self._console is not None and words:
+            self._console.print(f"[green]✓[/green] {words} ({self.timings[name]:.1f} s)", highlight=False)
         log.debug("%s took %.2f s", name, self.timings[name])
 
 
@@ -165,7 +185,7 @@ def analyse(settings: Settings) -> Report:
         return segment(settings, inputs, clock, engine)
 
 
-def run(settings: Settings) -> Report:
+def run(settings: Settings, progress: bool = False) -> Report:
     """Analyse, render and write the period folder; returns the report with its folder set.
 
     Every run, failed or not, is recorded in OUT/history.jsonl.
@@ -182,7 +202,7 @@ def run(settings: Settings) -> Report:
         "settings_sha256": settings_checksum(settings),
     }
     try:
-        report = _run(settings, record)
+        report = _run(settings, record, progress)
     except (ReportgenError, OSError) as exc:
         record |= {"status": "failed", "error": str(exc), "finished_at": history.now(), "seconds": round(time.perf_counter() - start, 3)}
         _record(settings, record)
@@ -209,11 +229,11 @@ def _record(settings: Settings, record: dict[str, Any]) -> None:
         log.warning("Could not record the run in %s: %s", settings.out / history.FILE, exc.strerror or exc)
 
 
-def _run(settings: Settings, record: dict[str, Any]) -> Report:
+def _run(settings: Settings, record: dict[str, Any], progress: bool = False) -> Report:
     from .outputs import manifest, period_lock, staging, write_json, write_segments, write_summary
     from .render.charts import ChartExporter
 
-    clock = _Clock()
+    clock = _Clock(progress)
     start = time.perf_counter()
     target = settings.period_dir
     rulebook, campaigns = check_inputs(settings, clock)  # most mistakes stop here, before any browser starts
