@@ -179,3 +179,10 @@ def test_pdf_states_how_sure_it_is(mall_folder: Path) -> None:
     assert all(0.9 <= s["stability"] <= 1 for s in summary["segments"])
     assert "stability" in text and "Gaussian mixture" in text and "Ward hierarchical" in text
     assert {a["method"] for a in summary["alternatives"]} == {"Gaussian mixture", "Ward hierarchical"}
+
+
+def test_pdf_is_tagged_for_screen_readers(mall_folder: Path) -> None:
+    info = subprocess.run(["pdfinfo", str(mall_folder / "briefing.pdf")], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Tagged:\s+yes", info, re.M) and re.search(r"^Title:\s+Customer segments briefing", info, re.M)
+    meta = subprocess.run(["pdfinfo", "-meta", str(mall_folder / "briefing.pdf")], capture_output=True, text=True, check=True).stdout
+    assert 'pdfuaid:part="1"' in meta

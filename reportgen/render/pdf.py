@@ -46,7 +46,8 @@ def write_pdf(html: str, base_dir: Path, out: Path) -> list[str]:
 
     fetcher = _fetcher_class()(base_dir)
     try:
-        weasyprint.HTML(string=html, base_url=str(base_dir.resolve()) + "/", url_fetcher=fetcher).write_pdf(out)
+        # PDF/UA-1: tagged for screen readers, with the title and language from the HTML
+        weasyprint.HTML(string=html, base_url=str(base_dir.resolve()) + "/", url_fetcher=fetcher).write_pdf(out, pdf_variant="pdf/ua-1")
     except Exception as exc:  # WeasyPrint raises a wide range of errors from fonts and layout
         raise RenderError(f"The PDF could not be rendered ({type(exc).__name__}: {exc}).", "Check the templates' HTML and CSS.") from None
     return list(fetcher.refused)
