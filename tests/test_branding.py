@@ -75,3 +75,12 @@ def test_bad_accent_is_refused(tmp_path: Path) -> None:
     config.write_text("report: {accent: red}\n")
     with pytest.raises(ConfigError, match="accent 'red' is not a colour"):
         load_settings(config)
+
+
+def test_a_template_folder_needs_only_the_files_it_changes(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "_summary.html.j2").write_text("<section><h2>Our own summary</h2><p>{{ n_customers }} customers.</p></section>\n")
+    result = _run(tmp_path, f"data: {MALL}\nout: out\ntemplates: mine\n")
+    assert result.returncode == 0, result.stderr
+    html = (tmp_path / "out" / "2026-10" / "report.html").read_text()
+    assert "Our own summary" in html and "The segments at a glance" in html  # the rest is the bundled set

@@ -83,7 +83,6 @@ RULE_CASES = [
 
 # (template to replace or delete, new text or None to delete, what the message must say)
 TEMPLATE_CASES = [
-    ("email.html.j2", None, "Template 'email.html.j2' is missing"),
     ("_segment.html.j2", "{% if s.name %}never closed\n", "_segment.html.j2 line 1: template syntax error: Unexpected end of template"),
     ("_segment.html.j2", "{{ s.no_such_value }}\n", "_segment.html.j2 line 1: the template uses an unknown value: 'dict object' has no attribute 'no_such_value'."),
     ("_segment.html.j2", "{{ s.__class__.__mro__ }}\n", "_segment.html.j2 line 1: the template tried an unsafe operation: access to attribute '__class__' of 'dict' object is unsafe."),
@@ -131,7 +130,7 @@ def test_rule_case(case: str, expected: str, tmp_path: Path) -> None:
     _fails_cleanly(["run", "--config", str(config), "--out", str(tmp_path / "out")], expected, case)
 
 
-@pytest.mark.parametrize(("name", "text", "expected"), TEMPLATE_CASES, ids=["missing", "syntax", "undefined", "unsafe"])
+@pytest.mark.parametrize(("name", "text", "expected"), TEMPLATE_CASES, ids=["syntax", "undefined", "unsafe"])
 def test_template_case(name: str, text: str | None, expected: str, tmp_path: Path) -> None:
     templates = tmp_path / "templates"
     shutil.copytree(package_path("templates"), templates)
