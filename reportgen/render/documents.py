@@ -40,9 +40,9 @@ class Documents:
         """The chart files; waits for the browser to finish them."""
         return self.pending.wait()
 
-    def chart_values(self, src: dict[str, str], keys: tuple[str, ...] | None = None, exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    def chart_values(self, src: dict[str, str], keys: tuple[str, ...] | None = None, exclude: tuple[str, ...] = (), live: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         return [
-            {"key": c.key, "title": c.title, "alt": c.alt, "src": src[c.key], "width": WIDTH, "height": HEIGHT}
+            {"key": c.key, "title": c.title, "alt": c.alt, "src": src[c.key], "width": WIDTH, "height": HEIGHT, "live": (live or {}).get(c.key, "")}
             for c in self.charts
             if (keys is None or c.key in keys) and c.key not in exclude
         ]
@@ -57,12 +57,12 @@ class Documents:
             return f"cid:{cid_for('logo')}" if kind == "png" else ""  # mail clients do not show SVG
         return f"data:image/{kind};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
-    def with_charts(self, src: dict[str, str], logo: str = "data") -> dict[str, Any]:
+    def with_charts(self, src: dict[str, str], logo: str = "data", live: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.context | {
             "logo_src": self.logo(logo),
-            "overview_charts": self.chart_values(src, exclude=APPENDIX_CHARTS + CHANGE_CHARTS),
-            "change_charts": self.chart_values(src, keys=CHANGE_CHARTS),
-            "appendix_charts": self.chart_values(src, keys=APPENDIX_CHARTS),
+            "overview_charts": self.chart_values(src, exclude=APPENDIX_CHARTS + CHANGE_CHARTS, live=live),
+            "change_charts": self.chart_values(src, keys=CHANGE_CHARTS, live=live),
+            "appendix_charts": self.chart_values(src, keys=APPENDIX_CHARTS, live=live),
         }
 
 
@@ -83,9 +83,15 @@ def write_briefing(docs: Documents) -> list[str]:
 
 
 def write_page(docs: Documents) -> None:
-    """report.html: one self-contained file (charts as data: URIs) that opens offline."""
-    inline = {key: "data:image/png;base64," + base64.b64encode(p.read_bytes()).decode("ascii") for key, p in docs.images.items()}
-    (docs.folder / "report.html").write_text(render(docs.env, "report.html.j2", docs.with_charts(inline)), encoding="utf-8")
+    """report.html: one self-contained file with live charts (plotly.js inside) that opens offline."""
+    from markupsafe import Markup
+
+    from .interactive import page_charts
+
+    live = page_charts(docs.charts)
+    figures = {key: Markup(html) for key, html in live["live_charts"].items()}
+    context = docs.with_charts({c.key: "" for c in docs.charts}, live=figures) | {"plotly_js": Markup(live["plotly_js"].replace("</script", "<\\/script"))}
+    (docs.folder / "report.html").write_text(render(docs.env, "report.html.j2", context), encoding="utf-8")
 
 
 def write_email(docs: Documents) -> None:
