@@ -202,7 +202,7 @@ class Changes:
     n_now: int
     segments: tuple[SegmentChange, ...]
     disappeared: tuple[tuple[str, int], ...]  # (name, size then)
-    rows: tuple[str, ...]  # last month's segments, then "New customers"
+    rows: tuple[str, ...]  # last month's segments, then "Not a customer then"
     columns: tuple[str, ...]  # this month's segments, then "Gone"
     counts: tuple[tuple[int, ...], ...]
     new_customers: int

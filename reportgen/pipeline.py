@@ -67,7 +67,7 @@ def check_inputs(settings: Settings, clock: _Clock) -> tuple[Rulebook, CampaignB
     """Rules, templates and the data file's header: the mistakes a user makes most, found in a
     fraction of a second and before any browser starts."""
     from . import rules
-    from .config import RFM_FEATURES, TRANSACTION_FEATURES
+    from .config import TRANSACTION_FEATURES
     from .stages import derive, read
     from .stages.load import kind as data_kind
 
@@ -77,7 +77,7 @@ def check_inputs(settings: Settings, clock: _Clock) -> tuple[Rulebook, CampaignB
         campaigns = rules.load_campaigns(settings.campaigns_file(kind), rulebook)
         check_templates(settings.templates_path)
         if kind == "transactions":
-            rules.check_features(rulebook, list(TRANSACTION_FEATURES if settings.features is None else {*TRANSACTION_FEATURES, *RFM_FEATURES}))
+            rules.check_features(rulebook, list(TRANSACTION_FEATURES))
         elif settings.engine == "local":
             plan = derive.plan(settings, read.header(settings.data_path), settings.data_path)
             rules.check_features(rulebook, [f.name for f in plan.features])
@@ -126,7 +126,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         named = label.label(prof, inputs.rulebook, cuts)
         if rules.unjudged(inputs.rulebook, table.numeric):
             named = label.auto_label(prof, feats.roles, lambda f: settings.display_of(f).label)
-        matches = compare.match(named, previous, feats) if previous else {}
+        matches = compare.match(named, previous, feats, prof.percentiles) if previous else {}
         if previous:
             named = compare.stabilise_names(named, previous, matches)
     with clock.stage("recommend"):

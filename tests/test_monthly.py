@@ -45,7 +45,7 @@ def test_migration_matrix_matches_planted_truth(three_months: tuple[Path, list[p
     out, frames = three_months
     then = dict(zip(frames[index - 1]["CustomerID"], frames[index - 1]["planted_segment"]))
     now = dict(zip(frames[index]["CustomerID"], frames[index]["planted_segment"]))
-    truth = Counter((then.get(c, "New customers"), s) for c, s in now.items())
+    truth = Counter((then.get(c, "Not a customer then"), s) for c, s in now.items())
     truth.update((s, "Gone") for c, s in then.items() if c not in now)
     changes = _summary(out, MONTHS[index])["changes"]
     assert changes["previous_period"] == MONTHS[index - 1]

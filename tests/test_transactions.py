@@ -431,3 +431,22 @@ def test_order_log_briefing_speaks_of_recency_and_frequency(order_run: Path) -> 
     for word in ("Recency", "Frequency", "Days since last purchase", "Orders", "as of"):
         assert word.lower() in text.lower(), word
     assert "cancellation" in text.lower()  # Data quality counts the cancelled lines
+
+
+def test_month_over_month_for_rfm_segments(tmp_path: Path) -> None:
+    """Champions last month, At risk this month: the migration a marketer watches."""
+    from reportgen.config import load_settings
+    from reportgen.pipeline import analyse, run
+
+    for period in ("2011-11", "2011-12"):
+        run(load_settings(None, {"data": str(RETAIL), "period": period, "out": str(tmp_path)}))
+    changes = json.loads((tmp_path / "2011-12" / "summary.json").read_text())["changes"]
+    assert changes["previous_period"] == "2011-11"
+    kept = {s["name"] for s in changes["segments"] if s["status"] == "kept"}
+    assert "Champions" in kept  # the same kind of customers keeps its name
+    m = changes["migration"]
+    assert m["from"][-1] == "Not a customer then" and m["to"][-1] == "Gone"
+    champions = m["from"].index("Champions")
+    assert sum(m["counts"][champions]) > 0 and m["counts"][champions][m["to"].index("Champions")] > 0
+    assert changes["stayed"] + changes["moved"] > 0
+    assert analyse(load_settings(None, {"data": str(RETAIL), "period": "2011-12", "out": str(tmp_path)})).changes is not None

@@ -21,7 +21,7 @@ from ..model import Changes, Features, Segment, SegmentChange
 from .label import Named
 
 MAX_DISTANCE = 1.0
-NEW, GONE = "New customers", "Gone"
+NEW, GONE = "Not a customer then", "Gone"  # not "New customers": an RFM segment has that name
 
 
 @dataclass(frozen=True)
@@ -74,14 +74,30 @@ def _unquote(cells: pd.Series) -> pd.Series:
     return cells.where(~quoted, cells.str.slice(1))
 
 
-def match(named: list[Named], previous: Previous, features: Features) -> dict[int, int]:
-    """This month's cluster -> index of last month's segment it continues."""
+def match(named: list[Named], previous: Previous, features: Features, percentiles: dict[str, tuple[float, ...]] | None = None) -> dict[int, int]:
+    """This month's cluster -> index of last month's segment it continues (centres compared in
+    standard deviations of the features as clustered)."""
     roles = [r for r in features.roles if all(r in p.centroid for p in previous.segments)]
     if not roles or not previous.segments:
         return {}
-    scale = np.array([features.scale[features.roles.index(r)] for r in roles])
-    now = np.array([[n.centroid[r] for r in roles] for n in named]) / scale
-    then = np.array([[p.centroid[r] for r in roles] for p in previous.segments]) / scale
+    index = [features.roles.index(r) for r in roles]
+    scale = np.array([features.scale[i] for i in index])
+
+    def model_units(centroid: dict[str, float]) -> list[float]:
+        """Centres in the space K-Means saw (log1p or rank where the feature was transformed)."""
+        out = []
+        for r, i in zip(roles, index):
+            how = features.transforms[i] if features.transforms else "linear"
+            value = centroid[r]
+            if how == "log":
+                value = float(np.log1p(max(value - features.offsets[i], 0.0)))
+            elif how == "rank" and percentiles and r in percentiles:
+                value = float(np.interp(value, percentiles[r], np.linspace(0, 1, len(percentiles[r]))))
+            out.append(value)
+        return out
+
+    now = np.array([model_units(n.centroid) for n in named]) / scale
+    then = np.array([model_units(p.centroid) for p in previous.segments]) / scale
     distance = np.linalg.norm(now[:, None, :] - then[None, :, :], axis=2)
     rows, cols = linear_sum_assignment(distance)
     return {int(r): int(c) for r, c in zip(rows, cols) if distance[r, c] <= MAX_DISTANCE}

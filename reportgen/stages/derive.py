@@ -229,6 +229,10 @@ def plan(settings: Settings, header: list[str], path: Path, kind: str = "custome
                     f"{_closest_alias(name, header)}Map it in the config (columns: {{{name}: <column name>}}) or choose other --features. Columns found: {', '.join(header)}.",
                 )
             raise ConfigError(f"{where}: features: '{name}' is not a configured feature.", f"{did_you_mean(name, configured)} Define it under columns:.")
+    for key, names in (("value", [settings.value] if settings.value else []), ("map", settings.map or [])):
+        for name in names:
+            if name not in features:
+                raise ConfigError(f"{where}: {key}: '{name}' is not a configured feature.", did_you_mean(name, list(features)))
     categories: dict[str, str] = {}
     for label, target in settings.categories.items():
         if target in features:
