@@ -147,7 +147,6 @@ def without_our_scripts(html: str) -> str:
 
 def test_standalone_page_opens_offline(mall_folder: Path, tmp_path: Path) -> None:
     html = (mall_folder / "report.html").read_text()
-    lowered = html.lower()
     assert "<script" not in without_our_scripts(html).lower()
     assert html.count("<script") == 1 + 6  # plotly.js inside the file, one call per chart
     page = without_our_scripts(html).lower()  # plotly.js itself mentions URLs in its code; it fetches none here

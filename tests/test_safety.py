@@ -7,7 +7,6 @@ import email
 import email.policy
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys

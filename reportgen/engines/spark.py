@@ -23,7 +23,7 @@ import pandas as pd
 from ..config import Settings
 from ..errors import ConfigError, DataError, ReportgenError
 from ..files import sha256
-from ..model import Clustering, CustomerTable, Features, Profile, RowIssue
+from ..model import Clustering, CustomerTable, Features, Profile
 from ..rules import Rulebook
 from ..engines.sql import SPARK
 from ..stages import cluster as local_cluster
