@@ -84,3 +84,17 @@ def test_a_template_folder_needs_only_the_files_it_changes(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     html = (tmp_path / "out" / "2026-10" / "report.html").read_text()
     assert "Our own summary" in html and "The segments at a glance" in html  # the rest is the bundled set
+
+
+def test_svg_logo_is_a_png_in_the_email(tmp_path: Path) -> None:
+    (tmp_path / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="120" height="40">'
+        '<rect width="120" height="40" fill="#117733"/><image xlink:href="file:///etc/passwd" width="10" height="10"/></svg>'
+    )
+    result = _run(tmp_path, f"data: {MALL}\nout: out\nreport: {{logo: logo.svg}}\n")
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "out" / "2026-10"
+    msg = email.message_from_bytes((folder / "report.eml").read_bytes(), policy=email.policy.default)
+    logo = next(p for p in msg.walk() if p["Content-ID"] == "<logo@reportgen>")
+    assert logo.get_content_type() == "image/png" and logo.get_content()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "data:image/svg+xml;base64," in (folder / "report.html").read_text()

@@ -12,6 +12,7 @@ from typing import Any
 
 import jinja2
 
+from ..errors import RenderError
 from ..model import Report
 from . import view
 from .charts import HEIGHT, WIDTH, Chart, ChartExporter, PendingImages, build_charts
@@ -54,8 +55,24 @@ class Documents:
             return ""
         kind = "svg+xml" if path.suffix.lower() == ".svg" else "png"
         if how == "cid":
-            return f"cid:{cid_for('logo')}" if kind == "png" else ""  # mail clients do not show SVG
+            return f"cid:{cid_for('logo')}"
         return f"data:image/{kind};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+    def email_logo(self) -> Path | None:
+        """The logo as a PNG for the email: mail clients do not show SVG, so an SVG logo is drawn
+        to PNG (CairoSVG, with external references refused)."""
+        path = self.report.settings.report.logo
+        if path is None or path.suffix.lower() == ".png":
+            return path
+        import cairosvg
+
+        out = self.folder / "charts" / "logo.png"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            cairosvg.svg2png(bytestring=path.read_bytes(), write_to=str(out), output_height=144, unsafe=False)
+        except Exception as exc:  # a malformed SVG: say which file
+            raise RenderError(f"The logo {path} could not be drawn ({type(exc).__name__}).", "Save it again as SVG or PNG.") from None
+        return out
 
     def with_charts(self, src: dict[str, str], logo: str = "data", live: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.context | {
@@ -105,7 +122,7 @@ def write_email(docs: Documents) -> None:
         recipients=list(s.email.recipients),
         html=inline_css(render(docs.env, "email.html.j2", context)),
         text=render(docs.env, "email.txt.j2", context),
-        images=docs.images | ({"logo": s.report.logo} if context["logo_src"] and s.report.logo else {}),
+        images=docs.images | ({"logo": logo} if (logo := docs.email_logo()) else {}),
         pdf=docs.folder / PDF_NAME,
         pdf_name=PDF_NAME,
     )
