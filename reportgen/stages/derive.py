@@ -47,8 +47,10 @@ def find_column(name: str, columns: list[str]) -> str | None:
 
 
 def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
-    """'Did you mean 'x'?' for the closest option, else the list of options."""
-    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
+    """'Did you mean 'x'?' for the closest option, else the list of options. A name the word
+    starts (recency -> recency_days) beats a merely similar one (frequency)."""
+    starts = [o for o in options if norm(o).startswith(norm(word)) and norm(word)]
+    match = starts[:1] or difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
     if not match:
         normed = {norm(o): o for o in options}
         match = [normed[m] for m in difflib.get_close_matches(norm(word), list(normed), n=1, cutoff=0.6)]
