@@ -189,3 +189,17 @@ def test_crm_export_gives_a_useful_number_of_segments(tmp_path: Path) -> None:
     assert 3 <= report.clustering.k <= 8
     assert min(s.share for s in report.segments) >= 0.02
     assert report.trust is not None and report.trust.confidence.level in ("weak", "moderate", "strong")
+
+
+def test_sensitive_features_are_not_clustered_unless_asked(tmp_path: Path) -> None:
+    columns = {"customer_id": "ID", "income": "Income", "spend": {"sum": ["MntWines", "MntMeatProducts"]}, "age": {"birth_year": "Year_Birth", "sensitive": True}}
+    base = {"data": str(CAMPAIGN), "period": "2014-07", "columns": columns, "valid": {"income": [0, 200000]}, "clustering": {"k": 3}}
+    default = analyse(load_settings(_write(tmp_path, base)))
+    assert "age" not in default.features.roles and "age" in default.table.numeric  # profiled, not clustered
+    asked = tmp_path / "asked"
+    asked.mkdir()
+    config = _write(asked, base | {"features": ["income", "spend", "age"], "out": str(asked / "out")})
+    result = subprocess.run([str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "reportgen"), "run", "--config", str(config)], capture_output=True, text=True, cwd=asked)
+    assert result.returncode == 0, result.stderr
+    text = " ".join(subprocess.run(["pdftotext", str(asked / "out" / "2014-07" / "briefing.pdf"), "-"], capture_output=True, text=True, check=True).stdout.split())
+    assert "the clustering uses Age, marked as sensitive" in text
