@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import re
 import shutil
 import subprocess
@@ -74,6 +75,14 @@ def test_chart_images_exist_with_size(mall_folder: Path) -> None:
     charts = {p.stem: Image.open(p).size for p in (mall_folder / "charts").glob("*.png")}
     assert set(charts) == {"map", "sizes", "profile", "spread", "mix", "k_selection"}
     assert all(size == (1600, 900) for size in charts.values())
+    assert {p.stem for p in (mall_folder / "charts").glob("*.svg")} == set(charts)  # the PDF's vector versions
+
+
+def test_pdf_charts_are_vectors(mall_folder: Path) -> None:
+    """The briefing embeds the charts as SVG: no raster image anywhere in the PDF."""
+    listing = subprocess.run(["pdfimages", "-list", str(mall_folder / "briefing.pdf")], capture_output=True, text=True, check=True).stdout
+    assert len(listing.strip().splitlines()) == 2, listing  # the two header lines, no image rows
+    assert (mall_folder / "briefing.pdf").stat().st_size < 400_000
 
 
 def test_email_structure(mall_folder: Path) -> None:
@@ -127,7 +136,7 @@ def test_email_html_shows_charts_in_chromium(mall_folder: Path, tmp_path: Path) 
     page = tmp_path / "email.html"
     page.write_text(html)
     shot = tmp_path / "shot.png"
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = shutil.which("chromium-headless-shell") or shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "Chromium is installed by scripts/setup.sh"
     subprocess.run(
         [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--disable-background-networking",

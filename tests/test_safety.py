@@ -106,7 +106,7 @@ def test_missing_chromium_is_explained(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "reportgen: Chromium could not be started for chart export (ChromeNotFoundError). "
-        "Install Chromium (Debian: sudo apt-get install --no-install-recommends chromium) or set BROWSER_PATH."
+        "Install Chromium (Debian: sudo apt-get install --no-install-recommends chromium-headless-shell, or chromium) or set BROWSER_PATH."
     ]
     assert not (tmp_path / "out" / "2026-11").exists()
 
