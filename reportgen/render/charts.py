@@ -303,10 +303,10 @@ class ChartFiles:
     keys: tuple[str, ...]
 
     def svgs(self) -> dict[str, Path]:
-        """Waits for the SVGs (and makes them byte-stable: plotly names its clip paths at random)."""
+        """Waits for the SVGs, and tidies them (stable ids, scatter points merged)."""
         paths = dict(zip(self.keys, self.svg.wait()))
         for path in paths.values():
-            _stable_svg(path)
+            _tidy_svg(path)
         return paths
 
     def pngs(self) -> dict[str, Path]:
@@ -326,12 +326,37 @@ def export(session: BrowserSession, charts: list[Chart], folder: Path) -> ChartF
 
 
 _UID = re.compile(r'id="defs-([0-9a-f]+)"')
+_POINTS = re.compile(r'<g class="points">((?:<path class="point"[^>]*/>)+)</g>')
+_CIRCLE = re.compile(
+    r'<path class="point" transform="translate\((-?[\d.]+),\s*(-?[\d.]+)\)" d="M([\d.]+),0A\3,\3 0 1,1 0,-\3A\3,\3 0 0,1 \3,0Z" style="([^"]*)"/>'
+)
 
 
-def _stable_svg(path: Path) -> None:
-    """Replace plotly's random figure id (in its clip-path, defs and legend ids) by a fixed one."""
+def _tidy_svg(path: Path) -> None:
+    """Make a chart's SVG stable and quick to draw in the PDF.
+
+    - plotly names its clip paths and defs after a random figure id: fixed here, so identical inputs
+      give identical files;
+    - each scatter point is its own element with its own transform and style, which WeasyPrint parses
+      one by one (600 points cost about a second): a trace's circles become one path.
+    """
     text = path.read_text(encoding="utf-8")
     found = _UID.search(text)
     if found:
         text = re.sub(r"\b(clip|defs-|topdefs-|legend)" + found.group(1), r"\g<1>000000", text)
-        path.write_text(text, encoding="utf-8")
+    text = _POINTS.sub(_merge_points, text)
+    path.write_text(text, encoding="utf-8")
+
+
+def _merge_points(group: re.Match[str]) -> str:
+    """One path for a trace's circle markers when they share a size and style; else unchanged."""
+    body = group.group(1)
+    points = _CIRCLE.findall(body)
+    if not points or len(points) != body.count("<path") or len({(r, style) for _, _, r, style in points}) != 1:
+        return group.group(0)
+    r, style = float(points[0][2]), points[0][3]
+    d = "".join(
+        f"M{x + r:.2f},{y:.2f}A{r:g},{r:g} 0 1,1 {x:.2f},{y - r:.2f}A{r:g},{r:g} 0 0,1 {x + r:.2f},{y:.2f}Z"
+        for x, y in ((float(a), float(b)) for a, b, _, _ in points)
+    )
+    return f'<g class="points"><path class="point" d="{d}" style="{style}"/></g>'
