@@ -29,12 +29,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parents[1]
 
 
-def _one(tree: Path, out: Path, extra: list[str]) -> tuple[float, dict[str, float]]:
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _one(tree: Path, out: Path, extra: list[str]) -> tuple[float, float, dict[str, float]]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    cpu = _cpu()
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "reportgen", "-q", "run", "--out", str(out), "--period", "2026-01", *extra], check=True, capture_output=True, env=env, cwd=out.parent)
     wall = time.perf_counter() - start
-    return wall, json.loads((out / "2026-01" / "manifest.json").read_text())["timings_s"]
+    return wall, _cpu() - cpu, json.loads((out / "2026-01" / "manifest.json").read_text())["timings_s"]
 
 
 def main() -> None:
@@ -45,22 +51,25 @@ def main() -> None:
     args = parser.parse_args()
     trees = {"this": HERE} if args.compare is None else {"before": args.compare.resolve(), "after": HERE}
     walls: dict[str, list[float]] = {name: [] for name in trees}
+    cpus: dict[str, list[float]] = {name: [] for name in trees}
     stages: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as work:
         for i in range(args.runs):
             for name, tree in trees.items():
-                wall, timings = _one(tree, Path(work) / f"out-{name}-{i}", args.extra)
+                wall, cpu, timings = _one(tree, Path(work) / f"out-{name}-{i}", args.extra)
                 walls[name].append(wall)
+                cpus[name].append(cpu)
                 for stage, seconds in timings.items():
                     stages[name].setdefault(stage, []).append(seconds)
-                print(f"run {i + 1} {name:<6}: {wall:5.2f} s wall", flush=True)
+                print(f"run {i + 1} {name:<6}: {wall:5.2f} s wall, {cpu:5.2f} s CPU, load {os.getloadavg()[0]:.1f}", flush=True)
     load_after = os.getloadavg()
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"\nload average (1, 5, 15 min): before {load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}, after {load_after[0]:.1f} {load_after[1]:.1f} {load_after[2]:.1f}; {os.cpu_count()} cores")
     for name in trees:
         w = walls[name]
-        print(f"wall time, fresh process, {name}: median {statistics.median(w):.2f} s, min {min(w):.2f} s, max {max(w):.2f} s over {len(w)} runs")
+        print(f"wall time, fresh process, {name}: median {statistics.median(w):.2f} s, min {min(w):.2f} s, max {max(w):.2f} s over {len(w)} runs;"
+              f" CPU (user+sys of the processes it waited for; less sensitive to other load) median {statistics.median(cpus[name]):.2f} s")
     names = list(dict.fromkeys(s for name in trees for s in stages[name]))
     print("\nstages inside the run, median s" + ("" if len(trees) == 1 else " (" + " | ".join(trees) + ")") + ":")
     for stage in names:
