@@ -113,7 +113,7 @@ def test_svg_tidy_fixes_ids_and_merges_same_style_circles(tmp_path: Path) -> Non
     mixed = point.format(x=1, y=2, style="fill: red;") + point.format(x=3, y=4, style="fill: blue;")
     svg = (
         '<svg><defs id="defs-a1b2c3"><clipPath id="clipa1b2c3xyplot"/></defs>'
-        f'<g class="points">{same}</g><g class="points">{mixed}</g>'
+        f'<g class="trace scatter trace9f8e7d"><g class="points">{same}</g></g><g class="points">{mixed}</g>'
         '<text>code a1b2c3 stays</text><g clip-path="url(#clipa1b2c3xyplot)"/></svg>'
     )
     path = tmp_path / "c.svg"
@@ -121,6 +121,7 @@ def test_svg_tidy_fixes_ids_and_merges_same_style_circles(tmp_path: Path) -> Non
     _tidy_svg(path)
     out = path.read_text()
     assert 'id="defs-000000"' in out and "url(#clip000000xyplot)" in out and "a1b2c3 stays" in out
+    assert 'class="trace scatter trace000000"' in out
     merged = out.split('<g class="points">')[1].split("</g>")[0]
     assert merged.count("<path") == 1 and merged.count("M") == 3 and "M13.50,20.50A3.5,3.5 0 1,1 10.00,17.00" in merged
     assert 'style="opacity: 0.75; fill: rgb(1, 2, 3);"' in merged

@@ -187,3 +187,17 @@ def test_pdf_states_how_sure_it_is(mall_folder: Path) -> None:
     assert all(0.9 <= s["stability"] <= 1 for s in summary["segments"])
     assert "stability" in text and "Gaussian mixture" in text and "Ward hierarchical" in text
     assert {a["method"] for a in summary["alternatives"]} == {"Gaussian mixture", "Ward hierarchical"}
+
+
+def test_rerun_gives_identical_charts_and_pdf(mall_folder: Path, tmp_path: Path) -> None:
+    """SVGs (plotly's random ids fixed), PNGs and the PDF are the same bytes for the same inputs."""
+    from reportgen.pipeline import run
+
+    from .conftest import MALL, settings
+
+    again = run(settings(data=MALL, features=["income", "spending"], period="2026-11", out=tmp_path))
+    assert again.folder is not None
+    names = sorted(p.relative_to(mall_folder).as_posix() for p in (mall_folder / "charts").iterdir())
+    assert len(names) == 12
+    for name in [*names, "briefing.pdf"]:
+        assert (again.folder / name).read_bytes() == (mall_folder / name).read_bytes(), name

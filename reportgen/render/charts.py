@@ -326,6 +326,7 @@ def export(session: BrowserSession, charts: list[Chart], folder: Path) -> ChartF
 
 
 _UID = re.compile(r'id="defs-([0-9a-f]+)"')
+_TRACE = re.compile(r'(class="trace [a-z]+ trace)[0-9a-f]{6}"')
 _POINTS = re.compile(r'<g class="points">((?:<path class="point"[^>]*/>)+)</g>')
 _CIRCLE = re.compile(
     r'<path class="point" transform="translate\((-?[\d.]+),\s*(-?[\d.]+)\)" d="M([\d.]+),0A\3,\3 0 1,1 0,-\3A\3,\3 0 0,1 \3,0Z" style="([^"]*)"/>'
@@ -335,8 +336,8 @@ _CIRCLE = re.compile(
 def _tidy_svg(path: Path) -> None:
     """Make a chart's SVG stable and quick to draw in the PDF.
 
-    - plotly names its clip paths and defs after a random figure id: fixed here, so identical inputs
-      give identical files;
+    - plotly names its clip paths and defs after a random figure id, and each trace's group after a
+      random trace id: fixed here, so identical inputs give identical files;
     - each scatter point is its own element with its own transform and style, which WeasyPrint parses
       one by one (600 points cost about a second): a trace's circles become one path.
     """
@@ -344,6 +345,8 @@ def _tidy_svg(path: Path) -> None:
     found = _UID.search(text)
     if found:
         text = re.sub(r"\b(clip|defs-|topdefs-|legend)" + found.group(1), r"\g<1>000000", text)
+    traces = iter(range(1_000_000))
+    text = _TRACE.sub(lambda m: f"{m.group(1)}{next(traces):06d}\"", text)  # random trace ids, numbered in order
     text = _POINTS.sub(_merge_points, text)
     path.write_text(text, encoding="utf-8")
 
