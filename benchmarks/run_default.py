@@ -1,14 +1,23 @@
 """Time the default run (`reportgen run` on the bundled sample) in fresh processes, stage by stage.
 
-Usage: .venv/bin/python benchmarks/run_default.py [--runs 5] [-- extra reportgen run options]
-Prints wall time per run (process start to exit, browser start included), the per-stage timings the
-run recorded in manifest.json (median over runs), and the peak RSS of the reportgen process.
+Usage:
+  python benchmarks/run_default.py [--runs 7] [--compare DIR] [-- extra reportgen run options]
+
+Each run is a new process (interpreter start, imports, browser start: everything a user waits for).
+Prints the wall time per run, the median, min and max, the per-stage timings the run recorded in
+manifest.json (medians), the peak RSS, and the machine's load average before and after (the machine
+is shared: say what the load was when you quote a figure).
+
+--compare DIR runs another source tree (for example `git archive main | tar -x -C /tmp/base`) in
+alternation with this one (A B A B ...), so both see the same background load, and prints both side
+by side. Stages that exist in only one of them show as '-'.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -17,29 +26,56 @@ import tempfile
 import time
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parents[1]
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _one(tree: Path, out: Path, extra: list[str]) -> tuple[float, float, dict[str, float]]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    cpu = _cpu()
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "reportgen", "-q", "run", "--out", str(out), "--period", "2026-01", *extra], check=True, capture_output=True, env=env, cwd=out.parent)
+    wall = time.perf_counter() - start
+    return wall, _cpu() - cpu, json.loads((out / "2026-01" / "manifest.json").read_text())["timings_s"]
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--compare", type=Path, help="another source tree to run in alternation (the 'before')")
     parser.add_argument("extra", nargs="*", help="options passed on to 'reportgen run'")
     args = parser.parse_args()
-    walls: list[float] = []
-    stages: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory() as out:
+    trees = {"this": HERE} if args.compare is None else {"before": args.compare.resolve(), "after": HERE}
+    walls: dict[str, list[float]] = {name: [] for name in trees}
+    cpus: dict[str, list[float]] = {name: [] for name in trees}
+    stages: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as work:
         for i in range(args.runs):
-            start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "reportgen", "-q", "run", "--out", out, "--period", "2026-01", *args.extra], check=True, capture_output=True)
-            walls.append(time.perf_counter() - start)
-            timings = json.loads((Path(out) / "2026-01" / "manifest.json").read_text())["timings_s"]
-            for name, seconds in timings.items():
-                stages.setdefault(name, []).append(seconds)
-            print(f"run {i + 1}: {walls[-1]:.2f} s wall")
+            for name, tree in trees.items():
+                wall, cpu, timings = _one(tree, Path(work) / f"out-{name}-{i}", args.extra)
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+                for stage, seconds in timings.items():
+                    stages[name].setdefault(stage, []).append(seconds)
+                print(f"run {i + 1} {name:<6}: {wall:5.2f} s wall, {cpu:5.2f} s CPU, load {os.getloadavg()[0]:.1f}", flush=True)
+    load_after = os.getloadavg()
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"\nwall time, fresh process: median {statistics.median(walls):.2f} s, min {min(walls):.2f} s, max {max(walls):.2f} s over {len(walls)} runs")
-    print("stages inside the run (median s):")
-    for name, values in stages.items():
-        print(f"  {name:<10} {statistics.median(values):6.3f}")
-    print(f"peak RSS of the reportgen process: {peak_mb:.0f} MB (Chromium runs in its own processes)")
+    print(f"\nload average (1, 5, 15 min): before {load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}, after {load_after[0]:.1f} {load_after[1]:.1f} {load_after[2]:.1f}; {os.cpu_count()} cores")
+    for name in trees:
+        w = walls[name]
+        print(f"wall time, fresh process, {name}: median {statistics.median(w):.2f} s, min {min(w):.2f} s, max {max(w):.2f} s over {len(w)} runs;"
+              f" CPU (user+sys of the processes it waited for; less sensitive to other load) median {statistics.median(cpus[name]):.2f} s")
+    names = list(dict.fromkeys(s for name in trees for s in stages[name]))
+    print("\nstages inside the run, median s" + ("" if len(trees) == 1 else " (" + " | ".join(trees) + ")") + ":")
+    for stage in names:
+        cells = [f"{statistics.median(stages[n][stage]):7.3f}" if stage in stages[n] else "      -" for n in trees]
+        print(f"  {stage:<18} " + " | ".join(cells))
+    print(f"\npeak RSS of a reportgen process: {peak_mb:.0f} MB (Chromium and the PDF worker run in their own processes)")
 
 
 if __name__ == "__main__":

@@ -231,14 +231,15 @@ def _record(settings: Settings, record: dict[str, Any]) -> None:
 
 def _run(settings: Settings, record: dict[str, Any], progress: bool = False) -> Report:
     from .outputs import manifest, period_lock, staging, write_json, write_segments, write_summary
-    from .render.charts import ChartExporter
+    from .render.browser import BrowserSession
+    from .render.pdf import PdfWorker
 
     clock = _Clock(progress)
     start = time.perf_counter()
     target = settings.period_dir
     rulebook, campaigns = check_inputs(settings, clock)  # most mistakes stop here, before any browser starts
-    # The browser boots in the background while the customers are loaded and clustered.
-    with period_lock(target), _engine(settings) as engine, ChartExporter(timeout=settings.charts.timeout) as exporter:
+    # The browser boots, and the PDF worker imports WeasyPrint, while the customers are loaded and clustered.
+    with period_lock(target), _engine(settings) as engine, BrowserSession(timeout=settings.charts.timeout) as browser, PdfWorker() as pdf_worker:
         inputs = Inputs(rulebook, campaigns, load_table(settings, clock))
         report = segment(settings, inputs, clock, engine)
         record["input_sha256"] = report.table.checksum
@@ -246,15 +247,18 @@ def _run(settings: Settings, record: dict[str, Any], progress: bool = False) -> 
             from .render import documents
 
             with clock.stage("charts"):
-                docs = documents.prepare(report, exporter, tmp)
-            with clock.stage("pdf"):  # includes waiting for the chart images
-                refused = documents.write_briefing(docs)
-            with clock.stage("html"):
+                docs = documents.prepare(report, browser, tmp)
+            with clock.stage("pdf"):  # the briefing's HTML, waiting for the SVGs, handing over to the worker
+                pdf = documents.write_briefing(docs, pdf_worker)
+            with clock.stage("html"):  # includes waiting for the PNGs
                 documents.write_page(docs)
-            with clock.stage("email"):
-                documents.write_email(docs)
-            clock.timings.update(exporter.timings)
-            clock.timings["pdf_waiting_for_charts"] = docs.pending.waited
+            with clock.stage("email"):  # includes waiting for the PDF, which it attaches
+                refused = documents.write_email(docs, pdf)
+            clock.timings.update(browser.timings)
+            clock.timings.update(pdf_worker.timings)
+            clock.timings["waiting_for_svg"] = docs.files.svg.waited
+            clock.timings["waiting_for_png"] = docs.files.png.waited
+            clock.timings["waiting_for_pdf"] = pdf.waited
             for url in refused:
                 log.warning("Refused to fetch %s while rendering the PDF.", url)
             with clock.stage("write"):

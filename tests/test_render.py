@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import email
-import json
 import email.policy
+import json
 import re
 import shutil
 import subprocess
@@ -75,6 +75,14 @@ def test_chart_images_exist_with_size(mall_folder: Path) -> None:
     charts = {p.stem: Image.open(p).size for p in (mall_folder / "charts").glob("*.png")}
     assert set(charts) == {"map", "sizes", "profile", "spread", "mix", "k_selection"}
     assert all(size == (1600, 900) for size in charts.values())
+    assert {p.stem for p in (mall_folder / "charts").glob("*.svg")} == set(charts)  # the PDF's vector versions
+
+
+def test_pdf_charts_are_vectors(mall_folder: Path) -> None:
+    """The briefing embeds the charts as SVG: no raster image anywhere in the PDF."""
+    listing = subprocess.run(["pdfimages", "-list", str(mall_folder / "briefing.pdf")], capture_output=True, text=True, check=True).stdout
+    assert len(listing.strip().splitlines()) == 2, listing  # the two header lines, no image rows
+    assert (mall_folder / "briefing.pdf").stat().st_size < 400_000
 
 
 def test_email_structure(mall_folder: Path) -> None:
@@ -128,7 +136,7 @@ def test_email_html_shows_charts_in_chromium(mall_folder: Path, tmp_path: Path) 
     page = tmp_path / "email.html"
     page.write_text(html)
     shot = tmp_path / "shot.png"
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromium = shutil.which("chromium-headless-shell") or shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "Chromium is installed by scripts/setup.sh"
     subprocess.run(
         [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--disable-background-networking",
@@ -202,3 +210,17 @@ def test_pdf_is_tagged_for_screen_readers(mall_folder: Path) -> None:
     assert re.search(r"^Tagged:\s+yes", info, re.M) and re.search(r"^Title:\s+Customer segments briefing", info, re.M)
     meta = subprocess.run(["pdfinfo", "-meta", str(mall_folder / "briefing.pdf")], capture_output=True, text=True, check=True).stdout
     assert 'pdfuaid:part="1"' in meta
+
+
+def test_rerun_gives_identical_charts_and_pdf(mall_folder: Path, tmp_path: Path) -> None:
+    """SVGs (plotly's random ids fixed), PNGs and the PDF are the same bytes for the same inputs."""
+    from reportgen.pipeline import run
+
+    from .conftest import MALL, settings
+
+    again = run(settings(data=MALL, features=["income", "spending"], period="2026-11", out=tmp_path))
+    assert again.folder is not None
+    names = sorted(p.relative_to(mall_folder).as_posix() for p in (mall_folder / "charts").iterdir())
+    assert len(names) == 12
+    for name in [*names, "briefing.pdf"]:
+        assert (again.folder / name).read_bytes() == (mall_folder / name).read_bytes(), name

@@ -42,12 +42,15 @@ def _tree_digest(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def _chromium_pids() -> set[int]:
+def _chromium_pids(mark: str) -> set[int]:
+    """Browser and PDF-worker processes started by runs that carry `mark` in their environment (other
+    test runs on the machine start their own Chromium, which must not count)."""
     pids = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if b"chromium" in (entry / "cmdline").read_bytes():
+                cmdline = (entry / "cmdline").read_bytes()
+                if (b"chromium" in cmdline or b"reportgen.render.pdf" in cmdline) and f"REPORTGEN_TEST_MARK={mark}".encode() in (entry / "environ").read_bytes():
                     pids.add(int(entry.name))
             except OSError:
                 continue
@@ -67,8 +70,8 @@ def test_sigkill_leaves_the_earlier_report_intact(earlier_report: Path, stage: s
     work = earlier_report
     folder = work / "out" / "2026-11"
     before = _tree_digest(folder)
-    browsers_before = _chromium_pids()
-    proc = _start("run", "--data", str(MALL), "--period", "2026-11", "--out", "out", "--k", "4", cwd=work)
+    mark = f"{os.getpid()}-{time.time_ns()}"
+    proc = _start("run", "--data", str(MALL), "--period", "2026-11", "--out", "out", "--k", "4", cwd=work, env={**os.environ, "REPORTGEN_TEST_MARK": mark})
     _wait_for(proc, f"reportgen: {stage}")
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)
@@ -76,14 +79,27 @@ def test_sigkill_leaves_the_earlier_report_intact(earlier_report: Path, stage: s
     folders = sorted(p.name for p in (work / "out").iterdir() if p.is_dir() and not p.name.startswith("."))
     assert folders == ["2026-11"]  # a half-written folder is hidden, never mistaken for a report
     deadline = time.monotonic() + 15
-    while _chromium_pids() - browsers_before and time.monotonic() < deadline:
+    while _chromium_pids(mark) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert not _chromium_pids() - browsers_before, "Chromium outlived the killed run"
+    assert not _chromium_pids(mark), "Chromium or the PDF worker outlived the killed run"
     # a re-run succeeds and clears what the killed run left
     rerun = subprocess.run([sys.executable, "-m", "reportgen", "run", "--data", str(MALL), "--period", "2026-11", "--out", "out"], cwd=work, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert not [p for p in (work / "out").iterdir() if p.is_dir() and p.name.startswith(".")]
     assert _tree_digest(folder).keys() == before.keys()
+
+
+@pytest.mark.parametrize("stage", ["rules …", "charts …", "email …"])
+def test_sigterm_leaves_no_browser_or_pdf_worker(tmp_path: Path, stage: str) -> None:
+    mark = f"{os.getpid()}-{time.time_ns()}"
+    proc = _start("run", "--data", str(MALL), "--period", "2026-11", "--out", "out", cwd=tmp_path, env={**os.environ, "REPORTGEN_TEST_MARK": mark})
+    _wait_for(proc, f"reportgen: {stage}")
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(30)
+    deadline = time.monotonic() + 15
+    while _chromium_pids(mark) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _chromium_pids(mark), "Chromium or the PDF worker outlived the terminated run"
 
 
 def test_concurrent_run_of_the_same_period_is_refused(tmp_path: Path) -> None:
@@ -105,7 +121,7 @@ def test_missing_chromium_is_explained(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "reportgen: Chromium could not be started for chart export (ChromeNotFoundError). "
-        "Install Chromium (Debian: sudo apt-get install --no-install-recommends chromium) or set BROWSER_PATH."
+        "Install Chromium (Debian: sudo apt-get install --no-install-recommends chromium-headless-shell, or chromium) or set BROWSER_PATH."
     ]
     assert not (tmp_path / "out" / "2026-11").exists()
 

@@ -1,37 +1,29 @@
-"""Plotly figures exported to PNG through kaleido and the system Chromium, one browser for the run.
+"""The report's plotly figures, and their export as SVG (PDF) and PNG (email, page) through the run's
+browser session (render/browser.py).
 
-The browser is started early (``ChartExporter.start``) so it boots while the data is loaded and
-clustered; every chart is then exported in the same session. Figures are built only from the run's
-numbers: no data or config value ever becomes an image source or URL in the browser.
+Figures are built only from the run's numbers: no data or config value ever becomes an image source
+or URL in the browser.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
-import os
-import signal
-import threading
-import time
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
 from ..errors import RenderError
 from ..model import Report
+from .browser import BrowserSession, Image, Pending
 from .fmt import color, fmt_int, fmt_num, fmt_pct, fmt_role, fmt_times
 from .view import axis_title, map_axes, period_label, shown_features
 
 WIDTH, HEIGHT, SCALE = 800, 450, 2
 FONT = "DejaVu Sans, Arial, sans-serif"
 MAX_POINTS = 4000  # scatter and box plots show a seeded sample beyond this
-INSTALL_HINT = "Install Chromium (Debian: sudo apt-get install --no-install-recommends chromium) or set BROWSER_PATH."
-HANG_HINT = "Run again; if it keeps happening, check Chromium with 'chromium --headless --dump-dom about:blank' or raise charts.timeout."
 
 
 @dataclass(frozen=True)
@@ -302,118 +294,72 @@ def build_charts(report: Report) -> list[Chart]:
     return [c for c in charts if c is not None]
 
 
-class PendingImages:
-    """Chart images being written by the browser; `wait()` returns them or raises RenderError."""
+@dataclass(frozen=True)
+class ChartFiles:
+    """The charts being drawn by the browser: SVGs for the PDF first, then PNGs for the email and page."""
 
-    def __init__(self, job: Future[Any], paths: dict[str, Path], timeout: float) -> None:
-        self._job = job
-        self.paths = paths
-        self._timeout = timeout
-        self.waited = 0.0  # seconds the caller spent waiting for the browser
+    svg: Pending
+    png: Pending
+    keys: tuple[str, ...]
 
-    def wait(self) -> dict[str, Path]:
-        start = time.perf_counter()
-        try:
-            self._job.result(self._timeout)
-        except FutureTimeout:
-            self._job.cancel()
-            raise RenderError(f"Chart export did not finish within {self._timeout:.0f} s; Chromium may be hung.", HANG_HINT) from None
-        except Exception as exc:
-            raise RenderError(f"Chart export failed in Chromium ({type(exc).__name__}: {exc}).", INSTALL_HINT) from None
-        finally:
-            self.waited += time.perf_counter() - start
-        return self.paths
+    def svgs(self) -> dict[str, Path]:
+        """Waits for the SVGs, and tidies them (stable ids, scatter points merged)."""
+        paths = dict(zip(self.keys, self.svg.wait()))
+        for path in paths.values():
+            _tidy_svg(path)
+        return paths
+
+    def pngs(self) -> dict[str, Path]:
+        return dict(zip(self.keys, self.png.wait()))
+
+    @property
+    def waited(self) -> float:
+        return self.svg.waited + self.png.waited
 
 
-class ChartExporter:
-    """One headless Chromium (via kaleido) for all of a run's charts, with a time limit.
+def export(session: BrowserSession, charts: list[Chart], folder: Path) -> ChartFiles:
+    """Queue every chart as SVG (vector, for the PDF), then as PNG (for the email's cid: parts and the
+    page); returns at once, so the caller renders while the browser draws."""
+    svg = session.export([Image(c.figure, folder / f"{c.key}.svg", "svg", WIDTH, HEIGHT) for c in charts], "svg_export")
+    png = session.export([Image(c.figure, folder / f"{c.key}.png", "png", WIDTH, HEIGHT, SCALE) for c in charts], "png_export")
+    return ChartFiles(svg, png, tuple(c.key for c in charts))
 
-    Use as a context manager; ``start()`` returns at once and the browser boots in the background.
+
+_UID = re.compile(r'id="defs-([0-9a-f]+)"')
+_TRACE = re.compile(r'(class="trace [a-z]+ trace)[0-9a-f]{6}"')
+_POINTS = re.compile(r'<g class="points">((?:<path class="point"[^>]*/>)+)</g>')
+_CIRCLE = re.compile(
+    r'<path class="point" transform="translate\((-?[\d.]+),\s*(-?[\d.]+)\)" d="M([\d.]+),0A\3,\3 0 1,1 0,-\3A\3,\3 0 0,1 \3,0Z" style="([^"]*)"/>'
+)
+
+
+def _tidy_svg(path: Path) -> None:
+    """Make a chart's SVG stable and quick to draw in the PDF.
+
+    - plotly names its clip paths and defs after a random figure id, and each trace's group after a
+      random trace id: fixed here, so identical inputs give identical files;
+    - each scatter point is its own element with its own transform and style, which WeasyPrint parses
+      one by one (600 points cost about a second): a trace's circles become one path.
     """
+    text = path.read_text(encoding="utf-8")
+    found = _UID.search(text)
+    if found:
+        text = re.sub(r"\b(clip|defs-|topdefs-|legend)" + found.group(1), r"\g<1>000000", text)
+    traces = iter(range(1_000_000))
+    text = _TRACE.sub(lambda m: f"{m.group(1)}{next(traces):06d}\"", text)  # random trace ids, numbered in order
+    text = _POINTS.sub(_merge_points, text)
+    path.write_text(text, encoding="utf-8")
 
-    def __init__(self, timeout: float = 60.0) -> None:
-        self.timeout = timeout
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._kaleido: Future[Any] | None = None
-        self._instance: Any = None  # the Kaleido browser, kept so a hung one can be killed
-        self._gave_up = False
-        self.timings: dict[str, float] = {}  # browser_start, chart_export (seconds, in the browser thread)
 
-    def start(self) -> "ChartExporter":
-        import kaleido
-
-        async def _open() -> Any:
-            start = time.perf_counter()
-            k = self._instance = kaleido.Kaleido(n=1, timeout=self.timeout, mathjax=False)  # 2-3 tabs were no faster on 2 cores
-            await k.open()
-            self.timings["browser_start"] = time.perf_counter() - start
-            return k
-
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="reportgen-charts", daemon=True)
-        self._thread.start()
-        self._kaleido = asyncio.run_coroutine_threadsafe(_open(), self._loop)
-        return self
-
-    def __enter__(self) -> "ChartExporter":
-        return self.start() if self._loop is None else self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _browser(self) -> Any:
-        assert self._kaleido is not None, "start() first"
-        try:
-            return self._kaleido.result(self.timeout)
-        except FutureTimeout:
-            self._gave_up = True
-            raise RenderError(f"Chromium did not start within {self.timeout:.0f} s.", HANG_HINT) from None
-        except Exception as exc:  # ChromeNotFoundError, BrowserFailedError, OSError ...
-            raise RenderError(f"Chromium could not be started for chart export ({type(exc).__name__}).", INSTALL_HINT) from None
-
-    def submit(self, charts: list[Chart], folder: Path) -> "PendingImages":
-        """Start exporting each chart as folder/<key>.png; the caller may work on while it runs."""
-        folder.mkdir(parents=True, exist_ok=True)
-        k = self._browser()
-        paths = {c.key: folder / f"{c.key}.png" for c in charts}
-        specs = [{"fig": c.figure, "path": paths[c.key], "opts": {"format": "png", "width": WIDTH, "height": HEIGHT, "scale": SCALE}} for c in charts]
-        assert self._loop is not None
-        async def _export() -> None:
-            start = time.perf_counter()
-            await k.write_fig_from_object(specs, cancel_on_error=True)
-            self.timings["chart_export"] = time.perf_counter() - start
-
-        job = asyncio.run_coroutine_threadsafe(_export(), self._loop)
-        return PendingImages(job, paths, self.timeout + 5 * len(charts))
-
-    def close(self) -> None:
-        """Stop the browser and the loop; safe to call twice and after a failure.
-
-        A browser still starting is waited for and closed; one that does not answer is killed with
-        its whole process group, so no Chromium is left behind.
-        """
-        if self._loop is None:
-            return
-        loop, self._loop = self._loop, None
-        try:
-            if self._kaleido is not None:
-                browser = self._kaleido.result(0 if self._gave_up else self.timeout)
-                asyncio.run_coroutine_threadsafe(browser.close(), loop).result(5)
-        except Exception:  # it never started, hung, or is already gone
-            pass
-        finally:
-            self._kill()
-            loop.call_soon_threadsafe(loop.stop)
-            if self._thread is not None:
-                self._thread.join(5)
-
-    def _kill(self) -> None:
-        process = getattr(self._instance, "subprocess", None)
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGKILL)  # Chromium runs in its own process group
-        except (ProcessLookupError, PermissionError):
-            process.kill()
-        process.wait(5)
+def _merge_points(group: re.Match[str]) -> str:
+    """One path for a trace's circle markers when they share a size and style; else unchanged."""
+    body = group.group(1)
+    points = _CIRCLE.findall(body)
+    if not points or len(points) != body.count("<path") or len({(r, style) for _, _, r, style in points}) != 1:
+        return group.group(0)
+    r, style = float(points[0][2]), points[0][3]
+    d = "".join(
+        f"M{x + r:.2f},{y:.2f}A{r:g},{r:g} 0 1,1 {x:.2f},{y - r:.2f}A{r:g},{r:g} 0 0,1 {x + r:.2f},{y:.2f}Z"
+        for x, y in ((float(a), float(b)) for a, b, _, _ in points)
+    )
+    return f'<g class="points"><path class="point" d="{d}" style="{style}"/></g>'

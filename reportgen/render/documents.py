@@ -15,10 +15,11 @@ import jinja2
 from ..errors import RenderError
 from ..model import Report
 from . import view
-from .charts import HEIGHT, WIDTH, Chart, ChartExporter, PendingImages, build_charts
+from .browser import BrowserSession
+from .charts import HEIGHT, WIDTH, Chart, ChartFiles, build_charts, export
 from .email import build_message, cid_for, inline_css
 from .html import environment, render
-from .pdf import warm_up, write_pdf
+from .pdf import PdfWorker, PendingPdf
 
 APPENDIX_CHARTS = ("k_selection",)
 CHANGE_CHARTS = ("migration",)
@@ -33,13 +34,13 @@ class Documents:
     folder: Path
     context: dict[str, Any]
     charts: list[Chart]
-    pending: PendingImages
+    files: ChartFiles
     env: jinja2.Environment
 
     @property
     def images(self) -> dict[str, Path]:
-        """The chart files; waits for the browser to finish them."""
-        return self.pending.wait()
+        """The charts as PNG files (email and page); waits for the browser to finish them."""
+        return self.files.pngs()
 
     def chart_values(self, src: dict[str, str], keys: tuple[str, ...] | None = None, exclude: tuple[str, ...] = (), live: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         return [
@@ -83,20 +84,21 @@ class Documents:
         }
 
 
-def prepare(report: Report, exporter: ChartExporter, folder: Path) -> Documents:
+def prepare(report: Report, session: BrowserSession, folder: Path) -> Documents:
     """Build the charts and start their export; the browser works while the caller renders HTML."""
     charts = build_charts(report)
-    pending = exporter.submit(charts, folder / "charts")
-    return Documents(report, folder, view.build(report), charts, pending, environment(report.settings.templates_path))
+    files = export(session, charts, folder / "charts")
+    return Documents(report, folder, view.build(report), charts, files, environment(report.settings.templates_path))
 
 
-def write_briefing(docs: Documents) -> list[str]:
-    """briefing.pdf; returns the URLs the PDF engine refused to fetch (expected: none)."""
-    relative = {key: f"charts/{p.name}" for key, p in docs.pending.paths.items()}
+def write_briefing(docs: Documents, worker: PdfWorker) -> PendingPdf:
+    """Start briefing.pdf, with the charts as vectors (SVG), in the PDF worker; the email's PNGs export
+    meanwhile. ``wait()`` on the result writes the file and returns the URLs the PDF engine refused to
+    fetch (expected: none)."""
+    relative = {key: f"charts/{key}.svg" for key in docs.files.keys}
     html = render(docs.env, "briefing.html.j2", docs.with_charts(relative))
-    warm_up()  # imports WeasyPrint while the browser is still drawing
-    docs.pending.wait()
-    return write_pdf(html, docs.folder, docs.folder / PDF_NAME)
+    docs.files.svgs()
+    return worker.render(html, docs.folder, docs.folder / PDF_NAME)
 
 
 def write_page(docs: Documents) -> None:
@@ -111,19 +113,23 @@ def write_page(docs: Documents) -> None:
     (docs.folder / "report.html").write_text(render(docs.env, "report.html.j2", context), encoding="utf-8")
 
 
-def write_email(docs: Documents) -> None:
-    """report.eml: needs briefing.pdf, which it attaches."""
-    cids = {key: f"cid:{cid_for(key)}" for key in docs.pending.paths}
+def write_email(docs: Documents, pdf: PendingPdf) -> list[str]:
+    """report.eml: waits for briefing.pdf, which it attaches; returns what the PDF engine refused."""
+    cids = {key: f"cid:{cid_for(key)}" for key in docs.files.keys}
     context = docs.context | {"email_charts": docs.chart_values(cids), "pdf_name": PDF_NAME, "logo_src": docs.logo("cid")}
     s = docs.report.settings
+    html = inline_css(render(docs.env, "email.html.j2", context))
+    text = render(docs.env, "email.txt.j2", context)
+    refused = pdf.wait()
     message = build_message(
         subject=s.email.subject or f"{s.report.title} — {docs.context['period_label']}",
         sender=s.email.sender,
         recipients=list(s.email.recipients),
-        html=inline_css(render(docs.env, "email.html.j2", context)),
-        text=render(docs.env, "email.txt.j2", context),
+        html=html,
+        text=text,
         images=docs.images | ({"logo": logo} if (logo := docs.email_logo()) else {}),
         pdf=docs.folder / PDF_NAME,
         pdf_name=PDF_NAME,
     )
     (docs.folder / "report.eml").write_bytes(message.as_bytes())
+    return refused

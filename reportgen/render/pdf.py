@@ -2,14 +2,32 @@
 
 The URL fetcher lets WeasyPrint read files inside the run's own folder and data: URIs, nothing
 else: no network, no file elsewhere on disk (the default fetcher would embed any local file).
+
+A run renders its PDF in a `PdfWorker`: a child process started with the run, which imports
+WeasyPrint (~0.6 s) while the parent analyses, and renders while the parent exports the email's
+PNGs and builds the other documents. The child only reads (the HTML from a pipe, the chart files);
+the parent writes briefing.pdf. The child dies with its parent (Linux PR_SET_PDEATHSIG) and is
+killed on timeout or when the run ends.
 """
 
 from __future__ import annotations
 
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from ..errors import RenderError
+
+PDF_TIMEOUT_S = 120.0
+CSS_HINT = "Check the templates' HTML and CSS."
 
 
 def _fetcher_class() -> type:
@@ -40,14 +58,134 @@ def warm_up() -> None:
     import weasyprint  # noqa: F401
 
 
-def write_pdf(html: str, base_dir: Path, out: Path) -> list[str]:
-    """Render `html` (relative links resolve inside base_dir) to `out`; returns refused URLs."""
+def render_pdf(html: str, base_dir: Path) -> tuple[bytes, list[str]]:
+    """Render `html` (relative links resolve inside base_dir); returns the PDF and the refused URLs."""
     import weasyprint
 
     fetcher = _fetcher_class()(base_dir)
     try:
-        # PDF/UA-1: tagged for screen readers, with the title and language from the HTML
-        weasyprint.HTML(string=html, base_url=str(base_dir.resolve()) + "/", url_fetcher=fetcher).write_pdf(out, pdf_variant="pdf/ua-1")
+        pdf = weasyprint.HTML(string=html, base_url=str(base_dir.resolve()) + "/", url_fetcher=fetcher).write_pdf(pdf_variant="pdf/ua-1")  # PDF/UA-1: tagged for screen readers
     except Exception as exc:  # WeasyPrint raises a wide range of errors from fonts and layout
-        raise RenderError(f"The PDF could not be rendered ({type(exc).__name__}: {exc}).", "Check the templates' HTML and CSS.") from None
-    return list(fetcher.refused)
+        raise RenderError(f"The PDF could not be rendered ({type(exc).__name__}: {exc}).", CSS_HINT) from None
+    return pdf, list(fetcher.refused)
+
+
+def write_pdf(html: str, base_dir: Path, out: Path) -> list[str]:
+    """Render `html` to `out` in this process; returns refused URLs."""
+    pdf, refused = render_pdf(html, base_dir)
+    out.write_bytes(pdf)
+    return refused
+
+
+class PendingPdf:
+    """A PDF being rendered; ``wait()`` writes it and returns the refused URLs, or raises RenderError."""
+
+    def __init__(self, job: Future[tuple[bytes, list[str]]], out: Path, timeout: float) -> None:
+        self._job = job
+        self.out = out
+        self._timeout = timeout
+        self._refused: list[str] | None = None
+        self.waited = 0.0
+
+    def wait(self) -> list[str]:
+        if self._refused is None:
+            start = time.perf_counter()
+            try:
+                pdf, refused = self._job.result(self._timeout)
+            except FutureTimeout:
+                raise RenderError(f"The PDF did not render within {self._timeout:.0f} s.", CSS_HINT) from None
+            finally:
+                self.waited += time.perf_counter() - start
+            self.out.write_bytes(pdf)
+            self._refused = refused
+        return list(self._refused)
+
+
+class PdfWorker:
+    """WeasyPrint in a child process, started early; one PDF per worker. Use as a context manager."""
+
+    def __init__(self, timeout: float = PDF_TIMEOUT_S) -> None:
+        self.timeout = timeout
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.timings: dict[str, float] = {}
+
+    def start(self) -> "PdfWorker":
+        root = str(Path(__file__).resolve().parents[2])
+        code = f"import sys; sys.path.insert(0, {root!r}); from reportgen.render.pdf import _serve; _serve({os.getpid()})"
+        self._proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return self
+
+    def __enter__(self) -> "PdfWorker":
+        return self.start() if self._proc is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def render(self, html: str, base_dir: Path, out: Path) -> PendingPdf:
+        """Send the HTML to the child and return at once; the PDF is written to `out` on wait()."""
+        assert self._proc is not None, "start() first"
+        proc = self._proc
+        job: Future[tuple[bytes, list[str]]] = Future()
+        payload = pickle.dumps((html, str(base_dir)))
+        sent = time.perf_counter()
+
+        def _talk() -> None:
+            try:
+                stdout, stderr = proc.communicate(payload, timeout=self.timeout)
+            except subprocess.TimeoutExpired:
+                self.close()
+                job.set_exception(RenderError(f"The PDF did not render within {self.timeout:.0f} s.", CSS_HINT))
+                return
+            except Exception as exc:  # noqa: BLE001 - a broken pipe: the child died
+                job.set_exception(RenderError(f"The PDF renderer stopped ({type(exc).__name__}).", CSS_HINT))
+                return
+            self.timings["pdf_render"] = time.perf_counter() - sent
+            try:
+                status, *rest = pickle.loads(stdout)
+            except Exception:  # noqa: BLE001 - it crashed before answering
+                last = (stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+                job.set_exception(RenderError(f"The PDF could not be rendered ({last}).", CSS_HINT))
+                return
+            if status == "ok":
+                job.set_result((rest[0], rest[1]))
+            else:
+                job.set_exception(RenderError(rest[0], rest[1]))
+
+        threading.Thread(target=_talk, name="reportgen-pdf", daemon=True).start()
+        return PendingPdf(job, out, self.timeout + 5)
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this process when the parent dies (a no-op elsewhere)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001
+        pass
+    if os.getppid() != parent:  # it died before we asked
+        os._exit(1)
+
+
+def _serve(parent: int) -> None:
+    """The child: import WeasyPrint at once, then render the one job read from stdin."""
+    import logging
+
+    _die_with_parent(parent)
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)  # the parent's --debug shows nothing of ours here
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    warm_up()
+    html, base_dir = pickle.loads(sys.stdin.buffer.read())
+    try:
+        pdf, refused = render_pdf(html, Path(base_dir))
+        answer = ("ok", pdf, refused)
+    except RenderError as exc:
+        answer = ("error", exc.message, exc.hint)
+    sys.stdout.buffer.write(pickle.dumps(answer))
+    sys.stdout.buffer.flush()

@@ -1,0 +1,128 @@
+"""The run's browser session and PDF worker: which browser, images in order, stable SVGs, nothing left running."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import plotly.graph_objects as go
+import pytest
+
+from reportgen.errors import RenderError
+from reportgen.render.browser import BrowserSession, Image, find_browser
+from reportgen.render.charts import Chart, export
+from reportgen.render.pdf import PdfWorker
+
+
+def _fake(folder: Path, name: str) -> Path:
+    path = folder / name
+    path.write_text("#!/bin/sh\nexit 0\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_the_headless_shell_is_preferred_and_browser_path_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    chromium = _fake(tmp_path, "chromium")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    assert find_browser() == str(chromium)
+    shell = _fake(tmp_path, "chromium-headless-shell")
+    assert find_browser() == str(shell)
+    monkeypatch.setenv("BROWSER_PATH", "/opt/my/chrome")
+    assert find_browser() == "/opt/my/chrome"  # even a wrong one: the user asked for it
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.delenv("BROWSER_PATH")
+    assert find_browser() is None
+
+
+def _figure(title: str) -> go.Figure:
+    fig = go.Figure(go.Bar(x=["a", "b"], y=[1, 2], marker={"color": "#332288"}))
+    fig.update_layout(title=title, width=400, height=300)
+    return fig
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_session_exports_svg_then_png_and_stops_the_browser(tmp_path: Path) -> None:
+    session = BrowserSession(timeout=60).start()
+    try:
+        charts = [Chart("one", "One", "alt", _figure("One")), Chart("two", "Two", "alt", _figure("Two"))]
+        files = export(session, charts, tmp_path / "charts")
+        svgs = files.svgs()
+        assert set(svgs) == {"one", "two"}
+        assert all(p.read_text().startswith("<svg") for p in svgs.values())
+        assert "<image" not in svgs["one"].read_text()  # vectors, no embedded raster
+        pngs = files.pngs()
+        assert all(p.read_bytes().startswith(b"\x89PNG") for p in pngs.values())
+        assert set(session.timings) >= {"browser_start", "svg_export", "png_export"}
+        # the same figure gives the same SVG bytes (plotly's random ids are fixed)
+        again = export(session, charts[:1], tmp_path / "again").svgs()
+        assert again["one"].read_bytes() == svgs["one"].read_bytes()
+        process = session._instance.subprocess  # noqa: SLF001
+    finally:
+        session.close()
+    session.close()  # twice is fine
+    deadline = time.monotonic() + 10
+    while _group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _group_alive(process.pid), "Chromium outlived the session"
+
+
+def test_a_missing_browser_is_a_clear_error(tmp_path: Path) -> None:
+    session = BrowserSession(timeout=10, path=str(tmp_path / "no-chromium")).start()
+    try:
+        with pytest.raises(RenderError, match=r"could not be started.*chromium-headless-shell"):
+            session.export([Image(_figure("x"), tmp_path / "x.svg", "svg", 400, 300)], "svg_export")
+    finally:
+        session.close()
+
+
+def test_pdf_worker_renders_refuses_and_goes_away(tmp_path: Path) -> None:
+    (tmp_path / "ok.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10" fill="red"/></svg>')
+    with PdfWorker() as worker:
+        proc = worker._proc  # noqa: SLF001
+        pending = worker.render('<p>Hello</p><img src="ok.svg"><img src="http://example.invalid/x.png">', tmp_path, tmp_path / "out.pdf")
+        assert pending.wait() == ["http://example.invalid/x.png"]
+    assert proc is not None and proc.wait(5) is not None
+    text = subprocess.run(["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Hello" in text
+
+
+def test_pdf_worker_reports_a_broken_document(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with PdfWorker() as worker:
+        worker._proc.kill()  # noqa: SLF001 - the renderer dies under us
+        pending = worker.render("<p>x</p>", tmp_path, tmp_path / "out.pdf")
+        with pytest.raises(RenderError, match="PDF"):
+            pending.wait()
+    assert not (tmp_path / "out.pdf").exists()
+
+
+def test_svg_tidy_fixes_ids_and_merges_same_style_circles(tmp_path: Path) -> None:
+    from reportgen.render.charts import _tidy_svg
+
+    point = '<path class="point" transform="translate({x},{y})" d="M3.5,0A3.5,3.5 0 1,1 0,-3.5A3.5,3.5 0 0,1 3.5,0Z" style="{style}"/>'
+    same = "".join(point.format(x=10 + i, y=20.5, style="opacity: 0.75; fill: rgb(1, 2, 3);") for i in range(3))
+    mixed = point.format(x=1, y=2, style="fill: red;") + point.format(x=3, y=4, style="fill: blue;")
+    svg = (
+        '<svg><defs id="defs-a1b2c3"><clipPath id="clipa1b2c3xyplot"/></defs>'
+        f'<g class="trace scatter trace9f8e7d"><g class="points">{same}</g></g><g class="points">{mixed}</g>'
+        '<text>code a1b2c3 stays</text><g clip-path="url(#clipa1b2c3xyplot)"/></svg>'
+    )
+    path = tmp_path / "c.svg"
+    path.write_text(svg)
+    _tidy_svg(path)
+    out = path.read_text()
+    assert 'id="defs-000000"' in out and "url(#clip000000xyplot)" in out and "a1b2c3 stays" in out
+    assert 'class="trace scatter trace000000"' in out
+    merged = out.split('<g class="points">')[1].split("</g>")[0]
+    assert merged.count("<path") == 1 and merged.count("M") == 3 and "M13.50,20.50A3.5,3.5 0 1,1 10.00,17.00" in merged
+    assert 'style="opacity: 0.75; fill: rgb(1, 2, 3);"' in merged
+    assert out.split('<g class="points">')[2].count("<path") == 2  # different styles: left alone
