@@ -157,6 +157,27 @@ def _fast_csv(path: Path, sniffed: Sniffed, columns: list[str], numeric: set[str
     return table.to_pandas(split_blocks=True, self_destruct=True)
 
 
+RAGGED_HINT = "Quote text that contains the delimiter (e.g. ids or names with commas), or fix that row."
+
+
+def _check_first_row(path: Path, text: str, delimiter: str) -> None:
+    """pandas reads a first data row with one field too many as 'the first column is the index' and
+    shifts every column; later ragged rows are refused by its tokenizer. Check the first row here."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        head = next(reader, None)
+        if head is None:
+            return
+        for row in reader:
+            if not row:
+                continue  # a blank line, skipped by the reader too
+            if len(row) > len(head):
+                raise DataError(f"{path} line {reader.line_num}: the row has {len(row)} fields, the header has {len(head)}.", RAGGED_HINT)
+            return
+    except csv.Error:
+        return  # the tokenizer below names the problem
+
+
 def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> pd.DataFrame:
     """Every cell as text, so each bad value can be counted by row."""
     import pandas as pd
@@ -165,13 +186,21 @@ def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> pd.DataFrame:
         text = path.read_bytes().decode(sniffed.encoding)
     except UnicodeDecodeError:
         text = path.read_bytes().decode("latin-1")
+    _check_first_row(path, text, sniffed.delimiter)
     try:
-        # all columns: with usecols pandas would silently drop the extra fields of a ragged row
-        frame = pd.read_csv(io.StringIO(text), sep=sniffed.delimiter, dtype=str, keep_default_na=False, skipinitialspace=True)
+        # all columns: with usecols pandas would silently drop the extra fields of a ragged row;
+        # index_col=False: never take the first column as the index when a row is one field longer
+        frame = pd.read_csv(
+            io.StringIO(text), sep=sniffed.delimiter, dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False
+        )
     except pd.errors.ParserError as exc:
-        found = re.search(r"line (\d+)", str(exc))
-        where = f" line {found.group(1)}" if found else ""
-        raise DataError(f"{path}{where}: a row has more fields than the header.", "Quote text that contains the delimiter, or fix that row.") from None
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if found:
+            expected, line, saw = found.groups()
+            what = f" line {line}: the row has {saw} fields, the header has {expected}."
+        else:
+            what = ": a row has more fields than the header."
+        raise DataError(f"{path}{what}", RAGGED_HINT) from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} has no header row.", "The first line must name the columns.") from None
     frame.columns = [str(c).strip() for c in frame.columns]
