@@ -164,12 +164,13 @@ class Smtp(_Strict):
     """Where report.eml is sent. The login comes from REPORTGEN_SMTP_USER / REPORTGEN_SMTP_PASSWORD
     in the environment, never from a file."""
 
-    host: str = "localhost"
+    host: str = Field("localhost", min_length=1, pattern=r"^[^\s/]+$", description="name or address of the server, no spaces")
     port: int = Field(25, ge=1, le=65535)
     security: Literal["none", "starttls", "ssl"] = "starttls"
-    timeout: float = Field(30, gt=0)
+    timeout: float = Field(30, gt=0, le=3600, allow_inf_nan=False)
     attempts: int = Field(4, ge=1, le=10, description="tries for a temporary failure")
-    retry_wait: float = Field(2.0, ge=0, description="seconds before the 2nd try; doubles each time")
+    retry_wait: float = Field(2.0, ge=0, le=3600, allow_inf_nan=False, description="seconds before the 2nd try; doubles each time")
+    ca_file: Path | None = Field(None, description="CA certificate(s) (PEM) to trust for the server's TLS certificate, besides the system's")
 
 
 class Email(_Strict):
