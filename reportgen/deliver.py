@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 import logging
 import os
 import smtplib
@@ -28,6 +27,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from .config import Smtp
 from .errors import ConfigError, DeliveryError, DeliveryRetryLater
+from .files import dumps, read_jsonl
 from .history import now
 
 log = logging.getLogger("reportgen")
@@ -42,10 +42,8 @@ class Delivery:
 
 
 def _ledger(out: Path) -> list[dict[str, str]]:
-    path = out / LEDGER
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """Deliveries so far; a torn or foreign line is skipped with a warning, never a crash."""
+    return read_jsonl(out / LEDGER, "delivery records", lambda r: isinstance(r.get("recipient"), str) and isinstance(r.get("period"), str))
 
 
 def already_sent(out: Path, period: str) -> set[str]:
@@ -53,9 +51,14 @@ def already_sent(out: Path, period: str) -> set[str]:
 
 
 def _record(out: Path, period: str, recipients: list[str], message_id: str) -> None:
-    with (out / LEDGER).open("a", encoding="utf-8") as fh:
+    with (out / LEDGER).open("a+b") as fh:
+        fh.seek(0, 2)
+        if fh.tell():  # a send killed mid-write leaves a torn last line: start on a fresh one
+            fh.seek(-1, 2)
+            if fh.read(1) != b"\n":
+                fh.write(b"\n")
         for r in recipients:
-            fh.write(json.dumps({"period": period, "recipient": r, "sent_at": now(), "message_id": message_id}) + "\n")
+            fh.write((dumps({"period": period, "recipient": r, "sent_at": now(), "message_id": message_id}) + "\n").encode("utf-8"))
 
 
 class _Failure(Exception):

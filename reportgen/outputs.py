@@ -24,7 +24,7 @@ from filelock import FileLock, Timeout
 from . import __version__
 from .config import settings_checksum, settings_summary
 from .errors import ConfigError, ReportgenError
-from .files import sha256
+from .files import dumps, sha256
 from .model import Report
 
 if TYPE_CHECKING:
@@ -376,7 +376,7 @@ def manifest(report: Report, folder: Path) -> dict[str, Any]:
 
 
 def write_json(data: dict[str, Any], path: Path) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 def write_segments(report: Report, folder: Path) -> None:

@@ -111,6 +111,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         segments, warnings = recommend.recommend(named, clustering, inputs.campaigns, prof)
         unjudged = rules.unjudged(inputs.rulebook, table.numeric)
         warnings = (unjudged, *warnings) if unjudged else warnings
+        warnings = (*label.unseparated_warnings(prof, inputs.rulebook), *warnings)
         segments = compare.colours(segments, previous, matches, len(PALETTE))
         changes = None
         if previous and previous_dir:
@@ -180,8 +181,14 @@ def run(settings: Settings) -> Report:
     }
     try:
         report = _run(settings, record)
-    except (ReportgenError, OSError) as exc:
-        record |= {"status": "failed", "error": str(exc), "finished_at": history.now(), "seconds": round(time.perf_counter() - start, 3)}
+    except BaseException as exc:  # a bug (exit 1) or an interrupt is recorded too, then goes on up
+        if isinstance(exc, (ReportgenError, OSError)):
+            status, error = "failed", str(exc)
+        elif isinstance(exc, Exception):
+            status, error = "crashed", f"{type(exc).__name__}: {exc}"
+        else:
+            status, error = "interrupted", type(exc).__name__
+        record |= {"status": status, "error": error, "finished_at": history.now(), "seconds": round(time.perf_counter() - start, 3)}
         _record(settings, record)
         raise
     record |= {

@@ -293,3 +293,16 @@ def test_unknown_host_is_permanent(work: Path) -> None:
     result = _send(work, 25, "--to", "anna@shop.example", host="no-such-host.invalid")
     assert result.exit_code == 3, result.output
     assert "email.smtp.host" in result.stderr
+
+
+def test_damaged_ledger_does_not_stop_send(server: tuple[Recorder, int], work: Path) -> None:
+    """A send killed mid-write leaves a torn last line; a hand-edited line may not be a record."""
+    handler, port = server
+    ledger = work / "out" / "deliveries.jsonl"
+    ledger.write_text('{"period": "2026-11", "recipient": "anna@shop.example"}\n[1, 2]\n{"period": "2026-11", "recip')
+    result = _send(work, port, "--to", "anna@shop.example,ben@shop.example")
+    assert result.exit_code == 0, result.output
+    assert handler.received[0].rcpt_tos == ["ben@shop.example"]  # anna's record still counts
+    assert "skipped 2 damaged line(s)" in result.stderr
+    last = ledger.read_text().splitlines()[-1]
+    assert json.loads(last)["recipient"] == "ben@shop.example"  # written on a line of its own

@@ -65,6 +65,29 @@ CONFIG_CASES = [
     ("bad_valid_range.yaml", "setting 'valid.age'"),
     ("unknown_role_in_columns.yaml", "feature 'revenue' uses column 'Sales', which is not in sample_customers.csv and is not a feature"),
     ("does_not_exist.yaml", "does not exist"),
+    ("nan_share.yaml", "setting 'quality.max_dropped_share': Input should be a finite number"),
+    ("infinite_chart_timeout.yaml", "setting 'charts.timeout': Input should be a finite number"),
+    ("infinite_smtp_timeout.yaml", "setting 'email.smtp.timeout': Input should be a finite number"),
+    ("empty_smtp_host.yaml", "setting 'email.smtp.host'"),
+    ("sender_line_break.yaml", "setting 'email.sender': 'reports@shop.example\\nBcc: everyone@rival.example' contains a line break"),
+    ("recipient_line_break.yaml", "setting 'email.recipients': recipient 2: 'anna@shop.example\\r\\nBcc: x@rival.example' contains a line break"),
+    ("sender_not_address.yaml", "'not an address' is not an e-mail address"),
+    ("duplicate_key.yaml", "line 5: YAML error: the key 'clustering' is given twice (first on line 1)"),
+    ("duplicate_nested_key.yaml", "line 4: YAML error: the key 'seed' is given twice (first on line 3)"),
+    ("negative_seed.yaml", "setting 'clustering.seed': Input should be greater than or equal to 0"),
+    ("huge_seed.yaml", "setting 'clustering.seed': Input should be less than or equal to 4294967295"),
+]
+
+# (command-line options, what the message must say, what it must name): refused before any work
+CLI_CASES = [
+    (["--period", "2026-11\n"], "is not a month like 2026-11", "--period"),
+    (["--period", "\uff12\uff10\uff12\uff16-11"], "is not a month like 2026-11", "--period"),
+    (["--period", "\u0662\u0660\u0662\u0666-11"], "is not a month like 2026-11", "--period"),
+    (["--seed", "-1"], "setting 'clustering.seed': Input should be greater than or equal to 0", "--seed"),
+    (["--seed", "99999999999999999999999"], "Input should be less than or equal to 4294967295", "--seed"),
+    (["--send", "--to", "boss@shop.example\nBcc: everyone@rival.example"], "contains a line break", "--to"),
+    (["--send", "--to", "boss at shop"], "is not an e-mail address", "--to"),
+    (["--send"], "no recipients to send the report to", "--send"),
 ]
 
 RULE_CASES = [
@@ -77,6 +100,9 @@ RULE_CASES = [
     ("segments_empty_levels.yaml", "role 'income' allows no level, so the rule can never match"),
     ("segments_unsafe_tag.yaml", "YAML error: could not determine a constructor"),
     ("segments_bad_cuts.yaml", "the cuts for 'income' must be strictly ascending"),
+    ("segments_infinite_cut.yaml", "levels.income.cuts.1: Input should be a finite number"),
+    ("segments_nan_cut.yaml", "levels.income.cuts.0: Input should be a finite number"),
+    ("segments_duplicate_key.yaml", "line 6: YAML error: the key 'when' is given twice (first on line 5)"),
     ("campaigns_unknown_segment.yaml", "campaigns for 'Premium spender', which no rule in segments.yaml names. Did you mean 'Premium spenders'?"),
     ("campaigns_missing_field.yaml", "campaigns.Premium spenders.0.kpi: Field required"),
     ("campaigns_bad_budget.yaml", "campaigns.Premium spenders.0.budget_share"),
@@ -118,6 +144,12 @@ def test_config_case(case: str, expected: str, tmp_path: Path) -> None:
     _fails_cleanly(["run", "--config", str(config), "--data", str(data), "--out", str(tmp_path)], expected, named)
 
 
+@pytest.mark.parametrize(("options", "expected", "name"), CLI_CASES, ids=[f"{c[2]}-{i}" for i, c in enumerate(CLI_CASES)])
+def test_cli_case(options: list[str], expected: str, name: str, tmp_path: Path) -> None:
+    _fails_cleanly(["run", "--out", str(tmp_path), *options], expected, name)
+    assert not (tmp_path / "2026-11").exists() and not (tmp_path / "history.jsonl").exists()  # no work was done
+
+
 def test_fewer_rows_than_k(tmp_path: Path) -> None:
     config = CASES / "config" / "fewer_rows_than_k.yaml"
     data = CASES / "config" / "fewer_rows_than_k.csv"
@@ -156,5 +188,5 @@ def test_out_paths_cannot_escape(out: str, expected: str) -> None:
 
 
 def test_catalogue_size() -> None:
-    size = len(DATA_CASES) + len(CONFIG_CASES) + 1 + len(RULE_CASES) + len(TEMPLATE_CASES) + 3
-    assert size >= 40, size
+    size = len(DATA_CASES) + len(CONFIG_CASES) + 1 + len(RULE_CASES) + len(TEMPLATE_CASES) + 3 + len(CLI_CASES)
+    assert size >= 85, size

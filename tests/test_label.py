@@ -66,3 +66,31 @@ def test_fallback_and_missing_campaign_warning(tmp_path: Path) -> None:
     assert segments[0].campaigns == () and segments[1].campaigns[0].name == "X"
     assert warnings == ("No campaign is defined for segment 'Everyone else': add one under campaigns: in campaigns.yaml.",)
     assert segments[1].share == 0.5
+
+
+def test_a_feature_that_cannot_separate_does_not_name_segments() -> None:
+    """Spending nearly all tied at 50: its quantile cuts coincide ([50, 50]) and, before, every
+    cluster was called 'high' spending. Now spending names nothing and the report says why."""
+    from reportgen.stages.label import unseparated_warnings
+
+    rows = [(30, 20 + i, 50) for i in range(10)] + [(40, 60 + i, 50) for i in range(10)] + [(50, 100 + i, 50 + (i == 0)) for i in range(10)]
+    book = load_segments(package_path("rules", "mall", "segments.yaml"))
+    table = _table(rows)
+    prof = profile(table, _clustering([0] * 10 + [1] * 10 + [2] * 10), quantile_points(book))
+    cuts = level_cuts(prof, book)
+    assert "spending" not in cuts and "income" in cuts
+    named = label(prof, book, cuts)
+    assert all("spending" not in n.levels for n in named)
+    assert all("spends freely" not in n.profile for n in named)
+    (warning,) = unseparated_warnings(prof, book)
+    assert warning.startswith("'spending' cannot separate customers this month") and "50" in warning
+
+
+def test_a_constant_feature_does_not_name_segments() -> None:
+    from reportgen.stages.label import unseparated
+
+    rows = [(30, 20 + 3 * i, 70) for i in range(12)]
+    book = load_segments(package_path("rules", "mall", "segments.yaml"))
+    prof = profile(_table(rows), _clustering([0] * 6 + [1] * 6), quantile_points(book))
+    assert unseparated(prof, book) == {"spending": "every customer has the same spending (70)"}
+    assert all(n.levels.get("spending") is None for n in label(prof, book, level_cuts(prof, book)))

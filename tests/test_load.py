@@ -148,3 +148,35 @@ def test_huge_field_is_a_bad_value_not_a_crash(write_csv) -> None:
     table = load(settings(data=write_csv("\n".join(lines) + "\n")))
     assert len(table.frame) == 19
     assert [(i.reason, i.examples) for i in table.issues] == [("not a number", (6,))]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"], ids=["fast-reader", "text-reader"])
+def test_non_finite_numbers_are_dropped_and_counted(write_csv, encoding: str) -> None:
+    """inf, -inf, Infinity and an overflowing 1e999 are not numbers a segment can be built on."""
+    lines = mall_rows(30).splitlines()
+    lines[3] = "0003,Male,30,inf,50"
+    lines[5] = "0005,Male,30,1e999,50"
+    lines[7] = "0007,Male,30,-inf,50"
+    lines[9] = "0009,Male,30,40,Infinity"
+    text = "\n".join(lines).replace("Female", "Fémale") + "\n"
+    table = load(settings(data=write_csv(text.encode(encoding))))
+    assert len(table.frame) == 26 and table.n_dropped == 4
+    assert all(pd.Series(table.frame[f]).map(float).map(lambda v: v == v and abs(v) != float("inf")).all() for f in ("income", "spending"))
+    found = {(i.column, tuple(i.examples)) for i in table.issues}
+    assert ("Annual Income (k$)", (4, 6, 8)) in found and ("Spending Score (1-100)", (10,)) in found
+
+
+def test_non_finite_ratio_is_dropped(write_csv) -> None:
+    """A ratio whose parts overflow (1e308 / 1e-308) is inf in SQL; it is dropped, not clustered."""
+    from reportgen.config import load_settings
+
+    rows = ["id,orders,spent"] + [f"{i},{1 + i % 5},{100 + 7 * i}" for i in range(30)] + ["99,1e-308,1e308"]
+    path = write_csv("\n".join(rows) + "\n")
+    config = path.parent / "reportgen.yaml"
+    config.write_text(
+        f"data: {path}\ncolumns:\n  customer_id: id\n  orders: orders\n  spent: spent\n"
+        "  per_order: {ratio: [spent, orders]}\nfeatures: [orders, per_order]\n"
+    )
+    table = load(load_settings(config, {}))
+    assert len(table.frame) == 30 and "99" not in set(table.frame["customer_id"])
+    assert table.frame["per_order"].map(lambda v: abs(v) != float("inf")).all()

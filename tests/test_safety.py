@@ -43,12 +43,13 @@ def _tree_digest(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def _chromium_pids() -> set[int]:
+def _chromium_pids(cwd: Path | None = None) -> set[int]:
+    """Chromium processes (started from `cwd`, when given: other runs on a shared machine have theirs)."""
     pids = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if b"chromium" in (entry / "cmdline").read_bytes():
+                if b"chromium" in (entry / "cmdline").read_bytes() and (cwd is None or Path(os.readlink(entry / "cwd")) == cwd):
                     pids.add(int(entry.name))
             except OSError:
                 continue
@@ -68,7 +69,7 @@ def test_sigkill_leaves_the_earlier_report_intact(earlier_report: Path, stage: s
     work = earlier_report
     folder = work / "out" / "2026-11"
     before = _tree_digest(folder)
-    browsers_before = _chromium_pids()
+    browsers_before = _chromium_pids(work)
     proc = _start("run", "--data", str(MALL), "--period", "2026-11", "--out", "out", "--k", "4", cwd=work)
     _wait_for(proc, f"reportgen: {stage}")
     proc.send_signal(signal.SIGKILL)
@@ -77,13 +78,14 @@ def test_sigkill_leaves_the_earlier_report_intact(earlier_report: Path, stage: s
     folders = sorted(p.name for p in (work / "out").iterdir() if p.is_dir() and not p.name.startswith("."))
     assert folders == ["2026-11"]  # a half-written folder is hidden, never mistaken for a report
     deadline = time.monotonic() + 15
-    while _chromium_pids() - browsers_before and time.monotonic() < deadline:
+    while _chromium_pids(work) - browsers_before and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert not _chromium_pids() - browsers_before, "Chromium outlived the killed run"
+    assert not _chromium_pids(work) - browsers_before, "Chromium outlived the killed run"
     # a re-run succeeds and clears what the killed run left
     rerun = subprocess.run([sys.executable, "-m", "reportgen", "run", "--data", str(MALL), "--period", "2026-11", "--out", "out"], cwd=work, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
-    assert not [p for p in (work / "out").iterdir() if p.is_dir() and p.name.startswith(".")]
+    hidden = [p.name for p in (work / "out").iterdir() if p.is_dir() and p.name.startswith(".")]
+    assert hidden == [os.readlink(folder)]  # only the version OUT/2026-11 points at
     assert _tree_digest(folder).keys() == before.keys()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -398,7 +399,7 @@ def order_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import subprocess
 
     out = tmp_path_factory.mktemp("orders")
-    result = subprocess.run([str(ROOT / ".venv" / "bin" / "reportgen"), "run", "--data", str(RETAIL), "--period", "2011-12", "--out", str(out)], capture_output=True, text=True, cwd=out)
+    result = subprocess.run([sys.executable, "-m", "reportgen", "run", "--data", str(RETAIL), "--period", "2011-12", "--out", str(out)], capture_output=True, text=True, cwd=out, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
     assert result.returncode == 0, result.stderr
     return out / "2011-12"
 
