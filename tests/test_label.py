@@ -94,3 +94,19 @@ def test_a_constant_feature_does_not_name_segments() -> None:
     prof = profile(_table(rows), _clustering([0] * 6 + [1] * 6), quantile_points(book))
     assert unseparated(prof, book) == {"spending": "every customer has the same spending (70)"}
     assert all(n.levels.get("spending") is None for n in label(prof, book, level_cuts(prof, book)))
+
+
+def test_attribute_mix_is_capped_to_the_top_values_and_other() -> None:
+    """Thousands of distinct values (a free-text 'gender' column) would blow up the email."""
+    from reportgen.stages.profile import MAX_MIX_VALUES, OTHER
+
+    rows = [(30 + i % 7, 20 + i % 50, 10 + i % 80) for i in range(2000)]
+    table = _table(rows)
+    table.frame["gender"] = ["Female" if i % 3 == 0 else "Male" if i % 3 == 1 else f"free text {i}" for i in range(2000)]
+    table = CustomerTable(table.frame, table.source, table.checksum, 2000, {}, numeric=table.numeric, attributes=("gender",))
+    prof = profile(table, _clustering([i % 2 for i in range(2000)]), {})
+    for mix in prof.mixes:
+        shares = mix["gender"]
+        assert len(shares) <= MAX_MIX_VALUES + 1 and OTHER in shares
+        assert "Female" in shares and "Male" in shares
+        assert abs(sum(shares.values()) - 1) < 1e-3

@@ -310,9 +310,10 @@ class SparkEngine:
             counts: dict[int, dict[str, int]] = {}
             for row in df.groupBy("label", col(attr).alias("_v")).count().collect():
                 counts.setdefault(int(row["label"]), {})[str(row["_v"])] = int(row["count"])
-            for c, by_value in counts.items():
-                total = sum(by_value.values())
-                mixes[c][attr] = {v: round(m / total, 4) for v, m in sorted(by_value.items())}
+            clusters = sorted(counts)
+            for c, shares in zip(clusters, local_profile.capped_mixes([counts[c] for c in clusters])):
+                if shares:
+                    mixes[c][attr] = shares
         quantiles = {}
         for name, points in quantile_points(rulebook).items():
             if name in population:
