@@ -180,3 +180,17 @@ def test_non_finite_ratio_is_dropped(write_csv) -> None:
     table = load(load_settings(config, {}))
     assert len(table.frame) == 30 and "99" not in set(table.frame["customer_id"])
     assert table.frame["per_order"].map(lambda v: abs(v) != float("inf")).all()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"], ids=["fast-reader", "text-reader"])
+def test_example_lines_are_the_files_own_after_blank_lines_and_quoted_breaks(write_csv, encoding: str) -> None:
+    head = "CustomerID,Name,Annual Income (k$),Spending Score (1-100)\n"
+    rows = [f"{i:04d},N{i},{20 + i},{10 + i}" for i in range(1, 21)]
+    rows[2] = '0003,"Anna\nMaria",23,13'  # lines 4-5
+    rows[5] = "0006,Ben,lots,16"  # a bad value; after the quoted break and a blank line
+    text = head + "\n".join(rows[:4]) + "\n\n" + "\n".join(rows[4:]) + "\n"
+    lines = text.replace("Maria", "Mária").encode(encoding).split(b"\n")
+    bad = next(i for i, line in enumerate(lines, start=1) if b"lots" in line)
+    table = load(settings(data=write_csv(text.replace("Maria", "Mária").encode(encoding))))
+    (issue,) = [i for i in table.issues if i.reason == "not a number"]
+    assert issue.examples == (bad,) == (9,)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError
 from ..files import sha256
@@ -34,6 +34,7 @@ class Raw:
     first_line: int  # file line of the first data row (for messages)
     checksum: str
     decimal_comma: bool
+    lines: Any = None  # numpy array: each row's file line, when blank lines or quoted line breaks make them differ from first_line + row
 
 
 @dataclass(frozen=True)
@@ -221,4 +222,33 @@ def read(path: Path, columns: list[str], numeric: set[str]) -> Raw:
     frame = _fast_csv(path, sniffed, columns, numeric) if sniffed.encoding in ("utf-8-sig",) else None
     if frame is None:
         frame = _slow_csv(path, sniffed, columns)
-    return Raw(frame, 2, sha256(path), sniffed.delimiter == ";")
+    return Raw(frame, 2, sha256(path), sniffed.delimiter == ";", record_lines(path, sniffed, len(frame)))
+
+
+def record_lines(path: Path, sniffed: Sniffed, n_rows: int) -> Any:
+    """The file line each data row starts on, or None when that is simply row + 2 (no blank line
+    and no quoted line break: the file has exactly one line per row after the header). Both
+    readers skip blank lines and keep a quoted line break inside its value, so counting rows
+    alone would name the wrong line in Data quality."""
+    import numpy as np
+
+    data = path.read_bytes()
+    newline = b"\n" if b"\n" in data else b"\r"
+    if sniffed.encoding == "utf-16":
+        return None  # its bytes do not count lines; the text reader's rows are used as they are
+    physical = data.count(newline) + (0 if data.endswith(newline) else 1)
+    if physical == n_rows + 1:
+        return None
+    text = data.decode(sniffed.encoding, errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniffed.delimiter)
+    try:
+        next(reader)
+        starts = []
+        end = reader.line_num
+        for row in reader:
+            start, end = end + 1, reader.line_num
+            if row:  # a blank line comes back as [] and is skipped by both readers
+                starts.append(start)
+    except csv.Error:
+        return None
+    return np.asarray(starts, dtype=np.int64) if len(starts) == n_rows else None
