@@ -15,10 +15,10 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 
@@ -84,7 +84,32 @@ class DaysSince(_Spec):
     date_format: str | None = None  # strftime, e.g. "%d-%m-%Y"; None: decided from the values
 
 
-FeatureSpec = str | Column | Sum | Ratio | BirthYear | DaysSince
+_KINDS = {"column": Column, "sum": Sum, "ratio": Ratio, "birth_year": BirthYear, "days_since": DaysSince}
+
+
+def _spec_kind(value: Any) -> str | None:
+    """Which definition a feature's value is, from the key it names, so a mistake inside it (a ratio
+    of one column) is reported against that definition, not as 'not any of them'."""
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, dict):
+        return next((k for k in _KINDS if k in value), None)
+    return next((k for k, cls in _KINDS.items() if isinstance(value, cls)), None)
+
+
+FeatureSpec = Annotated[
+    Annotated[str, Tag("str")]
+    | Annotated[Column, Tag("column")]
+    | Annotated[Sum, Tag("sum")]
+    | Annotated[Ratio, Tag("ratio")]
+    | Annotated[BirthYear, Tag("birth_year")]
+    | Annotated[DaysSince, Tag("days_since")],
+    Discriminator(
+        _spec_kind,
+        custom_error_type="feature_definition",
+        custom_error_message="a feature is a column name or one of {column: C}, {sum: [A, B]}, {ratio: [A, B]}, {birth_year: C}, {days_since: C}",
+    ),
+]
 Scale = Literal["auto", "linear", "log", "rank"]
 
 
@@ -450,10 +475,14 @@ def _closest(word: str, options: list[str]) -> str:
 
 def _explain(err: ValidationError, source: str) -> ConfigError:
     first = min(err.errors(), key=lambda e: e["type"] != "extra_forbidden")  # a misspelt key explains a missing one
-    where = ".".join(str(p) for p in first["loc"] if not str(p).startswith(("function-", "lax-", "[key]")))
+    loc = [str(p) for p in first["loc"] if not str(p).startswith(("function-", "lax-", "[key]"))]
+    kind = None
+    if len(loc) >= 3 and loc[0] == "columns" and loc[2] in (*_KINDS, "str"):
+        kind = loc.pop(2)  # the feature definition's tag, not a key the user wrote
+    where = ".".join(loc)
     if first["type"] == "extra_forbidden":
-        parent: type[BaseModel] = Settings
-        for part in first["loc"][:-1]:
+        parent: type[BaseModel] = _KINDS[kind] if kind in _KINDS else Settings
+        for part in first["loc"][:-1] if kind is None else ():
             field = parent.model_fields.get(str(part))
             ann = getattr(field, "annotation", None)
             if isinstance(ann, type) and issubclass(ann, BaseModel):

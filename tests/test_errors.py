@@ -78,6 +78,34 @@ CONFIG_CASES = [
     ("huge_seed.yaml", "setting 'clustering.seed': Input should be less than or equal to 4294967295"),
 ]
 
+# order logs (tests/cases/transactions), run for period 2011-12 with no config
+TRANSACTION_CASES = [
+    ("ragged_first_row.csv", "line 2: the row has 9 fields, the header has 8"),
+    ("ragged_later_row.csv", "line 21: the row has 9 fields, the header has 8"),
+    ("prices_not_numbers.csv", "no purchase line"),
+    ("all_after_period.csv", "no purchase on or before 2011-12-31"),
+    ("bad_dates.csv", "are not dates I can read"),
+    ("all_cancelled.csv", "every line with a customer id is a cancellation or return"),
+    ("no_ids.csv", "no line has a customer id in 'CustomerID'"),
+    ("one_customer.csv", "only 1 customer made a purchase"),
+    ("ambiguous_dates.csv", "cannot tell whether the dates in 'InvoiceDate' are day/month or month/day"),
+    ("mixed_date_order.csv", "put the day first on some lines and the month first on others"),
+]
+
+# feature definitions under columns: (tests/cases/features, each on marketing_campaign.csv)
+FEATURE_CASES = [
+    ("ratio_one_operand.yaml", "setting 'columns.web_share.ratio': List should have at least 2 items"),
+    ("ratio_three_operands.yaml", "setting 'columns.web_share.ratio': List should have at most 2 items"),
+    ("empty_sum.yaml", "setting 'columns.spend.sum': List should have at least 1 item"),
+    ("unknown_derivation.yaml", "setting 'columns.spend': a feature is a column name or one of {column: C}, {sum: [A, B]}"),
+    ("list_not_definition.yaml", "setting 'columns.spend': a feature is a column name or one of"),
+    ("misspelt_option.yaml", "unknown setting 'columns.spend.sensitve'. Did you mean 'sensitive'?"),
+    ("sum_of_text.yaml", "feature 'spend' uses column 'Education' of marketing_campaign.csv as a number, but it holds text"),
+    ("birth_year_typo.yaml", "feature 'age' uses column 'Year_Brth', which is not in marketing_campaign.csv and is not a feature. Did you mean 'Year_Birth'?"),
+    ("days_since_numbers.yaml", "feature 'tenure' (column 'Recency'): the dates cannot be read"),
+    ("feature_cycle.yaml", "features a -> b -> a refer to each other in a cycle"),
+]
+
 # (command-line options, what the message must say, what it must name): refused before any work
 CLI_CASES = [
     (["--period", "2026-11\n"], "is not a month like 2026-11", "--period"),
@@ -150,6 +178,19 @@ def test_cli_case(options: list[str], expected: str, name: str, tmp_path: Path) 
     assert not (tmp_path / "2026-11").exists() and not (tmp_path / "history.jsonl").exists()  # no work was done
 
 
+@pytest.mark.parametrize(("case", "expected"), TRANSACTION_CASES, ids=[c[0] for c in TRANSACTION_CASES])
+def test_transaction_case(case: str, expected: str, tmp_path: Path) -> None:
+    path = CASES / "transactions" / case
+    _fails_cleanly(["run", "--data", str(path), "--period", "2011-12", "--out", str(tmp_path)], expected, case)
+    assert not (tmp_path / "2011-12").exists()
+
+
+@pytest.mark.parametrize(("case", "expected"), FEATURE_CASES, ids=[c[0] for c in FEATURE_CASES])
+def test_feature_case(case: str, expected: str, tmp_path: Path) -> None:
+    config = CASES / "features" / case
+    _fails_cleanly(["run", "--config", str(config), "--period", "2014-07", "--out", str(tmp_path)], expected, case)
+
+
 def test_fewer_rows_than_k(tmp_path: Path) -> None:
     config = CASES / "config" / "fewer_rows_than_k.yaml"
     data = CASES / "config" / "fewer_rows_than_k.csv"
@@ -188,5 +229,5 @@ def test_out_paths_cannot_escape(out: str, expected: str) -> None:
 
 
 def test_catalogue_size() -> None:
-    size = len(DATA_CASES) + len(CONFIG_CASES) + 1 + len(RULE_CASES) + len(TEMPLATE_CASES) + 3 + len(CLI_CASES)
-    assert size >= 85, size
+    size = len(DATA_CASES) + len(CONFIG_CASES) + 1 + len(RULE_CASES) + len(TEMPLATE_CASES) + 3 + len(CLI_CASES) + len(TRANSACTION_CASES) + len(FEATURE_CASES)
+    assert size >= 105, size

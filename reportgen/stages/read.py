@@ -179,6 +179,21 @@ def _check_first_row(path: Path, text: str, delimiter: str) -> None:
         return  # the tokenizer below names the problem
 
 
+def refuse_ragged(path: Path, sniffed: Sniffed) -> None:
+    """Raise the DataError for the first row with more fields than the header (a reader that widened
+    the table for it would shift that row's values into the wrong columns)."""
+    text = path.read_bytes().decode(sniffed.encoding, errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniffed.delimiter)
+    try:
+        head = next(reader, None) or []
+        for row in reader:
+            if len(row) > len(head):
+                raise DataError(f"{path} line {reader.line_num}: the row has {len(row)} fields, the header has {len(head)}.", RAGGED_HINT)
+    except csv.Error:
+        pass
+    raise DataError(f"{path}: a row has more fields than the header.", RAGGED_HINT)
+
+
 def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> pd.DataFrame:
     """Every cell as text, so each bad value can be counted by row."""
     import pandas as pd
