@@ -194,3 +194,13 @@ def test_example_lines_are_the_files_own_after_blank_lines_and_quoted_breaks(wri
     table = load(settings(data=write_csv(text.replace("Maria", "Mária").encode(encoding))))
     (issue,) = [i for i in table.issues if i.reason == "not a number"]
     assert issue.examples == (bad,) == (9,)
+
+
+def test_ragged_row_after_a_quoted_line_break_is_named_by_its_file_line(write_csv) -> None:
+    text = mall_rows(20).replace("\n0003,", '\n"00\n03",', 1)  # line 4-5 hold one record
+    lines = text.splitlines()
+    lines[12] += ",extra"  # file line 13
+    path = write_csv(("\n".join(lines) + "\n").encode("cp1252"))
+    with pytest.raises(DataError) as err:
+        load(settings(data=path))
+    assert "line 13: the row has 6 fields, the header has 5" in err.value.message

@@ -179,9 +179,10 @@ def _check_first_row(path: Path, text: str, delimiter: str) -> None:
         return  # the tokenizer below names the problem
 
 
-def refuse_ragged(path: Path, sniffed: Sniffed) -> None:
-    """Raise the DataError for the first row with more fields than the header (a reader that widened
-    the table for it would shift that row's values into the wrong columns)."""
+def refuse_ragged(path: Path, sniffed: Sniffed, fallback: str = "") -> None:
+    """Raise the DataError for the first row with more fields than the header, named by the file's
+    own line (a reader that widened the table for it would shift that row's values into the wrong
+    columns; pandas' own line count is off after a quoted line break)."""
     text = path.read_bytes().decode(sniffed.encoding, errors="replace")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniffed.delimiter)
     try:
@@ -191,7 +192,7 @@ def refuse_ragged(path: Path, sniffed: Sniffed) -> None:
                 raise DataError(f"{path} line {reader.line_num}: the row has {len(row)} fields, the header has {len(head)}.", RAGGED_HINT)
     except csv.Error:
         pass
-    raise DataError(f"{path}: a row has more fields than the header.", RAGGED_HINT)
+    raise DataError(f"{path}{fallback or ': a row has more fields than the header.'}", RAGGED_HINT)
 
 
 def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> pd.DataFrame:
@@ -215,8 +216,8 @@ def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> pd.DataFrame:
             expected, line, saw = found.groups()
             what = f" line {line}: the row has {saw} fields, the header has {expected}."
         else:
-            what = ": a row has more fields than the header."
-        raise DataError(f"{path}{what}", RAGGED_HINT) from None
+            what = f": the file cannot be split into rows ({str(exc).splitlines()[0]})."
+        refuse_ragged(path, sniffed, what)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} has no header row.", "The first line must name the columns.") from None
     frame.columns = [str(c).strip() for c in frame.columns]
