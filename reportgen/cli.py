@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import ReportgenError
+from .errors import ConfigError, ReportgenError
 
 
 def _k(value: str | None) -> int | str | None:
@@ -29,10 +29,10 @@ def _csv(value: str | None) -> list[str] | None:
 
 class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps(
-            {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"), "level": record.levelname.lower(), "message": record.getMessage()},
-            ensure_ascii=False,
-        )
+        event = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"), "level": record.levelname.lower(), "message": record.getMessage()}
+        if record.exc_info:  # a traceback stays inside the one JSON object of its line
+            event["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(event, ensure_ascii=False)
 
 
 def _say_error(ctx: click.Context, message: str, code: int) -> None:
@@ -60,6 +60,19 @@ class _Errors(click.Group):
             _say_error(ctx, f"{where}: {exc.strerror or exc}. Check free space and permissions, then run again; the previous report is unchanged.", 2)
         except KeyboardInterrupt:
             _say_error(ctx, "interrupted; the previous report is unchanged.", 130)
+        except Exception as exc:  # a bug: exit 1 with its traceback, as one JSON object for job runners
+            if not (ctx.obj and ctx.obj.get("json")) or ctx.obj.get("debug"):
+                raise
+            import traceback
+
+            click.echo(
+                json.dumps(
+                    {"level": "critical", "message": f"internal error: {type(exc).__name__}: {exc}", "exit_code": 1, "traceback": traceback.format_exc()},
+                    ensure_ascii=False,
+                ),
+                err=True,
+            )
+            sys.exit(1)
 
 
 @click.group(cls=_Errors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -111,12 +124,15 @@ def run(
     from .pipeline import run as run_pipeline
 
     settings = load_settings(config, {"data": data, "period": period, "out": out, "k": _k(k), "features": _csv(features), "seed": seed, "compare_to": compare_to, "engine": engine, "spark_master": spark_master})
+    recipients = _recipients(to)  # checked before the work, not after it
+    if send_after and not (recipients or settings.email.recipients):
+        raise ConfigError("--send: no recipients to send the report to.", "Pass --to a@example.com or set email.recipients in the config.")
     report = run_pipeline(settings, progress=bool(click.get_current_context().obj.get("progress")))
     names = ", ".join(f"{s.name} ({s.size})" for s in report.segments)
     click.echo(f"{report.period}: {report.table.n_customers} customers, {report.clustering.k} segments: {names}")
     click.echo(f"Report: {report.folder}")
     if send_after:
-        _send(settings, _csv(to), resend)
+        _send(settings, recipients, resend)
 
 
 @cli.command()
@@ -129,7 +145,15 @@ def send(period: str | None, to: str | None, config: Path | None, out: Path | No
     """Email a period's report.eml over SMTP (login from REPORTGEN_SMTP_USER / REPORTGEN_SMTP_PASSWORD)."""
     from .config import load_settings
 
-    _send(load_settings(config, {"period": period, "out": out}), _csv(to), resend)
+    recipients = _recipients(to)
+    _send(load_settings(config, {"period": period, "out": out}), recipients, resend)
+
+
+def _recipients(to: str | None) -> list[str] | None:
+    """--to as a list of addresses, each on one line (a line break would forge mail headers)."""
+    from .config import check_address
+
+    return [check_address(a, "--to") for a in _csv(to) or []] or None
 
 
 def _send(settings: Any, to: list[str] | None, resend: bool) -> None:

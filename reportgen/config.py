@@ -11,19 +11,20 @@ import difflib
 import hashlib
 import json
 import math
+import os
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 
 FEATURE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 MAX_SEGMENTS = 10  # the palette has ten colour-blind-safe colours; more is not a briefing
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PERIOD_RE = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # used with fullmatch: ASCII digits, no trailing line break
 # The mall schema, used when a file is recognised without any `columns:` settings.
 MALL_FEATURES: tuple[str, ...] = ("age", "income", "spending")
 # Features an order log gives every customer (stages/transactions.py), and those clustered by default.
@@ -45,7 +46,7 @@ def current_period(today: dt.date | None = None) -> str:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # no .inf / .nan setting
 
 
 class _Spec(_Strict):
@@ -83,7 +84,32 @@ class DaysSince(_Spec):
     date_format: str | None = None  # strftime, e.g. "%d-%m-%Y"; None: decided from the values
 
 
-FeatureSpec = str | Column | Sum | Ratio | BirthYear | DaysSince
+_KINDS = {"column": Column, "sum": Sum, "ratio": Ratio, "birth_year": BirthYear, "days_since": DaysSince}
+
+
+def _spec_kind(value: Any) -> str | None:
+    """Which definition a feature's value is, from the key it names, so a mistake inside it (a ratio
+    of one column) is reported against that definition, not as 'not any of them'."""
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, dict):
+        return next((k for k in _KINDS if k in value), None)
+    return next((k for k, cls in _KINDS.items() if isinstance(value, cls)), None)
+
+
+FeatureSpec = Annotated[
+    Annotated[str, Tag("str")]
+    | Annotated[Column, Tag("column")]
+    | Annotated[Sum, Tag("sum")]
+    | Annotated[Ratio, Tag("ratio")]
+    | Annotated[BirthYear, Tag("birth_year")]
+    | Annotated[DaysSince, Tag("days_since")],
+    Discriminator(
+        _spec_kind,
+        custom_error_type="feature_definition",
+        custom_error_message="a feature is a column name or one of {column: C}, {sum: [A, B]}, {ratio: [A, B]}, {birth_year: C}, {days_since: C}",
+    ),
+]
 Scale = Literal["auto", "linear", "log", "rank"]
 
 
@@ -91,7 +117,7 @@ class Clustering(_Strict):
     k: int | Literal["auto"] = "auto"
     k_min: int = Field(3, ge=2, le=MAX_SEGMENTS, description="fewest segments 'auto' considers")
     k_max: int = Field(8, ge=2, le=MAX_SEGMENTS, description="most segments 'auto' considers")
-    seed: int = 42
+    seed: int = Field(42, ge=0, le=2**32 - 1, description="random seed, a whole number from 0 to 4294967295")
     n_init: int = Field(10, ge=1, le=100)
     silhouette_sample: int = Field(3000, ge=100, description="rows used to score each k")
     fit_sample: int = Field(10_000, ge=1000, description="above this many rows, k and the starting centres come from a sample")
@@ -155,10 +181,37 @@ def _default_valid() -> dict[str, tuple[float | None, float | None]]:
     return {"age": (0, 120), "income": (0, None), "spending": (0, None)}
 
 
+def fold(value: Any) -> Any:
+    """Text that ends in a mail header or a one-line heading: every run of whitespace (a YAML folded
+    or literal block's line breaks included) becomes one space."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+_ADDRESS = re.compile(r"[^\s@<>,;]+@[^\s@<>,;]+")
+
+
+def _address_problem(value: str) -> str | None:
+    from email.utils import parseaddr
+
+    if any(ord(c) < 32 or c == "\x7f" for c in value):
+        return f"{value!r} contains a line break or control character; write each address on one line"
+    if not _ADDRESS.fullmatch(parseaddr(value)[1]):
+        return f"{value!r} is not an e-mail address like name@example.com"
+    return None
+
+
+def check_address(value: str, where: str) -> str:
+    """One e-mail address on one line; a line break would let a value write its own mail headers."""
+    problem = _address_problem(value)
+    if problem:
+        raise ConfigError(f"{where}: {problem}.", "Fix the address and run again.")
+    return value.strip()
+
+
 class ReportText(_Strict):
     """Title and branding: the organisation's name, its logo (a PNG or SVG file) and accent colour."""
 
-    title: str = "Customer segments briefing"
+    title: str = Field("Customer segments briefing", min_length=1)
     organisation: str = ""  # empty: the cover names no organisation
     logo: Path | None = None  # on the PDF cover and running header, once in the email, in the HTML page
     accent: str = "#332288"  # headings and rules; segment colours stay the colour-blind-safe palette
@@ -190,17 +243,20 @@ class ReportText(_Strict):
             raise ValueError(f"logo {text!r} is not an SVG image")
         return path
 
+    _fold = field_validator("title", "organisation", mode="before")(fold)
+
 
 class Smtp(_Strict):
     """Where report.eml is sent. The login comes from REPORTGEN_SMTP_USER / REPORTGEN_SMTP_PASSWORD
     in the environment, never from a file."""
 
-    host: str = "localhost"
+    host: str = Field("localhost", min_length=1, pattern=r"^[^\s/]+$", description="name or address of the server, no spaces")
     port: int = Field(25, ge=1, le=65535)
     security: Literal["none", "starttls", "ssl"] = "starttls"
-    timeout: float = Field(30, gt=0)
+    timeout: float = Field(30, gt=0, le=3600, allow_inf_nan=False)
     attempts: int = Field(4, ge=1, le=10, description="tries for a temporary failure")
-    retry_wait: float = Field(2.0, ge=0, description="seconds before the 2nd try; doubles each time")
+    retry_wait: float = Field(2.0, ge=0, le=3600, allow_inf_nan=False, description="seconds before the 2nd try; doubles each time")
+    ca_file: Path | None = Field(None, description="CA certificate(s) (PEM) to trust for the server's TLS certificate, besides the system's")
 
 
 class Email(_Strict):
@@ -208,6 +264,25 @@ class Email(_Strict):
     recipients: list[str] = []
     subject: str = ""  # empty: "<title> — <period>"
     smtp: Smtp = Smtp()
+
+    _fold = field_validator("subject", mode="before")(fold)
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, v: str) -> str:
+        problem = _address_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v.strip()
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, v: list[str]) -> list[str]:
+        for i, r in enumerate(v, start=1):
+            problem = _address_problem(r)
+            if problem:
+                raise ValueError(f"recipient {i}: {problem}")
+        return [r.strip() for r in v]
 
 
 class Charts(_Strict):
@@ -276,7 +351,7 @@ class Settings(_Strict):
     @field_validator("period", "compare_to")
     @classmethod
     def _period(cls, v: str | None) -> str | None:
-        if v is not None and not PERIOD_RE.match(v):
+        if v is not None and not PERIOD_RE.fullmatch(v):
             raise ValueError(f"period {v!r} is not a month like 2026-11 (YYYY-MM)")
         return v
 
@@ -431,10 +506,14 @@ def _closest(word: str, options: list[str]) -> str:
 
 def _explain(err: ValidationError, source: str) -> ConfigError:
     first = min(err.errors(), key=lambda e: e["type"] != "extra_forbidden")  # a misspelt key explains a missing one
-    where = ".".join(str(p) for p in first["loc"] if not str(p).startswith(("function-", "lax-", "[key]")))
+    loc = [str(p) for p in first["loc"] if not str(p).startswith(("function-", "lax-", "[key]"))]
+    kind = None
+    if len(loc) >= 3 and loc[0] == "columns" and loc[2] in (*_KINDS, "str"):
+        kind = loc.pop(2)  # the feature definition's tag, not a key the user wrote
+    where = ".".join(loc)
     if first["type"] == "extra_forbidden":
-        parent: type[BaseModel] = Settings
-        for part in first["loc"][:-1]:
+        parent: type[BaseModel] = _KINDS[kind] if kind in _KINDS else Settings
+        for part in first["loc"][:-1] if kind is None else ():
             field = parent.model_fields.get(str(part))
             ann = getattr(field, "annotation", None)
             if isinstance(ann, type) and issubclass(ann, BaseModel):
@@ -443,6 +522,27 @@ def _explain(err: ValidationError, source: str) -> ConfigError:
         return ConfigError(f"{source}: unknown setting '{where}'.", _closest(key, list(parent.model_fields)).strip())
     msg = first["msg"].removeprefix("Value error, ")
     return ConfigError(f"{source}: setting '{where}': {msg}.", "Fix the value and run again.")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load, but a key given twice in one mapping is an error (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the constructor below names it
+                continue
+            seen.setdefault(key, key_node.start_mark.line)
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key '{key}' is given twice (first on line {first + 1})", key_node.start_mark
+                )
+        return super().construct_mapping(node, deep=deep)
 
 
 def read_yaml(path: Path, what: str) -> Any:
@@ -458,12 +558,13 @@ def read_yaml(path: Path, what: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{what} {path} cannot be read: {exc}.", "Save it as UTF-8 text.") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        err: ReportgenError = ConfigError(f"{path}{line}: YAML error: {problem}.", "Fix the YAML syntax (indentation, quotes, colons).")
+        hint = "Keep one of them." if "given twice" in problem else "Fix the YAML syntax (indentation, quotes, colons)."
+        err: ReportgenError = ConfigError(f"{path}{line}: YAML error: {problem}.", hint)
         raise err from None
 
 
@@ -478,8 +579,11 @@ def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | 
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
-            raise ConfigError(f"{cfg}: the top level must be a mapping of settings.", "See examples/reportgen.yaml.")
+            raise ConfigError(f"{cfg}: the top level must be a mapping of settings.", "See examples/marketing_campaign/reportgen.yaml.")
         raw = dict(loaded)
+        for key in _PATH_KEYS:  # out: ~/reports means the home folder, as in a shell
+            if isinstance(raw.get(key), str) and raw[key].startswith("~"):
+                raw[key] = os.path.expanduser(raw[key])
         if isinstance(raw.get("out"), str):
             _check_out(Path(raw["out"]), cfg.parent, source)
         for key in _PATH_KEYS:
@@ -493,6 +597,8 @@ def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | 
     for key, value in (overrides or {}).items():
         if value is None:
             continue
+        if key in _PATH_KEYS and isinstance(value, (str, Path)) and str(value).startswith("~"):
+            value = Path(os.path.expanduser(str(value)))
         if key == "out":
             _check_out(Path(value), Path.cwd(), "--out")
         if key in _OVERRIDE_PATHS:
@@ -503,6 +609,10 @@ def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | 
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
+        loc = tuple(str(p) for p in exc.errors()[0]["loc"])
+        for key, value in (overrides or {}).items():  # a bad command-line value is named as the option
+            if value is not None and loc[: len(_OVERRIDE_PATHS.get(key, (key,)))] == _OVERRIDE_PATHS.get(key, (key,)):
+                source = f"--{key.replace('_', '-')}"
         raise _explain(exc, source) from None
     settings._source = source
     return settings

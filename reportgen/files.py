@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import math
 from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("reportgen")
 
 
 def sha256(path: Path) -> str:
@@ -13,3 +19,46 @@ def sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def strict(value: Any) -> Any:
+    """The value with every non-finite float (NaN, inf) as null, so json.dumps(allow_nan=False)
+    writes standard JSON that every reader (JavaScript, jq, Go) accepts."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(v) for v in value]
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):  # numpy scalars
+        return strict(value.item())
+    return value
+
+
+def dumps(data: Any, **options: Any) -> str:
+    return json.dumps(strict(data), allow_nan=False, ensure_ascii=False, **options)
+
+
+def read_jsonl(path: Path, what: str, is_record: Any = None) -> list[dict[str, Any]]:
+    """The records of an append-only JSON-lines ledger. A line that is not a JSON object (torn by a
+    crash mid-write, or edited by hand) is skipped with a warning naming its line, so one damaged
+    line never stops the commands that read the ledger."""
+    if not path.exists():
+        return []
+    records = []
+    skipped = []
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict) or (is_record is not None and not is_record(record)):
+            skipped.append(number)
+            continue
+        records.append(record)
+    if skipped:
+        lines = ", ".join(map(str, skipped[:5])) + (" ..." if len(skipped) > 5 else "")
+        log.warning("%s: skipped %d damaged line(s) that are not %s (line %s).", path, len(skipped), what, lines)
+    return records

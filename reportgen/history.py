@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
 
-from .errors import ConfigError
+from .files import dumps, read_jsonl
 
 FILE = "history.jsonl"
 
@@ -22,23 +21,19 @@ def append(out: Path, record: dict[str, Any]) -> None:
     """Append one record; a lock keeps lines whole when periods run side by side."""
     out.mkdir(parents=True, exist_ok=True)
     with FileLock(str(out / f".{FILE}.lock")):
-        with (out / FILE).open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        path = out / FILE
+        with path.open("a+b") as fh:
+            fh.seek(0, 2)
+            if fh.tell():  # a run killed mid-write leaves a torn last line: start on a fresh one
+                fh.seek(-1, 2)
+                if fh.read(1) != b"\n":
+                    fh.write(b"\n")
+            fh.write((dumps(record, sort_keys=True) + "\n").encode("utf-8"))
 
 
 def read(out: Path) -> list[dict[str, Any]]:
-    path = out / FILE
-    if not path.exists():
-        return []
-    records = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            raise ConfigError(f"{path} line {number} is not a JSON record.", "Remove or fix that line.") from None
-    return records
+    """The run records, oldest first; damaged lines are skipped with a warning."""
+    return read_jsonl(out / FILE, "run records", lambda r: isinstance(r.get("period", ""), str) and isinstance(r.get("status", ""), str))
 
 
 def table(records: list[dict[str, Any]]) -> str:
@@ -46,18 +41,19 @@ def table(records: list[dict[str, Any]]) -> str:
     head = ("period", "status", "finished (UTC)", "customers", "k", "segment sizes", "input", "seconds")
     rows = [head]
     for r in records:
-        sizes = ", ".join(f"{name} {size}" for name, size in (r.get("segment_sizes") or {}).items())
+        given = r.get("segment_sizes")
+        sizes = ", ".join(f"{name} {size}" for name, size in given.items()) if isinstance(given, dict) else ""
         if r.get("status") != "ok":
-            sizes = r.get("error", "")[:80]
+            sizes = str(r.get("error", ""))[:80]
         rows.append(
             (
-                r.get("period", ""),
-                r.get("status", ""),
-                (r.get("finished_at") or "")[:19].replace("T", " "),
+                str(r.get("period", "")),
+                str(r.get("status", "")),
+                str(r.get("finished_at") or "")[:19].replace("T", " "),
                 str(r.get("n_customers", "")),
                 str(r.get("k", "")),
                 sizes,
-                (r.get("input_sha256") or "")[:10],
+                str(r.get("input_sha256") or "")[:10],
                 f"{r['seconds']:.1f}" if isinstance(r.get("seconds"), (int, float)) else "",
             )
         )

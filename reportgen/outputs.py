@@ -24,7 +24,7 @@ from filelock import FileLock, Timeout
 from . import __version__
 from .config import settings_checksum, settings_summary
 from .errors import ConfigError, ReportgenError
-from .files import sha256
+from .files import dumps, sha256
 from .model import Report
 
 if TYPE_CHECKING:
@@ -51,17 +51,74 @@ def period_lock(target: Path) -> Iterator[None]:
         lock.release()
 
 
+VERSION = "v-"  # .PERIOD.v-<id>: a complete report; OUT/PERIOD is a symlink to one of them
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where not available."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    return False  # EINVAL / ENOSYS (file system or kernel without it): the caller falls back
+
+
+def _versions_of(target: Path) -> list[Path]:
+    return sorted(target.parent.glob(f".{target.name}.{VERSION}*"), key=lambda p: p.stat().st_mtime_ns)
+
+
+def _recover(target: Path) -> None:
+    """A run killed while replacing an old-style folder may leave no OUT/PERIOD: point it at the
+    newest complete version. Then clear every leftover except the version in use."""
+    parent = target.parent
+    if not target.exists() and not target.is_symlink():
+        complete = [v for v in _versions_of(target) if v.is_dir() and not v.is_symlink()]
+        if complete:
+            os.symlink(complete[-1].name, target)
+    current = os.readlink(target) if target.is_symlink() else None
+    if target.is_symlink() and not target.exists():  # dangling: its version was removed by hand
+        complete = [v for v in _versions_of(target) if v.is_dir() and not v.is_symlink()]
+        if complete:
+            _point(target, complete[-1])
+            current = complete[-1].name
+    for stale in parent.glob(f".{target.name}.*"):  # left by a killed run; we hold the lock
+        if stale.name == current or stale.name.endswith(".lock"):
+            continue
+        if stale.is_symlink() or stale.is_file():
+            stale.unlink(missing_ok=True)
+        elif stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _point(target: Path, version: Path) -> None:
+    """Make `target` a symlink to `version` in one atomic step (rename of a new link over it)."""
+    link = target.parent / f".{target.name}.link-{uuid.uuid4().hex[:8]}"
+    os.symlink(version.name, link)
+    os.replace(link, target)
+
+
 @contextmanager
 def staging(target: Path) -> Iterator[Path]:
-    """Yield an empty folder; on success it becomes `target`, on failure it is removed."""
+    """Yield an empty folder; on success it becomes what `target` shows, on failure it is removed.
+
+    `target` (OUT/PERIOD) is a relative symlink to a hidden complete folder `.PERIOD.v-<id>`
+    beside it. A finished run renames its staging folder to a new version and swaps the symlink
+    with one rename, so at every instant OUT/PERIOD is either the old report or the new one,
+    whatever moment a run is killed. The old version is removed afterwards (or by the next run).
+    """
     parent = target.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"Cannot create the output folder {parent} ({exc.strerror}).", "Choose another --out.") from None
-    for stale in parent.glob(f".{target.name}.*"):  # left by a killed run; we hold the lock
-        if stale.is_dir():
-            shutil.rmtree(stale, ignore_errors=True)
+    _recover(target)
     tmp = parent / f".{target.name}.staging-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
@@ -69,11 +126,28 @@ def staging(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    old = parent / f".{target.name}.previous-{uuid.uuid4().hex[:8]}"
-    if target.exists():
-        os.rename(target, old)
-    os.rename(tmp, target)
-    shutil.rmtree(old, ignore_errors=True)
+    version = parent / f".{target.name}.{VERSION}{uuid.uuid4().hex[:8]}"
+    os.rename(tmp, version)  # complete from here on
+    old: Path | None = None
+    if target.is_symlink():
+        old = parent / os.readlink(target)
+        _point(target, version)
+    elif target.exists():  # a real folder written by an earlier reportgen
+        link = parent / f".{target.name}.link-{uuid.uuid4().hex[:8]}"
+        os.symlink(version.name, link)
+        if _exchange(link, target):
+            old = link  # now the old folder
+        else:
+            old = parent / f".{target.name}.{VERSION}old-{uuid.uuid4().hex[:8]}"
+            os.rename(target, old)  # a kill here leaves no OUT/PERIOD; _recover restores the newest
+            os.replace(link, target)
+    else:
+        _point(target, version)
+    if old is not None and old.name != version.name and old.parent == parent and old.name.startswith(f".{target.name}."):
+        if old.is_symlink() or old.is_file():
+            old.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _csv_text(values: "pa.Array") -> "pa.Array":
@@ -302,7 +376,7 @@ def manifest(report: Report, folder: Path) -> dict[str, Any]:
 
 
 def write_json(data: dict[str, Any], path: Path) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 def write_segments(report: Report, folder: Path) -> None:

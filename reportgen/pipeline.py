@@ -134,6 +134,8 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         unjudged = rules.unjudged(inputs.rulebook, table.numeric)
         if unjudged:  # named from the data; the missing campaigns follow from the missing rules
             warnings = (unjudged,)
+        else:
+            warnings = (*label.unseparated_warnings(prof, inputs.rulebook), *warnings)
         segments = compare.colours(segments, previous, matches, len(PALETTE))
         changes = None
         if previous and previous_dir:
@@ -203,8 +205,14 @@ def run(settings: Settings, progress: bool = False) -> Report:
     }
     try:
         report = _run(settings, record, progress)
-    except (ReportgenError, OSError) as exc:
-        record |= {"status": "failed", "error": str(exc), "finished_at": history.now(), "seconds": round(time.perf_counter() - start, 3)}
+    except BaseException as exc:  # a bug (exit 1) or an interrupt is recorded too, then goes on up
+        if isinstance(exc, (ReportgenError, OSError)):
+            status, error = "failed", str(exc)
+        elif isinstance(exc, Exception):
+            status, error = "crashed", f"{type(exc).__name__}: {exc}"
+        else:
+            status, error = "interrupted", type(exc).__name__
+        record |= {"status": status, "error": error, "finished_at": history.now(), "seconds": round(time.perf_counter() - start, 3)}
         _record(settings, record)
         raise
     record |= {

@@ -25,7 +25,7 @@ _FEATURE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # a cut at .inf or .nan is refused
 
 
 class _LevelSpec(_Strict):

@@ -4,6 +4,7 @@ across tests (a full run starts Chromium and writes a PDF, so each is made once 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 MALL = SHARED / "data" / "Mall_Customers.csv"
 MARKETING = SHARED / "data" / "marketing_campaign.csv"
-FILES = Path(__file__).parent / "files"
+
+# Subprocesses (`python -m reportgen` from a temporary folder) import this checkout's package, not
+# whichever one the virtual environment's editable install points at.
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
 
 
 def settings(**overrides: Any) -> Settings:

@@ -63,3 +63,25 @@ def test_example_config_is_valid() -> None:
     s = load_settings(example)
     assert isinstance(s, Settings)
     assert s.columns["customer_id"] == "ID"
+
+
+def test_folded_title_and_subject_become_one_line(tmp_path: Path) -> None:
+    """A YAML folded or literal block keeps line breaks that would break the mail's Subject header."""
+    config = tmp_path / "reportgen.yaml"
+    config.write_text("report:\n  title: |\n    Monthly\n    briefing\nemail:\n  subject: >\n    Segments\n\n    for   the month\n")
+    settings = load_settings(config)
+    assert settings.report.title == "Monthly briefing"
+    assert settings.email.subject == "Segments for the month"
+
+
+def test_out_in_the_home_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    config = tmp_path / "cfg" / "reportgen.yaml"
+    config.parent.mkdir()
+    config.write_text("out: ~/reports\n")
+    assert load_settings(config).out == tmp_path / "reports"
+    assert load_settings(None, {"out": "~/other"}).out == tmp_path / "other"
+
+
+def test_sender_with_a_display_name_is_accepted() -> None:
+    assert load_settings(None, {"email": {"sender": "Reports <reports@shop.example>"}}).email.sender == "Reports <reports@shop.example>"

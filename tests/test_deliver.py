@@ -180,3 +180,129 @@ def test_run_and_send_in_one_job(server: tuple[Recorder, int], tmp_path: Path) -
     assert handler.received[0].rcpt_tos == ["boss@shop.example"]
     assert CliRunner().invoke(cli, args).exit_code == 0  # a retried job re-runs the period ...
     assert len(handler.received) == 1  # ... but does not mail it twice
+
+
+# --- TLS, STARTTLS and login: each failure in its class (exit 3 with the setting, or 75) ---------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for localhost / 127.0.0.1, made with the openssl command."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    import subprocess
+
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+def _tls_server(certificate: tuple[Path, Path], implicit: bool, **options: Any) -> tuple[Recorder, int, Controller]:
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(certificate[0]), str(certificate[1]))
+    handler, port = Recorder(), _free_port()
+    tls = {"ssl_context": context} if implicit else {"tls_context": context, "require_starttls": False}
+    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=_authenticate, **tls, **options)
+    controller.start()
+    return handler, port, controller
+
+
+def test_default_starttls_delivers_over_tls(certificate: tuple[Path, Path], work: Path) -> None:
+    handler, port, controller = _tls_server(certificate, implicit=False)
+    try:
+        env = {"REPORTGEN_SMTP_USER": "reports", "REPORTGEN_SMTP_PASSWORD": "s3cret-pass"}
+        config = work / "reportgen.yaml"  # security left at its default, starttls
+        config.write_text(json.dumps({"out": str(work / "out"), "email": {"sender": "reports@shop.example", "smtp": {
+            "host": "127.0.0.1", "port": port, "attempts": 2, "retry_wait": 0.01, "ca_file": str(certificate[0])}}}))
+        result = CliRunner().invoke(cli, ["send", "--config", str(config), "--period", "2026-11", "--to", "anna@shop.example"], env=env)
+        assert result.exit_code == 0, result.output
+        assert len(handler.received) == 1
+        untrusted = _send(work, port, "--to", "ben@shop.example", "--resend", security="starttls")
+        assert untrusted.exit_code == 3, untrusted.output
+        assert "certificate" in untrusted.stderr and "email.smtp.ca_file" in untrusted.stderr
+        assert len(handler.received) == 1
+    finally:
+        controller.stop()
+
+
+def test_ssl_delivers_and_an_untrusted_certificate_is_permanent(certificate: tuple[Path, Path], work: Path) -> None:
+    handler, port, controller = _tls_server(certificate, implicit=True)
+    try:
+        ok = _send(work, port, "--to", "anna@shop.example", security="ssl", ca_file=str(certificate[0]))
+        assert ok.exit_code == 0, ok.output
+        assert len(handler.received) == 1
+        untrusted = _send(work, port, "--to", "ben@shop.example", security="ssl")
+        assert untrusted.exit_code == 3, untrusted.output
+        assert "cannot be trusted" in untrusted.stderr and "email.smtp.ca_file" in untrusted.stderr
+        assert "trying again" not in untrusted.stderr  # not retried
+        plain = _send(work, port, "--to", "ben@shop.example", security="none", timeout=3)
+        assert plain.exit_code in (3, 75), plain.output  # a plain start on a TLS port: the server never greets
+    finally:
+        controller.stop()
+
+
+def test_tls_on_a_plain_port_is_permanent(server: tuple[Recorder, int], work: Path) -> None:
+    _, port = server
+    result = _send(work, port, "--to", "anna@shop.example", security="ssl")
+    assert result.exit_code == 3, result.output
+    assert "TLS handshake" in result.stderr and "email.smtp.security" in result.stderr
+
+
+def test_no_starttls_offered_is_permanent(server: tuple[Recorder, int], work: Path) -> None:
+    _, port = server
+    result = _send(work, port, "--to", "anna@shop.example", security="starttls")
+    assert result.exit_code == 3, result.output
+    assert "does not offer STARTTLS" in result.stderr and "email.smtp.security" in result.stderr
+
+
+def test_login_to_a_server_without_auth_names_the_login(work: Path) -> None:
+    handler, port = Recorder(), _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)  # AUTH only after TLS, which it lacks
+    controller.start()
+    try:
+        env = {"REPORTGEN_SMTP_USER": "reports", "REPORTGEN_SMTP_PASSWORD": "s3cret-pass"}
+        result = _send(work, port, "--to", "anna@shop.example", env=env)
+        assert result.exit_code == 3, result.output
+        assert "does not offer a login" in result.stderr and "REPORTGEN_SMTP_USER" in result.stderr
+        assert "STARTTLS." not in result.stderr.split("does not offer a login")[0]
+    finally:
+        controller.stop()
+
+
+def test_server_that_demands_a_login_says_so(work: Path) -> None:
+    handler, port = Recorder(), _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=_authenticate, auth_require_tls=False, auth_required=True)
+    controller.start()
+    try:
+        result = _send(work, port, "--to", "anna@shop.example")
+        assert result.exit_code == 3, result.output
+        assert "requires a login" in result.stderr and "REPORTGEN_SMTP_USER" in result.stderr
+        assert "refused the sender" not in result.stderr
+    finally:
+        controller.stop()
+
+
+def test_unknown_host_is_permanent(work: Path) -> None:
+    result = _send(work, 25, "--to", "anna@shop.example", host="no-such-host.invalid")
+    assert result.exit_code == 3, result.output
+    assert "email.smtp.host" in result.stderr
+
+
+def test_damaged_ledger_does_not_stop_send(server: tuple[Recorder, int], work: Path) -> None:
+    """A send killed mid-write leaves a torn last line; a hand-edited line may not be a record."""
+    handler, port = server
+    ledger = work / "out" / "deliveries.jsonl"
+    ledger.write_text('{"period": "2026-11", "recipient": "anna@shop.example"}\n[1, 2]\n{"period": "2026-11", "recip')
+    result = _send(work, port, "--to", "anna@shop.example,ben@shop.example")
+    assert result.exit_code == 0, result.output
+    assert handler.received[0].rcpt_tos == ["ben@shop.example"]  # anna's record still counts
+    assert "skipped 2 damaged line(s)" in result.stderr
+    last = ledger.read_text().splitlines()[-1]
+    assert json.loads(last)["recipient"] == "ben@shop.example"  # written on a line of its own

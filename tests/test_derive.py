@@ -4,7 +4,9 @@ computation, each refusal with one line naming the file, the feature and the col
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +70,7 @@ def _expected() -> pd.DataFrame:
 def campaign_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("campaign")
     config = _write(tmp, CONFIG | {"out": str(tmp / "out")})
-    result = subprocess.run([str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "reportgen"), "run", "--config", str(config)], capture_output=True, text=True, cwd=tmp)
+    result = subprocess.run([sys.executable, "-m", "reportgen", "run", "--config", str(config)], capture_output=True, text=True, cwd=tmp, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
     assert result.returncode == 0, result.stderr
     return tmp / "out" / "2014-07"
 
@@ -154,7 +156,7 @@ def test_scale_log_tames_a_big_spender(tmp_path: Path) -> None:
 )
 def test_bad_feature_configs_are_refused(tmp_path: Path, change: dict, message: str) -> None:
     config = _write(tmp_path, {"data": str(CAMPAIGN), "period": "2014-07", "out": str(tmp_path / "out")} | change)
-    result = subprocess.run([str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "reportgen"), "run", "--config", str(config)], capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run([sys.executable, "-m", "reportgen", "run", "--config", str(config)], capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
     assert result.returncode == 2, result.stderr
     first = result.stderr.strip().splitlines()[0]
     assert str(config) in first and message in first, first

@@ -38,7 +38,9 @@ DATA_CASES = [
     ("same_id.csv", [], "'duplicate customer id (first kept)'"),
     ("missing_ids.csv", [], "'missing customer id'"),
     ("too_few_rows.csv", [], "only 5 usable customers; at least 10 are needed"),
-    ("ragged_row.csv", [], "line 12: a row has more fields than the header"),
+    ("ragged_row.csv", [], "line 12: the row has 7 fields, the header has 5"),
+    ("ragged_first_row.csv", [], "line 2: the row has 6 fields, the header has 5"),
+    ("ids_with_commas.csv", [], "line 2: the row has 6 fields, the header has 5"),
     ("damaged.parquet", [], "not a readable Parquet file"),
     ("folder.csv", [], "is a folder, not a file"),
     ("does_not_exist.csv", [], "file not found"),
@@ -63,6 +65,57 @@ CONFIG_CASES = [
     ("bad_valid_range.yaml", "setting 'valid.age'"),
     ("unknown_role_in_columns.yaml", "feature 'revenue' uses column 'Sales', which is not in sample_customers.csv and is not a feature"),
     ("does_not_exist.yaml", "does not exist"),
+    ("nan_share.yaml", "setting 'quality.max_dropped_share': Input should be a finite number"),
+    ("infinite_chart_timeout.yaml", "setting 'charts.timeout': Input should be a finite number"),
+    ("infinite_smtp_timeout.yaml", "setting 'email.smtp.timeout': Input should be a finite number"),
+    ("empty_smtp_host.yaml", "setting 'email.smtp.host'"),
+    ("sender_line_break.yaml", "setting 'email.sender': 'reports@shop.example\\nBcc: everyone@rival.example' contains a line break"),
+    ("recipient_line_break.yaml", "setting 'email.recipients': recipient 2: 'anna@shop.example\\r\\nBcc: x@rival.example' contains a line break"),
+    ("sender_not_address.yaml", "'not an address' is not an e-mail address"),
+    ("duplicate_key.yaml", "line 5: YAML error: the key 'clustering' is given twice (first on line 1)"),
+    ("duplicate_nested_key.yaml", "line 4: YAML error: the key 'seed' is given twice (first on line 3)"),
+    ("negative_seed.yaml", "setting 'clustering.seed': Input should be greater than or equal to 0"),
+    ("huge_seed.yaml", "setting 'clustering.seed': Input should be less than or equal to 4294967295"),
+]
+
+# order logs (tests/cases/transactions), run for period 2011-12 with no config
+TRANSACTION_CASES = [
+    ("ragged_first_row.csv", "line 2: the row has 9 fields, the header has 8"),
+    ("ragged_later_row.csv", "line 21: the row has 9 fields, the header has 8"),
+    ("prices_not_numbers.csv", "no purchase line"),
+    ("all_after_period.csv", "no purchase on or before 2011-12-31"),
+    ("bad_dates.csv", "are not dates I can read"),
+    ("all_cancelled.csv", "every line with a customer id is a cancellation or return"),
+    ("no_ids.csv", "no line has a customer id in 'CustomerID'"),
+    ("one_customer.csv", "only 1 customer made a purchase"),
+    ("ambiguous_dates.csv", "cannot tell whether the dates in 'InvoiceDate' are day/month or month/day"),
+    ("mixed_date_order.csv", "put the day first on some lines and the month first on others"),
+]
+
+# feature definitions under columns: (tests/cases/features, each on marketing_campaign.csv)
+FEATURE_CASES = [
+    ("ratio_one_operand.yaml", "setting 'columns.web_share.ratio': List should have at least 2 items"),
+    ("ratio_three_operands.yaml", "setting 'columns.web_share.ratio': List should have at most 2 items"),
+    ("empty_sum.yaml", "setting 'columns.spend.sum': List should have at least 1 item"),
+    ("unknown_derivation.yaml", "setting 'columns.spend': a feature is a column name or one of {column: C}, {sum: [A, B]}"),
+    ("list_not_definition.yaml", "setting 'columns.spend': a feature is a column name or one of"),
+    ("misspelt_option.yaml", "unknown setting 'columns.spend.sensitve'. Did you mean 'sensitive'?"),
+    ("sum_of_text.yaml", "feature 'spend' uses column 'Education' of marketing_campaign.csv as a number, but it holds text"),
+    ("birth_year_typo.yaml", "feature 'age' uses column 'Year_Brth', which is not in marketing_campaign.csv and is not a feature. Did you mean 'Year_Birth'?"),
+    ("days_since_numbers.yaml", "feature 'tenure' (column 'Recency'): the dates cannot be read"),
+    ("feature_cycle.yaml", "features a -> b -> a refer to each other in a cycle"),
+]
+
+# (command-line options, what the message must say, what it must name): refused before any work
+CLI_CASES = [
+    (["--period", "2026-11\n"], "is not a month like 2026-11", "--period"),
+    (["--period", "\uff12\uff10\uff12\uff16-11"], "is not a month like 2026-11", "--period"),
+    (["--period", "\u0662\u0660\u0662\u0666-11"], "is not a month like 2026-11", "--period"),
+    (["--seed", "-1"], "setting 'clustering.seed': Input should be greater than or equal to 0", "--seed"),
+    (["--seed", "99999999999999999999999"], "Input should be less than or equal to 4294967295", "--seed"),
+    (["--send", "--to", "boss@shop.example\nBcc: everyone@rival.example"], "contains a line break", "--to"),
+    (["--send", "--to", "boss at shop"], "is not an e-mail address", "--to"),
+    (["--send"], "no recipients to send the report to", "--send"),
 ]
 
 RULE_CASES = [
@@ -75,6 +128,9 @@ RULE_CASES = [
     ("segments_empty_levels.yaml", "role 'income' allows no level, so the rule can never match"),
     ("segments_unsafe_tag.yaml", "YAML error: could not determine a constructor"),
     ("segments_bad_cuts.yaml", "the cuts for 'income' must be strictly ascending"),
+    ("segments_infinite_cut.yaml", "levels.income.cuts.1: Input should be a finite number"),
+    ("segments_nan_cut.yaml", "levels.income.cuts.0: Input should be a finite number"),
+    ("segments_duplicate_key.yaml", "line 6: YAML error: the key 'when' is given twice (first on line 5)"),
     ("campaigns_unknown_segment.yaml", "campaigns for 'Premium spender', which no rule in segments.yaml names. Did you mean 'Premium spenders'?"),
     ("campaigns_missing_field.yaml", "campaigns.Premium spenders.0.kpi: Field required"),
     ("campaigns_bad_budget.yaml", "campaigns.Premium spenders.0.budget_share"),
@@ -115,6 +171,25 @@ def test_config_case(case: str, expected: str, tmp_path: Path) -> None:
     _fails_cleanly(["run", "--config", str(config), "--data", str(data), "--out", str(tmp_path)], expected, named)
 
 
+@pytest.mark.parametrize(("options", "expected", "name"), CLI_CASES, ids=[f"{c[2]}-{i}" for i, c in enumerate(CLI_CASES)])
+def test_cli_case(options: list[str], expected: str, name: str, tmp_path: Path) -> None:
+    _fails_cleanly(["run", "--out", str(tmp_path), *options], expected, name)
+    assert not (tmp_path / "2026-11").exists() and not (tmp_path / "history.jsonl").exists()  # no work was done
+
+
+@pytest.mark.parametrize(("case", "expected"), TRANSACTION_CASES, ids=[c[0] for c in TRANSACTION_CASES])
+def test_transaction_case(case: str, expected: str, tmp_path: Path) -> None:
+    path = CASES / "transactions" / case
+    _fails_cleanly(["run", "--data", str(path), "--period", "2011-12", "--out", str(tmp_path)], expected, case)
+    assert not (tmp_path / "2011-12").exists()
+
+
+@pytest.mark.parametrize(("case", "expected"), FEATURE_CASES, ids=[c[0] for c in FEATURE_CASES])
+def test_feature_case(case: str, expected: str, tmp_path: Path) -> None:
+    config = CASES / "features" / case
+    _fails_cleanly(["run", "--config", str(config), "--period", "2014-07", "--out", str(tmp_path)], expected, case)
+
+
 def test_fewer_rows_than_k(tmp_path: Path) -> None:
     config = CASES / "config" / "fewer_rows_than_k.yaml"
     data = CASES / "config" / "fewer_rows_than_k.csv"
@@ -153,5 +228,5 @@ def test_out_paths_cannot_escape(out: str, expected: str) -> None:
 
 
 def test_catalogue_size() -> None:
-    size = len(DATA_CASES) + len(CONFIG_CASES) + 1 + len(RULE_CASES) + len(TEMPLATE_CASES) + 3
-    assert size >= 40, size
+    size = len(DATA_CASES) + len(CONFIG_CASES) + 1 + len(RULE_CASES) + len(TEMPLATE_CASES) + 3 + len(CLI_CASES) + len(TRANSACTION_CASES) + len(FEATURE_CASES)
+    assert size >= 105, size

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,9 @@ from click.testing import CliRunner
 from reportgen import history
 from reportgen.cli import cli
 
-from .conftest import MALL
+from .conftest import MALL, ROOT
+
+WORKTREE = {**os.environ, "PYTHONPATH": str(ROOT)}  # the subprocess imports this checkout's package, whatever the cwd
 
 
 def test_history_records_good_and_failed_runs(tmp_path: Path) -> None:
@@ -53,7 +56,7 @@ def test_rerunning_a_period_replaces_only_that_period(tmp_path: Path) -> None:
 def test_json_logs_for_job_runners(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "reportgen", "--log-format", "json", "run", "--data", str(MALL), "--period", "2026-02", "--out", "out"],
-        cwd=tmp_path, capture_output=True, text=True,
+        cwd=tmp_path, capture_output=True, text=True, env=WORKTREE,
     )
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stderr.splitlines()]
@@ -61,7 +64,7 @@ def test_json_logs_for_job_runners(tmp_path: Path) -> None:
     assert any(e["message"] == "cluster …" for e in events) and all("time" in e for e in events)
     failed = subprocess.run(
         [sys.executable, "-m", "reportgen", "--log-format", "json", "run", "--data", "missing.csv", "--out", "out"],
-        cwd=tmp_path, capture_output=True, text=True,
+        cwd=tmp_path, capture_output=True, text=True, env=WORKTREE,
     )
     assert failed.returncode == 2
     last = json.loads(failed.stderr.splitlines()[-1])
@@ -69,5 +72,52 @@ def test_json_logs_for_job_runners(tmp_path: Path) -> None:
 
 
 def test_no_progress_lines_when_not_at_a_terminal(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "reportgen", "run", "--data", str(MALL), "--out", "out"], cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "reportgen", "run", "--data", str(MALL), "--out", "out"], cwd=tmp_path, capture_output=True, text=True, env=WORKTREE)
     assert result.returncode == 0 and result.stderr == ""
+
+
+def test_damaged_history_lines_are_skipped_with_a_warning(tmp_path: Path, caplog) -> None:
+    """A torn last line (a run killed mid-write) or a valid JSON line that is not a record."""
+    history.append(tmp_path, {"period": "2026-10", "status": "ok", "segment_sizes": {"A": 3}})
+    with (tmp_path / history.FILE).open("a") as fh:
+        fh.write('[1, 2]\n"text"\n{"period": 7}\n{"period": "2026-11", "status": "ok", "segment_sizes": [1]}\n{"period": "2026-1')
+    history.append(tmp_path, {"period": "2026-12", "status": "ok"})
+    records = history.read(tmp_path)
+    assert [r["period"] for r in records] == ["2026-10", "2026-11", "2026-12"]
+    assert "skipped 4 damaged line(s)" in caplog.text and "history.jsonl" in caplog.text
+    history.table(records)  # a record with odd field types still prints
+    result = CliRunner().invoke(cli, ["history", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "2026-12" in result.output
+
+
+def test_history_and_summary_are_strict_json(tmp_path: Path) -> None:
+    from reportgen.outputs import write_json
+
+    history.append(tmp_path, {"period": "2026-11", "status": "ok", "seconds": float("nan"), "x": [float("inf")]})
+    line = (tmp_path / history.FILE).read_text()
+    assert "NaN" not in line and "Infinity" not in line
+    json.loads(line, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+    import numpy as np
+
+    write_json({"silhouette": np.float64("nan"), "k": np.int64(3), "cuts": [np.inf, 1.5]}, tmp_path / "s.json")
+    assert json.loads((tmp_path / "s.json").read_text()) == {"silhouette": None, "k": 3, "cuts": [None, 1.5]}
+
+
+def test_a_crash_is_recorded_and_logged_as_one_json_object(tmp_path: Path, monkeypatch) -> None:
+    """A bug (exit 1) still leaves its line in history.jsonl; with --log-format json the traceback
+    travels inside one JSON object, so a job runner's line-by-line reader never chokes."""
+    from reportgen import pipeline
+
+    def broken(settings, record):  # noqa: ANN001, ANN202
+        raise RuntimeError("a bug\nspanning lines")
+
+    monkeypatch.setattr(pipeline, "_run", broken)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["--log-format", "json", "run", "--data", str(MALL), "--period", "2026-03", "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    assert events[-1]["level"] == "critical" and events[-1]["exit_code"] == 1
+    assert "RuntimeError: a bug" in events[-1]["traceback"]
+    (record,) = history.read(out)
+    assert record["period"] == "2026-03" and record["status"] == "crashed" and "RuntimeError" in record["error"]

@@ -84,3 +84,47 @@ def test_segments_are_named_from_the_data_when_no_rule_judges_the_features(tmp_p
         if s.levels.get("spend") == "high":
             assert s.centroid["spend"] > report.population["spend"]
     assert any("named from the data" in w for w in report.warnings)
+
+
+def test_a_feature_that_cannot_separate_does_not_name_segments() -> None:
+    """Spending nearly all tied at 50: its quantile cuts coincide ([50, 50]) and, before, every
+    cluster was called 'high' spending. Now spending names nothing and the report says why."""
+    from reportgen.stages.label import unseparated_warnings
+
+    rows = [(30, 20 + i, 50) for i in range(10)] + [(40, 60 + i, 50) for i in range(10)] + [(50, 100 + i, 50 + (i == 0)) for i in range(10)]
+    book = load_segments(package_path("rules", "mall", "segments.yaml"))
+    table = _table(rows)
+    prof = profile(table, _clustering([0] * 10 + [1] * 10 + [2] * 10), quantile_points(book))
+    cuts = level_cuts(prof, book)
+    assert "spending" not in cuts and "income" in cuts
+    named = label(prof, book, cuts)
+    assert all("spending" not in n.levels for n in named)
+    assert all("spends freely" not in n.profile for n in named)
+    (warning,) = unseparated_warnings(prof, book)
+    assert warning.startswith("'spending' cannot separate customers this month") and "50" in warning
+
+
+def test_a_constant_feature_does_not_name_segments() -> None:
+    from reportgen.stages.label import unseparated
+
+    rows = [(30, 20 + 3 * i, 70) for i in range(12)]
+    book = load_segments(package_path("rules", "mall", "segments.yaml"))
+    prof = profile(_table(rows), _clustering([0] * 6 + [1] * 6), quantile_points(book))
+    assert unseparated(prof, book) == {"spending": "every customer has the same spending (70)"}
+    assert all(n.levels.get("spending") is None for n in label(prof, book, level_cuts(prof, book)))
+
+
+def test_attribute_mix_is_capped_to_the_top_values_and_other() -> None:
+    """Thousands of distinct values (a free-text 'gender' column) would blow up the email."""
+    from reportgen.stages.profile import MAX_MIX_VALUES, OTHER
+
+    rows = [(30 + i % 7, 20 + i % 50, 10 + i % 80) for i in range(2000)]
+    table = _table(rows)
+    table.frame["gender"] = ["Female" if i % 3 == 0 else "Male" if i % 3 == 1 else f"free text {i}" for i in range(2000)]
+    table = CustomerTable(table.frame, table.source, table.checksum, 2000, {}, numeric=table.numeric, attributes=("gender",))
+    prof = profile(table, _clustering([i % 2 for i in range(2000)]), {})
+    for mix in prof.mixes:
+        shares = mix["gender"]
+        assert len(shares) <= MAX_MIX_VALUES + 1 and OTHER in shares
+        assert "Female" in shares and "Male" in shares
+        assert abs(sum(shares.values()) - 1) < 1e-3

@@ -148,3 +148,59 @@ def test_huge_field_is_a_bad_value_not_a_crash(write_csv) -> None:
     table = load(settings(data=write_csv("\n".join(lines) + "\n")))
     assert len(table.frame) == 19
     assert [(i.reason, i.examples) for i in table.issues] == [("not a number", (6,))]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"], ids=["fast-reader", "text-reader"])
+def test_non_finite_numbers_are_dropped_and_counted(write_csv, encoding: str) -> None:
+    """inf, -inf, Infinity and an overflowing 1e999 are not numbers a segment can be built on."""
+    lines = mall_rows(30).splitlines()
+    lines[3] = "0003,Male,30,inf,50"
+    lines[5] = "0005,Male,30,1e999,50"
+    lines[7] = "0007,Male,30,-inf,50"
+    lines[9] = "0009,Male,30,40,Infinity"
+    text = "\n".join(lines).replace("Female", "Fémale") + "\n"
+    table = load(settings(data=write_csv(text.encode(encoding))))
+    assert len(table.frame) == 26 and table.n_dropped == 4
+    assert all(pd.Series(table.frame[f]).map(float).map(lambda v: v == v and abs(v) != float("inf")).all() for f in ("income", "spending"))
+    found = {(i.column, tuple(i.examples)) for i in table.issues}
+    assert ("Annual Income (k$)", (4, 6, 8)) in found and ("Spending Score (1-100)", (10,)) in found
+
+
+def test_non_finite_ratio_is_dropped(write_csv) -> None:
+    """A ratio whose parts overflow (1e308 / 1e-308) is inf in SQL; it is dropped, not clustered."""
+    from reportgen.config import load_settings
+
+    rows = ["id,orders,spent"] + [f"{i},{1 + i % 5},{100 + 7 * i}" for i in range(30)] + ["99,1e-308,1e308"]
+    path = write_csv("\n".join(rows) + "\n")
+    config = path.parent / "reportgen.yaml"
+    config.write_text(
+        f"data: {path}\ncolumns:\n  customer_id: id\n  orders: orders\n  spent: spent\n"
+        "  per_order: {ratio: [spent, orders]}\nfeatures: [orders, per_order]\n"
+    )
+    table = load(load_settings(config, {}))
+    assert len(table.frame) == 30 and "99" not in set(table.frame["customer_id"])
+    assert table.frame["per_order"].map(lambda v: abs(v) != float("inf")).all()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"], ids=["fast-reader", "text-reader"])
+def test_example_lines_are_the_files_own_after_blank_lines_and_quoted_breaks(write_csv, encoding: str) -> None:
+    head = "CustomerID,Name,Annual Income (k$),Spending Score (1-100)\n"
+    rows = [f"{i:04d},N{i},{20 + i},{10 + i}" for i in range(1, 21)]
+    rows[2] = '0003,"Anna\nMaria",23,13'  # lines 4-5
+    rows[5] = "0006,Ben,lots,16"  # a bad value; after the quoted break and a blank line
+    text = head + "\n".join(rows[:4]) + "\n\n" + "\n".join(rows[4:]) + "\n"
+    lines = text.replace("Maria", "Mária").encode(encoding).split(b"\n")
+    bad = next(i for i, line in enumerate(lines, start=1) if b"lots" in line)
+    table = load(settings(data=write_csv(text.replace("Maria", "Mária").encode(encoding))))
+    (issue,) = [i for i in table.issues if i.reason == "not a number"]
+    assert issue.examples == (bad,) == (9,)
+
+
+def test_ragged_row_after_a_quoted_line_break_is_named_by_its_file_line(write_csv) -> None:
+    text = mall_rows(20).replace("\n0003,", '\n"00\n03",', 1)  # line 4-5 hold one record
+    lines = text.splitlines()
+    lines[12] += ",extra"  # file line 13
+    path = write_csv(("\n".join(lines) + "\n").encode("cp1252"))
+    with pytest.raises(DataError) as err:
+        load(settings(data=path))
+    assert "line 13: the row has 6 fields, the header has 5" in err.value.message

@@ -117,3 +117,24 @@ def test_order_log_same_on_spark(tmp_path: Path) -> None:
     a, b = (json.loads((tmp_path / e / "2011-12" / "summary.json").read_text()) for e in ("local", "spark"))
     assert [s["name"] for s in a["segments"]] == [s["name"] for s in b["segments"]]
     assert b["kind"] == "transactions" and b["facts"]["as_of"] == a["facts"]["as_of"] == "2011-12-10"
+
+
+def test_fit_sample_is_unbiased_deterministic_and_in_file_order() -> None:
+    """The sample behind k and the starting centres covers the whole file: the newest customers
+    are as likely to be in it as the oldest (before, the over-sample was cut by line number)."""
+    from pyspark.sql import SparkSession
+
+    from reportgen.engines.spark import seeded_sample
+
+    spark = SparkSession.builder.master("local[2]").appName("reportgen-sample-test").getOrCreate()
+    n, size = 30_000, 1000
+    df = spark.createDataFrame([(i + 2, f"C{i:06d}") for i in range(n)], ["_line", "customer_id"]).repartition(4)
+    first = seeded_sample(df, size, 42).toPandas()
+    again = seeded_sample(df.repartition(3), size, 42).toPandas()
+    other = seeded_sample(df, size, 7).toPandas()
+    assert len(first) == size
+    assert first["_line"].tolist() == again["_line"].tolist()  # same seed, any layout: same rows
+    assert first["_line"].tolist() != other["_line"].tolist()
+    assert first["_line"].is_monotonic_increasing  # file order
+    newest = (first["_line"] > 2 + n * 2 // 3).mean()
+    assert 0.25 < newest < 0.42, newest  # about a third from the last third of the file

@@ -42,6 +42,17 @@ def _is_local(location: str) -> bool:
     return "://" not in location
 
 
+
+def seeded_sample(df: Any, size: int, seed: int) -> Any:
+    """`size` rows of `df` chosen without bias and the same on every run and cluster layout: the
+    rows whose seeded hash of customer_id (and line) is smallest, then put back in file order.
+    (Taking a Bernoulli over-sample and keeping its first rows by line, as before, dropped the
+    newest customers whenever the over-sample came out larger than `size`.)"""
+    from pyspark.sql import functions as F
+
+    key = F.xxhash64(F.col("customer_id"), F.col("_line"), F.lit(int(seed)))
+    return df.withColumn("_sample_key", key).orderBy("_sample_key", "_line").limit(size).drop("_sample_key").orderBy("_line")
+
 class SparkEngine:
     """One Spark session for a run: open it with `with`, then analyse, count migrations, write."""
 
@@ -199,8 +210,7 @@ class SparkEngine:
         scaled = clean.select("*", *[((F.col(t) - float(mean[i])) / float(scale[i])).alias(z) for i, (t, z) in enumerate(zip(tcols, zcols))]).cache()
 
         # k and the starting centres on a bounded, seeded sample brought to the driver, as on one machine
-        fraction = min(1.0, 1.3 * cfg.fit_sample / n)
-        sample = clean.sample(fraction=fraction, seed=cfg.seed).orderBy("_line").limit(cfg.fit_sample).toPandas()
+        sample = seeded_sample(clean, cfg.fit_sample, cfg.seed).toPandas()
         xs = (sample[tcols].to_numpy(dtype=np.float64) - mean) / scale
         sample_features = Features(xs, tuple(roles), mean, scale, tuple(transforms), tuple(offsets), tuple(skews), tuple(automatic))
         on_sample = local_cluster.cluster(sample_features, cfg)
@@ -312,9 +322,10 @@ class SparkEngine:
             counts: dict[int, dict[str, int]] = {}
             for row in df.groupBy("label", col(attr).alias("_v")).count().collect():
                 counts.setdefault(int(row["label"]), {})[str(row["_v"])] = int(row["count"])
-            for c, by_value in counts.items():
-                total = sum(by_value.values())
-                mixes[c][attr] = {v: round(m / total, 4) for v, m in sorted(by_value.items())}
+            clusters = sorted(counts)
+            for c, shares in zip(clusters, local_profile.capped_mixes([counts[c] for c in clusters])):
+                if shares:
+                    mixes[c][attr] = shares
         quantiles = {}
         for name, points in quantile_points(rulebook).items():
             if name in population:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..config import MALL_FEATURES, RFM_FEATURES, SENSITIVE_BY_DEFAULT, BirthYear, Column, DaysSince, Ratio, Settings, Sum
-from ..engines.sql import Dialect, quote_text
+from ..engines.sql import FINITE, Dialect, quote_text
 from ..errors import ConfigError, DataError
 from ..model import RowIssue
 
@@ -282,10 +282,10 @@ class _Sql:
         ops = [self.operand(op, f) for op in f.operands] if f.kind != "days_since" else []
         if f.kind == "column":
             return ops[0]
-        if f.kind == "sum":
-            return "(" + " + ".join(ops) + ")"
-        if f.kind == "ratio":
-            return f"(CASE WHEN {ops[1]} = 0 THEN NULL ELSE {ops[0]} / {ops[1]} END)"
+        if f.kind == "sum":  # finite parts can overflow: 1e308 + 1e308 is inf
+            return _finite("(" + " + ".join(ops) + ")")
+        if f.kind == "ratio":  # and 1e308 / 1e-308 too
+            return _finite(f"(CASE WHEN {ops[1]} = 0 THEN NULL ELSE {ops[0]} / {ops[1]} END)")
         if f.kind == "birth_year":
             return f"({int(self.p.period[:4])} - {ops[0]})"
         if f.kind == "days_since":
@@ -310,6 +310,11 @@ class _Sql:
         if f.kind != "ratio":
             return None
         return f"(coalesce({self.operand(f.operands[1], f)} = 0, false))"
+
+
+def _finite(value: str) -> str:
+    """A computed value, or NULL when it is not finite (inf, -inf, NaN): counted as 'not a number'."""
+    return f"(CASE WHEN abs({value}) <= {FINITE} THEN {value} END)"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..model import Profile
-from ..rules import Rulebook, SegmentRule
+from ..rules import LevelScale, Rulebook, SegmentRule
 
 
 @dataclass(frozen=True)
@@ -36,13 +36,45 @@ def quantile_points(rulebook: Rulebook) -> dict[str, tuple[float, ...]]:
     return {role: scale.cuts for role, scale in rulebook.levels.items() if scale.method == "quantile"}
 
 
-def level_cuts(profile: Profile, rulebook: Rulebook) -> dict[str, tuple[float, ...]]:
-    """Cut points per feature in the feature's own units (only features this run has)."""
-    cuts: dict[str, tuple[float, ...]] = {}
+def _quantile_values(profile: Profile, role: str, scale: LevelScale) -> tuple[float, ...]:
+    return tuple(profile.quantiles[role][q] for q in scale.cuts)
+
+
+def unseparated(profile: Profile, rulebook: Rulebook) -> dict[str, str]:
+    """Features whose quantile levels cannot tell customers apart this month, with why: no spread
+    at all, or so many tied values that two cuts coincide (cuts [50, 50] leave the middle level
+    empty, and every centre at 50 would be called 'high'). Such a feature must not name segments."""
+    found: dict[str, str] = {}
     for role, scale in rulebook.levels.items():
-        if role not in profile.population or (scale.method == "quantile" and role not in profile.quantiles):
+        if scale.method != "quantile" or role not in profile.quantiles:
             continue
-        cuts[role] = scale.cuts if scale.method == "absolute" else tuple(profile.quantiles[role][q] for q in scale.cuts)
+        values = _quantile_values(profile, role, scale)
+        ends = profile.percentiles.get(role)
+        if ends and ends[-1] - ends[0] <= 1e-9 * max(1.0, abs(ends[0])):
+            found[role] = f"every customer has the same {role} ({ends[0]:g})"
+        elif any(b - a <= 1e-9 * max(1.0, abs(a)) for a, b in zip(values, values[1:])):
+            tied = next(a for a, b in zip(values, values[1:]) if b - a <= 1e-9 * max(1.0, abs(a)))
+            found[role] = f"so many customers share the {role} {tied:g} that its level cuts coincide ({', '.join(f'{v:g}' for v in values)})"
+    return found
+
+
+def unseparated_warnings(profile: Profile, rulebook: Rulebook) -> tuple[str, ...]:
+    return tuple(
+        f"'{role}' cannot separate customers this month: {why}. No segment is named by its {role} level; "
+        f"rules that need it fall through to the next rule."
+        for role, why in unseparated(profile, rulebook).items()
+    )
+
+
+def level_cuts(profile: Profile, rulebook: Rulebook) -> dict[str, tuple[float, ...]]:
+    """Cut points per feature in the feature's own units (only features this run has, and only
+    features that can separate customers: see unseparated)."""
+    cuts: dict[str, tuple[float, ...]] = {}
+    flat = unseparated(profile, rulebook)
+    for role, scale in rulebook.levels.items():
+        if role not in profile.population or (scale.method == "quantile" and role not in profile.quantiles) or role in flat:
+            continue
+        cuts[role] = scale.cuts if scale.method == "absolute" else _quantile_values(profile, role, scale)
     return cuts
 
 

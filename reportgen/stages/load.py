@@ -41,7 +41,8 @@ def load(settings: Settings) -> CustomerTable:
     if len(frame) == 0:
         raise DataError(f"{path} has a header but no customers.", "Export the table again with its rows.")
     frame = frame.reset_index(drop=True)
-    frame.insert(0, "_line", np.arange(len(frame), dtype=np.int64) + raw.first_line)
+    lines = raw.lines if raw.lines is not None else np.arange(len(frame), dtype=np.int64) + raw.first_line
+    frame.insert(0, "_line", lines)  # the file's own line numbers, for Data quality
     typed = {str(c) for c in frame.columns if c != "_line" and frame[c].dtype.kind in "iuf"}
     con = _connect()
     try:

@@ -49,14 +49,43 @@ def separation(features: Features, labels: np.ndarray, k: int) -> dict[str, floa
     return out
 
 
+MAX_MIX_VALUES = 8  # an attribute mix shows its most common values; the rest are "Other"
+OTHER = "Other"
+
+
+def capped_mixes(counts: list[dict[str, int]], limit: int = MAX_MIX_VALUES) -> list[dict[str, float]]:
+    """Per cluster, the shares of an attribute's values: the `limit` most common values over all
+    customers (the same ones in every segment), the rest summed as "Other", so an attribute with
+    thousands of distinct values (a free-text field, an id mapped by mistake) cannot blow up the
+    email and the PDF. Both engines call this with their per-cluster counts."""
+    totals: dict[str, int] = {}
+    for by_value in counts:
+        for v, n in by_value.items():
+            totals[v] = totals.get(v, 0) + n
+    top = set(sorted(totals, key=lambda v: (-totals[v], v))[:limit]) if len(totals) > limit else set(totals)
+    result = []
+    for by_value in counts:
+        total = sum(by_value.values())
+        if not total:
+            result.append({})
+            continue
+        shares = {v: round(n / total, 4) for v, n in sorted(by_value.items()) if n and v in top}
+        rest = sum(n for v, n in by_value.items() if v not in top)
+        if rest:
+            shares[OTHER] = round(shares.get(OTHER, 0.0) + rest / total, 4)
+        result.append(shares)
+    return result
+
+
 def _mixes(table: CustomerTable, clustering: Clustering) -> tuple[dict[str, dict[str, float]], ...]:
     result: list[dict[str, dict[str, float]]] = [{} for _ in range(clustering.k)]
     for attr in table.attributes:
         codes, values = pd.factorize(table.frame[attr], sort=True)
         counts = np.bincount(clustering.labels * len(values) + codes, minlength=clustering.k * len(values)).reshape(clustering.k, len(values))
-        for c, row in enumerate(counts):
-            if row.sum():
-                result[c][attr] = {str(v): round(float(n / row.sum()), 4) for v, n in zip(values, row) if n}
+        per_cluster = [{str(v): int(n) for v, n in zip(values, row) if n} for row in counts]
+        for c, shares in enumerate(capped_mixes(per_cluster)):
+            if shares:
+                result[c][attr] = shares
     return tuple(result)
 
 

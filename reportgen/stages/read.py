@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError
 from ..files import sha256
@@ -34,6 +34,7 @@ class Raw:
     first_line: int  # file line of the first data row (for messages)
     checksum: str
     decimal_comma: bool
+    lines: Any = None  # numpy array: each row's file line, when blank lines or quoted line breaks make them differ from first_line + row
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,43 @@ def _fast_csv(path: Path, sniffed: Sniffed, columns: list[str], numeric: set[str
     return table.to_pandas(split_blocks=True, self_destruct=True)
 
 
+RAGGED_HINT = "Quote text that contains the delimiter (e.g. ids or names with commas), or fix that row."
+
+
+def _check_first_row(path: Path, text: str, delimiter: str) -> None:
+    """pandas reads a first data row with one field too many as 'the first column is the index' and
+    shifts every column; later ragged rows are refused by its tokenizer. Check the first row here."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        head = next(reader, None)
+        if head is None:
+            return
+        for row in reader:
+            if not row:
+                continue  # a blank line, skipped by the reader too
+            if len(row) > len(head):
+                raise DataError(f"{path} line {reader.line_num}: the row has {len(row)} fields, the header has {len(head)}.", RAGGED_HINT)
+            return
+    except csv.Error:
+        return  # the tokenizer below names the problem
+
+
+def refuse_ragged(path: Path, sniffed: Sniffed, fallback: str = "") -> None:
+    """Raise the DataError for the first row with more fields than the header, named by the file's
+    own line (a reader that widened the table for it would shift that row's values into the wrong
+    columns; pandas' own line count is off after a quoted line break)."""
+    text = path.read_bytes().decode(sniffed.encoding, errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniffed.delimiter)
+    try:
+        head = next(reader, None) or []
+        for row in reader:
+            if len(row) > len(head):
+                raise DataError(f"{path} line {reader.line_num}: the row has {len(row)} fields, the header has {len(head)}.", RAGGED_HINT)
+    except csv.Error:
+        pass
+    raise DataError(f"{path}{fallback or ': a row has more fields than the header.'}", RAGGED_HINT)
+
+
 def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> pd.DataFrame:
     """Every cell as text, so each bad value can be counted by row."""
     import pandas as pd
@@ -165,13 +203,21 @@ def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> pd.DataFrame:
         text = path.read_bytes().decode(sniffed.encoding)
     except UnicodeDecodeError:
         text = path.read_bytes().decode("latin-1")
+    _check_first_row(path, text, sniffed.delimiter)
     try:
-        # all columns: with usecols pandas would silently drop the extra fields of a ragged row
-        frame = pd.read_csv(io.StringIO(text), sep=sniffed.delimiter, dtype=str, keep_default_na=False, skipinitialspace=True)
+        # all columns: with usecols pandas would silently drop the extra fields of a ragged row;
+        # index_col=False: never take the first column as the index when a row is one field longer
+        frame = pd.read_csv(
+            io.StringIO(text), sep=sniffed.delimiter, dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False
+        )
     except pd.errors.ParserError as exc:
-        found = re.search(r"line (\d+)", str(exc))
-        where = f" line {found.group(1)}" if found else ""
-        raise DataError(f"{path}{where}: a row has more fields than the header.", "Quote text that contains the delimiter, or fix that row.") from None
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if found:
+            expected, line, saw = found.groups()
+            what = f" line {line}: the row has {saw} fields, the header has {expected}."
+        else:
+            what = f": the file cannot be split into rows ({str(exc).splitlines()[0]})."
+        refuse_ragged(path, sniffed, what)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} has no header row.", "The first line must name the columns.") from None
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -192,4 +238,33 @@ def read(path: Path, columns: list[str], numeric: set[str]) -> Raw:
     frame = _fast_csv(path, sniffed, columns, numeric) if sniffed.encoding in ("utf-8-sig",) else None
     if frame is None:
         frame = _slow_csv(path, sniffed, columns)
-    return Raw(frame, 2, sha256(path), sniffed.delimiter == ";")
+    return Raw(frame, 2, sha256(path), sniffed.delimiter == ";", record_lines(path, sniffed, len(frame)))
+
+
+def record_lines(path: Path, sniffed: Sniffed, n_rows: int) -> Any:
+    """The file line each data row starts on, or None when that is simply row + 2 (no blank line
+    and no quoted line break: the file has exactly one line per row after the header). Both
+    readers skip blank lines and keep a quoted line break inside its value, so counting rows
+    alone would name the wrong line in Data quality."""
+    import numpy as np
+
+    data = path.read_bytes()
+    newline = b"\n" if b"\n" in data else b"\r"
+    if sniffed.encoding == "utf-16":
+        return None  # its bytes do not count lines; the text reader's rows are used as they are
+    physical = data.count(newline) + (0 if data.endswith(newline) else 1)
+    if physical == n_rows + 1:
+        return None
+    text = data.decode(sniffed.encoding, errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniffed.delimiter)
+    try:
+        next(reader)
+        starts = []
+        end = reader.line_num
+        for row in reader:
+            start, end = end + 1, reader.line_num
+            if row:  # a blank line comes back as [] and is skipped by both readers
+                starts.append(start)
+    except csv.Error:
+        return None
+    return np.asarray(starts, dtype=np.int64) if len(starts) == n_rows else None

@@ -529,6 +529,8 @@ def _duck_source(con: Any, path: Path) -> tuple[list[str], str, str]:
         f"all_varchar=true, quote='\"', escape='\"', encoding={quote_text(encoding)}, null_padding=true, strict_mode=false)"
     )
     header = [str(r[0]).strip() for r in con.execute("DESCRIBE src").fetchall()]
+    if len(header) > len(sniffed.header):  # DuckDB widened the table for a row with a field too many
+        read.refuse_ragged(path, sniffed)
     return header, sniffed.delimiter, sha256(path)
 
 
