@@ -142,6 +142,7 @@ TEMPLATE_CASES = [
     ("_segment.html.j2", "{% if s.name %}never closed\n", "_segment.html.j2 line 1: template syntax error: Unexpected end of template"),
     ("_segment.html.j2", "{{ s.no_such_value }}\n", "_segment.html.j2 line 1: the template uses an unknown value: 'dict object' has no attribute 'no_such_value'."),
     ("_segment.html.j2", "{{ s.__class__.__mro__ }}\n", "_segment.html.j2 line 1: the template tried an unsafe operation: access to attribute '__class__' of 'dict' object is unsafe."),
+    ("email.txt.j2", "{{ title\n", "email.txt.j2 line 1: template syntax error"),
 ]
 
 
@@ -205,7 +206,7 @@ def test_rule_case(case: str, expected: str, tmp_path: Path) -> None:
     _fails_cleanly(["run", "--config", str(config), "--out", str(tmp_path / "out")], expected, case)
 
 
-@pytest.mark.parametrize(("name", "text", "expected"), TEMPLATE_CASES, ids=["syntax", "undefined", "unsafe"])
+@pytest.mark.parametrize(("name", "text", "expected"), TEMPLATE_CASES, ids=["syntax", "undefined", "unsafe", "email-syntax"])
 def test_template_case(name: str, text: str | None, expected: str, tmp_path: Path) -> None:
     templates = tmp_path / "templates"
     shutil.copytree(package_path("templates"), templates)

@@ -109,7 +109,7 @@ def test_a_crash_is_recorded_and_logged_as_one_json_object(tmp_path: Path, monke
     travels inside one JSON object, so a job runner's line-by-line reader never chokes."""
     from reportgen import pipeline
 
-    def broken(settings, record):  # noqa: ANN001, ANN202
+    def broken(settings, record, *rest):  # noqa: ANN001, ANN002, ANN202
         raise RuntimeError("a bug\nspanning lines")
 
     monkeypatch.setattr(pipeline, "_run", broken)
