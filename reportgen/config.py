@@ -17,10 +17,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
+from .paths import check_out
+from .yamlfile import read_yaml
 
 FEATURE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 MAX_SEGMENTS = 10  # the palette has ten colour-blind-safe colours; more is not a briefing
@@ -482,19 +483,6 @@ def _is_pack(name: str) -> bool:
 
 
 _PATH_KEYS = ("data", "out", "segments_rules", "campaigns_rules", "templates")
-# Folders a report must never be written into, whatever --out says.
-_SYSTEM_DIRS = tuple(Path(p) for p in ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/root/.ssh", "/sbin", "/sys", "/usr", "/var/lib", "/var/log"))
-
-
-def _check_out(out: Path, base: Path, source: str) -> Path:
-    """A relative --out stays inside its base folder (the working folder, or the config file's);
-    no --out points into a system folder."""
-    target = (base / out).resolve() if not out.is_absolute() else out.resolve()
-    if not out.is_absolute() and target != base.resolve() and base.resolve() not in target.parents:
-        raise ConfigError(f"{source}: out '{out}' leaves {base.resolve()}.", "Give a folder inside it, or an absolute path.")
-    if any(target == d or d in target.parents for d in _SYSTEM_DIRS):
-        raise ConfigError(f"{source}: out '{out}' is inside the system folder {next(d for d in _SYSTEM_DIRS if target == d or d in target.parents)}.", "Choose a folder for reports.")
-    return out
 # Flat override names (CLI flags, run() keywords) -> where they live in the settings tree.
 _OVERRIDE_PATHS = {"k": ("clustering", "k"), "seed": ("clustering", "seed"), "spark_master": ("spark", "master")}
 
@@ -524,50 +512,6 @@ def _explain(err: ValidationError, source: str) -> ConfigError:
     return ConfigError(f"{source}: setting '{where}': {msg}.", "Fix the value and run again.")
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """safe_load, but a key given twice in one mapping is an error (PyYAML keeps the last silently)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            try:
-                first = seen.get(key)
-            except TypeError:  # an unhashable key: the constructor below names it
-                continue
-            seen.setdefault(key, key_node.start_mark.line)
-            if first is not None:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"the key '{key}' is given twice (first on line {first + 1})", key_node.start_mark
-                )
-        return super().construct_mapping(node, deep=deep)
-
-
-def read_yaml(path: Path, what: str) -> Any:
-    """safe_load a YAML file; a syntax error names the file and line."""
-    from .errors import ReportgenError
-
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"{what} {path} does not exist.", "Check the path.") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{what} {path} is a folder, not a file.", "Give the path of the YAML file.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{what} {path} cannot be read: {exc}.", "Save it as UTF-8 text.") from None
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        hint = "Keep one of them." if "given twice" in problem else "Fix the YAML syntax (indentation, quotes, colons)."
-        err: ReportgenError = ConfigError(f"{path}{line}: YAML error: {problem}.", hint)
-        raise err from None
-
-
 def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
     """Defaults <- YAML file <- overrides; relative paths in the file are relative to the file."""
     raw: dict[str, Any] = {}
@@ -585,7 +529,7 @@ def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | 
             if isinstance(raw.get(key), str) and raw[key].startswith("~"):
                 raw[key] = os.path.expanduser(raw[key])
         if isinstance(raw.get("out"), str):
-            _check_out(Path(raw["out"]), cfg.parent, source)
+            check_out(Path(raw["out"]), cfg.parent, source)
         for key in _PATH_KEYS:
             if isinstance(raw.get(key), str) and "://" not in raw[key]:
                 raw[key] = str((cfg.parent / raw[key]))
@@ -600,7 +544,7 @@ def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | 
         if key in _PATH_KEYS and isinstance(value, (str, Path)) and str(value).startswith("~"):
             value = Path(os.path.expanduser(str(value)))
         if key == "out":
-            _check_out(Path(value), Path.cwd(), "--out")
+            check_out(Path(value), Path.cwd(), "--out")
         if key in _OVERRIDE_PATHS:
             section, name = _OVERRIDE_PATHS[key]
             raw[section] = {**(raw.get(section) or {}), name: value}

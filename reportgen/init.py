@@ -80,6 +80,7 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
     import pandas as pd
 
     from .stages import derive, read
+    from .stages.dates import DATE, date_format
 
     raw = read.read(path, header, set()).frame
     n = len(raw)
@@ -121,10 +122,10 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
             comments.append(f"#   {col}: left out, {'empty' if not filled[col].any() else 'the same value on every row'}")
             continue
         sample = values.head(2000).tolist()
-        if share_numeric < 0.95 and sum(bool(derive._DATE.match(v)) for v in sample) >= 0.95 * len(sample):
+        if share_numeric < 0.95 and sum(bool(DATE.match(v)) for v in sample) >= 0.95 * len(sample):
             name = _name(col, taken) if not col.lower().startswith("dt") else _name("days_since_" + col[2:].strip("_"), taken)
             try:
-                derive.date_format(sample, col)
+                date_format(sample, col)
                 columns.append(f"  {name}: {{days_since: {_yaml_text(col)}}}   # days from this date to the end of the period")
             except ConfigError:
                 columns.append(f"  {name}: {{days_since: {_yaml_text(col)}, date_format: \"%d-%m-%Y\"}}   # CHECK: the day/month order cannot be told from the values")

@@ -124,14 +124,14 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
     with clock.stage("label"):
         cuts = label.level_cuts(prof, inputs.rulebook)
         named = label.label(prof, inputs.rulebook, cuts)
-        if rules.unjudged(inputs.rulebook, table.numeric):
+        unjudged = rules.unjudged(inputs.rulebook, table.numeric)
+        if unjudged:
             named = label.auto_label(prof, feats.roles, lambda f: settings.display_of(f).label)
         matches = compare.match(named, previous, feats, prof.percentiles) if previous else {}
         if previous:
             named = compare.stabilise_names(named, previous, matches)
     with clock.stage("recommend"):
         segments, warnings = recommend.recommend(named, clustering, inputs.campaigns, prof)
-        unjudged = rules.unjudged(inputs.rulebook, table.numeric)
         if unjudged:  # named from the data; the missing campaigns follow from the missing rules
             warnings = (unjudged,)
         else:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .config import read_yaml
+from .yamlfile import read_yaml
 from .errors import RuleError
 from .model import Campaign
 

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 fonts-dejavu-core fonts-liberation)
 EXTRAS=""
 if [ "${1:-}" = "--test" ]; then
-  APT_PACKAGES+=(poppler-utils openjdk-17-jre-headless libblas3)
+  APT_PACKAGES+=(poppler-utils openjdk-17-jre-headless libblas3 openssl)  # openssl: the self-signed certificate of the TLS tests
   EXTRAS="[test]"
 fi
 
