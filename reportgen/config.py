@@ -13,12 +13,12 @@ import json
 import math
 import os
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationError, field_validator, model_validator
 
+from .bundled import bundled_path
 from .errors import ConfigError
 from .paths import check_out
 from .yamlfile import read_yaml
@@ -35,11 +35,6 @@ RFM_FEATURES: tuple[str, ...] = ("recency_days", "frequency", "monetary")
 # Attributes never clustered on unless the settings list them in features (the appendix then says so).
 SENSITIVE_BY_DEFAULT: tuple[str, ...] = ("gender", "sex", "genre", "ethnicity", "religion", "race")
 VALUE_FEATURES: tuple[str, ...] = ("spending", "monetary", "spend", "total_spend", "revenue", "sales", "income")
-
-
-def package_path(*parts: str) -> Path:
-    """A file shipped inside the package (templates, rules, sample), wherever it is installed."""
-    return Path(str(resources.files("reportgen").joinpath(*parts)))
 
 
 def current_period(today: dt.date | None = None) -> str:
@@ -427,7 +422,7 @@ class Settings(_Strict):
 
     @property
     def data_path(self) -> Path:
-        return Path(self.data) if self.data else package_path("data", "sample_customers.csv")
+        return Path(self.data) if self.data else bundled_path("data", "sample_customers.csv")
 
     @property
     def data_location(self) -> str:
@@ -451,11 +446,11 @@ class Settings(_Strict):
     def rules_dir(self, kind: str = "customers") -> Path:
         """The rule pack's folder: a bundled pack by name, else a folder of the user's."""
         name = self.rules if self.rules != "auto" else ("rfm" if kind == "transactions" else "mall")
-        return package_path("rules", name) if _is_pack(name) else Path(name)
+        return bundled_path("rules", name) if _is_pack(name) else Path(name)
 
     @property
     def templates_path(self) -> Path:
-        return self.templates or package_path("templates")
+        return self.templates or bundled_path("templates")
 
     @property
     def period_dir(self) -> Path:
@@ -479,7 +474,7 @@ class Settings(_Strict):
 
 def _is_pack(name: str) -> bool:
     """A bundled rule pack's name (mall, rfm) or auto, as opposed to a folder."""
-    return name == "auto" or (re.match(r"^[a-z][a-z0-9_-]*$", name) is not None and package_path("rules", name).is_dir())
+    return name == "auto" or (re.match(r"^[a-z][a-z0-9_-]*$", name) is not None and bundled_path("rules", name).is_dir())
 
 
 _PATH_KEYS = ("data", "out", "segments_rules", "campaigns_rules", "templates")

@@ -204,7 +204,7 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
             "",
             "# No rule pack judges these features yet, so the segments are named from the data",
             "# (\"High spend, low recency\"). Write your own rules and campaigns (see",
-            "# reportgen/rules/mall/*.yaml for the schema) and point to their folder:",
+            "# rules/mall/*.yaml in reportgen's source for the schema) and point to their folder:",
             "# rules: my_rules",
         ]
     return lines

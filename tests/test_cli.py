@@ -78,23 +78,3 @@ def test_bad_option_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "'many' is not 'auto'" in result.output
     result = CliRunner().invoke(cli, ["run", "--period", "2026-13", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "is not a month like 2026-11" in result.output
-
-
-def test_regular_install_finds_its_package_data(tmp_path: Path) -> None:
-    """pip install (not editable) into a fresh folder, then run the default report from elsewhere."""
-    target = tmp_path / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(ROOT)],
-        check=True, capture_output=True, timeout=300,
-    )
-    assert (target / "reportgen" / "templates" / "briefing.html.j2").exists()
-    assert (target / "reportgen" / "data" / "sample_customers.csv").exists()
-    work = tmp_path / "elsewhere"
-    work.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(target)}
-    probe = subprocess.run([sys.executable, "-c", "import reportgen; print(reportgen.__file__)"], cwd=work, env=env, capture_output=True, text=True)
-    assert probe.stdout.startswith(str(target))
-    result = _reportgen("run", "--period", "2026-09", cwd=work, env=env)
-    assert result.returncode == 0, result.stderr
-    summary = json.loads((work / "output" / "2026-09" / "summary.json").read_text())
-    assert summary["n_customers"] == 600 and summary["k"] == 5

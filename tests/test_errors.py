@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import cli
-from reportgen.config import package_path
+from reportgen.bundled import bundled_path
 
 CASES = Path(__file__).parent / "cases"
 
@@ -167,7 +167,7 @@ def test_data_case(case: str, options: list[str], expected: str, tmp_path: Path)
 @pytest.mark.parametrize(("case", "expected"), CONFIG_CASES, ids=[c[0] for c in CONFIG_CASES])
 def test_config_case(case: str, expected: str, tmp_path: Path) -> None:
     config = CASES / "config" / case
-    data = package_path("data", "sample_customers.csv")
+    data = bundled_path("data", "sample_customers.csv")
     named = data.name if case == "column_near_miss.yaml" else case  # the data file lacks the column
     _fails_cleanly(["run", "--config", str(config), "--data", str(data), "--out", str(tmp_path)], expected, named)
 
@@ -209,7 +209,7 @@ def test_rule_case(case: str, expected: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "text", "expected"), TEMPLATE_CASES, ids=["syntax", "undefined", "unsafe", "email-syntax"])
 def test_template_case(name: str, text: str | None, expected: str, tmp_path: Path) -> None:
     templates = tmp_path / "templates"
-    shutil.copytree(package_path("templates"), templates)
+    shutil.copytree(bundled_path("templates"), templates)
     if text is None:
         (templates / name).unlink()
     else:

@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reportgen.config import package_path
+from reportgen.bundled import bundled_path
 from reportgen.model import Clustering, CustomerTable
 from reportgen.rules import load_campaigns, load_segments
 from reportgen.stages.label import label, level_cuts, quantile_points
@@ -26,7 +26,7 @@ def _clustering(labels: list[int]) -> Clustering:
 def test_levels_and_first_match() -> None:
     rows = [(30, 20, 20), (30, 22, 22), (60, 50, 50), (60, 52, 52), (40, 90, 90), (40, 92, 88)]
     table = _table(rows)
-    book = load_segments(package_path("rules", "mall", "segments.yaml"))
+    book = load_segments(bundled_path("rules", "mall", "segments.yaml"))
     prof = profile(table, _clustering([0, 0, 1, 1, 2, 2]), quantile_points(book))
     cuts = level_cuts(prof, book)
     assert cuts["age"] == (35, 55)  # absolute
@@ -39,7 +39,7 @@ def test_levels_and_first_match() -> None:
 
 def test_equal_names_are_told_apart_by_a_differing_level() -> None:
     rows = [(25, 50, 50), (26, 51, 50), (60, 50, 49), (61, 51, 51), (40, 10, 10), (40, 95, 95)]
-    book = load_segments(package_path("rules", "mall", "segments.yaml"))
+    book = load_segments(bundled_path("rules", "mall", "segments.yaml"))
     table = _table(rows)
     prof = profile(table, _clustering([0, 0, 1, 1, 2, 3]), quantile_points(book))
     named = label(prof, book, level_cuts(prof, book))
@@ -92,7 +92,7 @@ def test_a_feature_that_cannot_separate_does_not_name_segments() -> None:
     from reportgen.stages.label import unseparated_warnings
 
     rows = [(30, 20 + i, 50) for i in range(10)] + [(40, 60 + i, 50) for i in range(10)] + [(50, 100 + i, 50 + (i == 0)) for i in range(10)]
-    book = load_segments(package_path("rules", "mall", "segments.yaml"))
+    book = load_segments(bundled_path("rules", "mall", "segments.yaml"))
     table = _table(rows)
     prof = profile(table, _clustering([0] * 10 + [1] * 10 + [2] * 10), quantile_points(book))
     cuts = level_cuts(prof, book)
@@ -108,7 +108,7 @@ def test_a_constant_feature_does_not_name_segments() -> None:
     from reportgen.stages.label import unseparated
 
     rows = [(30, 20 + 3 * i, 70) for i in range(12)]
-    book = load_segments(package_path("rules", "mall", "segments.yaml"))
+    book = load_segments(bundled_path("rules", "mall", "segments.yaml"))
     prof = profile(_table(rows), _clustering([0] * 6 + [1] * 6), quantile_points(book))
     assert unseparated(prof, book) == {"spending": "every customer has the same spending (70)"}
     assert all(n.levels.get("spending") is None for n in label(prof, book, level_cuts(prof, book)))

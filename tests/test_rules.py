@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.config import package_path
+from reportgen.bundled import bundled_path
 from reportgen.errors import ConfigError, RuleError
 from reportgen.rules import load_campaigns, load_segments
 
@@ -19,12 +19,12 @@ def _segments(tmp_path: Path, body: str, fallback: str = "fallback: {name: Other
 
 
 def test_bundled_rules_load() -> None:
-    book = load_segments(package_path("rules", "mall", "segments.yaml"))
+    book = load_segments(bundled_path("rules", "mall", "segments.yaml"))
     assert book.rules[0].name == "Premium spenders"
     assert book.rules[0].when == {"income": frozenset({"high"}), "spending": frozenset({"high"})}
     assert book.rules[0].line > 20  # lines are counted in the real file
     assert book.fallback.name == "Everyday shoppers"
-    campaigns = load_campaigns(package_path("rules", "mall", "campaigns.yaml"), book)
+    campaigns = load_campaigns(bundled_path("rules", "mall", "campaigns.yaml"), book)
     assert set(campaigns.by_segment) == set(book.names)  # every bundled segment has campaigns
     assert all(0 < c.budget_share <= 1 for cs in campaigns.by_segment.values() for c in cs)
 

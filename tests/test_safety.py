@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.config import package_path
+from reportgen.bundled import bundled_path
 from reportgen.sample import generate
 
 from .conftest import MALL
@@ -156,8 +156,8 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     frame.loc[1, "CustomerID"] = "+cmd|' /C calc'!A0"
     frame.loc[2, "CustomerID"] = "@SUM(1+1)"
     frame.to_csv(work / "customers.csv", index=False, quoting=csv.QUOTE_MINIMAL)
-    segments = package_path("rules", "mall", "segments.yaml").read_text().replace("name: Premium spenders", f"name: '{HOSTILE_RULE}'")
-    campaigns = package_path("rules", "mall", "campaigns.yaml").read_text().replace("  Premium spenders:", f"  '{HOSTILE_RULE}':")
+    segments = bundled_path("rules", "mall", "segments.yaml").read_text().replace("name: Premium spenders", f"name: '{HOSTILE_RULE}'")
+    campaigns = bundled_path("rules", "mall", "campaigns.yaml").read_text().replace("  Premium spenders:", f"  '{HOSTILE_RULE}':")
     campaigns = campaigns.replace("offer: Early access to new collections", "offer: <a href='javascript:alert(1)'>Early access</a> to new collections")
     (work / "segments.yaml").write_text(segments)
     (work / "campaigns.yaml").write_text(campaigns)
@@ -215,7 +215,7 @@ def test_csv_neutralises_formulas(hostile_run: Path) -> None:
 
 
 def test_segment_without_campaign_is_reported(tmp_path: Path) -> None:
-    campaigns = package_path("rules", "mall", "campaigns.yaml").read_text()
+    campaigns = bundled_path("rules", "mall", "campaigns.yaml").read_text()
     start = campaigns.index("  Budget-conscious:")
     end = campaigns.index("  Keen spenders:")
     (tmp_path / "campaigns.yaml").write_text(campaigns[:start] + campaigns[end:])

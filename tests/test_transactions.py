@@ -19,7 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import cli
-from reportgen.config import Settings, Transactions, load_settings, package_path
+from reportgen.config import Settings, Transactions, load_settings
+from reportgen.bundled import bundled_path
 from reportgen.errors import DataError
 from reportgen.rules import load_campaigns, load_segments
 from reportgen.stages import transactions as tx
@@ -284,7 +285,7 @@ def _score(frame: pd.DataFrame, book: Any) -> pd.Series:
 
 
 def test_rfm_pack_loads_and_names_agree_with_numbers(december: Any) -> None:
-    folder = package_path("rules", "rfm")
+    folder = bundled_path("rules", "rfm")
     assert settings(rules="auto").rules_dir("transactions") == folder
     book = load_segments(folder / "segments.yaml")
     campaigns = load_campaigns(folder / "campaigns.yaml", book)

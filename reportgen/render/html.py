@@ -13,9 +13,9 @@ from ..errors import RenderError
 
 
 def _bundled() -> Path:
-    from ..config import package_path
+    from ..bundled import bundled_path
 
-    return package_path("templates")
+    return bundled_path("templates")
 
 
 def environment(templates: Path) -> jinja2.Environment:
