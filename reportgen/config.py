@@ -7,7 +7,6 @@ keyword overrides (the CLI's flags or ``reportgen.run(**overrides)``).
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import json
 import math
@@ -16,36 +15,25 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, ValidationError, field_validator, model_validator
+from pydantic import Discriminator, Field, PrivateAttr, Tag, ValidationError, field_validator, model_validator
 
 from .bundled import bundled_path
 from .errors import ConfigError
 from .paths import check_out
+from .schema import Strict, first_error, keys_at, message, unknown_key
+from .suggest import did_you_mean
+from .vocabulary import FEATURE_NAME
 from .yamlfile import read_yaml
 
-FEATURE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 MAX_SEGMENTS = 10  # the palette has ten colour-blind-safe colours; more is not a briefing
 PERIOD_RE = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # used with fullmatch: ASCII digits, no trailing line break
-# The mall schema, used when a file is recognised without any `columns:` settings.
-MALL_FEATURES: tuple[str, ...] = ("age", "income", "spending")
-# Features an order log gives every customer (stages/transactions.py), and those clustered by default.
-TRANSACTION_FEATURES: tuple[str, ...] = ("recency_days", "frequency", "monetary", "tenure_days", "avg_order_value", "return_rate")
-RFM_FEATURES: tuple[str, ...] = ("recency_days", "frequency", "monetary")
-# The feature that measures a customer's value ("the most valuable segment"), first present wins.
-# Attributes never clustered on unless the settings list them in features (the appendix then says so).
-SENSITIVE_BY_DEFAULT: tuple[str, ...] = ("gender", "sex", "genre", "ethnicity", "religion", "race")
-VALUE_FEATURES: tuple[str, ...] = ("spending", "monetary", "spend", "total_spend", "revenue", "sales", "income")
 
 
 def current_period(today: dt.date | None = None) -> str:
     return (today or dt.date.today()).strftime("%Y-%m")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # no .inf / .nan setting
-
-
-class _Spec(_Strict):
+class _Spec(Strict):
     sensitive: bool = False  # never clustered on unless listed in features (then the appendix says so)
 
 
@@ -109,7 +97,7 @@ FeatureSpec = Annotated[
 Scale = Literal["auto", "linear", "log", "rank"]
 
 
-class Clustering(_Strict):
+class Clustering(Strict):
     k: int | Literal["auto"] = "auto"
     k_min: int = Field(3, ge=2, le=MAX_SEGMENTS, description="fewest segments 'auto' considers")
     k_max: int = Field(8, ge=2, le=MAX_SEGMENTS, description="most segments 'auto' considers")
@@ -139,7 +127,7 @@ class Clustering(_Strict):
         return self
 
 
-class Display(_Strict):
+class Display(Strict):
     """How a feature's numbers read to people: 'Annual income' 86 -> '$86k'; a share 0.42 -> '42%'."""
 
     label: str
@@ -204,7 +192,7 @@ def check_address(value: str, where: str) -> str:
     return value.strip()
 
 
-class ReportText(_Strict):
+class ReportText(Strict):
     """Title and branding: the organisation's name, its logo (a PNG or SVG file) and accent colour."""
 
     title: str = Field("Customer segments briefing", min_length=1)
@@ -242,7 +230,7 @@ class ReportText(_Strict):
     _fold = field_validator("title", "organisation", mode="before")(fold)
 
 
-class Smtp(_Strict):
+class Smtp(Strict):
     """Where report.eml is sent. The login comes from REPORTGEN_SMTP_USER / REPORTGEN_SMTP_PASSWORD
     in the environment, never from a file."""
 
@@ -255,7 +243,7 @@ class Smtp(_Strict):
     ca_file: Path | None = Field(None, description="CA certificate(s) (PEM) to trust for the server's TLS certificate, besides the system's")
 
 
-class Email(_Strict):
+class Email(Strict):
     sender: str = "reportgen@localhost"
     recipients: list[str] = []
     subject: str = ""  # empty: "<title> — <period>"
@@ -281,22 +269,22 @@ class Email(_Strict):
         return [r.strip() for r in v]
 
 
-class Charts(_Strict):
+class Charts(Strict):
     timeout: float = Field(60, gt=0, le=600, description="seconds for Chromium to start and to draw the charts")
 
 
-class Spark(_Strict):
+class Spark(Strict):
     master: str = "local[2]"  # e.g. spark://host:7077, yarn, k8s://...
     driver_memory: str = "2g"
     shuffle_partitions: int = Field(4, ge=1)
 
 
-class Quality(_Strict):
+class Quality(Strict):
     max_dropped_share: float = Field(0.5, ge=0, le=1, description="stop if more rows than this are unusable")
     min_rows: int = Field(10, ge=3)
 
 
-class Transactions(_Strict):
+class Transactions(Strict):
     """Which columns of an order log hold what (each a column name; None: recognised by name).
     Give either amount (the line's value) or quantity and price."""
 
@@ -312,7 +300,7 @@ class Transactions(_Strict):
     top_items: int = Field(6, ge=0, le=12, description="products (or categories) by revenue whose spend per customer becomes a column")
 
 
-class Settings(_Strict):
+class Settings(Strict):
     data: str | None = None  # a path, or for the Spark engine also a URL (hdfs://, s3a://); None: the bundled sample
     period: str = Field(default_factory=current_period)
     compare_to: str | None = None  # a period to compare with; None: the month before, if it was run
@@ -482,29 +470,17 @@ _PATH_KEYS = ("data", "out", "segments_rules", "campaigns_rules", "templates")
 _OVERRIDE_PATHS = {"k": ("clustering", "k"), "seed": ("clustering", "seed"), "spark_master": ("spark", "master")}
 
 
-def _closest(word: str, options: list[str]) -> str:
-    match = difflib.get_close_matches(word, options, n=1, cutoff=0.5)
-    return f" Did you mean '{match[0]}'?" if match else f" Valid keys: {', '.join(sorted(options))}."
-
-
 def _explain(err: ValidationError, source: str) -> ConfigError:
-    first = min(err.errors(), key=lambda e: e["type"] != "extra_forbidden")  # a misspelt key explains a missing one
+    first = first_error(err)
     loc = [str(p) for p in first["loc"] if not str(p).startswith(("function-", "lax-", "[key]"))]
     kind = None
     if len(loc) >= 3 and loc[0] == "columns" and loc[2] in (*_KINDS, "str"):
         kind = loc.pop(2)  # the feature definition's tag, not a key the user wrote
     where = ".".join(loc)
-    if first["type"] == "extra_forbidden":
-        parent: type[BaseModel] = _KINDS[kind] if kind in _KINDS else Settings
-        for part in first["loc"][:-1] if kind is None else ():
-            field = parent.model_fields.get(str(part))
-            ann = getattr(field, "annotation", None)
-            if isinstance(ann, type) and issubclass(ann, BaseModel):
-                parent = ann
-        key = str(first["loc"][-1])
-        return ConfigError(f"{source}: unknown setting '{where}'.", _closest(key, list(parent.model_fields)).strip())
-    msg = first["msg"].removeprefix("Value error, ")
-    return ConfigError(f"{source}: setting '{where}': {msg}.", "Fix the value and run again.")
+    if unknown_key(first):
+        allowed = keys_at(_KINDS[kind], loc[-1:]) if kind in _KINDS else keys_at(Settings, loc)
+        return ConfigError(f"{source}: unknown setting '{where}'.", did_you_mean(loc[-1], sorted(allowed), listing="Valid keys"))
+    return ConfigError(f"{source}: setting '{where}': {message(first)}.", "Fix the value and run again.")
 
 
 def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:

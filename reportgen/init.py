@@ -14,8 +14,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .config import MALL_FEATURES, Settings, label_from_name
+from .config import Settings, label_from_name
 from .errors import ConfigError, DataError
+from .suggest import norm
+from .vocabulary import CUSTOMER_COLUMNS, MALL_CLUSTERED, MALL_FEATURES, find_column, usual_names
 
 MAX_FEATURES = 5
 MAX_ATTRIBUTE_VALUES = 20
@@ -79,7 +81,7 @@ def _skew(values: Any) -> float:
 def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
     import pandas as pd
 
-    from .stages import derive, read
+    from .stages import read
     from .stages.dates import DATE, date_format
 
     raw = read.read(path, header, set()).frame
@@ -90,7 +92,7 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
     filled = {c: text[c].notna() & text[c].ne("") for c in header}
     numbers = {c: pd.to_numeric(text[c].str.replace(",", ".", regex=False) if read.sniff(path).delimiter == ";" else text[c], errors="coerce") for c in header} if not read.is_parquet(path) else {c: pd.to_numeric(raw[c], errors="coerce") for c in header}
     taken: set[str] = {"customer_id"}
-    id_column = derive.find_column("customer_id", header)
+    id_column = find_column(usual_names("customer_id"), header)
     if id_column is None:
         id_column = next((c for c in header if re.search(r"(^|[^a-z])id$", c.lower()) and text[c][filled[c]].is_unique), None)
     columns: list[str] = []
@@ -100,14 +102,13 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
     numeric_names: list[tuple[str, str]] = []  # (feature, column)
     attributes: list[str] = []
     # the mall schema keeps its names, so the bundled rules judge it
-    mall = {name: col for name in MALL_FEATURES if (col := derive.find_column(name, header)) and col != id_column}
+    mall = {name: col for name in MALL_FEATURES if (col := find_column(usual_names(name), header)) and col != id_column}
     used = set(mall.values()) | ({id_column} if id_column else set())
-    mall_columns = {"age": "age", "income": "annualincomek", "spending": "spendingscore1100"}
     for name, col in mall.items():
         columns.append(f"  {name}: {_yaml_text(col)}")
         numeric_names.append((name, col))
         taken.add(name)
-        if derive.norm(col) != mall_columns[name]:  # not the mall's own column: no "$...k" or score units
+        if norm(col) != CUSTOMER_COLUMNS[name][0]:  # not the mall's own column: no "$...k" or score units
             display.append(f"  {name}: {{label: {_yaml_text(label_from_name(col))}, prefix: \"\", suffix: \"\"}}")
     spend_cols = [c for c in header if c not in used and c.lower().startswith(SPEND_PREFIXES) and numbers[c][filled[c]].notna().all() and filled[c].any()]
     if len(spend_cols) < 2:
@@ -149,7 +150,7 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
                 display.append(f"  {name}: {{label: {_yaml_text(label_from_name(col))}}}")
             continue
         if distinct <= MAX_ATTRIBUTE_VALUES:
-            name = _name("gender" if col == derive.find_column("gender", header) else col, taken)
+            name = _name("gender" if col == find_column(usual_names("gender"), header) else col, taken)
             columns.append(f"  {name}: {_yaml_text(col)}   # text: shown per segment, never clustered")
             attributes.append(name)
             continue
@@ -171,10 +172,10 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
 
     preferred = sorted(
         (p for p in numeric_names if spread(*p)),
-        key=lambda p: (p[0] not in ("income", "spending"), not any(h in p[0] for h in NAME_HINTS), [q[0] for q in numeric_names].index(p[0])),
+        key=lambda p: (p[0] not in MALL_CLUSTERED, not any(h in p[0] for h in NAME_HINTS), [q[0] for q in numeric_names].index(p[0])),
     )
-    if {"income", "spending"} <= {p[0] for p in numeric_names}:
-        features = ["income", "spending"]
+    if set(MALL_CLUSTERED) <= {p[0] for p in numeric_names}:
+        features = list(MALL_CLUSTERED)
     else:
         features = [p[0] for p in preferred[:MAX_FEATURES]]
     if not features:
@@ -199,7 +200,7 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
         lines += ["", "categories:                  # each segment's mix of spend"] + categories
     if display:
         lines += ["", "display:                     # how features read in the documents"] + display
-    if not {"income", "spending"} <= {p[0] for p in numeric_names}:
+    if not set(MALL_CLUSTERED) <= {p[0] for p in numeric_names}:
         lines += [
             "",
             "# No rule pack judges these features yet, so the segments are named from the data",

@@ -244,7 +244,7 @@ class Report:
     @property
     def value_feature(self) -> str | None:
         """The feature that measures a customer's value: the settings' `value`, else the first known one present."""
-        from .config import VALUE_FEATURES
+        from .vocabulary import VALUE_FEATURES
 
         if self.settings.value:
             return self.settings.value

@@ -26,6 +26,7 @@ from .config import settings_checksum, settings_summary
 from .errors import ConfigError, ReportgenError
 from .files import dumps, sha256
 from .model import Report
+from .spreadsheet import FORMULA
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -157,7 +158,7 @@ def _csv_text(values: "pa.Array") -> "pa.Array":
     import pyarrow.compute as pc
 
     quote, empty = pa.scalar('"'), pa.scalar("")
-    values = pc.if_else(pc.match_substring_regex(values, r"^[=+\-@\t\r]"), pc.binary_join_element_wise(pa.scalar("'"), values, empty), values)
+    values = pc.if_else(pc.match_substring_regex(values, FORMULA), pc.binary_join_element_wise(pa.scalar("'"), values, empty), values)
     quoted = pc.binary_join_element_wise(quote, pc.replace_substring(values, '"', '""'), quote, empty)
     return pc.if_else(pc.match_substring_regex(values, '[",\r\n]'), quoted, values)
 

@@ -67,7 +67,7 @@ def check_inputs(settings: Settings, clock: _Clock) -> tuple[Rulebook, CampaignB
     """Rules, templates and the data file's header: the mistakes a user makes most, found in a
     fraction of a second and before any browser starts."""
     from . import rules
-    from .config import TRANSACTION_FEATURES
+    from .vocabulary import TRANSACTION_FEATURES
     from .stages import derive, read
     from .stages.load import kind as data_kind
 

@@ -7,52 +7,46 @@ catches every centroid it would).
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from .yamlfile import read_yaml
 from .errors import RuleError
 from .model import Campaign
+from .schema import Strict, first_error, keys_at, message, unknown_key
+from .suggest import closest, did_you_mean
+from .vocabulary import FEATURE_NAME
 
 
-_FEATURE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # a cut at .inf or .nan is refused
-
-
-class _LevelSpec(_Strict):
+class _LevelSpec(Strict):
     method: Literal["quantile", "absolute"]
     cuts: list[float] = Field(min_length=1)
     names: list[str]
     phrases: dict[str, str] = {}
 
 
-class _RuleSpec(_Strict):
+class _RuleSpec(Strict):
     name: str = Field(min_length=1)
     when: dict[str, str | list[str]] = Field(min_length=1)
     description: str = ""
 
 
-class _FallbackSpec(_Strict):
+class _FallbackSpec(Strict):
     name: str = Field(min_length=1)
     description: str = ""
 
 
-class _SegmentsFile(_Strict):
+class _SegmentsFile(Strict):
     levels: dict[str, _LevelSpec] = Field(min_length=1)
     segments: list[_RuleSpec] = Field(min_length=1)
     fallback: _FallbackSpec
 
 
-class _CampaignSpec(_Strict):
+class _CampaignSpec(Strict):
     name: str = Field(min_length=1)
     objective: str
     channels: list[str] = Field(min_length=1)
@@ -62,7 +56,7 @@ class _CampaignSpec(_Strict):
     tone: str
 
 
-class _CampaignsFile(_Strict):
+class _CampaignsFile(Strict):
     campaigns: dict[str, list[_CampaignSpec]]
 
 
@@ -101,11 +95,6 @@ class CampaignBook:
     by_segment: dict[str, tuple[Campaign, ...]]
 
 
-def _near(word: str, options: list[str] | tuple[str, ...]) -> str:
-    match = difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
-    return f"Did you mean '{match[0]}'?" if match else f"Valid: {', '.join(options)}."
-
-
 def _item_lines(text: str, key: str) -> dict[str, int]:
     """1-based line of each item under the top-level `key`, by list index ("0", "1", ...) or by
     mapping key (for messages that name the rule)."""
@@ -130,8 +119,8 @@ def _key_line(text: str, key: str) -> int:
     return 0
 
 
-def _validation_error(path: Path, exc: ValidationError, text: str, list_key: str) -> RuleError:
-    first = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")  # a misspelt key explains a missing one
+def _validation_error(path: Path, exc: ValidationError, text: str, model: type[BaseModel], list_key: str) -> RuleError:
+    first = first_error(exc)
     loc = [str(p) for p in first["loc"]]
     line = 0
     if len(loc) > 1 and loc[0] == list_key:
@@ -139,23 +128,9 @@ def _validation_error(path: Path, exc: ValidationError, text: str, list_key: str
     elif loc:
         line = _key_line(text, loc[0])
     where = f" line {line}" if line else ""
-    if first["type"] == "extra_forbidden":
-        allowed = _allowed_keys(loc)
-        return RuleError(f"{path}{where}: unknown key '{loc[-1]}' (at {'.'.join(loc)}).", _near(loc[-1], allowed))
-    msg = first["msg"].removeprefix("Value error, ")
-    return RuleError(f"{path}{where}: {'.'.join(loc)}: {msg}.", "See the schema in the comment at the top of the bundled file.")
-
-
-def _allowed_keys(loc: list[str]) -> list[str]:
-    if loc[0] == "segments":
-        return list(_RuleSpec.model_fields)
-    if loc[0] == "levels":
-        return list(_LevelSpec.model_fields)
-    if loc[0] == "fallback":
-        return list(_FallbackSpec.model_fields)
-    if loc[0] == "campaigns":
-        return list(_CampaignSpec.model_fields)
-    return list(_SegmentsFile.model_fields) + list(_CampaignsFile.model_fields)
+    if unknown_key(first):
+        return RuleError(f"{path}{where}: unknown key '{loc[-1]}' (at {'.'.join(loc)}).", did_you_mean(loc[-1], keys_at(model, loc), listing="Valid"))
+    return RuleError(f"{path}{where}: {'.'.join(loc)}: {message(first)}.", "See the schema in the comment at the top of the bundled file.")
 
 
 def _parse(path: Path, model: type[BaseModel], list_key: str) -> tuple[Any, str]:
@@ -166,14 +141,14 @@ def _parse(path: Path, model: type[BaseModel], list_key: str) -> tuple[Any, str]
     try:
         return model.model_validate(data), text
     except ValidationError as exc:
-        raise _validation_error(path, exc, text, list_key) from None
+        raise _validation_error(path, exc, text, model, list_key) from None
 
 
 def _levels(path: Path, spec: _SegmentsFile, text: str) -> dict[str, LevelScale]:
     levels: dict[str, LevelScale] = {}
     for role, lv in spec.levels.items():
         where = f"{path} line {_key_line(text, role)}"
-        if not _FEATURE_NAME.match(role):
+        if not FEATURE_NAME.match(role):
             raise RuleError(f"{where}: '{role}' is not a feature name.", "Feature names are letters, digits and underscores, starting with a letter.")
         if len(lv.names) != len(lv.cuts) + 1 or len(set(lv.names)) != len(lv.names):
             raise RuleError(f"{where}: role '{role}' needs one more level name than cuts, all different.", f"It has {len(lv.cuts)} cuts and names {lv.names}.")
@@ -184,7 +159,7 @@ def _levels(path: Path, spec: _SegmentsFile, text: str) -> dict[str, LevelScale]
         unknown = set(lv.phrases) - set(lv.names)
         if unknown:
             bad = sorted(unknown)[0]
-            raise RuleError(f"{where}: a phrase names level '{bad}', which '{role}' does not have.", _near(bad, lv.names))
+            raise RuleError(f"{where}: a phrase names level '{bad}', which '{role}' does not have.", did_you_mean(bad, lv.names, listing="Valid"))
         levels[role] = LevelScale(role, lv.method, tuple(lv.cuts), tuple(lv.names), dict(lv.phrases))
     return levels
 
@@ -205,13 +180,13 @@ def load_segments(path: Path) -> Rulebook:
         when: dict[str, frozenset[str]] = {}
         for role, allowed in r.when.items():
             if role not in levels:
-                raise RuleError(f"{where}: unknown feature '{role}'.", f"{_near(role, tuple(levels))} Features with levels: {', '.join(levels)}.")
+                raise RuleError(f"{where}: unknown feature '{role}'.", f"{did_you_mean(role, tuple(levels), listing='Valid')} Features with levels: {', '.join(levels)}.")
             values = [allowed] if isinstance(allowed, str) else list(allowed)
             if not values:
                 raise RuleError(f"{where}: role '{role}' allows no level, so the rule can never match.", "List at least one level.")
             for v in values:
                 if v not in levels[role].names:
-                    raise RuleError(f"{where}: unknown level '{v}' for '{role}'.", f"{_near(v, levels[role].names)}")
+                    raise RuleError(f"{where}: unknown level '{v}' for '{role}'.", did_you_mean(v, levels[role].names, listing="Valid"))
             when[role] = frozenset(values)
         rule = SegmentRule(r.name, when, r.description, line)
         for earlier in rules:
@@ -231,9 +206,9 @@ def check_features(rulebook: Rulebook, available: list[str]) -> None:
     text = rulebook.path.read_text(encoding="utf-8-sig")
     missing = [f for f in rulebook.levels if f not in available]
     for name in missing:
-        near = difflib.get_close_matches(name, available, n=1, cutoff=0.8)
-        if near and near[0] not in rulebook.levels:
-            raise RuleError(f"{rulebook.path} line {_key_line(text, name)}: levels for unknown feature '{name}'.", f"Did you mean '{near[0]}'?")
+        near = closest(name, available, cutoff=0.8, prefix=False)
+        if near is not None and near not in rulebook.levels:
+            raise RuleError(f"{rulebook.path} line {_key_line(text, name)}: levels for unknown feature '{name}'.", f"Did you mean '{near}'?")
 
 
 def unjudged(rulebook: Rulebook, available: list[str] | tuple[str, ...]) -> str | None:
@@ -254,7 +229,7 @@ def load_campaigns(path: Path, rulebook: Rulebook) -> CampaignBook:
         if segment not in rulebook.names:
             raise RuleError(
                 f"{path} line {lines.get(segment, 0)}: campaigns for '{segment}', which no rule in {rulebook.path.name} names.",
-                _near(segment, rulebook.names),
+                did_you_mean(segment, rulebook.names, listing="Valid"),
             )
         by_segment[segment] = tuple(
             Campaign(c.name, c.objective, tuple(c.channels), c.offer, c.kpi, c.budget_share, c.tone) for c in items

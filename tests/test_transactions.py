@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from reportgen.cli import cli
 from reportgen.config import Settings, Transactions, load_settings
 from reportgen.bundled import bundled_path
+from reportgen.vocabulary import TRANSACTION_FEATURES
 from reportgen.errors import DataError
 from reportgen.rules import load_campaigns, load_segments
 from reportgen.stages import transactions as tx
@@ -125,7 +126,7 @@ def test_december_matches_an_independent_pandas_computation(december: Any) -> No
     assert (f["recency_days"] >= 1).all() and (f["tenure_days"] >= f["recency_days"]).all()
     np.testing.assert_allclose(f["avg_order_value"], f["monetary"] / f["frequency"])
     assert f["return_rate"].between(0, 1).all() and (f["return_rate"] > 0).any()
-    assert december.kind == "transactions" and set(tx.FEATURES) <= set(december.columns)
+    assert december.kind == "transactions" and set(TRANSACTION_FEATURES) <= set(december.columns)
     assert f["customer_id"].map(type).eq(str).all()
 
 
@@ -386,7 +387,7 @@ def test_top_items_setting() -> None:
     t = tx.load(settings(data=RETAIL, period="2011-12", transactions={"top_items": 2}))
     assert len(t.categories) == 2 and [c for c in t.frame.columns if c.startswith("spend_")] == list(t.categories.values())
     none = tx.load(settings(data=RETAIL, period="2011-12", transactions={"top_items": 0}))
-    assert none.categories == {} and list(none.frame.columns) == ["customer_id", *tx.FEATURES]
+    assert none.categories == {} and list(none.frame.columns) == ["customer_id", *TRANSACTION_FEATURES]
 
 
 # ------------------------------------------------------------------------- end to end, as a user runs it

@@ -25,6 +25,7 @@ from ..errors import ConfigError, DataError, ReportgenError
 from ..files import sha256
 from ..model import Clustering, CustomerTable, Features, Profile
 from ..rules import Rulebook
+from ..spreadsheet import FORMULA, QUOTED_FORMULA
 from ..engines.sql import SPARK
 from ..stages import cluster as local_cluster
 from ..stages import derive
@@ -35,7 +36,6 @@ from ..stages import read as local_read
 from ..stages.compare import Previous
 from ..stages.label import quantile_points
 
-FORMULA = r"^[=+\-@\t\r]"
 
 
 def _is_local(location: str) -> bool:
@@ -354,7 +354,7 @@ class SparkEngine:
         n_rows = len(previous.segments) + 1
         row_of = {p.name: i for i, p in enumerate(previous.segments)}
         before = self.spark.read.csv(str(previous_folder / "segments.csv"), header=True, escape='"')
-        unquote = lambda c: F.when(F.col(c).rlike(r"^'[=+\-@\t\r]"), F.expr(f"substring({c}, 2)")).otherwise(F.col(c))  # noqa: E731
+        unquote = lambda c: F.when(F.col(c).rlike(QUOTED_FORMULA), F.expr(f"substring({c}, 2)")).otherwise(F.col(c))  # noqa: E731
         before = before.select(unquote("customer_id").alias("customer_id"), unquote("segment").alias("_before"))
         rows = F.create_map(*[F.lit(x) for pair in row_of.items() for x in pair])
         joined = self._assigned.select("customer_id", "label").join(before, "customer_id", "full_outer")

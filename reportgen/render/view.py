@@ -8,7 +8,8 @@ from __future__ import annotations
 import calendar
 from typing import Any
 
-from ..config import SENSITIVE_BY_DEFAULT, Display
+from ..config import Display
+from ..vocabulary import SENSITIVE_BY_DEFAULT
 from ..model import Report, Segment
 from .fmt import color, fmt_int, fmt_num, fmt_pct, fmt_role, fmt_times, text_on
 

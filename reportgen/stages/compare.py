@@ -18,6 +18,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ..errors import DataError
 from ..model import Changes, Features, Segment, SegmentChange
+from ..spreadsheet import QUOTED_FORMULA
 from .label import Named
 
 MAX_DISTANCE = 1.0
@@ -70,7 +71,7 @@ def load_previous(folder: Path) -> Previous:
 def _unquote(cells: pd.Series) -> pd.Series:
     """Undo the leading quote segments.csv puts before formula-like values."""
     cells = cells.astype(str)
-    quoted = cells.str.match(r"^'[=+\-@\t\r]")
+    quoted = cells.str.match(QUOTED_FORMULA)
     return cells.where(~quoted, cells.str.slice(1))
 
 

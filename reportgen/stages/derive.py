@@ -11,63 +11,26 @@ before any browser or engine starts.
 from __future__ import annotations
 
 import calendar
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..config import MALL_FEATURES, RFM_FEATURES, SENSITIVE_BY_DEFAULT, BirthYear, Column, DaysSince, Ratio, Settings, Sum
+from ..config import BirthYear, Column, DaysSince, Ratio, Settings, Sum
 from ..engines.sql import FINITE, Dialect, quote_text
 from ..errors import ConfigError, DataError
 from ..model import RowIssue
+from ..suggest import closest_to_any, did_you_mean
+from ..vocabulary import MALL_CLUSTERED, MALL_FEATURES, RFM_FEATURES, SENSITIVE_BY_DEFAULT, find_column, usual_names
 from .dates import date_format
 
-# Column names recognised without settings, compared after lower-casing and dropping non-letters.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "customer_id": ("customerid", "customer", "custid", "clientid", "id"),
-    "gender": ("gender", "genre", "sex"),
-    "age": ("age",),
-    "income": ("annualincomek", "annualincome", "income", "annualincomeusd"),
-    "spending": ("spendingscore1100", "spendingscore", "spending", "score"),
-}
 MAX_EXAMPLES = 5
 
 
-def norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def find_column(name: str, columns: list[str]) -> str | None:
-    """The file column recognised for a well-known feature name (mall schema)."""
-    by_norm = {norm(c): c for c in columns}
-    for alias in ALIASES.get(name, (norm(name),)):
-        if alias in by_norm:
-            return by_norm[alias]
-    return None
-
-
-def did_you_mean(word: str, options: list[str] | tuple[str, ...]) -> str:
-    """'Did you mean 'x'?' for the closest option, else the list of options. A name the word
-    starts (recency -> recency_days) beats a merely similar one (frequency)."""
-    starts = [o for o in options if norm(o).startswith(norm(word)) and norm(word)]
-    match = starts[:1] or difflib.get_close_matches(word, list(options), n=1, cutoff=0.5)
-    if not match:
-        normed = {norm(o): o for o in options}
-        match = [normed[m] for m in difflib.get_close_matches(norm(word), list(normed), n=1, cutoff=0.6)]
-    shown = ", ".join(list(options)[:30])
-    return f"Did you mean '{match[0]}'?" if match else f"Available: {shown}."
-
-
-def _closest_alias(name: str, columns: list[str]) -> str:
-    """'Did you mean ...? ' for the column most like one of a well-known feature's usual names."""
-    best, best_score = None, 0.0
-    for column in columns:
-        for alias in ALIASES.get(name, (name,)):
-            score = difflib.SequenceMatcher(None, norm(column), alias).ratio()
-            if score > best_score:
-                best, best_score = column, score
-    return f"Did you mean '{best}'? " if best is not None and best_score >= 0.6 else ""
+def _like(feature: str, header: list[str]) -> str:
+    """"Did you mean 'X'? " for the column most like the feature's usual names, else nothing."""
+    near = closest_to_any(usual_names(feature), header)
+    return f"Did you mean '{near}'? " if near is not None else ""
 
 
 @dataclass(frozen=True)
@@ -137,11 +100,11 @@ def _specs(settings: Settings, header: list[str], kind: str) -> dict[str, Any]:
     if configured:
         specs: dict[str, Any] = dict(configured)
     else:
-        specs = {name: col for name in MALL_FEATURES if (col := find_column(name, header))}
+        specs = {name: col for name in MALL_FEATURES if (col := find_column(usual_names(name), header))}
     for name in settings.features or ():
-        if name not in specs and (col := find_column(name, header)) is not None:
+        if name not in specs and (col := find_column(usual_names(name), header)) is not None:
             specs[name] = col
-    if "gender" not in specs and (col := find_column("gender", header)) is not None and col not in specs.values():
+    if "gender" not in specs and (col := find_column(usual_names("gender"), header)) is not None and col not in specs.values():
         specs["gender"] = col  # described per segment, never clustered unless asked
     return specs
 
@@ -217,19 +180,19 @@ def plan(settings: Settings, header: list[str], path: Path, kind: str = "custome
         if id_column not in header:
             raise ConfigError(f"{where}: customer_id uses column '{id_column}', which is not in {path.name}.", did_you_mean(id_column, header))
     else:
-        id_column = find_column("customer_id", header)
+        id_column = find_column(usual_names("customer_id"), header)
     clustered = tuple(settings.features) if settings.features else None
     if clustered is None and kind == "transactions":
         clustered = RFM_FEATURES
-    if clustered is None and ({"income", "spending"} <= set(features) or not any(k != "customer_id" for k in settings.columns)):
-        clustered = ("income", "spending")  # the mall schema's default
+    if clustered is None and (set(MALL_CLUSTERED) <= set(features) or not any(k != "customer_id" for k in settings.columns)):
+        clustered = MALL_CLUSTERED  # the mall schema's default
     for name in clustered or ():
         if name not in features:
             configured = [n for n in features]
             if not settings.columns and name in MALL_FEATURES:
                 raise DataError(
                     f"{path}: no column for '{name}', which the clustering needs.",
-                    f"{_closest_alias(name, header)}Map it in the config (columns: {{{name}: <column name>}}) or choose other --features. Columns found: {', '.join(header)}.",
+                    f"{_like(name, header)}Map it in the config (columns: {{{name}: <column name>}}) or choose other --features. Columns found: {', '.join(header)}.",
                 )
             raise ConfigError(f"{where}: features: '{name}' is not a configured feature.", f"{did_you_mean(name, configured)} Define it under columns:.")
     for key, names in (("value", [settings.value] if settings.value else []), ("map", settings.map or [])):

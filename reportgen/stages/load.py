@@ -11,7 +11,9 @@ import numpy as np
 
 from dataclasses import replace
 
-from ..config import RFM_FEATURES, Settings
+from ..config import Settings
+from ..suggest import did_you_mean
+from ..vocabulary import RFM_FEATURES
 from ..engines.sql import DUCKDB
 from ..errors import ConfigError, DataError
 from ..model import CustomerTable
@@ -120,7 +122,7 @@ def with_order_features(table: CustomerTable, settings: Settings) -> CustomerTab
     clustered = tuple(settings.features or RFM_FEATURES)
     for name in clustered:
         if name not in numeric:
-            raise ConfigError(f"{settings.source}: features: '{name}' is not a feature of an order log.", derive.did_you_mean(name, list(numeric)))
+            raise ConfigError(f"{settings.source}: features: '{name}' is not a feature of an order log.", did_you_mean(name, list(numeric)))
     return replace(table, numeric=numeric, clustered=clustered)
 
 

@@ -33,7 +33,6 @@ Definitions (also stated in `CustomerTable.facts["definitions"]` for the report)
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -43,13 +42,14 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..engines.sql import DUCKDB, SPARK, Dialect, quote_text
 from ..errors import DataError
 from ..model import CustomerTable, RowIssue
+from ..suggest import did_you_mean
+from ..vocabulary import ORDER_COLUMNS, ORDER_ROLES, TRANSACTION_FEATURES, find_column
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ..config import Settings
 
-FEATURES = ("recency_days", "frequency", "monetary", "tenure_days", "avg_order_value", "return_rate")
 
 DEFINITIONS: dict[str, str] = {
     "recency_days": "Days from the customer's last purchase to the as-of day (1 = bought on the last day).",
@@ -60,32 +60,10 @@ DEFINITIONS: dict[str, str] = {
     "return_rate": "Value cancelled or returned as a share of the value bought (0-1, capped at 1).",
 }
 
-# Header names recognised without a config, compared after lower-casing and dropping everything that
-# is not a letter or digit ("Customer ID" -> "customerid"). The first alias found in the file wins.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "customer_id": ("customerid", "customer", "customerno", "customernumber", "customercode", "custid", "clientid", "client",
-                    "clientno", "userid", "memberid", "accountid", "buyerid", "shopperid"),
-    "order_id": ("invoiceno", "invoice", "invoiceid", "invoicenumber", "orderid", "order", "orderno", "ordernumber",
-                 "transactionid", "transaction", "transactionno", "receiptid", "receiptno", "receipt", "basketid", "billno"),
-    "date": ("invoicedate", "orderdate", "transactiondate", "purchasedate", "saledate", "date", "datetime", "timestamp",
-             "orderdatetime", "invoicedatetime", "createdat", "orderedat"),
-    "quantity": ("quantity", "qty", "units", "unitssold", "quantityordered"),
-    "price": ("unitprice", "price", "priceeach", "itemprice", "saleprice", "salesprice", "priceperunit"),
-    "amount": ("amount", "lineamount", "linetotal", "linevalue", "total", "totalprice", "totalamount", "totalvalue", "sales",
-               "salesamount", "revenue", "value", "netamount"),
-    "product": ("description", "productname", "product", "itemname", "itemdescription", "productdescription", "item",
-                "stockcode", "sku", "productid", "itemid", "productcode", "article"),
-    "category": ("category", "productcategory", "categoryname", "department", "productline", "productgroup", "itemcategory"),
-}
-ROLES = tuple(ALIASES)
 NULL_TOKENS = ("", "NA", "N/A", "NAN", "NULL", "NONE")
 
 # Line status codes (pass 2); 0 is a purchase. Cancellations and non-positive quantities feed return_rate.
 PURCHASE, NO_ID, BAD_DATE, AFTER_PERIOD, CANCELLED, NO_ORDER, NOT_NUMBER, QTY_NONPOS, PRICE_NONPOS = range(9)
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 @dataclass(frozen=True)
@@ -112,21 +90,11 @@ class Columns:
         return self.category or self.product
 
 
-def _find(header: list[str], role: str) -> str | None:
-    by_norm: dict[str, str] = {}
-    for h in header:
-        by_norm.setdefault(_norm(h), h)
-    for alias in ALIASES[role]:
-        if alias in by_norm:
-            return by_norm[alias]
-    return None
-
-
 def _auto(header: list[str]) -> dict[str, str | None]:
     found: dict[str, str | None] = {}
     taken: set[str] = set()
-    for role in ROLES:
-        col = _find([h for h in header if h not in taken], role)
+    for role in ORDER_ROLES:
+        col = find_column(ORDER_COLUMNS[role], [h for h in header if h not in taken])
         found[role] = col
         if col is not None:
             taken.add(col)
@@ -147,18 +115,17 @@ def resolve(header: list[str], settings: Settings, source: str) -> Columns:
     """The columns to use: declared ones (each checked against the header), the rest recognised by name."""
     header = [h.strip() for h in header]
     declared = settings.transactions
-    found: dict[str, str | None] = {r: None for r in ROLES}
-    for role in ROLES:
+    found: dict[str, str | None] = {r: None for r in ORDER_ROLES}
+    for role in ORDER_ROLES:
         name = getattr(declared, role, None) if declared is not None else None
         if name is None:
             continue
         if name not in header:
-            near = difflib.get_close_matches(name, header, n=1, cutoff=0.5)
-            hint = f"Did you mean '{near[0]}'?" if near else f"Its columns are: {', '.join(header)}."
+            hint = did_you_mean(name, header, listing="Its columns are")
             raise DataError(f"{source}: setting transactions.{role} names column '{name}', which the file does not have.", hint)
         found[role] = name
     auto = _auto([h for h in header if h not in set(v for v in found.values() if v)])
-    for role in ROLES:
+    for role in ORDER_ROLES:
         if found[role] is None:
             found[role] = auto[role]
     if declared is not None and declared.amount is not None and (declared.quantity is None or declared.price is None):
@@ -378,7 +345,7 @@ def _slug(label: str) -> str:
 def item_columns(labels: list[str]) -> dict[str, str]:
     """Item text -> a safe, unique column name (spend_<slug>)."""
     out: dict[str, str] = {}
-    used: set[str] = set(FEATURES) | {"customer_id"}
+    used: set[str] = set(TRANSACTION_FEATURES) | {"customer_id"}
     for label in labels:
         base = "spend_" + _slug(label)
         name, i = base, 2
@@ -647,6 +614,6 @@ def spark_frame(spark: Any, location: str, settings: Settings) -> tuple[Any, Cus
     for frame in kept:
         frame.unpersist()
     _check_customers(n, source)
-    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in [*FEATURES, *summary.items.values()]})
+    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in [*TRANSACTION_FEATURES, *summary.items.values()]})
     empty.insert(0, "customer_id", pd.Series(dtype="str"))
     return customers, _table(empty, path, checksum, cols, summary, n, n_used=n)

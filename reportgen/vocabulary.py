@@ -1,0 +1,67 @@
+"""The names reportgen knows without being told: the well-known features, the usual column names
+behind them (mall-like customer tables and order logs), and which features are clustered, valued or
+kept out of the clustering by default. Every module asks here rather than spelling a list again."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .suggest import norm
+
+# A feature's name as settings, rule files and outputs write it.
+FEATURE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+# The mall schema, used when a file is recognised without any `columns:` settings, and the two of its
+# features clustered by default (age describes a segment; the classic analysis maps income x spending).
+MALL_FEATURES: tuple[str, ...] = ("age", "income", "spending")
+MALL_CLUSTERED: tuple[str, ...] = ("income", "spending")
+# Features an order log gives every customer (stages/transactions.py), and those clustered by default.
+TRANSACTION_FEATURES: tuple[str, ...] = ("recency_days", "frequency", "monetary", "tenure_days", "avg_order_value", "return_rate")
+RFM_FEATURES: tuple[str, ...] = ("recency_days", "frequency", "monetary")
+# Attributes never clustered on unless the settings list them in features (the appendix then says so).
+SENSITIVE_BY_DEFAULT: tuple[str, ...] = ("gender", "sex", "genre", "ethnicity", "religion", "race")
+# The feature that measures a customer's value ("the most valuable segment"), first present wins.
+VALUE_FEATURES: tuple[str, ...] = ("spending", "monetary", "spend", "total_spend", "revenue", "sales", "income")
+
+# A customer table's columns recognised without settings, compared after norm() ("Annual Income (k$)"
+# -> "annualincomek"). The first name of each is the classic mall data's own column.
+CUSTOMER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customer_id": ("customerid", "customer", "custid", "clientid", "id"),
+    "gender": ("gender", "genre", "sex"),
+    "age": ("age",),
+    "income": ("annualincomek", "annualincome", "income", "annualincomeusd"),
+    "spending": ("spendingscore1100", "spendingscore", "spending", "score"),
+}
+
+# An order log's columns by role, recognised without settings, compared after norm() ("Customer ID" -> "customerid").
+ORDER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customer_id": ("customerid", "customer", "customerno", "customernumber", "customercode", "custid", "clientid", "client",
+                    "clientno", "userid", "memberid", "accountid", "buyerid", "shopperid"),
+    "order_id": ("invoiceno", "invoice", "invoiceid", "invoicenumber", "orderid", "order", "orderno", "ordernumber",
+                 "transactionid", "transaction", "transactionno", "receiptid", "receiptno", "receipt", "basketid", "billno"),
+    "date": ("invoicedate", "orderdate", "transactiondate", "purchasedate", "saledate", "date", "datetime", "timestamp",
+             "orderdatetime", "invoicedatetime", "createdat", "orderedat"),
+    "quantity": ("quantity", "qty", "units", "unitssold", "quantityordered"),
+    "price": ("unitprice", "price", "priceeach", "itemprice", "saleprice", "salesprice", "priceperunit"),
+    "amount": ("amount", "lineamount", "linetotal", "linevalue", "total", "totalprice", "totalamount", "totalvalue", "sales",
+               "salesamount", "revenue", "value", "netamount"),
+    "product": ("description", "productname", "product", "itemname", "itemdescription", "productdescription", "item",
+                "stockcode", "sku", "productid", "itemid", "productcode", "article"),
+    "category": ("category", "productcategory", "categoryname", "department", "productline", "productgroup", "itemcategory"),
+}
+ORDER_ROLES: tuple[str, ...] = tuple(ORDER_COLUMNS)
+
+
+def find_column(names: Iterable[str], header: Iterable[str]) -> str | None:
+    """The header column that is one of the usual names (in their order of preference), compared
+    after norm(); of two columns that read alike, the file's first."""
+    by_norm: dict[str, str] = {}
+    for column in header:
+        by_norm.setdefault(norm(column), column)
+    return next((by_norm[n] for n in names if n in by_norm), None)
+
+
+def usual_names(feature: str) -> tuple[str, ...]:
+    """A customer-table feature's usual column names; a name not in the table stands for itself."""
+    return CUSTOMER_COLUMNS.get(feature, (norm(feature),))
