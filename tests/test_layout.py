@@ -35,3 +35,20 @@ def test_weasyprint_only_in_pdf_module() -> None:
 
 def test_cli_is_thin() -> None:
     assert not _imports(PACKAGE / "cli.py") & {"pandas", "numpy", "sklearn", "jinja2", "plotly"}
+
+
+def test_one_home_for_each_shared_rule() -> None:
+    """Did-you-mean, the strict YAML base, the formula pattern and the usual column names are each
+    written once (suggest.py, schema.py, spreadsheet.py, vocabulary.py)."""
+    homes = {"difflib": "suggest.py", 'extra="forbid"': "schema.py", "=+\\-@": "spreadsheet.py", '"annualincomek"': "vocabulary.py", '"invoiceno"': "vocabulary.py"}
+    for needle, home in homes.items():
+        found = sorted(p.name for p in PACKAGE.rglob("*.py") if needle in p.read_text(encoding="utf-8"))
+        assert found == [home], (needle, found)
+
+
+def test_top_level_layout() -> None:
+    root = PACKAGE.parent
+    for folder in ("reportgen", "templates", "rules", "data", "output", "tests", "benchmarks"):
+        assert (root / folder).is_dir(), folder
+    assert (root / "rules" / "mall" / "segments.yaml").is_file() and (root / "rules" / "rfm" / "campaigns.yaml").is_file()
+    assert not any((PACKAGE / f).exists() for f in ("templates", "rules", "data")), "bundled files belong in the top-level folders"
