@@ -204,3 +204,12 @@ def test_ragged_row_after_a_quoted_line_break_is_named_by_its_file_line(write_cs
     with pytest.raises(DataError) as err:
         load(settings(data=path))
     assert "line 13: the row has 6 fields, the header has 5" in err.value.message
+
+
+def test_one_rule_for_day_or_month_first() -> None:
+    from reportgen.stages.dates import date_format, day_order
+
+    assert [day_order(31, 12), day_order(12, 31), day_order(31, 31), day_order(12, 12)] == ["day", "month", "mixed", "unknown"]
+    assert date_format(["13/01/2024", "02/03/2024"], "x") == "%d/%m/%Y"
+    assert date_format(["01/13/24 10:30", "03/02/24 09:00"], "x") == "%m/%d/%y %H:%M"
+    assert date_format(["2024-01-13"], "x") == "%Y-%m-%d"

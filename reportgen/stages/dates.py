@@ -1,19 +1,38 @@
-"""How a column of date texts is written (ISO, day-first or month-first), decided from its values."""
+"""How a column of date texts is written (ISO, day-first or month-first), decided from its values.
+
+The rule is one: a first field above 12 proves day-first, a second above 12 proves month-first; both
+is a mix, neither cannot be told. derive.py applies it to a sample of a customer table's values in
+Python; transactions.py to every distinct date of an order log, summed up in SQL.
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from ..errors import ConfigError
 
 DATE = re.compile(r"^(\d{1,4})([-/.])(\d{1,2})\2(\d{1,4})(?:([ T])(\d{1,2}):(\d{2})(:\d{2})?)?")
 
 
+def day_order(max_first: int, max_second: int) -> Literal["day", "month", "mixed", "unknown"]:
+    """Which field of d/m or m/d dates is the day, from the largest value seen in each."""
+    day_first, month_first = max_first > 12, max_second > 12
+    if day_first and month_first:
+        return "mixed"
+    return "day" if day_first else "month" if month_first else "unknown"
+
+
+def numeric_format(order: Literal["day", "month"], sep: str, year: str) -> str:
+    """The strftime date part of d/m/y or m/d/y dates ('%d/%m/%Y')."""
+    return f"%d{sep}%m{sep}{year}" if order == "day" else f"%m{sep}%d{sep}{year}"
+
+
 def date_format(values: list[str], where: str) -> str:
     """The strftime format of date texts: ISO, day-first or month-first, decided from the values
     (a first field above 12 proves day-first); ambiguous values are refused."""
     shapes: dict[tuple[str, ...], int] = {}
-    day_first = month_first = False
+    max_first = max_second = 0
     for v in values:
         m = DATE.match(v.strip())
         if not m:
@@ -23,10 +42,7 @@ def date_format(values: list[str], where: str) -> str:
             order = "ymd"
         else:
             order = "?"
-            if int(a) > 12:
-                day_first = True
-            if int(b) > 12:
-                month_first = True
+            max_first, max_second = max(max_first, int(a)), max(max_second, int(b))
         time = "" if tsep is None else (tsep + "%H:%M" + (":%S" if secs else ""))
         key = (order, sep, "%Y" if len(c) == 4 or order == "ymd" else "%y", time)
         shapes[key] = shapes.get(key, 0) + 1
@@ -36,8 +52,9 @@ def date_format(values: list[str], where: str) -> str:
     order, sep, year, time = max(shapes, key=lambda k: shapes[k])
     if order == "ymd":
         return f"%Y{sep}%m{sep}%d{time}"
-    if day_first and month_first:
+    first = day_order(max_first, max_second)
+    if first == "mixed":
         raise ConfigError(f"{where}: the dates mix day-first and month-first values.", "Give date_format, e.g. date_format: '%d-%m-%Y'.")
-    if not day_first and not month_first:
+    if first == "unknown":
         raise ConfigError(f"{where}: the dates could be day-first or month-first (no day above 12).", "Give date_format, e.g. date_format: '%d-%m-%Y'.")
-    return f"%d{sep}%m{sep}{year}{time}" if day_first else f"%m{sep}%d{sep}{year}{time}"
+    return numeric_format(first, sep, year) + time

@@ -44,6 +44,7 @@ from ..errors import DataError
 from ..model import CustomerTable, RowIssue
 from ..suggest import did_you_mean
 from ..vocabulary import ORDER_COLUMNS, ORDER_ROLES, TRANSACTION_FEATURES, find_column
+from .dates import day_order, numeric_format
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -246,16 +247,14 @@ def date_formats(probe: Probe, cols: Columns, source: str) -> tuple[str, ...]:
     if probe.year_len != probe.year_len_min:
         raise DataError(f"{source}: the dates in '{cols.date}' mix two- and four-digit years.", hint)
     year = "%y" if probe.year_len == 2 else "%Y"
-    day_first = (probe.max_a or 0) > 12
-    month_first = (probe.max_b or 0) > 12
-    if day_first and month_first:
+    first = day_order(probe.max_a or 0, probe.max_b or 0)
+    if first == "mixed":
         raise DataError(f"{source}: the dates in '{cols.date}' put the day first on some lines and the month first on others.", hint)
-    if not (day_first or month_first):
+    if first == "unknown":
         raise DataError(
             f"{source}: cannot tell whether the dates in '{cols.date}' are day/month or month/day (no day above 12 in either place).", hint
         )
-    order = f"%d{sep}%m{sep}{year}" if day_first else f"%m{sep}%d{sep}{year}"
-    return tuple(order + t for t in probe.times())
+    return tuple(numeric_format(first, sep, year) + t for t in probe.times())
 
 
 def norm_sql(cols: Columns, d: Dialect) -> str:
