@@ -16,7 +16,8 @@ from .fmt import color, fmt_int, fmt_num, fmt_pct, fmt_role, fmt_times, text_on
 
 def axis_title(display: Display) -> str:
     unit = "%" if display.percent else f"{display.prefix}{display.suffix}".strip()
-    return f"{display.label} ({unit})" if unit else display.label
+    said = unit.lower() in display.label.lower().split()  # "Days since last purchase" needs no "(days)"
+    return f"{display.label} ({unit})" if unit and not said else display.label
 
 
 def shown_features(report: Report) -> list[str]:
