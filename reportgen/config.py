@@ -298,6 +298,12 @@ class Transactions(Strict):
     category: str | None = None
     date_format: str | None = None  # strftime, e.g. "%d/%m/%Y %H:%M"; None: decided from the values
     top_items: int = Field(6, ge=0, le=12, description="products (or categories) by revenue whose spend per customer becomes a column")
+    # Lines that are a service, not goods: kept in monetary (the customer paid them) but never a "top
+    # product". Shell-style patterns (* and ?), compared without case with the whole product text.
+    not_products: list[str] = [
+        "*postage*", "*shipping*", "carriage", "delivery*", "manual", "bank charges", "amazon fee", "discount",
+        "samples", "cruk commission", "adjust bad debt", "*gift voucher*", "*gift card*",
+    ]
 
 
 class Settings(Strict):

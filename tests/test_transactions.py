@@ -148,7 +148,9 @@ def test_products_are_the_top_revenue_lines(december: Any) -> None:
     q, p = pd.to_numeric(raw["Quantity"]), pd.to_numeric(raw["UnitPrice"])
     buy = cid.notna() & ~raw["InvoiceNo"].str.startswith("C") & (q > 0) & (p > 0)
     revenue = (q * p)[buy].groupby(raw["Description"].str.strip()[buy]).sum().sort_values(ascending=False)
-    assert list(cats) == list(revenue.index[: Transactions().top_items])
+    services = {"POSTAGE", "DOTCOM POSTAGE", "CARRIAGE", "Manual", "Bank Charges", "Discount", "SAMPLES"}  # this file's non-goods lines
+    goods = revenue[~revenue.index.isin(services)]
+    assert list(cats) == list(goods.index[: Transactions().top_items])
     label, column = next(iter(cats.items()))
     mine = (q * p)[buy & (raw["Description"].str.strip() == label)].groupby(cid[buy]).sum()
     got = december.frame.set_index("customer_id")[column]
@@ -381,6 +383,16 @@ def test_parquet_log_gives_the_same_numbers(tmp_path: Path, december: Any) -> No
     pd.read_csv(RETAIL).to_parquet(path)  # CustomerID becomes a float (17850.0), dates text
     t = tx.load(settings(data=path, period="2011-12"))
     pd.testing.assert_frame_equal(t.frame, december.frame, check_exact=False, rtol=1e-12)
+
+
+def test_service_lines_are_not_products() -> None:
+    """Postage and manual adjustments count in monetary but are never a 'top product'; the list is a setting."""
+    default = tx.load(settings(data=RETAIL, period="2011-12"))
+    assert "POSTAGE" not in default.categories and "Manual" not in default.categories
+    assert default.facts["item_spend"].startswith("The top 6 products by revenue") and "POSTAGE" in default.facts["item_spend"]
+    everything = tx.load(settings(data=RETAIL, period="2011-12", transactions={"not_products": []}))
+    assert "POSTAGE" in everything.categories and "service lines" not in everything.facts["item_spend"]
+    pd.testing.assert_series_equal(default.frame["monetary"], everything.frame["monetary"])
 
 
 def test_top_items_setting() -> None:

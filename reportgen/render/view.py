@@ -155,7 +155,7 @@ def _quality(report: Report) -> dict[str, Any]:
         "n_dropped": fmt_int(t.n_dropped),
         "columns": [{"role": role, "column": col} for role, col in t.columns.items()],
         "kind": t.kind,
-        "facts": {key: t.facts.get(key, "") for key in ("as_of", "definitions", "dates_to")},
+        "facts": {key: t.facts.get(key, "") for key in ("as_of", "definitions", "dates_to", "item_spend")},
         "issues": [
             {
                 "column": i.column,

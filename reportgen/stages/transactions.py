@@ -33,6 +33,7 @@ Definitions (also stated in `CustomerTable.facts["definitions"]` for the report)
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -391,7 +392,9 @@ def summarise(rows: list[tuple[Any, ...]], cols: Columns, source: str, settings:
     """rows of counts_sql: (status, item, n, revenue, first_ts, last_ts, bad_example)."""
     from ..config import Transactions
 
-    top = (settings.transactions or Transactions()).top_items
+    declared = settings.transactions or Transactions()
+    top = declared.top_items
+    services = [pattern.lower() for pattern in declared.not_products]
     end = period_end(settings.period)
     by_status: dict[int, int] = {}
     revenue: dict[str, float] = {}
@@ -427,7 +430,8 @@ def summarise(rows: list[tuple[Any, ...]], cols: Columns, source: str, settings:
             raise DataError(f"{source}: every line with a customer id is a cancellation or return; there are no purchases.", "Export the sales, not only the cancellations.")
         raise DataError(f"{source}: no purchase line (positive quantity and price, a customer id, a date on or before {end.isoformat()}).", "Check the quantity and price columns.")
     as_of = _day(last) + dt.timedelta(days=1)
-    ranked = sorted(revenue.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    goods = {item: rev for item, rev in revenue.items() if not any(fnmatch.fnmatchcase(item.strip().lower(), p) for p in services)}
+    ranked = sorted(goods.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
     items = item_columns([label for label, _ in ranked])
     issues = []
     for status, (column, reason) in _REASONS.items():
@@ -459,7 +463,12 @@ def summarise(rows: list[tuple[Any, ...]], cols: Columns, source: str, settings:
         ),
     }
     if items:
-        facts["items"] = f"top {len(items)} {item_kind} by revenue ({cols.item}); the rest of the revenue is in no spend_ column"
+        left_out = sorted(set(revenue) - set(goods))
+        services_note = f", leaving out service lines such as {', '.join(left_out[:4])}" if left_out else ""
+        facts["item_spend"] = (
+            f"The top {len(items)} {item_kind} by revenue (column {cols.item}) each get a spend figure per customer{services_note}; "
+            "the rest counts in total spend only."
+        )
     return Summary(by_status, as_of.isoformat(), _day(first).isoformat(), items, tuple(issues), facts)
 
 
