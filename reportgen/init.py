@@ -78,6 +78,25 @@ def _skew(values: Any) -> float:
     return 0.0 if m2 == 0 else float(np.mean(c**3) / m2**1.5)
 
 
+def _total_of_the_others(columns: list[str], numbers: dict[str, Any]) -> str | None:
+    """The spend column that is the sum of the other spend columns (within 1% on 95% of the rows
+    where all are given), so that a total beside its parts is not counted twice."""
+    if len(columns) < 3:
+        return None
+    for total in columns:
+        parts = [c for c in columns if c != total]
+        given = numbers[total].notna()
+        for c in parts:
+            given &= numbers[c].notna()
+        if given.sum() == 0:
+            continue
+        added = sum(numbers[c][given] for c in parts)
+        close = (added - numbers[total][given]).abs() <= 0.01 * numbers[total][given].abs() + 0.01
+        if close.mean() >= 0.95:
+            return total
+    return None
+
+
 def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
     import pandas as pd
 
@@ -93,8 +112,9 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
     numbers = {c: pd.to_numeric(text[c].str.replace(",", ".", regex=False) if read.sniff(path).delimiter == ";" else text[c], errors="coerce") for c in header} if not read.is_parquet(path) else {c: pd.to_numeric(raw[c], errors="coerce") for c in header}
     taken: set[str] = {"customer_id"}
     id_column = find_column(usual_names("customer_id"), header)
-    if id_column is None:
-        id_column = next((c for c in header if re.search(r"(^|[^a-z])id$", c.lower()) and text[c][filled[c]].is_unique), None)
+    if id_column is None:  # a column named like an id whose values are all there and all different
+        named_like_id = re.compile(r"(^|[^a-z])(id|no|nr|num|number|code|key)$|customer|member|client|account")
+        id_column = next((c for c in header if named_like_id.search(c.lower()) and filled[c].all() and text[c].is_unique), None)
     columns: list[str] = []
     comments: list[str] = []
     display: list[str] = []
@@ -159,8 +179,13 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
     if spend_cols:
         spend = "spend" if "spend" not in taken else _name("total_spend", taken)
         taken.add(spend)
-        columns.append(f"  {spend}: {{sum: [{', '.join(_yaml_text(c) for c in spend_cols)}]}}   # spend over all categories")
-        numeric_names.insert(0, (spend, spend_cols[0]))
+        total = _total_of_the_others(spend_cols, numbers)
+        if total is not None:  # a total column beside its parts: the total is the spend, the parts its mix
+            spend_cols = [c for c in spend_cols if c != total]
+            columns.append(f"  {spend}: {_yaml_text(total)}   # the total; the other spend columns add up to it")
+        else:
+            columns.append(f"  {spend}: {{sum: [{', '.join(_yaml_text(c) for c in spend_cols)}]}}   # spend over all categories")
+        numeric_names.insert(0, (spend, total or spend_cols[0]))
         for c in spend_cols:
             label = re.sub(r"^(mnt|spend|amount|amt|sales|revenue)_?", "", c, flags=re.I) or c
             label = label_from_name(re.sub(r"Products?$|Prods$", "", label) or label)

@@ -26,8 +26,14 @@ VALUE_FEATURES: tuple[str, ...] = ("spending", "monetary", "spend", "total_spend
 
 # A customer table's columns recognised without settings, compared after norm() ("Annual Income (k$)"
 # -> "annualincomek"). The first name of each is the classic mall data's own column.
+# A customer's id, in a customer table and in an order log alike.
+CUSTOMER_ID: tuple[str, ...] = (
+    "customerid", "customer", "customerno", "customernumber", "customercode", "custid", "clientid", "client", "clientno",
+    "memberid", "memberno", "membernumber", "userid", "accountid", "accountno", "buyerid", "shopperid",
+)
+
 CUSTOMER_COLUMNS: dict[str, tuple[str, ...]] = {
-    "customer_id": ("customerid", "customer", "custid", "clientid", "id"),
+    "customer_id": (*CUSTOMER_ID, "id"),  # a bare "id" only in a customer table: in an order log it may number the lines
     "gender": ("gender", "genre", "sex"),
     "age": ("age",),
     "income": ("annualincomek", "annualincome", "income", "annualincomeusd"),
@@ -36,8 +42,7 @@ CUSTOMER_COLUMNS: dict[str, tuple[str, ...]] = {
 
 # An order log's columns by role, recognised without settings, compared after norm() ("Customer ID" -> "customerid").
 ORDER_COLUMNS: dict[str, tuple[str, ...]] = {
-    "customer_id": ("customerid", "customer", "customerno", "customernumber", "customercode", "custid", "clientid", "client",
-                    "clientno", "userid", "memberid", "accountid", "buyerid", "shopperid"),
+    "customer_id": CUSTOMER_ID,
     "order_id": ("invoiceno", "invoice", "invoiceid", "invoicenumber", "orderid", "order", "orderno", "ordernumber",
                  "transactionid", "transaction", "transactionno", "receiptid", "receiptno", "receipt", "basketid", "billno"),
     "date": ("invoicedate", "orderdate", "transactiondate", "purchasedate", "saledate", "date", "datetime", "timestamp",

@@ -115,3 +115,25 @@ def test_settings_keep_the_range_in_order() -> None:
         ClusteringSettings(k_min=6, k_max=4)
     with pytest.raises(ValidationError):
         ClusteringSettings(k=11)
+
+
+def test_a_k_whose_segments_dissolve_gives_way_to_one_whose_segments_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When every k close to the best silhouette has a segment that dissolves under resampling (a
+    lattice of integer counts can do that), the best-separated k whose segments hold is taken."""
+    from reportgen.stages import cluster as module
+
+    real = module.bootstrap_stability
+
+    def dissolving_five(x: np.ndarray, labels: np.ndarray, k: int, cfg: ClusteringSettings) -> np.ndarray:
+        stability = real(x, labels, k, cfg)
+        return np.minimum(stability, 0.3) if k == 5 else stability
+
+    monkeypatch.setattr(module, "bootstrap_stability", dissolving_five)
+    f = _features(["income", "spending"])
+    c = cluster(f, ClusteringSettings())
+    curve = {p.k: p for p in c.k_curve}
+    assert c.k != 5 and curve[c.k].stability >= 0.5
+    weighed = sorted((k for k in curve if curve[k].stability is not None and k != c.k), key=lambda k: -curve[k].silhouette)
+    assert 5 in weighed and all(curve[k].stability < 0.5 for k in weighed if curve[k].silhouette > curve[c.k].silhouette)
+    (why,) = [r for r in c.k_reasons if "whose segments hold" in r]
+    assert why.startswith("k=5") and f"k={c.k} is the best-separated k whose segments hold" in why

@@ -63,6 +63,25 @@ def test_unknown_table_gets_names_from_the_data(tmp_path: Path) -> None:
     report = analyse(load_settings(out, {"period": "2026-11"}))
     assert report.clustering.k >= 3 and all(s.rule == "automatic" for s in report.segments)
     assert "plan" in report.table.attributes and "visits" in report.features.roles
+    assert yaml.safe_load(out.read_text())["columns"]["customer_id"] == "member_no"  # unique, named like an id
+    assert len({s.name for s in report.segments}) == len(report.segments)  # never two segments of one name
+
+
+def test_a_total_beside_its_parts_is_not_counted_twice(tmp_path: Path) -> None:
+    food = [round(5 + (i * 13) % 90 + 0.25, 2) for i in range(200)]
+    drinks = [round(2 + (i * 7) % 40 + 0.5, 2) for i in range(200)]
+    frame = pd.DataFrame({
+        "Account No": [f"A-{i}" for i in range(200)],
+        "Spend total": [round(f + d, 2) for f, d in zip(food, drinks)],
+        "Spend food": food,
+        "Spend drinks": drinks,
+        "Visits": [i % 11 + 1 for i in range(200)],
+    })
+    frame.to_csv(tmp_path / "shop.csv", index=False)
+    settings = yaml.safe_load(write(tmp_path / "shop.csv", tmp_path / "shop.yaml").read_text())
+    assert settings["columns"]["customer_id"] == "Account No"
+    assert settings["columns"]["spend"] == "Spend total"
+    assert settings["categories"] == {"Food": "Spend food", "Drinks": "Spend drinks"}
 
 
 def test_never_overwrites_without_force(tmp_path: Path) -> None:

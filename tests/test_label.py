@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from reportgen.bundled import bundled_path
-from reportgen.model import Clustering, CustomerTable
+from reportgen.model import Profile, Clustering, CustomerTable
 from reportgen.rules import load_campaigns, load_segments
 from reportgen.stages.label import label, level_cuts, quantile_points
 from reportgen.stages.profile import profile
@@ -128,3 +128,19 @@ def test_attribute_mix_is_capped_to_the_top_values_and_other() -> None:
         assert len(shares) <= MAX_MIX_VALUES + 1 and OTHER in shares
         assert "Female" in shares and "Male" in shares
         assert abs(sum(shares.values()) - 1) < 1e-3
+
+
+def test_segments_of_one_name_are_told_apart_by_their_order() -> None:
+    """Two automatic names that come out equal read 'lower spend' / 'higher spend', not (1) / (2);
+    the same levels always give the same words, whichever feature stands out more."""
+    from reportgen.stages.label import auto_label
+
+    centroids = [{"spend": 40.0, "visits": 5.0}, {"spend": 60.0, "visits": 5.0}, {"spend": 95.0, "visits": 99.0}, {"spend": 99.0, "visits": 95.0}]
+    grid = tuple(float(v) for v in range(101))  # values 0..100 at percentiles 0..100
+    profile = Profile(
+        n=400, population={"spend": 50.0, "visits": 50.0}, centroids=tuple(centroids), means=tuple(centroids),
+        mixes=({},) * 4, quantiles={}, percentiles={"spend": grid, "visits": grid},
+    )
+    names = [n.name for n in auto_label(profile, ("spend", "visits"), str.capitalize)]
+    assert names[0] == "Low visits (lower spend)" and names[1] == "Low visits (higher spend)"
+    assert names[2] == "High spend, high visits (lower spend)" and names[3] == "High spend, high visits (higher spend)"

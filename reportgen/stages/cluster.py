@@ -10,7 +10,10 @@ segment. Then, in order:
 2. the k whose silhouette is within clustering.silhouette_tolerance of the best are the shortlist
    (differences that small are noise); the best three of them are resampled (bootstrap, as in
    Hennig's clusterboot) and a k in which a segment dissolves under resampling (its stability,
-   the mean best Jaccard match, below 0.5) is set aside while a k without one remains;
+   the mean best Jaccard match, below 0.5) is set aside while a k without one remains; when every
+   k of the shortlist dissolves, up to three more k are resampled in order of silhouette and the
+   first whose segments hold is taken (a lattice of integer counts can give many tiny, crisp but
+   arbitrary clusters the best silhouette);
 3. of what is left, each criterion votes for its favourite — best silhouette, best Davies-Bouldin,
    best Calinski-Harabasz, the knee, the most stable — and the k with most votes wins; a tie goes
    to the higher silhouette, then to the smaller k (fewer segments are easier to act on).
@@ -173,9 +176,23 @@ def _choose(x: np.ndarray, k_low: int, k_high: int, most: int, cfg: ClusteringSe
     for c in close:
         lowest = bootstrap_stability(x[rows], c.model.labels_[rows], c.k, cfg).min()
         c.score = replace(c.score, stability=round(float(lowest), 4))
-    curve = [cands[k].score for k in sorted(cands)]
     steady = [c for c in close if c.score.stability is not None and c.score.stability >= DISSOLVES]
-    if steady and len(steady) < len(close):
+    fallback = not steady
+    if fallback:  # every close k dissolves: the next best-separated k whose segments hold
+        further = sorted((c for c in big if c not in close), key=lambda c: (-c.score.silhouette, c.k))[:SHORTLIST]
+        for c in further:
+            lowest = bootstrap_stability(x[rows], c.model.labels_[rows], c.k, cfg).min()
+            c.score = replace(c.score, stability=round(float(lowest), 4))
+            if lowest >= DISSOLVES:
+                reasons.append(
+                    f"{_ks(close)} {'scores' if len(close) == 1 else 'score'} best on silhouette, but "
+                    f"{'one of its segments dissolves' if len(close) == 1 else 'each has a segment that dissolves'} when the customers are "
+                    f"resampled (stability {', '.join(f'{d.score.stability:.2f}' for d in close)}); k={c.k} is the best-separated k whose segments hold."
+                )
+                steady = [c]
+                break
+    curve = [cands[k].score for k in sorted(cands)]
+    if steady and len(steady) < len(close) and not fallback:
         for c in close:
             if c not in steady:
                 reasons.append(
@@ -198,8 +215,10 @@ def _choose(x: np.ndarray, k_low: int, k_high: int, most: int, cfg: ClusteringSe
         st = max(pool, key=lambda c: (c.score.stability or 0.0, -c.k))
         votes[st.k].append("the most stable segments")
     chosen = max(pool, key=lambda c: (len(votes[c.k]), c.score.silhouette, -c.k))
+    if fallback and len(pool) == 1:  # one k left: the criteria did not weigh it against others
+        votes[chosen.k] = []
     lead = f"k={chosen.k}: " + _and(votes[chosen.k]) if votes[chosen.k] else f"k={chosen.k}: silhouette {chosen.score.silhouette:.2f}"
-    if len(close) == 1:
+    if len(close) == 1 and chosen in close:
         lead += f"; no other k weighed comes within {cfg.silhouette_tolerance:.2f} of its silhouette"
     if chosen.score.stability is not None:
         lowest = chosen.score.stability

@@ -95,8 +95,30 @@ def _profile(levels: dict[str, str], rulebook: Rulebook) -> str:
     return ", ".join(words)
 
 
-def _tell_apart(named: list[Named], rulebook: Rulebook) -> list[Named]:
-    """Equal names get a suffix from the first role whose level differs, else a number."""
+ORDER_WORDS = {2: ("lower", "higher"), 3: ("lowest", "middle", "highest"), 4: ("lowest", "lower", "higher", "highest")}
+
+
+def _by_order(named: list[Named], idx: list[int], profile: Profile, features: list[str], label_of: Callable[[str], str]) -> list[str] | None:
+    """Suffixes that rank segments of one name on the feature where they lie furthest apart (in
+    shares of customers): "lower spend" / "higher spend"; None when no feature tells them apart."""
+    spread = {}
+    for f in features:
+        if all(f in named[i].centroid for i in idx):
+            shares = [_share_below(profile, f, named[i].centroid[f]) for i in idx]
+            spread[f] = max(shares) - min(shares)
+    if not spread or len(idx) not in ORDER_WORDS:
+        return None
+    f = max(spread, key=lambda g: (spread[g], -features.index(g)))
+    if spread[f] <= 0:
+        return None
+    values = [named[i].centroid[f] for i in idx]
+    rank = {pos: r for r, pos in enumerate(sorted(range(len(idx)), key=lambda j: values[j]))}
+    return [f"{ORDER_WORDS[len(idx)][rank[j]]} {label_of(f).lower()}" for j in range(len(idx))]
+
+
+def _tell_apart(named: list[Named], profile: Profile, levels_of: dict[str, LevelScale] | None, features: list[str], label_of: Callable[[str], str]) -> list[Named]:
+    """Equal names get a suffix: the first rule feature whose level differs ("high income"), else
+    their order on the feature that sets them furthest apart ("higher spend"), else a number."""
     result = list(named)
     groups: dict[str, list[int]] = {}
     for i, n in enumerate(named):
@@ -105,17 +127,17 @@ def _tell_apart(named: list[Named], rulebook: Rulebook) -> list[Named]:
         if len(idx) < 2:
             continue
         suffixes: list[str] | None = None
-        for role in rulebook.levels:
+        for role, scale in (levels_of or {}).items():
             levels = [named[i].levels.get(role) for i in idx]
             if None not in levels and len(set(levels)) == len(levels):
-                scale = rulebook.levels[role]
                 suffixes = [scale.phrases.get(str(lv), f"{lv} {role}") for lv in levels]
                 break
         if suffixes is None:
+            suffixes = _by_order(named, idx, profile, features, label_of)
+        if suffixes is None:
             suffixes = [str(n + 1) for n in range(len(idx))]
         for i, suffix in zip(idx, suffixes):
-            n = named[i]
-            result[i] = replace(n, name=f"{base} ({suffix})")
+            result[i] = replace(named[i], name=f"{base} ({suffix})")
     return result
 
 
@@ -143,7 +165,7 @@ def label(profile: Profile, rulebook: Rulebook, cuts: dict[str, tuple[float, ...
                 means=profile.means[cluster],
             )
         )
-    return _tell_apart(named, rulebook)
+    return _tell_apart(named, profile, rulebook.levels, list(rulebook.levels), lambda role: role)
 
 
 AUTO_WORDS = ((1 / 3, "low"), (2 / 3, "medium"), (1.01, "high"))
@@ -168,7 +190,8 @@ def auto_label(profile: Profile, features: tuple[str, ...], label_of: Callable[[
         shares = {f: _share_below(profile, f, centroid[f]) for f in features if f in centroid}
         levels = {f: next(word for cut, word in AUTO_WORDS if s < cut) for f, s in shares.items()}
         ranked = sorted(shares, key=lambda f: (-abs(shares[f] - 0.5), features.index(f)))[:2]
-        parts = [f"{levels[f]} {label_of(f).lower()}" for f in ranked if levels[f] != "medium"] or ["close to the middle on every measure"]
+        ranked.sort(key=features.index)  # the same levels always read the same
+        parts = [f"{levels[f]} {label_of(f).lower()}" for f in ranked if levels[f] != "medium"] or ["around the middle"]
         name = parts[0][:1].upper() + parts[0][1:] + (f", {parts[1]}" if len(parts) > 1 else "")
         words = ", ".join(f"{levels[f]} {label_of(f).lower()}" for f in features if f in levels)
         named.append(
@@ -177,14 +200,4 @@ def auto_label(profile: Profile, features: tuple[str, ...], label_of: Callable[[
                 centroid=centroid, levels=levels, profile=words, mixes=profile.mixes[cluster], means=profile.means[cluster],
             )
         )
-    seen: dict[str, int] = {}
-    for n in named:
-        seen[n.name] = seen.get(n.name, 0) + 1
-    counts: dict[str, int] = {}
-    out = []
-    for n in named:
-        if seen[n.name] > 1:
-            counts[n.name] = counts.get(n.name, 0) + 1
-            n = replace(n, name=f"{n.name} ({counts[n.name]})")
-        out.append(n)
-    return out
+    return _tell_apart(named, profile, None, list(features), label_of)
