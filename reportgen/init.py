@@ -17,24 +17,12 @@ from typing import Any
 from .config import Settings, label_from_name
 from .errors import ConfigError, DataError
 from .suggest import norm
-from .vocabulary import CUSTOMER_COLUMNS, MALL_CLUSTERED, MALL_FEATURES, find_column, usual_names
+from .vocabulary import CUSTOMER_COLUMNS, MALL_CLUSTERED, MALL_FEATURES, feature_name, find_column, usual_names
 
 MAX_FEATURES = 5
 MAX_ATTRIBUTE_VALUES = 20
 SPEND_PREFIXES = ("mnt", "spend", "amount", "amt", "sales", "revenue")
 NAME_HINTS = ("spend", "income", "recency", "frequency", "purchase", "order", "visit", "monetary", "value", "tenure", "age", "balance")
-
-
-def _name(column: str, taken: set[str]) -> str:
-    """A feature name for a column: 'Annual Income (k$)' -> 'annual_income_k'."""
-    base = re.sub(r"[^a-z0-9]+", "_", re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", column).lower()).strip("_") or "feature"
-    if not base[0].isalpha():
-        base = f"f_{base}"
-    name, i = base, 2
-    while name in taken:
-        name, i = f"{base}_{i}", i + 1
-    taken.add(name)
-    return name
 
 
 def _yaml_text(value: str) -> str:
@@ -144,7 +132,7 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
             continue
         sample = values.head(2000).tolist()
         if share_numeric < 0.95 and sum(bool(DATE.match(v)) for v in sample) >= 0.95 * len(sample):
-            name = _name(col, taken) if not col.lower().startswith("dt") else _name("days_since_" + col[2:].strip("_"), taken)
+            name = feature_name(col, taken) if not col.lower().startswith("dt") else feature_name("days_since_" + col[2:].strip("_"), taken)
             try:
                 date_format(sample, col)
                 columns.append(f"  {name}: {{days_since: {_yaml_text(col)}}}   # days from this date to the end of the period")
@@ -158,26 +146,26 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
                 continue
             x = numbers[col].dropna()
             if re.search(r"birth|year_?b", col.lower()) and x.between(1880, dt.date.today().year).all():
-                name = "age" if "age" not in taken else _name(col, taken)
+                name = "age" if "age" not in taken else feature_name(col, taken)
                 taken.add(name)
                 columns.append(f"  {name}: {{birth_year: {_yaml_text(col)}}}   # age in the report period's year")
                 numeric_names.append((name, col))
                 continue
-            name = _name(col, taken)
+            name = feature_name(col, taken)
             columns.append(f"  {name}: {_yaml_text(col)}")
             numeric_names.append((name, col))
             if label_from_name(name) != label_from_name(col):
                 display.append(f"  {name}: {{label: {_yaml_text(label_from_name(col))}}}")
             continue
         if distinct <= MAX_ATTRIBUTE_VALUES:
-            name = _name("gender" if col == find_column(usual_names("gender"), header) else col, taken)
+            name = feature_name("gender" if col == find_column(usual_names("gender"), header) else col, taken)
             columns.append(f"  {name}: {_yaml_text(col)}   # text: shown per segment, never clustered")
             attributes.append(name)
             continue
         comments.append(f"#   {col}: left out, free text ({distinct} different values)")
     categories: list[str] = []
     if spend_cols:
-        spend = "spend" if "spend" not in taken else _name("total_spend", taken)
+        spend = "spend" if "spend" not in taken else feature_name("total_spend", taken)
         taken.add(spend)
         total = _total_of_the_others(spend_cols, numbers)
         if total is not None:  # a total column beside its parts: the total is the spend, the parts its mix

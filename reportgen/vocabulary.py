@@ -5,6 +5,7 @@ kept out of the clustering by default. Every module asks here rather than spelli
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from .suggest import norm
@@ -70,3 +71,20 @@ def find_column(names: Iterable[str], header: Iterable[str]) -> str | None:
 def usual_names(feature: str) -> tuple[str, ...]:
     """A customer-table feature's usual column names; a name not in the table stands for itself."""
     return CUSTOMER_COLUMNS.get(feature, (norm(feature),))
+
+
+def feature_name(text: str, taken: set[str], split_words: bool = True, prefix: str = "") -> str:
+    """A valid feature name for any text, not yet in `taken` (and then added to it):
+    'Annual Income (k$)' -> 'annual_income_k', 'MntWines' -> 'mnt_wines', 'CAFÉ' -> 'cafe'.
+    split_words=False keeps 'MntWines' -> 'mntwines' (the order log's spend_ columns, named so since)."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    if split_words:
+        plain = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", plain)
+    base = prefix + (re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")[:40] or "feature")
+    if not base[0].isalpha():
+        base = f"f_{base}"
+    name, i = base, 2
+    while name in taken:
+        name, i = f"{base}_{i}", i + 1
+    taken.add(name)
+    return name

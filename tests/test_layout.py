@@ -40,7 +40,10 @@ def test_cli_is_thin() -> None:
 def test_one_home_for_each_shared_rule() -> None:
     """Did-you-mean, the strict YAML base, the formula pattern and the usual column names are each
     written once (suggest.py, schema.py, spreadsheet.py, vocabulary.py)."""
-    homes = {"difflib": "suggest.py", 'extra="forbid"': "schema.py", "=+\\-@": "spreadsheet.py", '"annualincomek"': "vocabulary.py", '"invoiceno"': "vocabulary.py"}
+    homes = {
+        "difflib": "suggest.py", 'extra="forbid"': "schema.py", "=+\\-@": "spreadsheet.py",
+        '"annualincomek"': "vocabulary.py", '"invoiceno"': "vocabulary.py", "^[A-Za-z][A-Za-z0-9_]*$": "vocabulary.py", "[^a-z0-9]+": "vocabulary.py",
+    }
     for needle, home in homes.items():
         found = sorted(p.name for p in PACKAGE.rglob("*.py") if needle in p.read_text(encoding="utf-8"))
         assert found == [home], (needle, found)

@@ -11,7 +11,6 @@ before any browser or engine starts.
 from __future__ import annotations
 
 import calendar
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -21,7 +20,7 @@ from ..engines.sql import FINITE, Dialect, quote_text
 from ..errors import ConfigError, DataError
 from ..model import RowIssue
 from ..suggest import closest_to_any, did_you_mean
-from ..vocabulary import MALL_CLUSTERED, MALL_FEATURES, RFM_FEATURES, SENSITIVE_BY_DEFAULT, find_column, usual_names
+from ..vocabulary import FEATURE_NAME, MALL_CLUSTERED, MALL_FEATURES, RFM_FEATURES, SENSITIVE_BY_DEFAULT, feature_name, find_column, usual_names
 from .dates import date_format
 
 MAX_EXAMPLES = 5
@@ -204,7 +203,7 @@ def plan(settings: Settings, header: list[str], path: Path, kind: str = "custome
         if target in features:
             categories[label] = target
         elif target in header:
-            name = target if re.match(r"^[A-Za-z][A-Za-z0-9_]*$", target) and target not in features else f"category_{len(categories) + 1}"
+            name = target if FEATURE_NAME.match(target) and target not in features else feature_name(target, set(features))
             features[name] = Feature(name, "column", (target,), target)
             ordered.append(features[name])
             categories[label] = name

@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -44,7 +42,7 @@ from ..engines.sql import DUCKDB, SPARK, Dialect, quote_text
 from ..errors import DataError
 from ..model import CustomerTable, RowIssue
 from ..suggest import did_you_mean
-from ..vocabulary import ORDER_COLUMNS, ORDER_ROLES, TRANSACTION_FEATURES, find_column
+from ..vocabulary import ORDER_COLUMNS, ORDER_ROLES, TRANSACTION_FEATURES, feature_name, find_column
 from .dates import day_order, numeric_format
 
 if TYPE_CHECKING:
@@ -337,23 +335,10 @@ def period_end(period: str) -> dt.date:
     return first_next - dt.timedelta(days=1)
 
 
-def _slug(label: str) -> str:
-    plain = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()  # CAFÉ -> CAFE
-    return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")[:40] or "item"
-
-
 def item_columns(labels: list[str]) -> dict[str, str]:
     """Item text -> a safe, unique column name (spend_<slug>)."""
-    out: dict[str, str] = {}
     used: set[str] = set(TRANSACTION_FEATURES) | {"customer_id"}
-    for label in labels:
-        base = "spend_" + _slug(label)
-        name, i = base, 2
-        while name in used:
-            name, i = f"{base}_{i}", i + 1
-        used.add(name)
-        out[label] = name
-    return out
+    return {label: feature_name(label or "item", used, split_words=False, prefix="spend_") for label in labels}
 
 
 _REASONS = {
