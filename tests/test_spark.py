@@ -138,3 +138,14 @@ def test_fit_sample_is_unbiased_deterministic_and_in_file_order() -> None:
     assert first["_line"].is_monotonic_increasing  # file order
     newest = (first["_line"] > 2 + n * 2 // 3).mean()
     assert 0.25 < newest < 0.42, newest  # about a third from the last third of the file
+
+
+def test_a_ragged_row_stops_spark_as_it_stops_one_machine(tmp_path: Path) -> None:
+    """Spark's reader would drop the extra fields of a row silently; the run refuses the file instead."""
+    from reportgen.errors import DataError
+
+    data = Path(__file__).parent / "cases" / "data" / "ragged_row.csv"
+    for engine in ("local", "spark"):
+        with pytest.raises(DataError, match="more fields than the header|the row has 7 fields, the header has 5"):
+            run(settings(data=data, out=tmp_path / engine, engine=engine))
+        assert not (tmp_path / engine / "2026-11").exists()

@@ -110,10 +110,31 @@ class SparkEngine:
             return self.spark.read.parquet(location), checksum
         delimiter = local_read.sniff(path).delimiter if local else ","
         df = self.spark.read.csv(location, header=True, sep=delimiter, inferSchema=False, encoding="UTF-8")
+        df = self._refuse_ragged(location, df, delimiter)
         for name in df.columns:
             if name != name.strip():
                 df = df.withColumnRenamed(name, name.strip())
         return df, checksum
+
+    def _refuse_ragged(self, location: str, df: Any, delimiter: str) -> Any:
+        """Spark's CSV reader silently drops the fields of a row beyond the header's, where one machine
+        refuses the file (its values would be in the wrong columns). Read with one spare column: a row
+        that fills it has too many fields, and the run stops as it does on one machine."""
+        from pyspark.sql import functions as F
+        from pyspark.sql.types import StringType, StructField, StructType
+
+        spare = "_reportgen_spare"
+        schema = StructType([StructField(c, StringType()) for c in df.columns] + [StructField(spare, StringType())])
+        wide = self.spark.read.csv(location, header=True, sep=delimiter, schema=schema, enforceSchema=True, encoding="UTF-8")
+        ragged = wide.where(F.col(spare).isNotNull()).limit(1).collect()
+        if ragged:
+            n = wide.where(F.col(spare).isNotNull()).count()
+            first = ragged[0][0]
+            raise DataError(
+                f"{location}: {n:,} row(s) have more fields than the header's {len(df.columns)} (the first starts {first!r}).",
+                local_read.RAGGED_HINT,
+            )
+        return df
 
     def _clean(self, location: str) -> tuple[Any, CustomerTable]:
         """The derivation of stages/derive.py, as the same SQL, on Spark."""
