@@ -123,7 +123,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         assessed = trust.assess(feats, clustering, settings.clustering)
     with clock.stage("label"):
         cuts = label.level_cuts(prof, inputs.rulebook)
-        named = label.label(prof, inputs.rulebook, cuts)
+        named = label.label(prof, inputs.rulebook, cuts, lambda f: settings.display_of(f).label)
         unjudged = rules.unjudged(inputs.rulebook, table.numeric)
         if unjudged:
             named = label.auto_label(prof, feats.roles, lambda f: settings.display_of(f).label)

@@ -99,21 +99,24 @@ ORDER_WORDS = {2: ("lower", "higher"), 3: ("lowest", "middle", "highest"), 4: ("
 
 
 def _by_order(named: list[Named], idx: list[int], profile: Profile, features: list[str], label_of: Callable[[str], str]) -> list[str] | None:
-    """Suffixes that rank segments of one name on the feature where they lie furthest apart (in
-    shares of customers): "lower spend" / "higher spend"; None when no feature tells them apart."""
-    spread = {}
+    """Suffixes that rank segments of one name on the feature that sets each of them furthest from
+    the next (in shares of customers): "lower spend" / "higher spend"; None when none tells them apart."""
+    apart: dict[str, tuple[float, float]] = {}  # feature -> (smallest gap between neighbours, spread)
     for f in features:
         if all(f in named[i].centroid for i in idx):
-            shares = [_share_below(profile, f, named[i].centroid[f]) for i in idx]
-            spread[f] = max(shares) - min(shares)
-    if not spread or len(idx) not in ORDER_WORDS:
+            shares = sorted(_share_below(profile, f, named[i].centroid[f]) for i in idx)
+            apart[f] = (min(b - a for a, b in zip(shares, shares[1:])), shares[-1] - shares[0])
+    if not apart or len(idx) not in ORDER_WORDS:
         return None
-    f = max(spread, key=lambda g: (spread[g], -features.index(g)))
-    if spread[f] <= 0:
+    f = max(apart, key=lambda g: (apart[g], -features.index(g)))
+    if apart[f][1] <= 0:
         return None
     values = [named[i].centroid[f] for i in idx]
     rank = {pos: r for r, pos in enumerate(sorted(range(len(idx)), key=lambda j: values[j]))}
-    return [f"{ORDER_WORDS[len(idx)][rank[j]]} {label_of(f).lower()}" for j in range(len(idx))]
+    name = label_of(f).lower()
+    words = [ORDER_WORDS[len(idx)][rank[j]] for j in range(len(idx))]
+    # "higher spend" reads well; "highest days since last purchase" does not: "days since last purchase: highest"
+    return [f"{w} {name}" if len(name.split()) <= 2 else f"{name}: {w}" for w in words]
 
 
 def _tell_apart(named: list[Named], profile: Profile, levels_of: dict[str, LevelScale] | None, features: list[str], label_of: Callable[[str], str]) -> list[Named]:
@@ -141,7 +144,7 @@ def _tell_apart(named: list[Named], profile: Profile, levels_of: dict[str, Level
     return result
 
 
-def label(profile: Profile, rulebook: Rulebook, cuts: dict[str, tuple[float, ...]]) -> list[Named]:
+def label(profile: Profile, rulebook: Rulebook, cuts: dict[str, tuple[float, ...]], label_of: Callable[[str], str] = str) -> list[Named]:
     named = []
     for cluster, centroid in enumerate(profile.centroids):
         levels = {
@@ -165,7 +168,7 @@ def label(profile: Profile, rulebook: Rulebook, cuts: dict[str, tuple[float, ...
                 means=profile.means[cluster],
             )
         )
-    return _tell_apart(named, profile, rulebook.levels, list(rulebook.levels), lambda role: role)
+    return _tell_apart(named, profile, rulebook.levels, list(rulebook.levels), label_of)
 
 
 AUTO_WORDS = ((1 / 3, "low"), (2 / 3, "medium"), (1.01, "high"))
