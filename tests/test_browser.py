@@ -96,6 +96,31 @@ def test_pdf_worker_renders_refuses_and_goes_away(tmp_path: Path) -> None:
     assert "Hello" in text
 
 
+def test_pdf_worker_reads_the_charts_only_once_they_are_ready(tmp_path: Path) -> None:
+    """The HTML goes to the worker at once; the chart file it shows is written by `ready` (as the
+    SVG export does) and is still in the PDF. A `ready` that fails stops the worker and is raised."""
+    def ready() -> None:
+        time.sleep(0.5)  # the worker is parsing meanwhile
+        (tmp_path / "late.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text x="0" y="8">Late</text></svg>')
+
+    with PdfWorker() as worker:
+        pending = worker.render('<p>Hello</p><img src="late.svg">', tmp_path, tmp_path / "out.pdf", ready=ready)
+        assert pending.wait() == []
+    text = subprocess.run(["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Hello" in text and "Late" in text
+
+    def fails() -> None:
+        raise RenderError("Chart export did not finish.", "hint")
+
+    with PdfWorker() as worker:
+        proc = worker._proc  # noqa: SLF001
+        pending = worker.render("<p>x</p>", tmp_path, tmp_path / "never.pdf", ready=fails)
+        with pytest.raises(RenderError, match="Chart export"):
+            pending.wait()
+        assert proc is not None and proc.wait(5) is not None  # stopped at once, not at the end of the run
+    assert not (tmp_path / "never.pdf").exists()
+
+
 def test_pdf_worker_reports_a_broken_document(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with PdfWorker() as worker:
         worker._proc.kill()  # noqa: SLF001 - the renderer dies under us
