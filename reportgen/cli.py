@@ -243,9 +243,9 @@ def _leave(code: object) -> None:
     if isinstance(code, str):  # sys.exit("message"): the message on stderr, exit 1, as Python does
         print(code, file=sys.stderr)
         code = 1
-    for thread in threading.enumerate():  # what the interpreter would wait for before exiting
-        if thread is not threading.current_thread() and not thread.daemon:
-            thread.join()
+    shutdown = getattr(threading, "_shutdown", None)  # what the interpreter does first at exit: stop
+    if shutdown is not None:  # idle executor threads, then wait for the other non-daemon threads
+        shutdown()
     atexit._run_exitfuncs()  # also flushes and closes the logging handlers
     for stream in (sys.stdout, sys.stderr):
         try:
