@@ -96,6 +96,31 @@ def test_pdf_worker_renders_refuses_and_goes_away(tmp_path: Path) -> None:
     assert "Hello" in text
 
 
+def test_pdf_worker_reads_the_charts_only_once_they_are_ready(tmp_path: Path) -> None:
+    """The HTML goes to the worker at once; the chart file it shows is written by `ready` (as the
+    SVG export does) and is still in the PDF. A `ready` that fails stops the worker and is raised."""
+    def ready() -> None:
+        time.sleep(0.5)  # the worker is parsing meanwhile
+        (tmp_path / "late.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text x="0" y="8">Late</text></svg>')
+
+    with PdfWorker() as worker:
+        pending = worker.render('<p>Hello</p><img src="late.svg">', tmp_path, tmp_path / "out.pdf", ready=ready)
+        assert pending.wait() == []
+    text = subprocess.run(["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Hello" in text and "Late" in text
+
+    def fails() -> None:
+        raise RenderError("Chart export did not finish.", "hint")
+
+    with PdfWorker() as worker:
+        proc = worker._proc  # noqa: SLF001
+        pending = worker.render("<p>x</p>", tmp_path, tmp_path / "never.pdf", ready=fails)
+        with pytest.raises(RenderError, match="Chart export"):
+            pending.wait()
+        assert proc is not None and proc.wait(5) is not None  # stopped at once, not at the end of the run
+    assert not (tmp_path / "never.pdf").exists()
+
+
 def test_pdf_worker_reports_a_broken_document(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with PdfWorker() as worker:
         worker._proc.kill()  # noqa: SLF001 - the renderer dies under us
@@ -126,3 +151,23 @@ def test_svg_tidy_fixes_ids_and_merges_same_style_circles(tmp_path: Path) -> Non
     assert merged.count("<path") == 1 and merged.count("M") == 3 and "M13.50,20.50A3.5,3.5 0 1,1 10.00,17.00" in merged
     assert 'style="opacity: 0.75; fill: rgb(1, 2, 3);"' in merged
     assert out.split('<g class="points">')[2].count("<path") == 2  # different styles: left alone
+
+
+def test_svg_tidy_draws_plain_circles_as_round_dots(tmp_path: Path) -> None:
+    """plotly's filled circles without an outline become zero-length round-capped strokes (a disc
+    of the same diameter, far cheaper for WeasyPrint); outlined markers keep their arcs."""
+    from reportgen.render.charts import _tidy_svg
+
+    point = '<path class="point" transform="translate({x},{y})" d="M3.5,0A3.5,3.5 0 1,1 0,-3.5A3.5,3.5 0 0,1 3.5,0Z" style="{style}"/>'
+    plain = "opacity: 0.75; stroke-width: 0px; fill: rgb(51, 34, 136); fill-opacity: 1;"
+    outlined = "opacity: 1; stroke-width: 2px; fill: rgb(1, 2, 3); fill-opacity: 1; stroke: rgb(0, 0, 0); stroke-opacity: 1;"
+    dots = "".join(point.format(x=10 + i, y=20.5, style=plain) for i in range(3))
+    rings = "".join(point.format(x=10 + i, y=20.5, style=outlined) for i in range(2))
+    path = tmp_path / "c.svg"
+    path.write_text(f'<svg><g class="points">{dots}</g><g class="points">{rings}</g></svg>')
+    _tidy_svg(path)
+    out = path.read_text()
+    first, second = out.split('<g class="points">')[1:3]
+    assert 'd="M10.00,20.50l0,0M11.00,20.50l0,0M12.00,20.50l0,0"' in first
+    assert "stroke: rgb(51, 34, 136); stroke-opacity: 1; stroke-width: 7px; stroke-linecap: round;" in first and "fill: none" in first
+    assert second.count("<path") == 1 and "A3.5,3.5" in second and "stroke-width: 2px" in second

@@ -93,12 +93,12 @@ def prepare(report: Report, session: BrowserSession, folder: Path) -> Documents:
 
 def write_briefing(docs: Documents, worker: PdfWorker) -> PendingPdf:
     """Start briefing.pdf, with the charts as vectors (SVG), in the PDF worker; the email's PNGs export
-    meanwhile. ``wait()`` on the result writes the file and returns the URLs the PDF engine refused to
-    fetch (expected: none)."""
+    meanwhile. The worker gets the HTML at once and lays out the pages before the first chart while
+    the SVGs are still drawing. ``wait()`` on the result writes the file and returns the URLs the PDF
+    engine refused to fetch (expected: none), or raises the charts' or the PDF's RenderError."""
     relative = {key: f"charts/{key}.svg" for key in docs.files.keys}
     html = render(docs.env, "briefing.html.j2", docs.with_charts(relative))
-    docs.files.svgs()
-    return worker.render(html, docs.folder, docs.folder / PDF_NAME)
+    return worker.render(html, docs.folder, docs.folder / PDF_NAME, ready=docs.files.svgs)
 
 
 def write_page(docs: Documents) -> None:

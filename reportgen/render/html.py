@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import traceback
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,14 @@ def _bundled() -> Path:
     return bundled_path("templates")
 
 
+@functools.lru_cache(maxsize=8)
 def environment(templates: Path) -> jinja2.Environment:
     """Every template but *.txt.j2 is HTML and escaped; templates cannot reach into Python objects.
-    A folder of one's own needs only the files it changes: the others come from the bundled set."""
+    A folder of one's own needs only the files it changes: the others come from the bundled set.
+
+    One environment per folder, kept: check() compiles every template before the run starts and
+    the documents reuse them instead of compiling them again (Jinja recompiles a file that changed
+    on disk since)."""
     if not templates.is_dir():
         raise RenderError(f"Template folder {templates} does not exist.", "Fix 'templates' in the config, or remove it to use the bundled ones.")
     folders = [str(templates)] if templates.resolve() == _bundled().resolve() else [str(templates), str(_bundled())]

@@ -22,6 +22,7 @@ import time
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
+from typing import Callable
 from urllib.parse import unquote, urlparse
 
 from ..errors import RenderError
@@ -34,16 +35,20 @@ def _fetcher_class() -> type:
     from weasyprint.urls import URLFetcher
 
     class LocalOnlyFetcher(URLFetcher):  # type: ignore[misc]
-        def __init__(self, root: Path) -> None:
+        def __init__(self, root: Path, gate: Callable[[], object] | None = None) -> None:
             super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False, timeout=5)
             self.root = root.resolve()
             self.refused: list[str] = []
+            self._gate = gate  # called once, before the first file is read: waits until the charts are written
 
         def fetch(self, url: str, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
             parsed = urlparse(url)
             if parsed.scheme == "file":
                 target = Path(unquote(parsed.path)).resolve()
                 if target == self.root or self.root in target.parents:
+                    if self._gate is not None:
+                        gate, self._gate = self._gate, None
+                        gate()
                     return super().fetch(url, headers)
             elif parsed.scheme == "data":
                 return super().fetch(url, headers)
@@ -58,11 +63,12 @@ def warm_up() -> None:
     import weasyprint  # noqa: F401
 
 
-def render_pdf(html: str, base_dir: Path) -> tuple[bytes, list[str]]:
-    """Render `html` (relative links resolve inside base_dir); returns the PDF and the refused URLs."""
+def render_pdf(html: str, base_dir: Path, gate: Callable[[], object] | None = None) -> tuple[bytes, list[str]]:
+    """Render `html` (relative links resolve inside base_dir); returns the PDF and the refused URLs.
+    `gate` is called before the first file in base_dir is read (the charts may still be drawing)."""
     import weasyprint
 
-    fetcher = _fetcher_class()(base_dir)
+    fetcher = _fetcher_class()(base_dir, gate)
     try:
         pdf = weasyprint.HTML(string=html, base_url=str(base_dir.resolve()) + "/", url_fetcher=fetcher).write_pdf(pdf_variant="pdf/ua-1")  # PDF/UA-1: tagged for screen readers
     except Exception as exc:  # WeasyPrint raises a wide range of errors from fonts and layout
@@ -121,17 +127,34 @@ class PdfWorker:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def render(self, html: str, base_dir: Path, out: Path) -> PendingPdf:
-        """Send the HTML to the child and return at once; the PDF is written to `out` on wait()."""
+    def render(self, html: str, base_dir: Path, out: Path, ready: Callable[[], object] | None = None) -> PendingPdf:
+        """Send the HTML to the child and return at once; the PDF is written to `out` on wait().
+
+        With `ready` (e.g. waiting for the chart files), the child parses the HTML and CSS and lays
+        out what comes before the first image while `ready()` runs (in a thread of this process);
+        it reads no file of base_dir until `ready()` has returned. An exception from `ready()`
+        stops the child and is raised by wait()."""
         assert self._proc is not None, "start() first"
         proc = self._proc
         job: Future[tuple[bytes, list[str]]] = Future()
-        payload = pickle.dumps((html, str(base_dir)))
+        payload = pickle.dumps((html, str(base_dir), ready is not None))
         sent = time.perf_counter()
 
         def _talk() -> None:
             try:
-                stdout, stderr = proc.communicate(payload, timeout=self.timeout)
+                if ready is not None:
+                    assert proc.stdin is not None
+                    proc.stdin.write(payload)
+                    proc.stdin.flush()
+                    try:
+                        ready()
+                    except BaseException as exc:  # noqa: BLE001 - the charts failed: no PDF
+                        self.close()
+                        job.set_exception(exc)
+                        return
+                    stdout, stderr = proc.communicate(timeout=self.timeout)  # closing stdin lets the child read the files
+                else:
+                    stdout, stderr = proc.communicate(payload, timeout=self.timeout)
             except subprocess.TimeoutExpired:
                 self.close()
                 job.set_exception(RenderError(f"The PDF did not render within {self.timeout:.0f} s.", CSS_HINT))
@@ -181,9 +204,9 @@ def _serve(parent: int) -> None:
     logging.getLogger("weasyprint").setLevel(logging.ERROR)  # the parent's --debug shows nothing of ours here
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     warm_up()
-    html, base_dir = pickle.loads(sys.stdin.buffer.read())
+    html, base_dir, gated = pickle.load(sys.stdin.buffer)  # one object; the parent closes stdin when the charts are written
     try:
-        pdf, refused = render_pdf(html, Path(base_dir))
+        pdf, refused = render_pdf(html, Path(base_dir), sys.stdin.buffer.read if gated else None)
         answer = ("ok", pdf, refused)
     except RenderError as exc:
         answer = ("error", exc.message, exc.hint)
