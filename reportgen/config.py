@@ -7,8 +7,6 @@ keyword overrides (the CLI's flags or ``reportgen.run(**overrides)``).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import math
 import os
 import re
@@ -537,12 +535,3 @@ def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | 
         raise _explain(exc, source) from None
     settings._source = source
     return settings
-
-
-def settings_summary(settings: Settings) -> dict[str, Any]:
-    """Settings as plain JSON values for the manifest (no secrets live in settings)."""
-    return settings.model_dump(mode="json")
-
-
-def settings_checksum(settings: Settings) -> str:
-    return hashlib.sha256(json.dumps(settings_summary(settings), sort_keys=True).encode()).hexdigest()

@@ -21,6 +21,11 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def digest(data: Any) -> str:
+    """Checksum of JSON-able data (the settings of a run), the same for the same values in any key order."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
 def strict(value: Any) -> Any:
     """The value with every non-finite float (NaN, inf) as null, so json.dumps(allow_nan=False)
     writes standard JSON that every reader (JavaScript, jq, Go) accepts."""

@@ -5,7 +5,6 @@ it was; leftovers of a killed run are cleared by the next run of that period.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import resource
@@ -22,9 +21,8 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from . import __version__
-from .config import settings_checksum, settings_summary
 from .errors import ConfigError, ReportgenError
-from .files import dumps, sha256
+from .files import digest, dumps, sha256
 from .model import Report
 from .spreadsheet import FORMULA
 
@@ -391,13 +389,13 @@ def _versions() -> dict[str, str]:
 
 
 def manifest(report: Report, folder: Path) -> dict[str, Any]:
-    settings = settings_summary(report.settings)
+    settings = report.settings.model_dump(mode="json")  # no secrets live in settings
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json")
     return {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "input": {"path": str(report.table.source), "sha256": report.table.checksum},
         "settings": settings,
-        "settings_sha256": settings_checksum(report.settings),
+        "settings_sha256": digest(settings),
         "versions": _versions(),
         "timings_s": {k: round(v, 3) for k, v in report.timings.items()},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

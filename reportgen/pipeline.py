@@ -193,7 +193,7 @@ def run(settings: Settings, progress: bool = False) -> Report:
     Every run, failed or not, is recorded in OUT/history.jsonl.
     """
     from . import history
-    from .config import settings_checksum
+    from .files import digest
     from .errors import ReportgenError
 
     started = history.now()
@@ -201,7 +201,7 @@ def run(settings: Settings, progress: bool = False) -> Report:
     record: dict[str, Any] = {
         "period": settings.period,
         "started_at": started,
-        "settings_sha256": settings_checksum(settings),
+        "settings_sha256": digest(settings.model_dump(mode="json")),
     }
     try:
         report = _run(settings, record, progress)

@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 
-from ..errors import RenderError
 from ..model import Report
 from .browser import BrowserSession, Image, Pending
 from .fmt import color, fmt_int, fmt_num, fmt_pct, fmt_role, fmt_times
