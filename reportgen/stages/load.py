@@ -45,7 +45,7 @@ def load(settings: Settings) -> CustomerTable:
 
     path = settings.data_path
     plan = header_plan(settings)
-    raw = read.read(path, plan.columns, plan.number_columns(), arrow=True)
+    raw = read.read(path, plan.columns, plan.number_columns(), arrow=True, maybe_numeric=_maybe_numbers(plan))
     source = _with_lines(raw)
     if len(source) == 0:
         raise DataError(f"{path} has a header but no customers.", "Export the table again with its rows.")
@@ -98,6 +98,12 @@ def load(settings: Settings) -> CustomerTable:
         categories=dict(plan.categories),
         facts=_facts(plan),
     )
+
+
+def _maybe_numbers(plan: derive.Plan) -> set[str]:
+    """Columns that may hold numbers or text (not the id, not dates): typed on the way in when the
+    file's head says they are numbers (see read.read)."""
+    return set(plan.columns) - {plan.id_column} - derive._date_columns(plan)
 
 
 def _with_lines(raw: read.Raw) -> Any:
