@@ -79,7 +79,10 @@ def load(settings: Settings) -> CustomerTable:
     if repeated is not None:
         keep &= ~repeated
     derive.check_kept(path, result.num_rows, int(keep.sum()), found, settings)
-    kept = result.select(["customer_id", *q.numeric, *q.attributes]).filter(pa.array(keep)).to_pandas()
+    kept = result.select(["customer_id", *q.numeric, *q.attributes])
+    if not keep.all():  # a clean file keeps every row: no copy of its columns
+        kept = kept.filter(pa.array(keep))
+    kept = kept.to_pandas()
     kept["customer_id"] = kept["customer_id"].astype(str)
     for name in q.numeric:
         kept[name] = kept[name].astype("float64")
