@@ -4,7 +4,8 @@ Each feature is defined once, in `columns:` (a column, sum, ratio, birth_year, d
 turned into one SQL query through engines/sql.py, which DuckDB runs on one machine and Spark SQL on a
 cluster: the same text, so the same meaning. The row checks (missing, not a number, outside the
 valid range, missing or repeated customer id) are columns of the same query, so both engines count
-them alike. `plan` needs only the file's header (no pandas), so mistakes in the settings are found
+them alike (on one machine the repeated ids are found beside the query, with the same meaning: see
+query(window=False)). `plan` needs only the file's header (no pandas), so mistakes in the settings are found
 before any browser or engine starts.
 """
 
