@@ -137,3 +137,37 @@ def test_a_k_whose_segments_dissolve_gives_way_to_one_whose_segments_hold(monkey
     assert 5 in weighed and all(curve[k].stability < 0.5 for k in weighed if curve[k].silhouette > curve[c.k].silhouette)
     (why,) = [r for r in c.k_reasons if "whose segments hold" in r]
     assert why.startswith("k=5") and f"k={c.k} is the best-separated k whose segments hold" in why
+
+
+def test_quantiles_of_a_sorted_array_equal_numpys_bit_for_bit():
+    """profile.py takes its percentiles from the sorted values without np.quantile's partition;
+    the figures in summary.json must not change, so the two must agree exactly."""
+    from reportgen.stages.features import sorted_quantiles
+    from reportgen.stages.profile import PERCENTILES
+
+    rng = np.random.default_rng(3)
+    for t in range(300):
+        n = int(rng.integers(1, 3000)) if t % 10 else int(rng.integers(1, 4))
+        x = np.sort(rng.integers(0, 100, n).astype(float) if t % 2 else rng.lognormal(0, 2, n) - 3)
+        qs = [PERCENTILES, (0.2, 0.4, 0.6, 0.8), tuple(rng.random(5))][t % 3]
+        assert np.array_equal(sorted_quantiles(x, qs), np.quantile(x, qs))
+        s = float(rng.random())
+        assert float(sorted_quantiles(x, s)[0]) == float(np.quantile(x, s))
+
+
+def test_silhouettes_from_one_distance_matrix_equal_silhouette_score():
+    """cluster.silhouettes scores every k on one shared distance matrix; the scores must be
+    silhouette_score's on the same seeded sample, bit for bit."""
+    from sklearn.metrics import silhouette_score
+
+    from reportgen.stages.cluster import silhouettes
+
+    cfg = ClusteringSettings(silhouette_sample=500)
+    rng = np.random.default_rng(4)
+    for n in (200, 2000):
+        x = rng.normal(size=(n, 2)) + rng.integers(0, 3, n)[:, None] * 2.0
+        score = silhouettes(x, cfg)
+        for k in (2, 3, 5):
+            labels = rng.integers(0, k, n)
+            size = cfg.silhouette_sample if n > cfg.silhouette_sample else None
+            assert score(labels) == float(silhouette_score(x, labels, sample_size=size, random_state=cfg.seed))

@@ -74,6 +74,29 @@ def test_bad_rows_are_dropped_and_counted(write_csv) -> None:
     assert table.n_dropped == 4 and len(table.frame) == 26
 
 
+@pytest.mark.parametrize("order", ["increasing", "shuffled"])
+def test_repeated_ids_are_dropped_after_their_first_line(write_csv, order: str) -> None:
+    """Repeated ids are found beside the derivation query: by comparing neighbours when the ids
+    increase (an export sorted by id), else by a hash aggregate; both must give the window's answer."""
+    header, *rows = mall_rows(40).splitlines()
+    if order == "shuffled":
+        rows = rows[::-1]
+    body = [header, *rows]
+    if order == "shuffled":
+        body[5] = body[2].replace(body[2].split(",")[0], " " + body[2].split(",")[0], 1)  # the same id once trimmed
+        body[9] = "," + body[9].split(",", 1)[1]  # a missing id: counted as missing, not as repeated
+        body[12] = body[20]
+        body[30] = body[20]
+    table = load(settings(data=write_csv("\n".join(body) + "\n")))
+    reasons = {(i.column, i.reason): (i.rows, i.examples) for i in table.issues}
+    if order == "increasing":
+        assert not reasons and len(table.frame) == 40
+    else:
+        assert reasons[("CustomerID", "duplicate customer id (first kept)")] == (3, (6, 21, 31))
+        assert reasons[("CustomerID", "missing customer id")] == (1, (10,))
+        assert len(table.frame) == 36 and table.frame["customer_id"].is_unique
+
+
 def test_too_many_bad_rows_stop_the_run(write_csv) -> None:
     lines = mall_rows(20).splitlines()
     bad = [lines[0]] + [l.rsplit(",", 1)[0] + ",x" for l in lines[1:15]] + lines[15:]

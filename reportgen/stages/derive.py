@@ -4,7 +4,8 @@ Each feature is defined once, in `columns:` (a column, sum, ratio, birth_year, d
 turned into one SQL query through engines/sql.py, which DuckDB runs on one machine and Spark SQL on a
 cluster: the same text, so the same meaning. The row checks (missing, not a number, outside the
 valid range, missing or repeated customer id) are columns of the same query, so both engines count
-them alike. `plan` needs only the file's header (no pandas), so mistakes in the settings are found
+them alike (on one machine the repeated ids are found beside the query, with the same meaning: see
+query(window=False)). `plan` needs only the file's header (no pandas), so mistakes in the settings are found
 before any browser or engine starts.
 """
 
@@ -294,6 +295,7 @@ class Query:
     checks: tuple[Check, ...]
     numeric: tuple[str, ...]
     attributes: tuple[str, ...]
+    duplicates: str | None = None  # the flag of the repeated-id check when the caller computes it (not a column of `sql`)
 
 
 def _fmt(value: float | None) -> str:
@@ -356,15 +358,22 @@ def resolve(p: Plan, settings: Settings, counts: dict[str, tuple[int, int]], sam
     return Plan(p.path, p.header, p.id_column, p.features, clustered, p.categories, p.period, frozenset(text), formats)
 
 
-def query(p: Plan, settings: Settings, d: Dialect, typed: set[str], decimal_comma: bool, source: str) -> Query:
+def query(p: Plan, settings: Settings, d: Dialect, typed: set[str], decimal_comma: bool, source: str, window: bool = True) -> Query:
     """The derivation as one SELECT over `source` (which has a `_line` column): customer_id, every
-    feature after its valid range, the attributes, `_keep`, and one boolean column per check."""
+    feature after its valid range, the attributes, `_keep`, and one boolean column per check.
+
+    `window=False` leaves out the repeated-id check (a window over every row, then a sort by line:
+    most of the query's time at 10M rows) and the ORDER BY: the query is then a plain projection,
+    which DuckDB returns in the source's order, and the caller flags repeated ids itself with the
+    same meaning (every occurrence of a non-missing id after its first line) and drops them
+    (Query.duplicates names that check; see duplicate_lines)."""
     q = _Sql(p, d, typed, decimal_comma)
     clustered = set(p.clustered or ())
     raw: list[str] = ["_line"]
     final: list[str] = ["_line"]
     checks: list[Check] = []
     keep: list[str] = []
+    flagged_by_caller: str | None = None
     i = 0
     for f in p.features:
         col = d.ident(f.name)
@@ -409,18 +418,32 @@ def query(p: Plan, settings: Settings, d: Dialect, typed: set[str], decimal_comm
         raw.append(f"{ids} AS customer_id")
         final.append("customer_id")
         missing = "(coalesce(customer_id, '') = '')"
-        duplicate = f"(NOT {missing} AND row_number() OVER (PARTITION BY customer_id ORDER BY _line) > 1)"
+        duplicate = f"(NOT {missing} AND row_number() OVER (PARTITION BY customer_id ORDER BY _line) > 1)" if window else None
         for cond, reason in ((missing, "missing customer id"), (duplicate, "duplicate customer id (first kept)")):
             name = f"_c{len(checks)}"
-            final.append(f"{cond} AS {name}")
             checks.append(Check(name, p.id_column, reason, True))
+            if cond is None:
+                flagged_by_caller = name
+                continue
+            final.append(f"{cond} AS {name}")
             keep.append(f"NOT {cond}")
     else:
         raw.append("CAST(_line AS STRING) AS customer_id")
         final.append("customer_id")
     final.append(f"({' AND '.join(keep) if keep else 'true'}) AS _keep")
-    sql = f"WITH v AS (SELECT {', '.join(raw)} FROM {source}) SELECT {', '.join(final)} FROM v ORDER BY _line"
-    return Query(sql, tuple(checks), p.numeric, p.attributes)
+    order = " ORDER BY _line" if window else ""
+    sql = f"WITH v AS (SELECT {', '.join(raw)} FROM {source}) SELECT {', '.join(final)} FROM v{order}"
+    return Query(sql, tuple(checks), p.numeric, p.attributes, flagged_by_caller)
+
+
+def duplicate_lines(source: str) -> str:
+    """The lines whose customer id was already seen on an earlier line, over `source` (a query's
+    result with `customer_id` and `_line`): a hash aggregate, for query(window=False)."""
+    return (
+        f"SELECT s._line FROM {source} s JOIN (SELECT customer_id, min(_line) AS _first FROM {source} "
+        f"WHERE coalesce(customer_id, '') <> '' GROUP BY customer_id HAVING count(*) > 1) d "
+        f"ON s.customer_id = d.customer_id WHERE s._line > d._first"
+    )
 
 
 def issues(checks: tuple[Check, ...], counts: Callable[[Check], tuple[int, tuple[int, ...]]]) -> tuple[RowIssue, ...]:

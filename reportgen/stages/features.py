@@ -20,8 +20,12 @@ SKEWED = 1.0  # |skewness| above this counts as skewed (a common rule of thumb)
 def skewness(x: np.ndarray) -> float:
     """Population skewness m3 / m2^1.5 (what Spark's skewness() computes)."""
     centred = x - x.mean()
-    m2 = float(np.mean(centred**2))
-    return 0.0 if m2 == 0 else float(np.mean(centred**3) / m2**1.5)
+    squared = centred * centred
+    m2 = float(np.mean(squared))
+    if m2 == 0:
+        return 0.0
+    squared *= centred  # the cube by one multiplication (np.power(x, 3) takes 0.4 s at 10M rows)
+    return float(np.mean(squared) / m2**1.5)
 
 
 def choose(setting: str, skew: float, minimum: float, maximum: float) -> str:
@@ -47,13 +51,36 @@ def transform(x: np.ndarray, how: str, offset: float) -> np.ndarray:
     return x
 
 
+def sorted_quantiles(sorted_x: np.ndarray, q: np.ndarray | float) -> np.ndarray:
+    """np.quantile(sorted_x, q) (method 'linear'), bit for bit, for an already sorted array without
+    NaN: np.quantile partitions the whole array again (0.2 s per call at 10M rows); the sorted array
+    only needs indexing. The arithmetic is numpy's own (virtual index (n-1)*q, its lerp);
+    tests/test_cluster.py checks that the two agree."""
+    qs = np.atleast_1d(np.asarray(q, dtype=np.float64))
+    n = len(sorted_x)
+    virtual = (n - 1) * qs
+    previous = np.floor(virtual)
+    following = previous + 1
+    previous[virtual >= n - 1] = -1
+    following[virtual >= n - 1] = -1
+    previous[virtual < 0] = 0
+    following[virtual < 0] = 0
+    previous_i, following_i = previous.astype(np.intp), following.astype(np.intp)
+    gamma = virtual - previous_i
+    a, b = sorted_x[previous_i], sorted_x[following_i]
+    diff = b - a
+    out = np.add(a, diff * gamma)
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
+    return out
+
+
 def inverse(value: float, how: str, offset: float, sorted_values: np.ndarray | None = None) -> float:
     """A transformed value back in original units (what the rules judge)."""
     if how == "log":
         return float(np.expm1(value) + offset)
     if how == "rank":
         assert sorted_values is not None
-        return float(np.quantile(sorted_values, min(max(value, 0.0), 1.0)))
+        return float(sorted_quantiles(sorted_values, min(max(value, 0.0), 1.0))[0])
     return float(value)
 
 

@@ -161,6 +161,29 @@ def _fast_csv(path: Path, sniffed: Sniffed, columns: list[str], numeric: set[str
     return table.to_pandas(split_blocks=True, self_destruct=True)
 
 
+def _numbers_in_head(path: Path, sniffed: Sniffed, candidates: set[str]) -> set[str]:
+    """The candidate columns whose every filled value in the first 64 KiB reads as a number."""
+    if not candidates:
+        return set()
+    text = _head(path).decode(sniffed.encoding, errors="ignore")
+    if len(text) >= HEAD_BYTES // 2:
+        text = text[: text.rfind("\n") + 1]  # the last line may be cut
+    rows = csv.reader(io.StringIO(text, newline=None), delimiter=sniffed.delimiter)
+    head = [c.strip() for c in next(rows, [])]
+    where = {c: head.index(c) for c in candidates if c in head}
+    seen = dict.fromkeys(where, 0)
+    for row in rows:
+        for c, i in list(where.items()):
+            value = row[i].strip() if i < len(row) else ""
+            if value in NULLS:
+                continue
+            if not _is_number(value):
+                del where[c]
+            else:
+                seen[c] += 1
+    return {c for c in where if seen[c]}
+
+
 RAGGED_HINT = "Quote text that contains the delimiter (e.g. ids or names with commas), or fix that row."
 
 
@@ -227,10 +250,14 @@ def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> pd.DataFrame:
     return frame.loc[:, [c for c in frame.columns if c in columns]]
 
 
-def read(path: Path, columns: list[str], numeric: set[str], arrow: bool = False) -> Raw:
+def read(path: Path, columns: list[str], numeric: set[str], arrow: bool = False, maybe_numeric: set[str] | frozenset[str] = frozenset()) -> Raw:
     """The named columns of the file; `numeric` ones typed as float64 when the file allows it.
     With `arrow`, a clean CSV comes back as a pyarrow Table (float64 and string columns, what the
-    pandas frame would hold) instead of a pandas frame: a million rows are not converted twice."""
+    pandas frame would hold) instead of a pandas frame: a million rows are not converted twice.
+    `maybe_numeric` columns (numbers or text, not known yet) are typed too when every value in the
+    file's first 64 KiB is a number and pyarrow then converts the whole column; else they are read
+    as text as before. A typed column skips the text probe and the text-to-number casts of the
+    derivation (1.3 s at 10M rows for one column)."""
     import pandas as pd
 
     if is_parquet(path):
@@ -240,7 +267,12 @@ def read(path: Path, columns: list[str], numeric: set[str], arrow: bool = False)
             raise DataError(f"{path}: not a readable Parquet file ({type(exc).__name__}).", "Export it again, or give a CSV.") from None
         return Raw(frame, 1, sha256(path), False)
     sniffed = sniff(path)
-    frame = _fast_csv(path, sniffed, columns, numeric, arrow) if sniffed.encoding in ("utf-8-sig",) else None
+    frame = None
+    if sniffed.encoding in ("utf-8-sig",):
+        guessed = _numbers_in_head(path, sniffed, maybe_numeric - numeric)
+        frame = _fast_csv(path, sniffed, columns, numeric | guessed, arrow) if guessed else None
+        if frame is None:  # a guessed column holds text further down (or nothing was guessed)
+            frame = _fast_csv(path, sniffed, columns, numeric, arrow)
     if frame is None:
         frame = _slow_csv(path, sniffed, columns)
     return Raw(frame, 2, sha256(path), sniffed.delimiter == ";", record_lines(path, sniffed, len(frame)))

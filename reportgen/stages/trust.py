@@ -34,7 +34,7 @@ from threadpoolctl import threadpool_limits
 
 from ..config import Clustering as ClusteringSettings
 from ..model import Alternative, Clustering, Confidence, Features, Trust
-from .cluster import bootstrap_stability, sample_rows
+from .cluster import bootstrap_stability, sample_rows, silhouettes
 
 MIN_RESAMPLED = 20  # customers of each segment at least in the stability sample
 HOPKINS_POINTS = 1000  # customers probed, and as many random points
@@ -198,10 +198,10 @@ def compare(x: np.ndarray, labels: np.ndarray, k: int, cfg: ClusteringSettings) 
         "Ward hierarchical": AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(xs),
     }
     out = []
+    silhouette = silhouettes(xs, cfg)  # one distance matrix for both methods
     for method, theirs in found.items():
         several = len(np.unique(theirs)) > 1
-        size = cfg.silhouette_sample if len(xs) > cfg.silhouette_sample else None
-        sil = float(silhouette_score(xs, theirs, sample_size=size, random_state=cfg.seed)) if several else 0.0
+        sil = silhouette(theirs) if several else 0.0
         out.append(Alternative(method, k, round(sil, 4), round(float(adjusted_rand_score(ours, theirs)), 4)))
     return tuple(out)
 
