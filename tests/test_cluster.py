@@ -171,3 +171,27 @@ def test_silhouettes_from_one_distance_matrix_equal_silhouette_score():
             labels = rng.integers(0, k, n)
             size = cfg.silhouette_sample if n > cfg.silhouette_sample else None
             assert score(labels) == float(silhouette_score(x, labels, sample_size=size, random_state=cfg.seed))
+
+
+def test_a_k_that_isolates_a_handful_of_customers_is_set_aside() -> None:
+    """Three far-out customers beside the mall's 200: a k that gives them a segment of their own
+    (1.5% of the customers) is not worth a campaign and is set aside, with the reason."""
+    f = _features(["income", "spending"])
+    x = np.vstack([f.matrix, [[0.0, 3.5], [0.1, 3.6], [0.1, 3.4]]])  # mid income, off the spending scale
+    c = cluster(Features(x, f.roles, f.mean, f.scale), ClusteringSettings())
+    assert c.k == 5 and min(c.sizes) / len(x) >= 0.02
+    assert any(r.startswith("k=6, 7, 8 set aside: each leaves a segment under 2% of customers") for r in c.k_reasons), c.k_reasons
+
+
+def test_the_same_customers_in_another_order_give_the_same_segments() -> None:
+    """An export sorted differently (by name, by id, shuffled) changes nothing: K-Means sees the rows in
+    one order fixed by their values, and so do the trust measures."""
+    from reportgen.stages.trust import assess
+
+    f = _features(["age", "income", "spending"])
+    shuffled = np.random.default_rng(5).permutation(len(f.matrix))
+    g = Features(f.matrix[shuffled], f.roles, f.mean, f.scale)
+    a, b = cluster(f, ClusteringSettings()), cluster(g, ClusteringSettings())
+    assert a.k == b.k and a.sizes == b.sizes and np.array_equal(a.labels[shuffled], b.labels)
+    assert a.silhouette == b.silhouette and a.k_reasons == b.k_reasons
+    assert assess(f, a, ClusteringSettings()) == assess(g, b, ClusteringSettings())

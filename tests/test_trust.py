@@ -94,7 +94,6 @@ def test_marketing_campaign_gives_a_useful_number_of_sizeable_segments() -> None
     assert 3 <= c.k <= 8
     assert min(c.sizes) / len(f.matrix) >= 0.02
     assert all(p.min_share >= 0.02 for p in c.k_curve if p.k == c.k)
-    assert any("under 2% of customers" in r for r in c.k_reasons)  # k=7, 8 isolate a handful of customers
     assert len(t.stability) == c.k and t.confidence.level in ("weak", "moderate", "strong")
 
 

@@ -75,6 +75,13 @@ def sample_rows(n: int, size: int, seed: int) -> slice | np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
 
 
+def canonical_order(x: np.ndarray) -> np.ndarray:
+    """The rows sorted by their values (first feature, then the next...): K-Means' random starts
+    then see the same customers in the same order however the file was sorted, so the same
+    customers give the same segments whichever way they were exported."""
+    return np.lexsort(x.T[::-1])
+
+
 def _score_rows(n: int, cfg: ClusteringSettings) -> slice | np.ndarray:
     return sample_rows(n, cfg.fit_sample, cfg.seed + 1)
 
@@ -277,7 +284,7 @@ def _on_sample(features: Features, cfg: ClusteringSettings) -> tuple[np.ndarray,
         rows = np.sort(np.random.default_rng(cfg.seed).choice(len(full), cfg.fit_sample, replace=False))
         x = full[rows]
     else:
-        x = full
+        x = full[canonical_order(full)]
     distinct = len(np.unique(x.round(12), axis=0))
     if distinct < 2:
         raise DataError(

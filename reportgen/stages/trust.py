@@ -34,7 +34,7 @@ from threadpoolctl import threadpool_limits
 
 from ..config import Clustering as ClusteringSettings
 from ..model import Alternative, Clustering, Confidence, Features, Trust
-from .cluster import bootstrap_stability, sample_rows, silhouettes
+from .cluster import bootstrap_stability, canonical_order, sample_rows, silhouettes
 
 MIN_RESAMPLED = 20  # customers of each segment at least in the stability sample
 HOPKINS_POINTS = 1000  # customers probed, and as many random points
@@ -59,6 +59,9 @@ def assess(features: Features, clustering: Clustering, cfg: ClusteringSettings) 
     """Confidence, stability per cluster id and the other methods, for the clustering K-Means made."""
     x = features.matrix
     labels = np.asarray(clustering.labels)
+    if len(x) <= cfg.fit_sample:  # as cluster() does: the same customers give the same figures in any file order
+        order = canonical_order(x)
+        x, labels = x[order], labels[order]
     with threadpool_limits(limits=1):  # small samples: threads cost more than they give
         stable_rows = _stability_rows(labels, clustering.k, cfg)
         stability = bootstrap_stability(x[stable_rows], labels[stable_rows], clustering.k, cfg)
