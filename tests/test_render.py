@@ -224,3 +224,21 @@ def test_rerun_gives_identical_charts_and_pdf(mall_folder: Path, tmp_path: Path)
     assert len(names) == 12
     for name in [*names, "briefing.pdf"]:
         assert (again.folder / name).read_bytes() == (mall_folder / name).read_bytes(), name
+
+
+def test_an_unstable_segment_is_called_so_in_a_sentence(mall_run: Report) -> None:
+    """Stability is judged as printed (0.7499 reads 0.75: stable) and the warning reads as a sentence."""
+    from dataclasses import replace
+
+    from reportgen.bundled import bundled_path
+    from reportgen.render import view
+    from reportgen.render.html import environment
+
+    assert mall_run.trust is not None
+    shaky = replace(mall_run, trust=replace(mall_run.trust, stability=(0.6, 0.7499, 0.3, 0.9, 0.9)))
+    segments = view.build(shaky)["segments"]
+    assert [s["unstable"] for s in segments[:3]] == [True, False, True]
+    assert [s["stability_verdict"] for s in segments[:3]] == ["is unstable", "is stable", "dissolves when resampled"]
+    html = environment(bundled_path("templates")).get_template("_summary.html.j2").render(**view.build(shaky))
+    text = " ".join(re.sub(r"<[^>]+>", "", html).split())  # tags add no space of their own
+    assert "Tentative: this segment is unstable (stability 0.60); test before spending on it. Start with" in text

@@ -123,11 +123,14 @@ def _segment(report: Report, seg: Segment) -> dict[str, Any]:
         for a, mix in seg.mixes.items()
     ]
     stability = report.trust.stability[seg.id] if report.trust and seg.id < len(report.trust.stability) else None
+    shown = None if stability is None else round(stability, 2)  # judged as printed: 0.7499 reads 0.75, stable
+    word = "" if shown is None else ("stable" if shown >= STABLE else ("dissolves when resampled" if shown < DISSOLVES else "unstable"))
     return {
         "id": seg.id,
         "stability": fmt_num(stability, 2) if stability is not None else "",
-        "stability_word": "" if stability is None else ("stable" if stability >= STABLE else ("dissolves when resampled" if stability < DISSOLVES else "unstable")),
-        "unstable": stability is not None and stability < STABLE,
+        "stability_word": word,
+        "stability_verdict": {"stable": "is stable", "unstable": "is unstable"}.get(word, word),  # "this segment ..."
+        "unstable": shown is not None and shown < STABLE,
         "name": seg.name,
         "color": c,
         "text_color": text_on(c),
