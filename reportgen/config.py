@@ -11,11 +11,12 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import Discriminator, Field, PrivateAttr, Tag, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from .bundled import bundled_path
+from .definitions import KINDS, FeatureSpec, Ratio
 from .errors import ConfigError
 from .paths import check_out
 from .schema import Strict, first_error, keys_at, message, unknown_key
@@ -31,67 +32,6 @@ def current_period(today: dt.date | None = None) -> str:
     return (today or dt.date.today()).strftime("%Y-%m")
 
 
-class _Spec(Strict):
-    sensitive: bool = False  # never clustered on unless listed in features (then the appendix says so)
-
-
-class Column(_Spec):
-    """A feature read from one column, written out to mark it sensitive: {column: Gender, sensitive: true}."""
-
-    column: str
-
-
-class Sum(_Spec):
-    """The row sum of columns or earlier features; missing if any of them is missing."""
-
-    sum: list[str] = Field(min_length=1)
-
-
-class Ratio(_Spec):
-    """numerator / denominator; a zero denominator gives a missing value."""
-
-    ratio: list[str] = Field(min_length=2, max_length=2)
-
-
-class BirthYear(_Spec):
-    """Age at the report period's year, from a birth-year column."""
-
-    birth_year: str
-
-
-class DaysSince(_Spec):
-    """Whole days from a date column to the last day of the report period."""
-
-    days_since: str
-    date_format: str | None = None  # strftime, e.g. "%d-%m-%Y"; None: decided from the values
-
-
-_KINDS = {"column": Column, "sum": Sum, "ratio": Ratio, "birth_year": BirthYear, "days_since": DaysSince}
-
-
-def _spec_kind(value: Any) -> str | None:
-    """Which definition a feature's value is, from the key it names, so a mistake inside it (a ratio
-    of one column) is reported against that definition, not as 'not any of them'."""
-    if isinstance(value, str):
-        return "str"
-    if isinstance(value, dict):
-        return next((k for k in _KINDS if k in value), None)
-    return next((k for k, cls in _KINDS.items() if isinstance(value, cls)), None)
-
-
-FeatureSpec = Annotated[
-    Annotated[str, Tag("str")]
-    | Annotated[Column, Tag("column")]
-    | Annotated[Sum, Tag("sum")]
-    | Annotated[Ratio, Tag("ratio")]
-    | Annotated[BirthYear, Tag("birth_year")]
-    | Annotated[DaysSince, Tag("days_since")],
-    Discriminator(
-        _spec_kind,
-        custom_error_type="feature_definition",
-        custom_error_message="a feature is a column name or one of {column: C}, {sum: [A, B]}, {ratio: [A, B]}, {birth_year: C}, {days_since: C}",
-    ),
-]
 Scale = Literal["auto", "linear", "log", "rank"]
 
 
@@ -390,7 +330,7 @@ class Settings(Strict):
         if name in self.display:
             return self.display[name]
         spec = self.columns.get(name)
-        return Display(label=label_from_name(name), decimals=1 if isinstance(spec, Ratio) else 1, percent=isinstance(spec, Ratio))
+        return Display(label=label_from_name(name), decimals=1, percent=isinstance(spec, Ratio))
 
     @field_validator("display", mode="before")
     @classmethod
@@ -478,11 +418,11 @@ def _explain(err: ValidationError, source: str) -> ConfigError:
     first = first_error(err)
     loc = [str(p) for p in first["loc"] if not str(p).startswith(("function-", "lax-", "[key]"))]
     kind = None
-    if len(loc) >= 3 and loc[0] == "columns" and loc[2] in (*_KINDS, "str"):
+    if len(loc) >= 3 and loc[0] == "columns" and loc[2] in (*KINDS, "str"):
         kind = loc.pop(2)  # the feature definition's tag, not a key the user wrote
     where = ".".join(loc)
     if unknown_key(first):
-        allowed = keys_at(_KINDS[kind], loc[-1:]) if kind in _KINDS else keys_at(Settings, loc)
+        allowed = keys_at(KINDS[kind], loc[-1:]) if kind in KINDS else keys_at(Settings, loc)
         return ConfigError(f"{source}: unknown setting '{where}'.", did_you_mean(loc[-1], sorted(allowed), listing="Valid keys"))
     return ConfigError(f"{source}: setting '{where}': {message(first)}.", "Fix the value and run again.")
 

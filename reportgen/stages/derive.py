@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..config import BirthYear, Column, DaysSince, Ratio, Settings, Sum
+from ..config import Settings
+from ..definitions import BirthYear, Column, DaysSince, Ratio, Sum
 from ..engines.sql import FINITE, Dialect, quote_text
 from ..errors import ConfigError, DataError
 from ..model import RowIssue
