@@ -121,6 +121,47 @@ def test_pdf_worker_reads_the_charts_only_once_they_are_ready(tmp_path: Path) ->
     assert not (tmp_path / "never.pdf").exists()
 
 
+def test_pages_laid_out_before_the_charts_arrive_are_the_pages_laid_out_after(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """With `late`, the worker lays out around blank stand-ins and draws the real charts in once
+    `ready` has written them: the PDF is byte for byte the one rendered with every file present,
+    and a chart that turns out to have another size is laid out again, not squeezed in."""
+    from reportgen.render.pdf import render_pdf
+
+    def chart(name: str, width: int, text: str) -> None:
+        (tmp_path / name).write_text(
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="100" viewBox="0 0 {width} 100">'
+            f'<rect width="{width}" height="100" fill="#3366aa"/><text x="5" y="50">{text}</text></svg>'
+        )
+
+    html = "<h1>Brief</h1>" + "".join(f'<p>Page text {i}</p><img src="c{i}.svg" alt="c{i}">' for i in range(3)) + "<p>Closing words</p>"
+    for i in range(3):
+        chart(f"c{i}.svg", 200, f"Chart {i}")
+    plain, _ = render_pdf(html, tmp_path)
+    for i in range(3):
+        (tmp_path / f"c{i}.svg").unlink()
+
+    def ready() -> None:
+        time.sleep(0.3)
+        for i in range(3):
+            chart(f"c{i}.svg", 200, f"Chart {i}")
+
+    late = {f"c{i}.svg": (200, 100) for i in range(3)}
+    with PdfWorker() as worker:
+        assert worker.render(html, tmp_path, tmp_path / "late.pdf", ready=ready, late=late).wait() == []
+    assert (tmp_path / "late.pdf").read_bytes() == plain
+    with caplog.at_level("DEBUG", logger="reportgen"):
+        assert render_pdf(html, tmp_path, gate=lambda: None, late=late)[0] == plain
+    assert "laid out again" not in caplog.text  # the charts were drawn into the first layout
+
+    chart("c1.svg", 400, "Chart 1")  # wider than announced
+    wide, _ = render_pdf(html, tmp_path)
+    with caplog.at_level("DEBUG", logger="reportgen"):
+        relaid, _ = render_pdf(html, tmp_path, gate=lambda: None, late=late)
+    assert relaid == wide and "laid out again" in caplog.text
+    text = subprocess.run(["pdftotext", "-", "-"], input=relaid, capture_output=True, check=True).stdout.decode()
+    assert all(f"Chart {i}" in text for i in range(3)) and "Closing words" in text
+
+
 def test_pdf_worker_reports_a_broken_document(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with PdfWorker() as worker:
         worker._proc.kill()  # noqa: SLF001 - the renderer dies under us
@@ -151,6 +192,12 @@ def test_svg_tidy_fixes_ids_and_merges_same_style_circles(tmp_path: Path) -> Non
     assert merged.count("<path") == 1 and merged.count("M") == 3 and "M13.50,20.50A3.5,3.5 0 1,1 10.00,17.00" in merged
     assert 'style="opacity: 0.75; fill: rgb(1, 2, 3);"' in merged
     assert out.split('<g class="points">')[2].count("<path") == 2  # different styles: left alone
+    before = '<svg class="main-svg" width="8" height="4" style="" viewBox="0 0 8 4"><rect style=""/></svg>'
+    after = '<svg class="main-svg" width="8" height="4" viewBox="0 0 8 4" style=""><rect style=""/></svg>'
+    for variant in (before, after):  # Chromium writes the root's attributes in either order
+        path.write_text(variant)
+        _tidy_svg(path)
+        assert path.read_text() == '<svg class="main-svg" width="8" height="4" viewBox="0 0 8 4"><rect style=""/></svg>'
 
 
 def test_svg_tidy_draws_plain_circles_as_round_dots(tmp_path: Path) -> None:

@@ -325,6 +325,7 @@ def export(session: BrowserSession, charts: list[Chart], folder: Path) -> ChartF
 
 
 _UID = re.compile(r'id="defs-([0-9a-f]+)"')
+_EMPTY_STYLE = re.compile(r'^(<svg [^>]*?) style=""')
 _TRACE = re.compile(r'(class="trace [a-z]+ trace)[0-9a-f]{6}"')
 _POINTS = re.compile(r'<g class="points">((?:<path class="point"[^>]*/>)+)</g>')
 _CIRCLE = re.compile(
@@ -336,11 +337,13 @@ def _tidy_svg(path: Path) -> None:
     """Make a chart's SVG stable and quick to draw in the PDF.
 
     - plotly names its clip paths and defs after a random figure id, and each trace's group after a
-      random trace id: fixed here, so identical inputs give identical files;
+      random trace id, and the root's empty style attribute comes before or after its viewBox:
+      fixed here, so identical inputs give identical files;
     - each scatter point is its own element with its own transform and style, which WeasyPrint parses
       one by one (600 points cost about a second): a trace's circles become one path.
     """
     text = path.read_text(encoding="utf-8")
+    text = _EMPTY_STYLE.sub(r"\1", text, count=1)  # Chromium writes the root's empty style before or after viewBox
     found = _UID.search(text)
     if found:
         text = re.sub(r"\b(clip|defs-|topdefs-|legend)" + found.group(1), r"\g<1>000000", text)

@@ -93,12 +93,13 @@ def prepare(report: Report, session: BrowserSession, folder: Path) -> Documents:
 
 def write_briefing(docs: Documents, worker: PdfWorker) -> PendingPdf:
     """Start briefing.pdf, with the charts as vectors (SVG), in the PDF worker; the email's PNGs export
-    meanwhile. The worker gets the HTML at once and lays out the pages before the first chart while
-    the SVGs are still drawing. ``wait()`` on the result writes the file and returns the URLs the PDF
+    meanwhile. The worker gets the HTML at once and lays out every page, around blank pictures of the
+    charts' size, while the SVGs are still drawing; it draws them in once they are written. ``wait()`` on the result writes the file and returns the URLs the PDF
     engine refused to fetch (expected: none), or raises the charts' or the PDF's RenderError."""
     relative = {key: f"charts/{key}.svg" for key in docs.files.keys}
     html = render(docs.env, "briefing.html.j2", docs.with_charts(relative))
-    return worker.render(html, docs.folder, docs.folder / PDF_NAME, ready=docs.files.svgs)
+    late = {path: (WIDTH, HEIGHT) for path in relative.values()}
+    return worker.render(html, docs.folder, docs.folder / PDF_NAME, ready=docs.files.svgs, late=late)
 
 
 def write_page(docs: Documents) -> None:
