@@ -156,8 +156,9 @@ def test_quantiles_of_a_sorted_array_equal_numpys_bit_for_bit():
 
 
 def test_silhouettes_from_one_distance_matrix_equal_silhouette_score():
-    """cluster.silhouettes scores every k on one shared distance matrix; the scores must be
-    silhouette_score's on the same seeded sample, bit for bit."""
+    """cluster.silhouettes scores every k on one shared distance matrix, with a customer's distance
+    to each segment summed in one matrix product; the scores must be silhouette_score's on the same
+    seeded sample (to rounding), singletons and duplicate customers included."""
     from sklearn.metrics import silhouette_score
 
     from reportgen.stages.cluster import silhouettes
@@ -170,7 +171,10 @@ def test_silhouettes_from_one_distance_matrix_equal_silhouette_score():
         for k in (2, 3, 5):
             labels = rng.integers(0, k, n)
             size = cfg.silhouette_sample if n > cfg.silhouette_sample else None
-            assert score(labels) == float(silhouette_score(x, labels, sample_size=size, random_state=cfg.seed))
+            assert score(labels) == pytest.approx(float(silhouette_score(x, labels, sample_size=size, random_state=cfg.seed)), abs=1e-12)
+    x = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0], [5.0, 5.0], [5.0, 5.1], [9.0, 0.0]])
+    for labels in (np.array([0, 0, 0, 1, 1, 2]), np.array([7, 7, 3, 3, 3, 3]), np.array([0, 1, 0, 1, 0, 1])):
+        assert silhouettes(x, cfg)(labels) == pytest.approx(float(silhouette_score(x, labels)), abs=1e-12)
 
 
 def test_a_k_that_isolates_a_handful_of_customers_is_set_aside() -> None:

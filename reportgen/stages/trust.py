@@ -27,14 +27,15 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering, KMeans
-from sklearn.metrics import adjusted_rand_score, silhouette_score
+from scipy.spatial.distance import cdist
+from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import threadpool_limits
 
 from ..config import Clustering as ClusteringSettings
 from ..model import Alternative, Clustering, Confidence, Features, Trust
-from .cluster import bootstrap_stability, canonical_order, sample_rows, silhouettes
+from .cluster import bootstrap_stability, canonical_order, mean_silhouette, sample_rows, silhouettes
 
 MIN_RESAMPLED = 20  # customers of each segment at least in the stability sample
 HOPKINS_POINTS = 1000  # customers probed, and as many random points
@@ -142,7 +143,7 @@ def reference_silhouette(x: np.ndarray, k: int, cfg: ClusteringSettings) -> floa
             else:
                 ref = rng.multivariate_normal(mean, cov, size=REFERENCE_POINTS, method="eigh")
             labels = KMeans(n_clusters=k, n_init=min(cfg.n_init, 3), random_state=cfg.seed + draw).fit(ref).labels_
-            scores.append(float(silhouette_score(ref, labels)) if len(np.unique(labels)) > 1 else 0.0)
+            scores.append(mean_silhouette(cdist(ref, ref), labels) if len(np.unique(labels)) > 1 else 0.0)
         best = max(best, float(np.mean(scores)))
     return best
 
