@@ -99,10 +99,12 @@ def read_inputs(settings: Settings, clock: _Clock) -> Inputs:
 
 
 def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngine | None = None) -> Report:
-    """Features, clusters, names and campaigns for the customers read; changes since last time."""
+    """Features, clusters, names and campaigns for the customers read; changes since last time.
+    How far the segments hold (`judge`) is left to the caller: a run computes it while the browser
+    draws the charts, which do not show it."""
     from . import rules
     from .render.fmt import PALETTE
-    from .stages import cluster, compare, features, label, profile, recommend, trust
+    from .stages import cluster, compare, features, label, profile, recommend
 
     previous_dir = settings.comparison_dir()
     previous = compare.load_previous(previous_dir) if previous_dir else None
@@ -119,8 +121,6 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
             clustering = cluster.cluster(feats, settings.clustering)
         with clock.stage("profile"):
             prof = profile.profile(table, clustering, label.quantile_points(inputs.rulebook), feats)
-    with clock.stage("trust"):
-        assessed = trust.assess(feats, clustering, settings.clustering)
     with clock.stage("label"):
         cuts = label.level_cuts(prof, inputs.rulebook)
         named = label.label(prof, inputs.rulebook, cuts, lambda f: settings.display_of(f).label)
@@ -156,8 +156,15 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         profile=prof,
         warnings=warnings,
         changes=changes,
-        trust=assessed,
     )
+
+
+def judge(report: Report, clock: _Clock) -> Report:
+    """The report with its trust measures: confidence, stability per segment, other methods."""
+    from .stages import trust
+
+    with clock.stage("trust"):
+        return replace(report, trust=trust.assess(report.features, report.clustering, report.settings.clustering))
 
 
 @contextmanager
@@ -184,7 +191,7 @@ def analyse(settings: Settings) -> Report:
     clock = _Clock()
     inputs = read_inputs(settings, clock)
     with _engine(settings) as engine:
-        return segment(settings, inputs, clock, engine)
+        return judge(segment(settings, inputs, clock, engine), clock)
 
 
 def run(settings: Settings, progress: bool = False) -> Report:
@@ -255,11 +262,19 @@ def _run(settings: Settings, record: dict[str, Any], progress: bool = False) -> 
             from .render import documents
 
             with clock.stage("charts"):
-                docs = documents.prepare(report, browser, tmp)
+                drawing = documents.draw(report, browser, tmp)
+            report = judge(report, clock)  # while the browser draws the charts
+            docs = documents.prepare(report, drawing, tmp)
             with clock.stage("pdf"):  # the briefing's HTML, waiting for the SVGs, handing over to the worker
                 pdf = documents.write_briefing(docs, pdf_worker)
             with clock.stage("html"):  # includes waiting for the PNGs
                 documents.write_page(docs)
+            with clock.stage("write"):  # while the PDF worker and the browser finish
+                write_summary(report, tmp)
+                if engine is not None:
+                    engine.write_assignments([s.name for s in report.segments], tmp, settings.segments_parquet)
+                else:
+                    write_segments(report, tmp)
             with clock.stage("email"):  # includes waiting for the PDF, which it attaches
                 refused = documents.write_email(docs, pdf)
             clock.timings.update(browser.timings)
@@ -269,12 +284,6 @@ def _run(settings: Settings, record: dict[str, Any], progress: bool = False) -> 
             clock.timings["waiting_for_pdf"] = pdf.waited
             for url in refused:
                 log.warning("Refused to fetch %s while rendering the PDF.", url)
-            with clock.stage("write"):
-                write_summary(report, tmp)
-                if engine is not None:
-                    engine.write_assignments([s.name for s in report.segments], tmp, settings.segments_parquet)
-                else:
-                    write_segments(report, tmp)
             clock.timings["total"] = time.perf_counter() - start
             report = replace(report, timings=dict(clock.timings), folder=target)
             write_json(manifest(report, tmp), tmp / "manifest.json")

@@ -84,10 +84,16 @@ class Documents:
         }
 
 
-def prepare(report: Report, session: BrowserSession, folder: Path) -> Documents:
-    """Build the charts and start their export; the browser works while the caller renders HTML."""
+def draw(report: Report, session: BrowserSession, folder: Path) -> tuple[list[Chart], ChartFiles]:
+    """Build the charts and start their export; returns at once, and the browser draws while the
+    caller goes on (the trust measures, the HTML)."""
     charts = build_charts(report)
-    files = export(session, charts, folder / "charts")
+    return charts, export(session, charts, folder / "charts")
+
+
+def prepare(report: Report, drawing: tuple[list[Chart], ChartFiles], folder: Path) -> Documents:
+    """The documents' shared values, for the report as it will be shown (with its trust measures)."""
+    charts, files = drawing
     return Documents(report, folder, view.build(report), charts, files, environment(report.settings.templates_path))
 
 
