@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import plotly.graph_objects as go
 import pytest
 
 from reportgen.errors import RenderError
-from reportgen.render.browser import BrowserSession, Image, find_browser
+from reportgen.render.browser import BROWSER_NICE, BrowserSession, Image, find_browser
 from reportgen.render.charts import Chart, export
 from reportgen.render.pdf import PdfWorker
 
@@ -52,6 +53,7 @@ def _group_alive(pgid: int) -> bool:
 
 
 def test_session_exports_svg_then_png_and_stops_the_browser(tmp_path: Path) -> None:
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     session = BrowserSession(timeout=60).start()
     try:
         charts = [Chart("one", "One", "alt", _figure("One")), Chart("two", "Two", "alt", _figure("Two"))]
@@ -67,6 +69,9 @@ def test_session_exports_svg_then_png_and_stops_the_browser(tmp_path: Path) -> N
         again = export(session, charts[:1], tmp_path / "again").svgs()
         assert again["one"].read_bytes() == svgs["one"].read_bytes()
         process = session._instance.subprocess  # noqa: SLF001
+        # Chromium yields the CPU to the analysis; the run itself keeps its priority
+        assert os.getpriority(os.PRIO_PROCESS, process.pid) == min(19, own + BROWSER_NICE)
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
     finally:
         session.close()
     session.close()  # twice is fine

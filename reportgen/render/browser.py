@@ -17,6 +17,7 @@ import asyncio
 import os
 import shutil
 import signal
+import sys
 import threading
 import time
 from concurrent.futures import Future
@@ -45,6 +46,23 @@ def find_browser(environ: dict[str, str] | None = None) -> str | None:
         if path:
             return path
     return None
+
+
+BROWSER_NICE = 10  # added to the run's own nice value
+
+
+def _behind_the_analysis() -> None:
+    """Lower this thread's CPU priority, and so Chromium's, which this thread starts and which
+    inherits it: the browser boots while a large table is loaded and clustered on the same cores,
+    and the analysis is what the run waits for (a million rows: 0.45 s sooner); a core the analysis
+    leaves idle still goes to Chromium. Linux keeps the nice value per thread; elsewhere a thread
+    id is no process id, so nothing is changed."""
+    if sys.platform.startswith("linux"):
+        try:
+            me = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + BROWSER_NICE))
+        except OSError:
+            pass
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,7 @@ class BrowserSession:
         path = self.path or find_browser()
 
         async def _open() -> Any:
+            _behind_the_analysis()
             self._lock = asyncio.Lock()
             # 2-3 tabs were no faster on 2 cores; mathjax=False: no CDN request per page load
             k = self._instance = _kaleido_class()(n=1, timeout=self.timeout, mathjax=False, path=path)
