@@ -259,6 +259,7 @@ def _run(settings: Settings, record: dict[str, Any], progress: bool = False) -> 
         report = segment(settings, inputs, clock, engine)
         record["input_sha256"] = report.table.checksum
         with staging(target) as tmp:
+            browser.imported()  # plotly is imported by one thread at a time
             from .render import documents
 
             with clock.stage("charts"):

@@ -129,6 +129,7 @@ class BrowserSession:
         self._lock: asyncio.Lock | None = None
         self._instance: Any = None  # the Kaleido browser, kept so a hung one can be killed
         self._gave_up = False
+        self._imported = threading.Event()  # kaleido (and with it plotly) imported by the browser thread
         self.timings: dict[str, float] = {}  # browser_start and one entry per batch (seconds, browser thread)
 
     def start(self) -> "BrowserSession":
@@ -136,10 +137,14 @@ class BrowserSession:
         path = self.path or find_browser()
 
         async def _open() -> Any:
-            _behind_the_analysis()
             self._lock = asyncio.Lock()
+            try:
+                kaleido = _kaleido_class()
+            finally:
+                self._imported.set()
+            _behind_the_analysis()  # after the import, which the caller waits for (imported())
             # 2-3 tabs were no faster on 2 cores; mathjax=False: no CDN request per page load
-            k = self._instance = _kaleido_class()(n=1, timeout=self.timeout, mathjax=False, path=path)
+            k = self._instance = kaleido(n=1, timeout=self.timeout, mathjax=False, path=path)
             await k.open()
             self.timings["browser_start"] = time.perf_counter() - requested
             return k
@@ -149,6 +154,13 @@ class BrowserSession:
         self._thread.start()
         self._opening = asyncio.run_coroutine_threadsafe(_open(), self._loop)
         return self
+
+    def imported(self) -> None:
+        """Wait until the browser thread has imported kaleido, which imports plotly: the caller
+        imports plotly's modules only after that, because two threads importing plotly's
+        interlinked modules at once can fail with a deadlock error."""
+        if self._loop is not None:
+            self._imported.wait(self.timeout)
 
     def __enter__(self) -> "BrowserSession":
         return self.start() if self._loop is None else self
@@ -172,8 +184,8 @@ class BrowserSession:
         k = self._browser()
         for image in images:
             image.path.parent.mkdir(parents=True, exist_ok=True)
-        specs = [
-            {"fig": i.figure, "path": i.path, "opts": {"format": i.format, "width": i.width, "height": i.height, "scale": i.scale}}
+        specs = [  # figures as plain dicts: the browser thread then imports nothing of plotly's while this one may
+            {"fig": i.figure.to_dict() if hasattr(i.figure, "to_dict") else i.figure, "path": i.path, "opts": {"format": i.format, "width": i.width, "height": i.height, "scale": i.scale}}
             for i in images
         ]
 
