@@ -58,6 +58,54 @@ ORDER_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 ORDER_ROLES: tuple[str, ...] = tuple(ORDER_COLUMNS)
 
+# When no usual name matches, an order log's column is recognised by its words ('Sales Order',
+# 'Buyer Ref', 'Ordered At', 'Net Total (EUR)'): any date word makes a date (and nothing else); for the
+# other roles the last word says what the column is ('Sales Order' is an order, 'Order Total' an
+# amount), or it is an id word after a role word ('Order Number', 'Client Ref'). Trailing currency
+# and tax words are ignored; a name with a summary word ('Days Since Last Order', 'First Order Date',
+# 'Average Order Value') describes a customer, not an order line, and is never taken.
+SUMMARY_WORDS = frozenset({"since", "last", "first", "days", "count", "avg", "average", "mean", "per", "min", "max", "lifetime"})
+DATE_WORDS = frozenset({"date", "datetime", "time", "timestamp", "dt", "day", "at", "on", "when"})
+ID_WORDS = frozenset({"id", "no", "nr", "num", "number", "ref", "reference", "code", "key"})
+UNIT_WORDS = frozenset({"eur", "usd", "gbp", "chf", "jpy", "sek", "nok", "dkk", "aud", "cad", "incl", "excl", "vat", "tax"})
+ORDER_WORDS: dict[str, frozenset[str]] = {
+    "customer_id": frozenset({"customer", "client", "buyer", "member", "shopper", "account", "purchaser", "cust", "user", "patron"}),
+    "order_id": frozenset({"order", "invoice", "transaction", "receipt", "basket", "bill", "txn", "ticket", "sale"}),
+    "quantity": frozenset({"quantity", "qty", "units", "pieces", "pcs"}),
+    "price": frozenset({"price"}),
+    "amount": frozenset({"total", "amount", "revenue", "sales", "value", "paid", "net", "gross", "turnover", "spend", "spent", "subtotal"}),
+    "product": frozenset({"product", "item", "sku", "article", "description"}),
+    "category": frozenset({"category", "department", "group", "family"}),
+}
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def words(text: str) -> list[str]:
+    """A column name's words, in lower case: 'OrderedAt', 'ordered_at' and 'Ordered At' -> ['ordered', 'at']."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return [w for w in re.split(r"[^a-z0-9]+", _CAMEL.sub(" ", plain).lower()) if w]
+
+
+def find_by_words(role: str, header: Iterable[str]) -> str | None:
+    """The first header column whose words mark it as the order log's `role` (see ORDER_WORDS)."""
+    for column in header:
+        ws = words(column)
+        while len(ws) > 1 and ws[-1] in UNIT_WORDS:
+            ws.pop()
+        if not ws or any(w in SUMMARY_WORDS for w in ws):
+            continue
+        dated = any(w in DATE_WORDS for w in ws)
+        if role == "date":
+            if dated:
+                return column
+            continue
+        if dated or role not in ORDER_WORDS:
+            continue
+        marks = ORDER_WORDS[role]
+        if ws[-1] in marks or (len(ws) > 1 and ws[-1] in ID_WORDS and ws[-2] in marks):
+            return column
+    return None
+
 
 def find_column(names: Iterable[str], header: Iterable[str]) -> str | None:
     """The header column that is one of the usual names (in their order of preference), compared
@@ -79,7 +127,7 @@ def feature_name(text: str, taken: set[str], split_words: bool = True, prefix: s
     split_words=False keeps 'MntWines' -> 'mntwines' (the order log's spend_ columns, named so since)."""
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     if split_words:
-        plain = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", plain)
+        plain = _CAMEL.sub("_", plain)
     base = prefix + (re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")[:40] or "feature")
     if not base[0].isalpha():
         base = f"f_{base}"

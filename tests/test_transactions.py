@@ -99,10 +99,28 @@ def _same_numbers(frame: pd.DataFrame, reference: pd.DataFrame, atol: float = 1e
         (["CustomerID", "Gender", "Age", "Annual Income (k$)", "Spending Score (1-100)"], False),
         (["InvoiceNo", "Quantity", "UnitPrice", "CustomerID"], False),  # no date
         (["InvoiceNo", "InvoiceDate", "Quantity", "CustomerID"], False),  # no price or amount
+        # names no list holds, recognised by their words
+        (["sales_order", "buyer", "ordered_at", "net_total", "product_group"], True),
+        (["Order Number", "Client Ref", "Placed On", "Total Paid (EUR)"], True),
+        (["TxnID", "ShopperKey", "TxnDateTime", "Qty", "UnitPriceEUR", "SKU"], True),
+        # customer tables whose words mention orders are not order logs
+        (["Client Ref", "Days Since Last Order", "Web Orders (12m)", "Spend Groceries"], False),
+        (["Client Ref", "First Order Date", "Last Order Date", "Total Spend", "Order Count"], False),
+        (["ID", "Year_Birth", "Income", "Dt_Customer", "Recency", "MntWines", "NumWebPurchases", "Z_Revenue"], False),
     ],
 )
 def test_recognise_by_header(header: list[str], is_log: bool) -> None:
     assert tx.recognise(header, settings()) is is_log
+
+
+def test_columns_named_in_other_words_find_their_roles() -> None:
+    """The usual names win; the words of the other names decide the rest ('Sales Order' is an
+    order, 'Order Total' an amount, an id word after a role word is that role's id)."""
+    found = tx._auto(["sales_order", "buyer", "ordered_at", "net_total", "product_group"])
+    assert (found["customer_id"], found["order_id"], found["date"], found["amount"], found["category"]) == (
+        "buyer", "sales_order", "ordered_at", "net_total", "product_group")
+    found = tx._auto(["Order Total", "Order Ref", "Member No", "Created At", "Customer ID"])
+    assert (found["customer_id"], found["order_id"], found["date"], found["amount"]) == ("Customer ID", "Order Ref", "Created At", "Order Total")
 
 
 def test_declared_transactions_are_recognised_and_checked() -> None:
@@ -433,6 +451,22 @@ def test_order_log_run_without_config(order_run: Path) -> None:
             if RFM_ORDER[a["base_name"]] == 0 and RFM_ORDER[b["base_name"]] >= 3:  # Champions against the lapsing
                 ma, mb = medians.loc[a["name"]], medians.loc[b["name"]]
                 assert ma["recency_days"] < mb["recency_days"] and ma["frequency"] >= mb["frequency"] and ma["monetary"] > mb["monetary"]
+
+
+def test_an_order_log_in_other_words_is_recognised_without_config(tmp_path: Path) -> None:
+    """The retail sample with every column renamed into words no list holds gives the same
+    customers and the same recency, frequency and monetary value, with no settings at all."""
+    from reportgen.config import load_settings
+    from reportgen.pipeline import analyse
+
+    renamed = tmp_path / "orders.csv"
+    raw = pd.read_csv(RETAIL, dtype=str, keep_default_na=False)
+    raw.columns = ["Sales Order", "Item Code", "Item Description", "Pieces", "Ordered At", "Price Each", "Buyer Ref", "Country"]
+    raw.to_csv(renamed, index=False)
+    ours, theirs = (analyse(load_settings(None, {"data": str(path), "period": "2011-12", "out": str(tmp_path / "out")})) for path in (renamed, RETAIL))
+    assert ours.table.kind == "transactions"
+    cols = ["customer_id", "recency_days", "frequency", "monetary"]
+    pd.testing.assert_frame_equal(ours.table.frame[cols].reset_index(drop=True), theirs.table.frame[cols].reset_index(drop=True))
 
 
 def test_order_log_briefing_speaks_of_recency_and_frequency(order_run: Path) -> None:

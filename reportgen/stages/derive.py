@@ -193,7 +193,8 @@ def plan(settings: Settings, header: list[str], path: Path, kind: str = "custome
             if not settings.columns and name in MALL_FEATURES:
                 raise DataError(
                     f"{path}: no column for '{name}', which the clustering needs.",
-                    f"{_like(name, header)}Map it in the config (columns: {{{name}: <column name>}}) or choose other --features. Columns found: {', '.join(header)}.",
+                    f"{_like(name, header)}'reportgen init --data {path}' writes a config for this file (a customer table or an order log); "
+                    f"or map it yourself (columns: {{{name}: <column name>}}), or choose other --features. Columns found: {', '.join(header)}.",
                 )
             raise ConfigError(f"{where}: features: '{name}' is not a configured feature.", f"{did_you_mean(name, configured)} Define it under columns:.")
     for key, names in (("value", [settings.value] if settings.value else []), ("map", settings.map or [])):

@@ -42,7 +42,7 @@ from ..engines.sql import DUCKDB, SPARK, Dialect, quote_text
 from ..errors import DataError
 from ..model import CustomerTable, RowIssue
 from ..suggest import did_you_mean
-from ..vocabulary import ORDER_COLUMNS, ORDER_ROLES, TRANSACTION_FEATURES, feature_name, find_column
+from ..vocabulary import ORDER_COLUMNS, ORDER_ROLES, TRANSACTION_FEATURES, feature_name, find_by_words, find_column
 from .order_sql import (
     AFTER_PERIOD, BAD_DATE, CANCELLED, NO_ID, NO_ORDER, NOT_NUMBER, PRICE_NONPOS, PURCHASE, QTY_NONPOS,
     Columns, Probe, counts_sql, customers_sql, date_formats, lines_sql, norm_sql, probe_sql,
@@ -64,6 +64,8 @@ DEFINITIONS: dict[str, str] = {
 }
 
 def _auto(header: list[str]) -> dict[str, str | None]:
+    """Each role's column: by its usual names first, then, for the roles still open, by the words
+    in the remaining column names ('Buyer Ref', 'Ordered At')."""
     found: dict[str, str | None] = {}
     taken: set[str] = set()
     for role in ORDER_ROLES:
@@ -71,6 +73,12 @@ def _auto(header: list[str]) -> dict[str, str | None]:
         found[role] = col
         if col is not None:
             taken.add(col)
+    for role in ORDER_ROLES:
+        if found[role] is None:
+            col = find_by_words(role, [h for h in header if h not in taken])
+            found[role] = col
+            if col is not None:
+                taken.add(col)
     return found
 
 
