@@ -32,10 +32,10 @@ def _yaml_text(value: str) -> str:
     return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip().removesuffix("...").strip()
 
 
-def _order_log(path: Path, header: list[str], data_ref: str) -> list[str]:
+def _order_log(path: Path, header: list[str], data_ref: str, settings: Settings | None = None) -> list[str]:
     from .stages import transactions
 
-    cols = transactions.resolve(header, Settings(), str(path))
+    cols = transactions.resolve(header, settings or Settings(), str(path))
     fields = {k: getattr(cols, k, None) for k in ("customer_id", "order_id", "date", "amount", "quantity", "price", "product", "category")}
     lines = [
         f"data: {_yaml_text(data_ref)}",
@@ -48,6 +48,8 @@ def _order_log(path: Path, header: list[str], data_ref: str) -> list[str]:
     for key, column in fields.items():
         if column:
             lines.append(f"  {key}: {_yaml_text(str(column))}")
+    if not cols.order_id:
+        lines.append("  # no order id column: a customer's lines at one date and time count as one order")
     lines += [
         "  # date_format: \"%d/%m/%Y %H:%M\"   # only if the run says the day/month order cannot be told",
         "",
@@ -239,8 +241,30 @@ def draft(data: Path, out: Path) -> str:
         "# Relative paths are relative to this file. All settings and their defaults: reportgen/config.py.",
         "",
     ]
-    body = _order_log(data, header, data_ref) if transactions.recognise(header, Settings()) else _table(data, header, data_ref)
+    if transactions.recognise(header, Settings()):
+        body = _order_log(data, header, data_ref)
+    elif (declared := _log_without_order_ids(data, header)) is not None:
+        body = _order_log(data, header, data_ref, declared)
+    else:
+        body = _table(data, header, data_ref)
     return "\n".join(intro + body + [""])
+
+
+def _log_without_order_ids(path: Path, header: list[str]) -> Settings | None:
+    """Settings for an order log that has no order id column, if the file is one: a customer id, a
+    date and a value recognised by name, and customer ids that repeat (in a customer table each
+    customer has one row)."""
+    from .config import Transactions
+    from .stages import read, transactions
+
+    declared = Settings(transactions=Transactions())
+    try:
+        cols = transactions.resolve(header, declared, str(path))
+    except DataError:
+        return None
+    ids = read.read(path, header, set()).frame[cols.customer_id].astype("string").str.strip()
+    ids = ids[ids.notna() & ids.ne("")]
+    return declared if len(ids) and not ids.is_unique else None
 
 
 def write(data: Path, out: Path, force: bool = False) -> Path:

@@ -40,6 +40,23 @@ def test_mall_draft_keeps_the_mall_names(tmp_path: Path) -> None:
     assert "gender" in report.table.attributes
 
 
+def test_a_log_without_order_ids_is_drafted_as_an_order_log_and_a_table_with_dates_is_not(tmp_path: Path) -> None:
+    """Repeating customer ids beside a date and an amount make an order log without order ids; the
+    same columns with one row per customer stay a customer table."""
+    log = tmp_path / "payments.csv"
+    log.write_text("Buyer,Paid At,Total (EUR)\n" + "".join(f"b{i % 40},2025-0{1 + i % 9}-1{i % 10} 10:00,{5 + i % 17}\n" for i in range(200)))
+    out = write(log, tmp_path / "payments.yaml")
+    drafted = yaml.safe_load(out.read_text())
+    assert drafted["transactions"] == {"customer_id": "Buyer", "date": "Paid At", "amount": "Total (EUR)"}
+    assert "no order id column" in out.read_text()
+    report = analyse(load_settings(out, {"period": "2025-12"}))
+    assert report.table.kind == "transactions" and report.table.n_customers == 40
+
+    table = tmp_path / "members.csv"
+    table.write_text("Buyer,Paid At,Total (EUR),Visits\n" + "".join(f"b{i},2025-0{1 + i % 9}-1{i % 10},{5 + i % 17},{i % 7}\n" for i in range(200)))
+    assert "transactions" not in yaml.safe_load(write(table, tmp_path / "members.yaml").read_text())
+
+
 def test_order_log_draft(tmp_path: Path) -> None:
     out = write(SHARED / "online_retail_sample.csv", tmp_path / "orders.yaml")
     settings = yaml.safe_load(out.read_text())

@@ -403,6 +403,23 @@ def test_parquet_log_gives_the_same_numbers(tmp_path: Path, december: Any) -> No
     pd.testing.assert_frame_equal(t.frame, december.frame, check_exact=False, rtol=1e-12)
 
 
+def test_a_log_without_order_ids_counts_a_customers_lines_at_one_time_as_one_order(tmp_path: Path) -> None:
+    """Payments or tills often export no order id: declared without one, the lines a customer has at
+    the same date and time are one order, a negative amount is a return, and the appendix says so."""
+    path = tmp_path / "payments.csv"
+    path.write_text(
+        "customer,paid_at,amount\n"
+        "c1,2025-01-01 10:00,10\nc1,2025-01-01 10:00,5\nc1,2025-02-01 09:30,20\n"
+        "c2,2025-03-01 12:00,7\nc2,2025-03-02 12:00,-7\nc3,2025-03-03 08:00,4\n"
+    )
+    assert not tx.recognise(path.read_text().splitlines()[0].split(","), settings())  # no order id: declared, not guessed
+    t = tx.load(settings(data=path, period="2025-03", transactions={"customer_id": "customer", "date": "paid_at", "amount": "amount"}))
+    f = t.frame.set_index("customer_id")
+    assert f.loc["c1", "frequency"] == 2 and f.loc["c1", "monetary"] == pytest.approx(35.0)
+    assert f.loc["c2", "frequency"] == 1 and f.loc["c2", "return_rate"] == pytest.approx(1.0)
+    assert "no order id" in t.facts["definitions"] and "paid_at" in t.facts["definitions"]
+
+
 def test_service_lines_are_not_products() -> None:
     """Postage and manual adjustments count in monetary but are never a 'top product'; the list is a setting."""
     default = tx.load(settings(data=RETAIL, period="2011-12"))

@@ -21,7 +21,7 @@ class Columns:
     """Which file column plays which role (a role absent from the file is None)."""
 
     customer_id: str
-    order_id: str
+    order_id: str | None  # None: a customer's lines at one date and time are one order
     date: str
     quantity: str | None = None
     price: str | None = None
@@ -146,7 +146,8 @@ def norm_sql(cols: Columns, d: Dialect) -> str:
     used, as trimmed text with blanks and null words as NULL, ids without a trailing '.0'."""
     cid = _blank_null(d.text(cols.customer_id))
     cid = f"(CASE WHEN substr({cid}, -2) = '.0' THEN substr({cid}, 1, length({cid}) - 2) ELSE {cid} END)"
-    texts = [f"{cid} AS cid", f"{_blank_null(d.text(cols.order_id))} AS inv", f"{_blank_null(d.text(cols.date))} AS dtext"]
+    order = _blank_null(d.text(cols.order_id or cols.date))  # no order id: the lines' date and time stand for the order
+    texts = [f"{cid} AS cid", f"{order} AS inv", f"{_blank_null(d.text(cols.date))} AS dtext"]
     if cols.uses_amount:
         texts.append(f"{d.text(str(cols.amount))} AS amt_text")
     else:

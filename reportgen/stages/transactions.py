@@ -113,7 +113,9 @@ def resolve(header: list[str], settings: Settings, source: str) -> Columns:
         found["quantity"] = found["price"] = None  # the declared amount is the line's value
     elif found["quantity"] is not None and found["price"] is not None:
         found["amount"] = None
-    needs = [("customer_id", "the customer id"), ("order_id", "the order (invoice) id"), ("date", "the order date")]
+    needs = [("customer_id", "the customer id"), ("date", "the order date")]
+    if declared is None:  # recognised by name: an order id is part of what makes the file an order log
+        needs.insert(1, ("order_id", "the order (invoice) id"))
     for role, what in needs:
         if found[role] is None:
             raise DataError(
@@ -127,7 +129,7 @@ def resolve(header: list[str], settings: Settings, source: str) -> Columns:
             "Name them in the config: transactions: {amount: <column>} or {quantity: <column>, price: <column>}.",
         )
     return Columns(
-        customer_id=str(found["customer_id"]), order_id=str(found["order_id"]), date=str(found["date"]),
+        customer_id=str(found["customer_id"]), order_id=found["order_id"], date=str(found["date"]),
         quantity=found["quantity"], price=found["price"], amount=found["amount"],
         product=found["product"], category=found["category"],
         date_format=declared.date_format if declared is not None else None,
@@ -248,8 +250,14 @@ def summarise(rows: list[tuple[Any, ...]], cols: Columns, source: str, settings:
         "date_format": formats[0],
         "definitions": (
             f"As of {as_of.isoformat()} (the day after the last purchase on or before {end.isoformat()}). "
-            "A purchase is a line with a customer id, a positive quantity and price and an order id not starting with C. "
-            "Recency: days since the last purchase. Frequency: distinct orders. Monetary: total value bought (quantity x price). "
+            + (
+                "A purchase is a line with a customer id, a positive quantity and price and an order id not starting with C. "
+                "Recency: days since the last purchase. Frequency: distinct orders. "
+                if cols.order_id
+                else "A purchase is a line with a customer id and a positive value; the file has no order id, so a customer's lines "
+                f"at one date and time ({cols.date}) count as one order. Recency: days since the last purchase. Frequency: orders so counted. "
+            )
+            + "Monetary: total value bought (quantity x price). "
             "Tenure: days since the first purchase in the file. Average order value: monetary / frequency. "
             "Return rate: value of cancellations and negative-quantity lines / value bought, capped at 1."
         ),
