@@ -205,6 +205,16 @@ def _export(tmp_path: Path, name: str, **kw: Any) -> Path:
         raw["InvoiceDate"] = [f"{t.month}/{t.day}/{t.year % 100:02d} {t.hour}:{t.minute:02d}" for t in ts]
     elif kw.get("dates") == "iso_t":
         raw["InvoiceDate"] = ts.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    elif kw.get("dates") == "iso_zone":  # web shops' exports: fractions of a second and a zone
+        raw["InvoiceDate"] = [t.strftime("%Y-%m-%dT%H:%M:%S") + (".000Z" if i % 2 else "+01:00") for i, t in enumerate(ts)]
+    elif kw.get("dates") == "ampm":  # spreadsheet exports: 12/1/2010 8:26 AM
+        raw["InvoiceDate"] = [f"{t.month}/{t.day}/{t.year} {(t.hour - 1) % 12 + 1}:{t.minute:02d} {'AM' if t.hour < 12 else 'PM'}" for t in ts]
+    if kw.get("money"):  # prices with a currency sign and thousands separators: $1,234.50
+        def money(text: str) -> str:
+            whole, _, part = text.partition(".")
+            sign, digits = ("-", whole[1:]) if whole.startswith("-") else ("", whole)
+            return f"{sign}${int(digits):,}" + (f".{part}" if part else "") if digits.isdigit() else text
+        raw["UnitPrice"] = raw["UnitPrice"].map(money)
     if kw.get("float_ids"):  # every other line's id as Excel/pandas write it
         has = ~raw["CustomerID"].isin(["", "NA"])
         odd = has & (np.arange(len(raw)) % 2 == 1)
@@ -231,6 +241,9 @@ def _export(tmp_path: Path, name: str, **kw: Any) -> Path:
         ("semicolon.csv", {"semicolon": True, "dates": "day_first"}, "%d/%m/%Y %H:%M"),
         ("extra.csv", {"extra": True}, "%Y-%m-%d %H:%M:%S"),
         ("float_ids.csv", {"float_ids": True}, "%Y-%m-%d %H:%M:%S"),
+        ("iso_zone.csv", {"dates": "iso_zone"}, "%Y-%m-%dT%H:%M:%S"),
+        ("ampm.csv", {"dates": "ampm"}, "%m/%d/%Y %I:%M %p"),
+        ("money.csv", {"money": True}, "%Y-%m-%d %H:%M:%S"),
     ],
 )
 def test_reexports_give_the_same_numbers(tmp_path: Path, december: Any, name: str, kw: dict[str, Any], date_format: str) -> None:
@@ -364,6 +377,8 @@ def test_spark_parity(december: Any, tmp_path: Path) -> None:
         got = frame.toPandas().sort_values("customer_id").reset_index(drop=True)
         others = {}  # real exports: US short dates, Windows-1252 with ';' and decimal commas, a June re-run
         for path, period in ((_export(tmp_path, "us_short.csv", dates="us_short"), "2011-12"),
+                             (_export(tmp_path, "web_shop.csv", dates="iso_zone", money=True), "2011-12"),
+                             (_export(tmp_path, "ampm.csv", dates="ampm"), "2011-12"),
                              (CASES / "windows1252_semicolon.csv", "2010-12"), (RETAIL, "2011-06")):
             sdf, t = tx.spark_frame(spark, str(path), settings(data=path, period=period))
             others[(path, period)] = (sdf.toPandas().sort_values("customer_id").reset_index(drop=True), t)

@@ -47,6 +47,30 @@ def _blank_null(text_sql: str) -> str:
     return f"(CASE WHEN {text_sql} = '' OR (length({text_sql}) <= 4 AND ({tests})) THEN NULL ELSE {text_sql} END)"
 
 
+# A time's fraction of a second and its zone ('2025-01-01T06:32:00.120Z', '... 06:32:00+02:00',
+# '... 06:32 UTC'): cut, so the date and time read with the formats below. The zone is dropped, not
+# applied: a purchase keeps the shop's local day, which is what recency counts in.
+_TIMED = "^(.*[ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)([.,][0-9]+)? ?(Z|z|UTC|GMT|[+-][0-9]{2}(:?[0-9]{2})?)?$"
+# Signs and spaces a value may carry ('$1,234.50', '1 234,50 €', with no-break spaces): deleted.
+_NOT_DIGITS = "$€£¥ \u00a0\u202f"
+
+
+def _plain_time(text_sql: str) -> str:
+    cut = f"regexp_extract(coalesce({text_sql}, ''), {quote_text(_TIMED)}, 1)"
+    return f"(CASE WHEN {cut} <> '' THEN {cut} ELSE {text_sql} END)"
+
+
+def _plain_number(text_sql: str) -> str:
+    return f"translate({text_sql}, {quote_text(_NOT_DIGITS)}, '')"
+
+
+def _ungrouped(column: str, decimal_comma: bool) -> str:
+    """A number's text without its thousands separators ('1,234.50' -> '1234.50'; with a decimal
+    comma '1.234,50' -> '1234,50'), only where every group has three digits."""
+    sep, grouped = (".", "^-?[0-9]{1,3}([.][0-9]{3})+(,[0-9]+)?$") if decimal_comma else (",", "^-?[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?$")
+    return f"(CASE WHEN {_found(column, grouped)} = 1 THEN replace({column}, {quote_text(sep)}, '') ELSE {column} END)"
+
+
 def _found(text_sql: str, pattern: str) -> str:
     """1 when the regular expression (no backslashes: both engines' literals agree then) occurs."""
     return f"(CASE WHEN regexp_extract(coalesce({text_sql}, ''), {quote_text(pattern)}, 0) <> '' THEN 1 ELSE 0 END)"
@@ -84,7 +108,8 @@ def probe_sql(cols: Columns, d: Dialect) -> str:
         f"min(CASE WHEN dmy = 1 THEN {year} END) AS year_len_min, "
         f"max({sep}) AS sep, min(CASE WHEN t IS NOT NULL AND {_found(t, _ISO)} + dmy = 0 THEN t END) AS odd, "
         f"sum(comma) AS n_comma, sum(point) AS n_point, sum({_found(t, '[0-9]:[0-9]{2}:[0-9]{2}')} * w) AS n_sec, "
-        f"sum({_found(t, '[0-9][ T][0-9]{1,2}:[0-9]{2}')} * w) AS n_time, sum({_found(t, '[0-9]T[0-9]')} * w) AS n_t "
+        f"sum({_found(t, '[0-9][ T][0-9]{1,2}:[0-9]{2}')} * w) AS n_time, sum({_found(t, '[0-9]T[0-9]')} * w) AS n_t, "
+        f"sum({_found(t, '[0-9] ?[AaPp][Mm]$')} * w) AS n_ampm "
         f"FROM (SELECT *, {dmy} AS dmy FROM ({distinct}) g) h"
     )
 
@@ -105,14 +130,18 @@ class Probe:
     n_sec: int  # with seconds
     n_time: int  # with a time of day
     n_t: int  # ISO 'T' between date and time
+    n_ampm: int = 0  # a 12-hour time with AM or PM
 
     def times(self) -> tuple[str, ...]:
         """Time-of-day formats to try, the most common shape first (all are tried)."""
-        if self.n_t * 2 > self.n:
+        twelve = (" %I:%M:%S %p", " %I:%M %p") if self.n_sec * 2 > self.n_time else (" %I:%M %p", " %I:%M:%S %p")
+        if self.n_ampm * 2 > self.n:
+            first = twelve[0]
+        elif self.n_t * 2 > self.n:
             first = "T%H:%M:%S"
         else:
             first = " %H:%M:%S" if self.n_sec * 2 > self.n_time else " %H:%M" if self.n_time * 2 > self.n else ""
-        rest = [t for t in (" %H:%M:%S", " %H:%M", "", *(("T%H:%M:%S",) if self.n_t else ())) if t != first]
+        rest = [t for t in (" %H:%M:%S", " %H:%M", "", *(("T%H:%M:%S",) if self.n_t else ()), *(twelve if self.n_ampm else ())) if t != first]
         return (first, *rest)
 
 
@@ -147,17 +176,18 @@ def norm_sql(cols: Columns, d: Dialect) -> str:
     cid = _blank_null(d.text(cols.customer_id))
     cid = f"(CASE WHEN substr({cid}, -2) = '.0' THEN substr({cid}, 1, length({cid}) - 2) ELSE {cid} END)"
     order = _blank_null(d.text(cols.order_id or cols.date))  # no order id: the lines' date and time stand for the order
-    texts = [f"{cid} AS cid", f"{order} AS inv", f"{_blank_null(d.text(cols.date))} AS dtext"]
+    texts = [f"{cid} AS cid", f"{order} AS inv", f"{_plain_time(_blank_null(d.text(cols.date)))} AS dtext"]
     if cols.uses_amount:
-        texts.append(f"{d.text(str(cols.amount))} AS amt_text")
+        texts.append(f"{_plain_number(d.text(str(cols.amount)))} AS amt_text")
     else:
-        texts += [f"{d.text(str(cols.quantity))} AS q_text", f"{d.text(str(cols.price))} AS p_text"]
+        texts += [f"{_plain_number(d.text(str(cols.quantity)))} AS q_text", f"{_plain_number(d.text(str(cols.price)))} AS p_text"]
     texts.append(f"{_blank_null(d.text(cols.item))} AS item" if cols.item else "CAST(NULL AS STRING) AS item")
     return f"SELECT {', '.join(texts)} FROM src"
 
 
 def lines_sql(cols: Columns, d: Dialect, formats: tuple[str, ...], period_end: str, decimal_comma: bool) -> str:
     """Every line of `norm` with its customer, order, time, status code, purchase and returned value, item."""
+    numbers = ["amt_text"] if cols.uses_amount else ["q_text", "p_text"]
     parsed = [d.timestamp("dtext", f) for f in formats]
     ts = parsed[0] if len(parsed) == 1 else f"coalesce({', '.join(parsed)})"
     if cols.uses_amount:
@@ -179,7 +209,8 @@ def lines_sql(cols: Columns, d: Dialect, formats: tuple[str, ...], period_end: s
         f"SELECT cid, inv, ts, item, dtext, status, "
         f"CASE WHEN status = {PURCHASE} THEN {bought} END AS pv, "
         f"CASE WHEN status IN ({CANCELLED}, {QTY_NONPOS}) AND {known} THEN {returned} END AS rv "
-        f"FROM (SELECT *, {status} AS status FROM (SELECT cid, inv, dtext, item, {ts} AS ts, {values} FROM norm) p) s"
+        f"FROM (SELECT *, {status} AS status FROM (SELECT cid, inv, dtext, item, {ts} AS ts, {values} FROM ("
+        f"SELECT cid, inv, dtext, item, {', '.join(f'{_ungrouped(c, decimal_comma)} AS {c}' for c in numbers)} FROM norm) g) p) s"
     )
 
 

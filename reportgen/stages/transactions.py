@@ -279,8 +279,8 @@ _DUCK_ENCODING = {"utf-8-sig": "utf-8", "cp1252": "latin-1", "latin-1": "latin-1
 
 def _probe(row: tuple[Any, ...]) -> Probe:
     n, n_iso, n_dmy, max_a, max_b, year_len, year_len_min, sep, odd, *counts = row
-    n_comma, n_point, n_sec, n_time, n_t = (int(c or 0) for c in counts)
-    return Probe(int(n or 0), int(n_iso or 0), int(n_dmy or 0), max_a, max_b, year_len, year_len_min, sep, odd, n_comma, n_point, n_sec, n_time, n_t)
+    n_comma, n_point, n_sec, n_time, n_t, n_ampm = (int(c or 0) for c in counts)
+    return Probe(int(n or 0), int(n_iso or 0), int(n_dmy or 0), max_a, max_b, year_len, year_len_min, sep, odd, n_comma, n_point, n_sec, n_time, n_t, n_ampm)
 
 
 def _decimal_comma(probe: Probe, delimiter: str) -> bool:
