@@ -64,11 +64,11 @@ def _plain_number(text_sql: str) -> str:
     return f"translate({text_sql}, {quote_text(_NOT_DIGITS)}, '')"
 
 
-def _ungrouped(column: str, decimal_comma: bool) -> str:
+def _ungrouped(text_sql: str, decimal_comma: bool) -> str:
     """A number's text without its thousands separators ('1,234.50' -> '1234.50'; with a decimal
     comma '1.234,50' -> '1234,50'), only where every group has three digits."""
     sep, grouped = (".", "^-?[0-9]{1,3}([.][0-9]{3})+(,[0-9]+)?$") if decimal_comma else (",", "^-?[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?$")
-    return f"(CASE WHEN {_found(column, grouped)} = 1 THEN replace({column}, {quote_text(sep)}, '') ELSE {column} END)"
+    return f"(CASE WHEN {_found(text_sql, grouped)} = 1 THEN replace({text_sql}, {quote_text(sep)}, '') ELSE {text_sql} END)"
 
 
 def _found(text_sql: str, pattern: str) -> str:
@@ -109,7 +109,7 @@ def probe_sql(cols: Columns, d: Dialect) -> str:
         f"max({sep}) AS sep, min(CASE WHEN t IS NOT NULL AND {_found(t, _ISO)} + dmy = 0 THEN t END) AS odd, "
         f"sum(comma) AS n_comma, sum(point) AS n_point, sum({_found(t, '[0-9]:[0-9]{2}:[0-9]{2}')} * w) AS n_sec, "
         f"sum({_found(t, '[0-9][ T][0-9]{1,2}:[0-9]{2}')} * w) AS n_time, sum({_found(t, '[0-9]T[0-9]')} * w) AS n_t, "
-        f"sum({_found(t, '[0-9] ?[AaPp][Mm]$')} * w) AS n_ampm "
+        f"sum({_found(t, '[0-9] ?[AaPp][Mm]$')} * w) AS n_ampm, sum(CASE WHEN {_plain_time(t)} <> t THEN w ELSE 0 END) AS n_zoned "
         f"FROM (SELECT *, {dmy} AS dmy FROM ({distinct}) g) h"
     )
 
@@ -131,6 +131,7 @@ class Probe:
     n_time: int  # with a time of day
     n_t: int  # ISO 'T' between date and time
     n_ampm: int = 0  # a 12-hour time with AM or PM
+    n_zoned: int = 0  # a time with a fraction of a second or a zone
 
     def times(self) -> tuple[str, ...]:
         """Time-of-day formats to try, the most common shape first (all are tried)."""
@@ -176,20 +177,26 @@ def norm_sql(cols: Columns, d: Dialect) -> str:
     cid = _blank_null(d.text(cols.customer_id))
     cid = f"(CASE WHEN substr({cid}, -2) = '.0' THEN substr({cid}, 1, length({cid}) - 2) ELSE {cid} END)"
     order = _blank_null(d.text(cols.order_id or cols.date))  # no order id: the lines' date and time stand for the order
-    texts = [f"{cid} AS cid", f"{order} AS inv", f"{_plain_time(_blank_null(d.text(cols.date)))} AS dtext"]
+    texts = [f"{cid} AS cid", f"{order} AS inv", f"{_blank_null(d.text(cols.date))} AS dtext"]
     if cols.uses_amount:
-        texts.append(f"{_plain_number(d.text(str(cols.amount)))} AS amt_text")
+        texts.append(f"{d.text(str(cols.amount))} AS amt_text")
     else:
-        texts += [f"{_plain_number(d.text(str(cols.quantity)))} AS q_text", f"{_plain_number(d.text(str(cols.price)))} AS p_text"]
+        texts += [f"{d.text(str(cols.quantity))} AS q_text", f"{d.text(str(cols.price))} AS p_text"]
     texts.append(f"{_blank_null(d.text(cols.item))} AS item" if cols.item else "CAST(NULL AS STRING) AS item")
     return f"SELECT {', '.join(texts)} FROM src"
 
 
-def lines_sql(cols: Columns, d: Dialect, formats: tuple[str, ...], period_end: str, decimal_comma: bool) -> str:
-    """Every line of `norm` with its customer, order, time, status code, purchase and returned value, item."""
-    numbers = ["amt_text"] if cols.uses_amount else ["q_text", "p_text"]
-    parsed = [d.timestamp("dtext", f) for f in formats]
+def lines_sql(
+    cols: Columns, d: Dialect, formats: tuple[str, ...], period_end: str, decimal_comma: bool, zoned: bool = False, signed: bool = False
+) -> str:
+    """Every line of `norm` with its customer, order, time, status code, purchase and returned value, item.
+    `zoned`: cut a fraction of a second and a zone from the times first (the probe saw some);
+    `signed`: read values with currency signs, spaces and thousands separators ($1,234.50). Both cost
+    time on every line, so they are used only when the file needs them."""
+    stamp = _plain_time("dtext") if zoned else "dtext"
+    parsed = [d.timestamp(stamp, f) for f in formats]
     ts = parsed[0] if len(parsed) == 1 else f"coalesce({', '.join(parsed)})"
+    numbers = ["amt_text"] if cols.uses_amount else ["q_text", "p_text"]
     if cols.uses_amount:
         values = f"{d.number('amt_text', False, decimal_comma)} AS amt"
         bad_number, qty_nonpos, price_nonpos = "amt IS NULL", "amt <= 0", "1 = 0"
@@ -205,12 +212,15 @@ def lines_sql(cols: Columns, d: Dialect, formats: tuple[str, ...], period_end: s
         f"WHEN {bad_number} THEN {NOT_NUMBER} WHEN {qty_nonpos} THEN {QTY_NONPOS} WHEN {price_nonpos} THEN {PRICE_NONPOS} "
         f"ELSE {PURCHASE} END"
     )
+    source = "norm"
+    if signed:
+        plain = ", ".join(f"{_ungrouped(_plain_number(c), decimal_comma)} AS {c}" for c in numbers)
+        source = f"(SELECT cid, inv, dtext, item, {plain} FROM norm) g"
     return (
         f"SELECT cid, inv, ts, item, dtext, status, "
         f"CASE WHEN status = {PURCHASE} THEN {bought} END AS pv, "
         f"CASE WHEN status IN ({CANCELLED}, {QTY_NONPOS}) AND {known} THEN {returned} END AS rv "
-        f"FROM (SELECT *, {status} AS status FROM (SELECT cid, inv, dtext, item, {ts} AS ts, {values} FROM ("
-        f"SELECT cid, inv, dtext, item, {', '.join(f'{_ungrouped(c, decimal_comma)} AS {c}' for c in numbers)} FROM norm) g) p) s"
+        f"FROM (SELECT *, {status} AS status FROM (SELECT cid, inv, dtext, item, {ts} AS ts, {values} FROM {source}) p) s"
     )
 
 

@@ -279,8 +279,13 @@ _DUCK_ENCODING = {"utf-8-sig": "utf-8", "cp1252": "latin-1", "latin-1": "latin-1
 
 def _probe(row: tuple[Any, ...]) -> Probe:
     n, n_iso, n_dmy, max_a, max_b, year_len, year_len_min, sep, odd, *counts = row
-    n_comma, n_point, n_sec, n_time, n_t, n_ampm = (int(c or 0) for c in counts)
-    return Probe(int(n or 0), int(n_iso or 0), int(n_dmy or 0), max_a, max_b, year_len, year_len_min, sep, odd, n_comma, n_point, n_sec, n_time, n_t, n_ampm)
+    n_comma, n_point, n_sec, n_time, n_t, n_ampm, n_zoned = (int(c or 0) for c in counts)
+    return Probe(int(n or 0), int(n_iso or 0), int(n_dmy or 0), max_a, max_b, year_len, year_len_min, sep, odd, n_comma, n_point, n_sec, n_time, n_t, n_ampm, n_zoned)
+
+
+def _not_numbers(counts: list[tuple[Any, ...]]) -> int:
+    """Lines whose value is not a number, from pass 3's rows (status first, line count third)."""
+    return sum(int(row[2] or 0) for row in counts if row[0] == NOT_NUMBER)
 
 
 def _decimal_comma(probe: Probe, delimiter: str) -> bool:
@@ -322,8 +327,16 @@ def derive(dialect: Dialect, query: Callable[[str], list[tuple[Any, ...]]], keep
     keep(norm_sql(cols, dialect), "norm")
     probe = _probe(query(probe_sql(cols, dialect))[0])
     formats = date_formats(probe, cols, source)
-    lines = lines_sql(cols, dialect, formats, period_end(settings.period).isoformat(), _decimal_comma(probe, delimiter))
-    summary = summarise(query(counts_sql(lines)), cols, source, settings, formats)
+    end, comma = period_end(settings.period).isoformat(), _decimal_comma(probe, delimiter)
+    lines = lines_sql(cols, dialect, formats, end, comma, zoned=probe.n_zoned > 0)
+    counts = query(counts_sql(lines))
+    unread = _not_numbers(counts)
+    if unread:  # values with currency signs or thousands separators? Read them so, if that reads more.
+        signed = lines_sql(cols, dialect, formats, end, comma, zoned=probe.n_zoned > 0, signed=True)
+        signed_counts = query(counts_sql(signed))
+        if _not_numbers(signed_counts) < unread:
+            lines, counts = signed, signed_counts
+    summary = summarise(counts, cols, source, settings, formats)
     return summary, customers_sql(lines, dialect, summary.as_of, summary.items)
 
 
