@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings, label_from_name
+from .engines.sql import signed_number
 from .errors import ConfigError, DataError
 from .suggest import norm
 from .vocabulary import CUSTOMER_COLUMNS, MALL_CLUSTERED, MALL_FEATURES, feature_name, find_column, usual_names
@@ -99,7 +100,14 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
         raise DataError(f"{path} has a header but no rows.", "Export the table again with its rows.")
     text = {c: raw[c].astype("string").str.strip() for c in header}
     filled = {c: text[c].notna() & text[c].ne("") for c in header}
-    numbers = {c: pd.to_numeric(text[c].str.replace(",", ".", regex=False) if read.sniff(path).delimiter == ";" else text[c], errors="coerce") for c in header} if not read.is_parquet(path) else {c: pd.to_numeric(raw[c], errors="coerce") for c in header}
+    comma = not read.is_parquet(path) and read.sniff(path).delimiter == ";"
+    numbers = {c: pd.to_numeric(text[c].str.replace(",", ".", regex=False) if comma else text[c], errors="coerce") for c in header} if not read.is_parquet(path) else {c: pd.to_numeric(raw[c], errors="coerce") for c in header}
+    for c in header:  # '$1,234.50', '1.234,50 €': numbers as the run reads them (Dialect.number, signed)
+        unread = filled[c] & numbers[c].isna()
+        if unread.any():
+            signed = text[c][unread].map(lambda v: signed_number(str(v), comma))
+            if signed.notna().sum() > numbers[c].notna().sum():
+                numbers[c] = numbers[c].where(~unread, pd.to_numeric(signed, errors="coerce"))
     taken: set[str] = {"customer_id"}
     id_column = find_column(usual_names("customer_id"), header)
     if id_column is None:  # a column named like an id whose values are all there and all different

@@ -104,6 +104,27 @@ def test_open_features_same_on_spark(tmp_path: Path) -> None:
         assert x["mix"] == pytest.approx(y["mix"], abs=1e-4)
 
 
+def test_signed_amounts_and_zoned_dates_same_on_spark(tmp_path: Path) -> None:
+    """'$1,234.50' amounts, ISO times with zones and 12-hour times read the same on both engines."""
+    import yaml
+
+    from reportgen.pipeline import analyse
+
+    times = ["2020-03-13T22:10:05.120Z", "2020-03-02T08:00:00+01:00", "2019-12-28T23:59:59Z", "2020-01-05T10:00:00Z"]
+    ampm = ["3/13/2020 10:10 PM", "3/2/2020 8:00 AM", "12/28/2019 11:59 PM", "1/5/2020 10:00 AM"]
+    rows = "".join(f"{i},{times[i % 4]},{ampm[i % 4]},\"${(i * 37) % 2000:,}.{i % 100:02d}\"\n" for i in range(1, 201))
+    (tmp_path / "t.csv").write_text("id,seen,visited,spent\n" + rows)
+    columns = {"customer_id": "id", "days": {"days_since": "seen"}, "days_b": {"days_since": "visited"}, "spent": "spent"}
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"data": str(tmp_path / "t.csv"), "period": "2020-03", "columns": columns, "features": ["days", "spent"], "clustering": {"k": 3}}))
+    frames = {e: analyse(load_settings(config, {"engine": e, "out": str(tmp_path / e)})).table.frame for e in ("local", "spark")}
+    local = frames["local"].set_index("customer_id").sort_index()
+    spark = frames["spark"].set_index("customer_id").sort_index()
+    assert local["spent"].iloc[0] == pytest.approx(37.01) and local["spent"].max() > 1000
+    for name in ("days", "days_b", "spent"):
+        assert (local[name] - spark[name]).abs().max() < 1e-9, name
+
+
 def test_order_log_same_on_spark(tmp_path: Path) -> None:
     """An order log with no settings: the same RFM features and segments on both engines."""
     retail = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail_sample.csv"

@@ -157,11 +157,7 @@ class SparkEngine:
         raw.withColumn("_line", F.monotonically_increasing_id() + 2).createOrReplaceTempView("reportgen_src")
         # a ';'-separated local file is a European export: decimal commas, as on one machine
         decimal_comma = _is_local(location) and path.is_file() and not local_read.is_parquet(path) and local_read.sniff(path).delimiter == ";"
-        sql, probed = derive.probe_sql(plan, SPARK, typed, decimal_comma, "reportgen_src")
-        counts: dict[str, tuple[int, int]] = {}
-        if sql:
-            row = self.spark.sql(sql).first()
-            counts = {c: (int(row[2 * i] or 0), int(row[2 * i + 1] or 0)) for i, c in enumerate(probed)}
+        counts = derive.probe(plan, SPARK, typed, decimal_comma, "reportgen_src", lambda sql: self.spark.sql(sql).collect())
         samples = {c: [r[0] for r in self.spark.sql(derive.dates_sql(plan, SPARK, c, "reportgen_src")).collect()] for c in derive._date_columns(plan)}
         plan = derive.resolve(plan, settings, counts, samples)
         q = derive.query(plan, settings, SPARK, typed, decimal_comma, "reportgen_src")

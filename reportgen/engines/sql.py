@@ -13,6 +13,11 @@ import re
 from dataclasses import dataclass
 
 FINITE = "1.7976931348623157e308"  # abs(x) <= this is false for inf, -inf and NaN on both engines
+# What a number's text may carry besides the number: currency signs and spaces (no-break ones too),
+# deleted; thousands separators, deleted where every group has three digits.
+NOT_DIGITS = "$€£¥ \u00a0\u202f"
+THOUSANDS_COMMA = "^-?[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?$"  # 1,234.50
+THOUSANDS_POINT = "^-?[0-9]{1,3}([.][0-9]{3})+(,[0-9]+)?$"  # 1.234,50
 
 # strftime directives -> Java DateTimeFormatter letters (Spark). Single letters parse padded and
 # unpadded numbers alike ("1" and "01"), as strftime's do.
@@ -44,6 +49,28 @@ def quote_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+_SIGNS = str.maketrans("", "", NOT_DIGITS)
+
+
+def signed_number(text: str, decimal_comma: bool) -> float | None:
+    """The number Dialect.number(signed=True) reads from a text that is not a plain number, in
+    Python (to find the columns worth reading so); None if it is a plain number or none at all."""
+    try:
+        float(text.replace(",", ".") if decimal_comma else text)
+        return None  # plain
+    except ValueError:
+        pass
+    plain = text.strip().translate(_SIGNS)
+    sep, grouped = (".", THOUSANDS_POINT) if decimal_comma else (",", THOUSANDS_COMMA)
+    if re.match(grouped, plain):
+        plain = plain.replace(sep, "")
+    try:
+        value = float(plain.replace(",", ".") if decimal_comma else plain)
+    except ValueError:
+        return None
+    return value if abs(value) <= float(FINITE) else None
+
+
 @dataclass(frozen=True)
 class Dialect:
     name: str  # "duckdb" or "spark"
@@ -57,12 +84,18 @@ class Dialect:
         """A column's cell as trimmed text; NULL stays NULL."""
         return f"trim(CAST({self.ident(column)} AS STRING))"
 
-    def number(self, column: str, typed: bool, decimal_comma: bool = False) -> str:
-        """A column's cell as a finite double, or NULL when it is blank, not a number or not finite."""
+    def number(self, column: str, typed: bool, decimal_comma: bool = False, signed: bool = False) -> str:
+        """A column's cell as a finite double, or NULL when it is blank, not a number or not finite.
+        `signed`: the text may carry currency signs, spaces and thousands separators ('$1,234.50',
+        '1.234,50 €', '1 234,50'), read only for the columns that need it (it costs time per cell)."""
         if typed:
             value = f"CAST({self.ident(column)} AS DOUBLE)"
         else:
             text = self.text(column)
+            if signed:
+                text = f"translate({text}, {quote_text(NOT_DIGITS)}, '')"
+                sep, grouped = (".", THOUSANDS_POINT) if decimal_comma else (",", THOUSANDS_COMMA)
+                text = f"(CASE WHEN regexp_extract(coalesce({text}, ''), {quote_text(grouped)}, 0) <> '' THEN replace({text}, {quote_text(sep)}, '') ELSE {text} END)"
             if decimal_comma:
                 text = f"replace({text}, ',', '.')"
             value = f"try_cast({text} AS DOUBLE)"

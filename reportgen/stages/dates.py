@@ -10,9 +10,28 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from ..engines.sql import quote_text
 from ..errors import ConfigError
 
-DATE = re.compile(r"^(\d{1,4})([-/.])(\d{1,2})\2(\d{1,4})(?:([ T])(\d{1,2}):(\d{2})(:\d{2})?)?")
+DATE = re.compile(r"^(\d{1,4})([-/.])(\d{1,2})\2(\d{1,4})(?:([ T])(\d{1,2}):(\d{2})(:\d{2})?( ?[AaPp][Mm])?)?")
+# A time's fraction of a second and its zone ('2025-01-01T06:32:00.120Z', '... 06:32:00+02:00',
+# '... 06:32 UTC'): group 1 is the text without them. The zone is dropped, not applied: a purchase
+# keeps the shop's local day, which is what days are counted in. (No backslashes: the pattern is
+# used as it is in both engines' SQL.)
+TIMED = "^(.*[ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)([.,][0-9]+)? ?(Z|z|UTC|GMT|[+-][0-9]{2}(:?[0-9]{2})?)?$"
+_TIMED = re.compile(TIMED)
+
+
+def plain_time(value: str) -> str:
+    """A date text without a fraction of a second or a zone after its time."""
+    m = _TIMED.match(value)
+    return m.group(1) if m else value
+
+
+def plain_time_sql(text_sql: str) -> str:
+    """plain_time() as SQL (DuckDB and Spark alike)."""
+    cut = f"regexp_extract(coalesce({text_sql}, ''), {quote_text(TIMED)}, 1)"
+    return f"(CASE WHEN {cut} <> '' THEN {cut} ELSE {text_sql} END)"
 
 
 def day_order(max_first: int, max_second: int) -> Literal["day", "month", "mixed", "unknown"]:
@@ -34,16 +53,16 @@ def date_format(values: list[str], where: str) -> str:
     shapes: dict[tuple[str, ...], int] = {}
     max_first = max_second = 0
     for v in values:
-        m = DATE.match(v.strip())
+        m = DATE.match(plain_time(v.strip()))
         if not m:
             continue
-        a, sep, b, c, tsep, _, _, secs = m.groups()
+        a, sep, b, c, tsep, _, _, secs, ampm = m.groups()
         if len(a) == 4:
             order = "ymd"
         else:
             order = "?"
             max_first, max_second = max(max_first, int(a)), max(max_second, int(b))
-        time = "" if tsep is None else (tsep + "%H:%M" + (":%S" if secs else ""))
+        time = "" if tsep is None else (tsep + ("%I" if ampm else "%H") + ":%M" + (":%S" if secs else "") + ((" %p" if ampm.startswith(" ") else "%p") if ampm else ""))
         key = (order, sep, "%Y" if len(c) == 4 or order == "ymd" else "%y", time)
         shapes[key] = shapes.get(key, 0) + 1
     if not shapes:

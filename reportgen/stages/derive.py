@@ -18,12 +18,12 @@ from typing import Any, Callable
 
 from ..config import Settings
 from ..definitions import BirthYear, Column, DaysSince, Ratio, Sum
-from ..engines.sql import FINITE, Dialect, quote_text
+from ..engines.sql import FINITE, Dialect, quote_text, signed_number
 from ..errors import ConfigError, DataError
 from ..model import RowIssue
 from ..suggest import closest_to_any, did_you_mean
 from ..vocabulary import FEATURE_NAME, MALL_CLUSTERED, MALL_FEATURES, RFM_FEATURES, SENSITIVE_BY_DEFAULT, feature_name, find_column, usual_names
-from .dates import date_format
+from .dates import date_format, plain_time, plain_time_sql
 
 MAX_EXAMPLES = 5
 
@@ -59,6 +59,8 @@ class Plan:
     period: str
     text: frozenset[str] = frozenset()  # plain-column features that hold text (attributes)
     date_formats: dict[str, str] = field(default_factory=dict)  # days_since feature -> strftime format
+    signed: frozenset[str] = frozenset()  # columns whose numbers carry currency signs or thousands separators
+    zoned: frozenset[str] = frozenset()  # days_since features whose times carry a fraction or a zone
 
     def by_name(self, name: str) -> Feature:
         return next(f for f in self.features if f.name == name)
@@ -232,8 +234,8 @@ class _Sql:
     def is_feature(self, op: str, owner: Feature) -> bool:
         return self.p._is_feature(op, owner)
 
-    def number(self, column: str) -> str:
-        return self.d.number(column, column in self.typed, self.decimal_comma)
+    def number(self, column: str, signed: bool | None = None) -> str:
+        return self.d.number(column, column in self.typed, self.decimal_comma, column in self.p.signed if signed is None else signed)
 
     def blank(self, column: str) -> str:
         if column in self.typed:
@@ -259,7 +261,10 @@ class _Sql:
             if self.is_feature(op, f):
                 raise ConfigError(f"feature '{f.name}': days_since needs a date column, not the feature '{op}'.", "Name the column that holds the dates.")
             fmt = self.p.date_formats[f.name]
-            stamp = self.d.timestamp(self.d.text(op), fmt)
+            text = self.d.text(op)
+            if f.name in self.p.zoned:
+                text = plain_time_sql(text)
+            stamp = self.d.timestamp(text, fmt)
             return f"CAST({self.d.days_between(stamp, period_end(self.p.period))} AS DOUBLE)"
         raise AssertionError(f.kind)
 
@@ -311,10 +316,28 @@ def probe_sql(p: Plan, d: Dialect, typed: set[str], decimal_comma: bool, source:
     parts = []
     for i, c in enumerate(columns):
         parts.append(f"sum(CASE WHEN NOT {q.blank(c)} THEN 1 ELSE 0 END) AS f{i}")
-        parts.append(f"sum(CASE WHEN {q.number(c)} IS NOT NULL THEN 1 ELSE 0 END) AS n{i}")
+        parts.append(f"sum(CASE WHEN {q.number(c, False)} IS NOT NULL THEN 1 ELSE 0 END) AS n{i}")
     if not parts:
         return "", []
     return f"SELECT {', '.join(parts)} FROM {source}", columns
+
+
+def probe(p: Plan, d: Dialect, typed: set[str], decimal_comma: bool, source: str, rows: Callable[[str], list[Any]]) -> dict[str, tuple[int, int, int]]:
+    """Per untyped column: filled cells, numeric cells, and numeric cells when read with currency
+    signs and thousands separators ('$1,234.50'). The last is counted only for a column whose first
+    values read so (a count over every row costs seconds at 10M rows, and text like 'Female' never
+    reads as a number); `rows(sql)` runs a query on either engine."""
+    sql, columns = probe_sql(p, d, typed, decimal_comma, source)
+    if not sql:
+        return {}
+    row = rows(sql)[0]
+    counts = {c: (int(row[2 * i] or 0), int(row[2 * i + 1] or 0), int(row[2 * i + 1] or 0)) for i, c in enumerate(columns)}
+    q = _Sql(p, d, typed, decimal_comma)
+    for c, (filled, numbers, _) in counts.items():
+        if filled > numbers and any(signed_number(str(v), decimal_comma) is not None for (v,) in rows(dates_sql(p, d, c, source, 200))):
+            (signed,) = rows(f"SELECT sum(CASE WHEN {q.number(c, True)} IS NOT NULL THEN 1 ELSE 0 END) FROM {source}")[0]
+            counts[c] = (filled, numbers, int(signed or 0))
+    return counts
 
 
 def _date_columns(p: Plan) -> set[str]:
@@ -326,11 +349,13 @@ def dates_sql(p: Plan, d: Dialect, column: str, source: str, limit: int = 5000) 
     return f"SELECT {text} AS v FROM {source} WHERE coalesce({text}, '') <> '' LIMIT {limit}"
 
 
-def resolve(p: Plan, settings: Settings, counts: dict[str, tuple[int, int]], samples: dict[str, list[str]]) -> Plan:
+def resolve(p: Plan, settings: Settings, counts: dict[str, tuple[int, int, int]], samples: dict[str, list[str]]) -> Plan:
     """Tell text attributes (columns without a single number) from numbers, by the probe's counts,
-    and settle date formats; a text column used as a number is refused."""
+    and settle date formats; a text column used as a number is refused. A column that reads as more
+    numbers with its currency signs and thousands separators taken out is read so."""
     where = _source_of(settings) if settings.source != "settings" else str(p.path)
-    text_cols = {c for c, (filled, numbers) in counts.items() if filled and numbers == 0}
+    text_cols = {c for c, (filled, numbers, signed) in counts.items() if filled and max(numbers, signed) == 0}
+    signed_cols = frozenset(c for c, (_, numbers, signed) in counts.items() if signed > numbers)
     text: set[str] = set()
     used_as_number = set(p.clustered or ())
     for f in p.features:
@@ -348,16 +373,19 @@ def resolve(p: Plan, settings: Settings, counts: dict[str, tuple[int, int]], sam
             f"{where}: feature '{f.name}' uses column '{bad[0]}' of {p.path.name} as a number, but it holds text.",
             "Cluster on numeric features only; a text column can be a descriptive attribute (map it alone and leave it out of features).",
         )
-    formats = {}
+    formats, zoned = {}, set()
     for f in p.features:
         if f.kind == "days_since":
-            formats[f.name] = f.date_format or date_format(samples.get(f.operands[0], []), f"{where}: feature '{f.name}' (column '{f.operands[0]}')")
+            values = samples.get(f.operands[0], [])
+            formats[f.name] = f.date_format or date_format(values, f"{where}: feature '{f.name}' (column '{f.operands[0]}')")
+            if any(plain_time(str(v).strip()) != str(v).strip() for v in values):
+                zoned.add(f.name)
     clustered = p.clustered
     if clustered is None:
         clustered = tuple(f.name for f in p.features if f.name not in text and not f.sensitive and f.name not in SENSITIVE_BY_DEFAULT and f.name not in p.categories.values())
         if not clustered:
             raise ConfigError(f"{where}: no numeric feature to cluster on.", "Map numeric columns under columns: and list them in features:.")
-    return Plan(p.path, p.header, p.id_column, p.features, clustered, p.categories, p.period, frozenset(text), formats)
+    return Plan(p.path, p.header, p.id_column, p.features, clustered, p.categories, p.period, frozenset(text), formats, signed_cols, frozenset(zoned))
 
 
 def query(p: Plan, settings: Settings, d: Dialect, typed: set[str], decimal_comma: bool, source: str, window: bool = True) -> Query:

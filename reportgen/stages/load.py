@@ -153,12 +153,7 @@ def _facts(plan: derive.Plan) -> dict[str, str]:
 
 def _resolve(con: object, plan: derive.Plan, settings: Settings, typed: set[str], decimal_comma: bool) -> derive.Plan:
     """Which columns hold text and how dates are written, from the data itself."""
-    sql, columns = derive.probe_sql(plan, DUCKDB, typed, decimal_comma, "src")
-    counts: dict[str, tuple[int, int]] = {}
-    if sql:
-        row = con.execute(sql).fetchall()[0]  # type: ignore[attr-defined]  # all rows: no unfinished result left on the connection
-        for i, c in enumerate(columns):
-            counts[c] = (int(row[2 * i] or 0), int(row[2 * i + 1] or 0))
+    counts = derive.probe(plan, DUCKDB, typed, decimal_comma, "src", lambda sql: con.execute(sql).fetchall())  # type: ignore[attr-defined]  # all rows: no unfinished result left on the connection
     samples = {}
     for c in derive._date_columns(plan):
         samples[c] = [r[0] for r in con.execute(derive.dates_sql(plan, DUCKDB, c, "src")).fetchall()]  # type: ignore[attr-defined]

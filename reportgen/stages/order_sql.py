@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..engines.sql import Dialect, quote_text
 from ..errors import DataError
-from .dates import day_order, numeric_format
+from .dates import day_order, numeric_format, plain_time_sql
 
 NULL_TOKENS = ("", "NA", "N/A", "NAN", "NULL", "NONE")
 
@@ -45,30 +45,6 @@ def _blank_null(text_sql: str) -> str:
     plans a long IN list as a join, several times slower per line."""
     tests = " OR ".join(f"upper({text_sql}) = {quote_text(t)}" for t in NULL_TOKENS if t)
     return f"(CASE WHEN {text_sql} = '' OR (length({text_sql}) <= 4 AND ({tests})) THEN NULL ELSE {text_sql} END)"
-
-
-# A time's fraction of a second and its zone ('2025-01-01T06:32:00.120Z', '... 06:32:00+02:00',
-# '... 06:32 UTC'): cut, so the date and time read with the formats below. The zone is dropped, not
-# applied: a purchase keeps the shop's local day, which is what recency counts in.
-_TIMED = "^(.*[ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)([.,][0-9]+)? ?(Z|z|UTC|GMT|[+-][0-9]{2}(:?[0-9]{2})?)?$"
-# Signs and spaces a value may carry ('$1,234.50', '1 234,50 €', with no-break spaces): deleted.
-_NOT_DIGITS = "$€£¥ \u00a0\u202f"
-
-
-def _plain_time(text_sql: str) -> str:
-    cut = f"regexp_extract(coalesce({text_sql}, ''), {quote_text(_TIMED)}, 1)"
-    return f"(CASE WHEN {cut} <> '' THEN {cut} ELSE {text_sql} END)"
-
-
-def _plain_number(text_sql: str) -> str:
-    return f"translate({text_sql}, {quote_text(_NOT_DIGITS)}, '')"
-
-
-def _ungrouped(text_sql: str, decimal_comma: bool) -> str:
-    """A number's text without its thousands separators ('1,234.50' -> '1234.50'; with a decimal
-    comma '1.234,50' -> '1234,50'), only where every group has three digits."""
-    sep, grouped = (".", "^-?[0-9]{1,3}([.][0-9]{3})+(,[0-9]+)?$") if decimal_comma else (",", "^-?[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?$")
-    return f"(CASE WHEN {_found(text_sql, grouped)} = 1 THEN replace({text_sql}, {quote_text(sep)}, '') ELSE {text_sql} END)"
 
 
 def _found(text_sql: str, pattern: str) -> str:
@@ -109,7 +85,7 @@ def probe_sql(cols: Columns, d: Dialect) -> str:
         f"max({sep}) AS sep, min(CASE WHEN t IS NOT NULL AND {_found(t, _ISO)} + dmy = 0 THEN t END) AS odd, "
         f"sum(comma) AS n_comma, sum(point) AS n_point, sum({_found(t, '[0-9]:[0-9]{2}:[0-9]{2}')} * w) AS n_sec, "
         f"sum({_found(t, '[0-9][ T][0-9]{1,2}:[0-9]{2}')} * w) AS n_time, sum({_found(t, '[0-9]T[0-9]')} * w) AS n_t, "
-        f"sum({_found(t, '[0-9] ?[AaPp][Mm]$')} * w) AS n_ampm, sum(CASE WHEN {_plain_time(t)} <> t THEN w ELSE 0 END) AS n_zoned "
+        f"sum({_found(t, '[0-9] ?[AaPp][Mm]$')} * w) AS n_ampm, sum(CASE WHEN {plain_time_sql(t)} <> t THEN w ELSE 0 END) AS n_zoned "
         f"FROM (SELECT *, {dmy} AS dmy FROM ({distinct}) g) h"
     )
 
@@ -193,16 +169,15 @@ def lines_sql(
     `zoned`: cut a fraction of a second and a zone from the times first (the probe saw some);
     `signed`: read values with currency signs, spaces and thousands separators ($1,234.50). Both cost
     time on every line, so they are used only when the file needs them."""
-    stamp = _plain_time("dtext") if zoned else "dtext"
+    stamp = plain_time_sql("dtext") if zoned else "dtext"
     parsed = [d.timestamp(stamp, f) for f in formats]
     ts = parsed[0] if len(parsed) == 1 else f"coalesce({', '.join(parsed)})"
-    numbers = ["amt_text"] if cols.uses_amount else ["q_text", "p_text"]
     if cols.uses_amount:
-        values = f"{d.number('amt_text', False, decimal_comma)} AS amt"
+        values = f"{d.number('amt_text', False, decimal_comma, signed)} AS amt"
         bad_number, qty_nonpos, price_nonpos = "amt IS NULL", "amt <= 0", "1 = 0"
         bought, returned, known = "amt", "abs(amt)", "amt IS NOT NULL"
     else:
-        values = f"{d.number('q_text', False, decimal_comma)} AS q, {d.number('p_text', False, decimal_comma)} AS p"
+        values = f"{d.number('q_text', False, decimal_comma, signed)} AS q, {d.number('p_text', False, decimal_comma, signed)} AS p"
         bad_number, qty_nonpos, price_nonpos = "q IS NULL OR p IS NULL", "q <= 0", "p <= 0"
         bought, returned, known = "q * p", "(CASE WHEN p > 0 THEN abs(q) * p ELSE 0 END)", "q IS NOT NULL AND p IS NOT NULL"
     status = (
@@ -212,15 +187,11 @@ def lines_sql(
         f"WHEN {bad_number} THEN {NOT_NUMBER} WHEN {qty_nonpos} THEN {QTY_NONPOS} WHEN {price_nonpos} THEN {PRICE_NONPOS} "
         f"ELSE {PURCHASE} END"
     )
-    source = "norm"
-    if signed:
-        plain = ", ".join(f"{_ungrouped(_plain_number(c), decimal_comma)} AS {c}" for c in numbers)
-        source = f"(SELECT cid, inv, dtext, item, {plain} FROM norm) g"
     return (
         f"SELECT cid, inv, ts, item, dtext, status, "
         f"CASE WHEN status = {PURCHASE} THEN {bought} END AS pv, "
         f"CASE WHEN status IN ({CANCELLED}, {QTY_NONPOS}) AND {known} THEN {returned} END AS rv "
-        f"FROM (SELECT *, {status} AS status FROM (SELECT cid, inv, dtext, item, {ts} AS ts, {values} FROM {source}) p) s"
+        f"FROM (SELECT *, {status} AS status FROM (SELECT cid, inv, dtext, item, {ts} AS ts, {values} FROM norm) p) s"
     )
 
 
