@@ -39,8 +39,14 @@ def did_you_mean(word: str, options: Iterable[str], listing: str | None = "Avail
         return f"Did you mean '{match}'?"
     if listing is None:
         return ""
-    more = f" and {len(options) - 30} more" if len(options) > 30 else ""
-    return f"{listing}: {', '.join(options[:30])}{more}."
+    return f"{listing}: {names(options)}."
+
+
+def names(options: Iterable[str], most: int = 30) -> str:
+    """'a, b, c' for a message: at most `most` names, each cut to 40 characters, then how many more."""
+    options = [o if len(o) <= 40 else o[:39] + "…" for o in options]
+    more = f" and {len(options) - most} more" if len(options) > most else ""
+    return ", ".join(options[:most]) + more
 
 
 def closest_to_any(names: Iterable[str], options: Iterable[str], cutoff: float = 0.6) -> str | None:

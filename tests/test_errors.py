@@ -26,6 +26,8 @@ DATA_CASES = [
     ("no_header.csv", [], "the first line holds numbers, not column names"),
     ("binary.csv", [], "is a binary file, not a CSV"),
     ("excel.csv", [], "is a ZIP or Excel workbook"),
+    ("json_records.csv", [], "is JSON, not a CSV"),
+    ("sixty_columns.csv", [], "column_with_a_rather_long_descriptive_n… and 30 more."),
     ("utf16_no_bom.csv", [], "UTF-16 text without a byte-order mark"),
     ("lfs_pointer.csv", [], "is a Git LFS pointer"),
     ("colon_delimiter.csv", [], "no column for 'income'"),

@@ -21,7 +21,7 @@ from ..definitions import BirthYear, Column, DaysSince, Ratio, Sum
 from ..engines.sql import FINITE, Dialect, quote_text, signed_number
 from ..errors import ConfigError, DataError
 from ..model import RowIssue
-from ..suggest import closest_to_any, did_you_mean
+from ..suggest import closest_to_any, did_you_mean, names as name_list
 from ..vocabulary import FEATURE_NAME, MALL_CLUSTERED, MALL_FEATURES, RFM_FEATURES, SENSITIVE_BY_DEFAULT, feature_name, find_column, usual_names
 from .dates import date_format, plain_time, plain_time_sql
 
@@ -196,7 +196,7 @@ def plan(settings: Settings, header: list[str], path: Path, kind: str = "custome
                 raise DataError(
                     f"{path}: no column for '{name}', which the clustering needs.",
                     f"{_like(name, header)}'reportgen init --data {path}' writes a config for this file (a customer table or an order log); "
-                    f"or map it yourself (columns: {{{name}: <column name>}}), or choose other --features. Columns found: {', '.join(header)}.",
+                    f"or map it yourself (columns: {{{name}: <column name>}}), or choose other --features. Columns found: {name_list(header)}.",
                 )
             raise ConfigError(f"{where}: features: '{name}' is not a configured feature.", f"{did_you_mean(name, configured)} Define it under columns:.")
     for key, names in (("value", [settings.value] if settings.value else []), ("map", settings.map or [])):

@@ -79,6 +79,8 @@ def _encoding(head: bytes, path: Path) -> str:
         raise DataError(f"{path} is a ZIP or Excel workbook, not a CSV.", "In Excel, save it as 'CSV UTF-8'.")
     if b"\x00" in head:
         raise DataError(f"{path} is a binary file, not a CSV.", "Export the table as CSV (or Parquet with a .parquet name).")
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{"):
+        raise DataError(f"{path} is JSON, not a CSV.", "Export the table as CSV (one row per customer or order line) or Parquet.")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             # a multi-byte character may be cut at the end of the sample

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..engines.sql import DUCKDB, SPARK, Dialect, quote_text
 from ..errors import DataError
 from ..model import CustomerTable, RowIssue
-from ..suggest import did_you_mean
+from ..suggest import did_you_mean, names
 from ..vocabulary import ORDER_COLUMNS, ORDER_ROLES, TRANSACTION_FEATURES, feature_name, find_by_words, find_column
 from .order_sql import (
     AFTER_PERIOD, BAD_DATE, CANCELLED, NO_ID, NO_ORDER, NOT_NUMBER, PRICE_NONPOS, PURCHASE, QTY_NONPOS,
@@ -119,7 +119,7 @@ def resolve(header: list[str], settings: Settings, source: str) -> Columns:
     for role, what in needs:
         if found[role] is None:
             raise DataError(
-                f"{source}: no column for {what} (transactions.{role}) among: {', '.join(header)}.",
+                f"{source}: no column for {what} (transactions.{role}) among: {names(header)}.",
                 f"Name it in the config, e.g. transactions: {{{role}: <column>}}.",
             )
     if found["amount"] is None and (found["quantity"] is None or found["price"] is None):
