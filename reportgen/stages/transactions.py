@@ -250,14 +250,14 @@ def summarise(rows: list[tuple[Any, ...]], cols: Columns, source: str, settings:
         "date_format": formats[0],
         "definitions": (
             f"As of {as_of.isoformat()} (the day after the last purchase on or before {end.isoformat()}). "
+            + f"A purchase is a line with a customer id, {'a positive amount' if cols.uses_amount else 'a positive quantity and price'}"
             + (
-                "A purchase is a line with a customer id, a positive quantity and price and an order id not starting with C. "
-                "Recency: days since the last purchase. Frequency: distinct orders. "
+                " and an order id not starting with C. Recency: days since the last purchase. Frequency: distinct orders. "
                 if cols.order_id
-                else "A purchase is a line with a customer id and a positive value; the file has no order id, so a customer's lines "
-                f"at one date and time ({cols.date}) count as one order. Recency: days since the last purchase. Frequency: orders so counted. "
+                else f"; the file has no order id, so a customer's lines at one date and time ({cols.date}) count as one order. "
+                "Recency: days since the last purchase. Frequency: orders so counted. "
             )
-            + "Monetary: total value bought (quantity x price). "
+            + f"Monetary: total value bought ({'sum of the amounts' if cols.uses_amount else 'quantity x price'}). "
             "Tenure: days since the first purchase in the file. Average order value: monetary / frequency. "
             "Return rate: value of cancellations and negative-quantity lines / value bought, capped at 1."
         ),
