@@ -111,7 +111,7 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
     taken: set[str] = {"customer_id"}
     id_column = find_column(usual_names("customer_id"), header)
     if id_column is None:  # a column named like an id whose values are all there and all different
-        named_like_id = re.compile(r"(^|[^a-z])(id|no|nr|num|number|code|key)$|customer|member|client|account")
+        named_like_id = re.compile(r"(^|[^a-z])(id|no|nr|num|number|code|key)$|customer|member|client|account|e-?mail")
         id_column = next((c for c in header if named_like_id.search(c.lower()) and filled[c].all() and text[c].is_unique), None)
     columns: list[str] = []
     comments: list[str] = []

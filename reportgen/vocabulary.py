@@ -31,6 +31,7 @@ VALUE_FEATURES: tuple[str, ...] = ("spending", "monetary", "spend", "total_spend
 CUSTOMER_ID: tuple[str, ...] = (
     "customerid", "customer", "customerno", "customernumber", "customercode", "custid", "clientid", "client", "clientno",
     "memberid", "memberno", "membernumber", "userid", "accountid", "accountno", "buyerid", "shopperid",
+    "customeremail", "email", "emailaddress",  # shops that key customers by e-mail; last, so an id column wins
 )
 
 CUSTOMER_COLUMNS: dict[str, tuple[str, ...]] = {

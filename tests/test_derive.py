@@ -191,15 +191,15 @@ def test_dates_with_zones_or_twelve_hour_times_and_amounts_with_signs(tmp_path: 
     times = ["2020-03-13T22:10:05.120Z", "2020-03-02T08:00:00+01:00", "2019-12-28T23:59:59Z"]
     ampm = ["3/13/2020 10:10 PM", "3/2/2020 8:00 AM", "12/28/2019 11:59 PM"]
     money = ["$1,234.50", "$87.25", "$12,000"]
-    rows = "".join(f"{i},{times[i % 3]},{ampm[i % 3]},\"{money[i % 3]}\",gold\n" for i in range(1, 31))
-    (tmp_path / "t.csv").write_text("id,seen,visited,spent,tier\n" + rows)
-    columns = {"customer_id": "id", "days": {"days_since": "seen"}, "days_b": {"days_since": "visited"}, "spent": "spent", "tier": "tier"}
+    rows = "".join(f"{i},{times[i % 3]},{ampm[i % 3]},\"{money[i % 3]}\",gold,+44 7700 {900000 + i}\n" for i in range(1, 31))
+    (tmp_path / "t.csv").write_text("id,seen,visited,spent,tier,phone\n" + rows)
+    columns = {"customer_id": "id", "days": {"days_since": "seen"}, "days_b": {"days_since": "visited"}, "spent": "spent", "tier": "tier", "phone": "phone"}
     config = _write(tmp_path, {"data": str(tmp_path / "t.csv"), "period": "2020-03", "columns": columns, "features": ["days", "spent"], "clustering": {"k": 2}})
     report = analyse(load_settings(config))
     frame = report.table.frame
     assert frame["days"].tolist()[:3] == [29, 94, 18] and frame["days_b"].tolist()[:3] == [29, 94, 18]  # to 31 March 2020
     assert frame["spent"].tolist()[:3] == [87.25, 12000.0, 1234.5]
-    assert "tier" in report.table.attributes
+    assert "tier" in report.table.attributes and "phone" in report.table.attributes  # a phone number is no amount
 
     rows = "".join(f"{i};{['1.234,50 €', '87,25 €', '12.000 €'][i % 3]};{i}\n" for i in range(1, 31))  # a European export
     (tmp_path / "e.csv").write_text("id;spent;x\n" + rows)

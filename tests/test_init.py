@@ -57,6 +57,14 @@ def test_a_log_without_order_ids_is_drafted_as_an_order_log_and_a_table_with_dat
     assert "transactions" not in yaml.safe_load(write(table, tmp_path / "members.yaml").read_text())
 
 
+def test_an_email_column_is_the_customer_id_and_a_phone_is_no_number(tmp_path: Path) -> None:
+    table = tmp_path / "people.csv"
+    table.write_text("Email,Phone,Total Spend,Visits\n" + "".join(f"p{i}@example.com,+44 7700 {900000 + i},{10 + i % 50},{i % 9}\n" for i in range(120)))
+    drafted = yaml.safe_load(write(table, tmp_path / "people.yaml").read_text())
+    assert drafted["columns"]["customer_id"] == "Email"
+    assert "phone" not in drafted["features"] and set(drafted["features"]) == {"total_spend", "visits"}
+
+
 def test_order_log_draft(tmp_path: Path) -> None:
     out = write(SHARED / "online_retail_sample.csv", tmp_path / "orders.yaml")
     settings = yaml.safe_load(out.read_text())

@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass
 
 FINITE = "1.7976931348623157e308"  # abs(x) <= this is false for inf, -inf and NaN on both engines
-# What a number's text may carry besides the number: currency signs and spaces (no-break ones too),
-# deleted; thousands separators, deleted where every group has three digits.
-NOT_DIGITS = "$€£¥ \u00a0\u202f"
-THOUSANDS_COMMA = "^-?[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?$"  # 1,234.50
-THOUSANDS_POINT = "^-?[0-9]{1,3}([.][0-9]{3})+(,[0-9]+)?$"  # 1.234,50
+# What a number's text may carry besides the number: currency signs, deleted (no-break spaces become
+# spaces); thousands separators (',' or '.', or a space), deleted only where every group has three
+# digits, so '+44 7700 900123' or '555 0199' stay text, not numbers.
+SIGNS_FROM, SIGNS_TO = "\u00a0\u202f$€£¥", "  "
+THOUSANDS_COMMA = "^-?[0-9]{1,3}([, ][0-9]{3})+([.][0-9]+)?$"  # 1,234.50 or 1 234.50
+THOUSANDS_POINT = "^-?[0-9]{1,3}([. ][0-9]{3})+(,[0-9]+)?$"  # 1.234,50 or 1 234,50
 
 # strftime directives -> Java DateTimeFormatter letters (Spark). Single letters parse padded and
 # unpadded numbers alike ("1" and "01"), as strftime's do.
@@ -49,7 +50,7 @@ def quote_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-_SIGNS = str.maketrans("", "", NOT_DIGITS)
+_SIGNS = str.maketrans(dict(zip(SIGNS_FROM, SIGNS_TO.ljust(len(SIGNS_FROM), "\0")))) | {ord(c): None for c in SIGNS_FROM[len(SIGNS_TO):]}
 
 
 def signed_number(text: str, decimal_comma: bool) -> float | None:
@@ -60,10 +61,10 @@ def signed_number(text: str, decimal_comma: bool) -> float | None:
         return None  # plain
     except ValueError:
         pass
-    plain = text.strip().translate(_SIGNS)
+    plain = text.translate(_SIGNS).strip()
     sep, grouped = (".", THOUSANDS_POINT) if decimal_comma else (",", THOUSANDS_COMMA)
     if re.match(grouped, plain):
-        plain = plain.replace(sep, "")
+        plain = plain.replace(sep, "").replace(" ", "")
     try:
         value = float(plain.replace(",", ".") if decimal_comma else plain)
     except ValueError:
@@ -86,16 +87,19 @@ class Dialect:
 
     def number(self, column: str, typed: bool, decimal_comma: bool = False, signed: bool = False) -> str:
         """A column's cell as a finite double, or NULL when it is blank, not a number or not finite.
-        `signed`: the text may carry currency signs, spaces and thousands separators ('$1,234.50',
+        `signed`: the text may carry currency signs and thousands separators ('$1,234.50',
         '1.234,50 €', '1 234,50'), read only for the columns that need it (it costs time per cell)."""
         if typed:
             value = f"CAST({self.ident(column)} AS DOUBLE)"
         else:
             text = self.text(column)
             if signed:
-                text = f"translate({text}, {quote_text(NOT_DIGITS)}, '')"
+                text = f"trim(translate({text}, {quote_text(SIGNS_FROM)}, {quote_text(SIGNS_TO)}))"
                 sep, grouped = (".", THOUSANDS_POINT) if decimal_comma else (",", THOUSANDS_COMMA)
-                text = f"(CASE WHEN regexp_extract(coalesce({text}, ''), {quote_text(grouped)}, 0) <> '' THEN replace({text}, {quote_text(sep)}, '') ELSE {text} END)"
+                text = (
+                    f"(CASE WHEN regexp_extract(coalesce({text}, ''), {quote_text(grouped)}, 0) <> '' "
+                    f"THEN replace(replace({text}, {quote_text(sep)}, ''), ' ', '') ELSE {text} END)"
+                )
             if decimal_comma:
                 text = f"replace({text}, ',', '.')"
             value = f"try_cast({text} AS DOUBLE)"
