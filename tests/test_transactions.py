@@ -435,6 +435,20 @@ def test_a_log_without_order_ids_counts_a_customers_lines_at_one_time_as_one_ord
     assert "no order id" in t.facts["definitions"] and "paid_at" in t.facts["definitions"]
 
 
+def test_only_c_and_a_digit_cancels_an_order(tmp_path: Path) -> None:
+    """Online Retail cancels with C536379; Superstore's order ids (CA-2016-152156) are orders."""
+    path = tmp_path / "superstore.csv"
+    path.write_text(
+        "Row ID,Order ID,Order Date,Customer ID,Sales,Quantity,Category\n"
+        "1,CA-2016-152156,11/8/2016,CG-12520,261.96,2,Furniture\n2,CA-2016-152157,11/9/2016,CG-12520,731.94,3,Furniture\n"
+        "3,US-2015-108966,10/21/2015,SO-20335,957.58,5,Office Supplies\n4,C536379,12/1/2016,SO-20335,-27.50,-1,Office Supplies\n"
+    )
+    t = tx.load(settings(data=path, period="2016-12"))
+    f = t.frame.set_index("customer_id")
+    assert f.loc["CG-12520", "frequency"] == 2 and f.loc["CG-12520", "monetary"] == pytest.approx(993.90)
+    assert f.loc["SO-20335", "frequency"] == 1 and f.loc["SO-20335", "return_rate"] == pytest.approx(27.50 / 957.58)
+
+
 def test_service_lines_are_not_products() -> None:
     """Postage and manual adjustments count in monetary but are never a 'top product'; the list is a setting."""
     default = tx.load(settings(data=RETAIL, period="2011-12"))

@@ -183,7 +183,7 @@ def lines_sql(
     status = (
         f"CASE WHEN cid IS NULL OR cid = '' THEN {NO_ID} WHEN ts IS NULL THEN {BAD_DATE} "
         f"WHEN CAST(ts AS DATE) > DATE {quote_text(period_end)} THEN {AFTER_PERIOD} "
-        f"WHEN upper(substr(inv, 1, 1)) = 'C' THEN {CANCELLED} WHEN inv IS NULL THEN {NO_ORDER} "
+        f"WHEN upper(substr(inv, 1, 1)) = 'C' AND substr(inv, 2, 1) BETWEEN '0' AND '9' THEN {CANCELLED} WHEN inv IS NULL THEN {NO_ORDER} "
         f"WHEN {bad_number} THEN {NOT_NUMBER} WHEN {qty_nonpos} THEN {QTY_NONPOS} WHEN {price_nonpos} THEN {PRICE_NONPOS} "
         f"ELSE {PURCHASE} END"
     )

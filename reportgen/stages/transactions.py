@@ -154,7 +154,7 @@ _REASONS = {
     NO_ID: ("customer_id", "no customer id (line not used)"),
     BAD_DATE: ("date", "date missing or not readable (line not used)"),
     AFTER_PERIOD: ("date", "after the period's last day {end} (ignored for this period)"),
-    CANCELLED: ("order_id", "cancellation (order id starts with C): not a purchase, counted in return_rate"),
+    CANCELLED: ("order_id", "cancellation (order id starts with C and a digit): not a purchase, counted in return_rate"),
     NO_ORDER: ("order_id", "no order id (line not used)"),
     NOT_NUMBER: ("quantity/price", "quantity or price is not a number (line not used)"),
     QTY_NONPOS: ("quantity", "quantity zero or negative: not a purchase, counted in return_rate"),
@@ -252,7 +252,7 @@ def summarise(rows: list[tuple[Any, ...]], cols: Columns, source: str, settings:
             f"As of {as_of.isoformat()} (the day after the last purchase on or before {end.isoformat()}). "
             + f"A purchase is a line with a customer id, {'a positive amount' if cols.uses_amount else 'a positive quantity and price'}"
             + (
-                " and an order id not starting with C. Recency: days since the last purchase. Frequency: distinct orders. "
+                " and an order id not starting with C and a digit (C536379 cancels an order). Recency: days since the last purchase. Frequency: distinct orders. "
                 if cols.order_id
                 else f"; the file has no order id, so a customer's lines at one date and time ({cols.date}) count as one order. "
                 "Recency: days since the last purchase. Frequency: orders so counted. "
