@@ -1,6 +1,7 @@
 """The order log's SQL: four passes written once as text through `engines.sql.Dialect`, which DuckDB
-(stages/transactions.py `load`) and Spark SQL (`spark_frame`) run alike. The definitions they
-implement are in stages/transactions.py's docstring."""
+(stages/transactions.py `load`) and Spark SQL (`spark_frame`) run alike; pass 3 runs a second time,
+reading currency signs and thousands separators, only when values did not read as numbers. The
+definitions they implement are in stages/transactions.py's docstring."""
 
 from __future__ import annotations
 
