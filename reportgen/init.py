@@ -164,8 +164,12 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
             name = feature_name(col, taken)
             columns.append(f"  {name}: {_yaml_text(col)}")
             numeric_names.append((name, col))
-            if label_from_name(name) != label_from_name(col):
-                display.append(f"  {name}: {{label: {_yaml_text(label_from_name(col))}}}")
+            written = text[col][filled[col]].str.lstrip("-")
+            percent = bool(written.str.endswith("%").mean() > 0.5)  # '23.5%': read as 23.5, shown with its sign
+            sign = next((c for c in "$€£¥" if written.str.startswith(c).mean() > 0.5), "")  # '$1,234.50': shown with its sign
+            if label_from_name(name) != label_from_name(col) or percent or sign:
+                unit = (', suffix: "%"' if percent else "") + (f", prefix: {_yaml_text(sign)}" if sign else "")
+                display.append(f"  {name}: {{label: {_yaml_text(label_from_name(col))}{unit}}}")
             continue
         if distinct <= MAX_ATTRIBUTE_VALUES:
             name = feature_name("gender" if col == find_column(usual_names("gender"), header) else col, taken)

@@ -65,6 +65,17 @@ def test_an_email_column_is_the_customer_id_and_a_phone_is_no_number(tmp_path: P
     assert "phone" not in drafted["features"] and set(drafted["features"]) == {"total_spend", "visits"}
 
 
+def test_rates_and_money_with_their_signs_are_numbers_shown_with_them(tmp_path: Path) -> None:
+    table = tmp_path / "subscribers.csv"
+    table.write_text("Subscriber ID,Open Rate,Lifetime Value\n" + "".join(f"S{i},{10 + i % 40}.5%,\"${1000 + 37 * i:,}.25\"\n" for i in range(120)))
+    out = write(table, tmp_path / "subscribers.yaml")
+    drafted = yaml.safe_load(out.read_text())
+    assert set(drafted["features"]) == {"open_rate", "lifetime_value"}
+    assert drafted["display"]["open_rate"]["suffix"] == "%" and drafted["display"]["lifetime_value"]["prefix"] == "$"
+    frame = analyse(load_settings(out)).table.frame
+    assert frame["open_rate"].iloc[0] == 10.5 and frame["lifetime_value"].iloc[1] == 1037.25
+
+
 def test_order_log_draft(tmp_path: Path) -> None:
     out = write(SHARED / "online_retail_sample.csv", tmp_path / "orders.yaml")
     settings = yaml.safe_load(out.read_text())

@@ -13,10 +13,11 @@ import re
 from dataclasses import dataclass
 
 FINITE = "1.7976931348623157e308"  # abs(x) <= this is false for inf, -inf and NaN on both engines
-# What a number's text may carry besides the number: currency signs, deleted (no-break spaces become
-# spaces); thousands separators (',' or '.', or a space), deleted only where every group has three
-# digits, so '+44 7700 900123' or '555 0199' stay text, not numbers.
-SIGNS_FROM, SIGNS_TO = "\u00a0\u202f$€£¥", "  "
+# What a number's text may carry besides the number: currency signs and a percent sign, deleted
+# ('23.5%' reads 23.5; no-break spaces become spaces); thousands separators (',' or '.', or a
+# space), deleted only where every group has three digits, so '+44 7700 900123' or '555 0199' stay
+# text, not numbers.
+SIGNS_FROM, SIGNS_TO = "\u00a0\u202f$€£¥%", "  "
 THOUSANDS_COMMA = "^-?[0-9]{1,3}([, ][0-9]{3})+([.][0-9]+)?$"  # 1,234.50 or 1 234.50
 THOUSANDS_POINT = "^-?[0-9]{1,3}([. ][0-9]{3})+(,[0-9]+)?$"  # 1.234,50 or 1 234,50
 
@@ -87,8 +88,8 @@ class Dialect:
 
     def number(self, column: str, typed: bool, decimal_comma: bool = False, signed: bool = False) -> str:
         """A column's cell as a finite double, or NULL when it is blank, not a number or not finite.
-        `signed`: the text may carry currency signs and thousands separators ('$1,234.50',
-        '1.234,50 €', '1 234,50'), read only for the columns that need it (it costs time per cell)."""
+        `signed`: the text may carry currency or percent signs and thousands separators ('$1,234.50',
+        '1.234,50 €', '1 234,50', '23.5%'), read only for the columns that need it (it costs time per cell)."""
         if typed:
             value = f"CAST({self.ident(column)} AS DOUBLE)"
         else:
