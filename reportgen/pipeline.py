@@ -136,6 +136,11 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
             warnings = (unjudged,)
         else:
             warnings = (*label.unseparated_warnings(prof, inputs.rulebook), *warnings)
+        flat = tuple(
+            f"{settings.display_of(f).label} is the same for every customer, so it cannot tell segments apart; leave it out of features."
+            for f in features.constant_roles(feats)
+        )
+        warnings = (*flat, *warnings)
         segments = compare.colours(segments, previous, matches, len(PALETTE))
         changes = None
         if previous and previous_dir:

@@ -207,6 +207,15 @@ def test_dates_with_zones_or_twelve_hour_times_and_amounts_with_signs(tmp_path: 
     assert analyse(load_settings(config)).table.frame["spent"].tolist()[:3] == [87.25, 12000.0, 1234.5]
 
 
+def test_a_feature_with_one_value_for_everyone_is_named_in_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("id,spend,visits,country\n" + "".join(f"{i},{10 + (i * 37) % 500},{i % 9},44\n" for i in range(1, 121)))
+    config = _write(tmp_path, {"data": str(tmp_path / "t.csv"), "columns": {"customer_id": "id", "spend": "spend", "visits": "visits", "country": "country"},
+                               "features": ["spend", "visits", "country"], "clustering": {"k": 3}})
+    report = analyse(load_settings(config))
+    assert any(w.startswith("Country is the same for every customer") for w in report.warnings)
+    assert not any("Spend is the same" in w for w in report.warnings)
+
+
 def test_crm_export_gives_a_useful_number_of_segments(tmp_path: Path) -> None:
     """Income, total spend, purchases and recency: 3 to 8 segments, none under 2 % of customers."""
     config = {k: v for k, v in CONFIG.items() if k != "clustering"}

@@ -112,3 +112,10 @@ def build(table: CustomerTable, settings: Settings) -> Features:
         skew=tuple(skews),
         automatic=tuple(automatic),
     )
+
+
+def constant_roles(features: Features) -> tuple[str, ...]:
+    """Clustered features with one value for every customer: they cannot tell segments apart (their
+    standardised column is all zeros), so the report says so."""
+    m = features.matrix
+    return tuple(role for j, role in enumerate(features.roles) if len(m) and not np.any(m[:, j]))
