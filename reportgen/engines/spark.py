@@ -28,7 +28,7 @@ from ..rules import Rulebook
 from ..spreadsheet import FORMULA, QUOTED_FORMULA
 from ..engines.sql import SPARK
 from ..stages import cluster as local_cluster
-from ..stages import derive
+from ..stages import derive, probe
 from ..stages import features as local_features
 from ..stages import load as local_load
 from ..stages import profile as local_profile
@@ -157,9 +157,7 @@ class SparkEngine:
         raw.withColumn("_line", F.monotonically_increasing_id() + 2).createOrReplaceTempView("reportgen_src")
         # a ';'-separated local file is a European export: decimal commas, as on one machine
         decimal_comma = _is_local(location) and path.is_file() and not local_read.is_parquet(path) and local_read.sniff(path).delimiter == ";"
-        counts = derive.probe(plan, SPARK, typed, decimal_comma, "reportgen_src", lambda sql: self.spark.sql(sql).collect())
-        samples = {c: [r[0] for r in self.spark.sql(derive.dates_sql(plan, SPARK, c, "reportgen_src")).collect()] for c in derive._date_columns(plan)}
-        plan = derive.resolve(plan, settings, counts, samples)
+        plan = probe.settle(plan, settings, SPARK, typed, decimal_comma, "reportgen_src", lambda sql: self.spark.sql(sql).collect())
         q = derive.query(plan, settings, SPARK, typed, decimal_comma, "reportgen_src")
         flagged = self.spark.sql(q.sql).cache()
         totals = flagged.agg(

@@ -86,6 +86,10 @@ class Dialect:
         """A column's cell as trimmed text; NULL stays NULL."""
         return f"trim(CAST({self.ident(column)} AS STRING))"
 
+    def blank(self, column: str, typed: bool) -> str:
+        """True for an empty cell (NULL, or blank text)."""
+        return f"({self.ident(column)} IS NULL)" if typed else f"(coalesce({self.text(column)}, '') = '')"
+
     def number(self, column: str, typed: bool, decimal_comma: bool = False, signed: bool = False) -> str:
         """A column's cell as a finite double, or NULL when it is blank, not a number or not finite.
         `signed`: the text may carry currency or percent signs and thousands separators ('$1,234.50',

@@ -6,7 +6,8 @@ cluster: the same text, so the same meaning. The row checks (missing, not a numb
 valid range, missing or repeated customer id) are columns of the same query, so both engines count
 them alike (on one machine the repeated ids are found beside the query, with the same meaning: see
 query(window=False)). `plan` needs only the file's header (no pandas), so mistakes in the settings are found
-before any browser or engine starts.
+before any browser or engine starts; which columns hold text, numbers with currency signs or dates
+with zones is learnt from the data by stages/probe.py.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from typing import Any, Callable
 
 from ..config import Settings
 from ..definitions import BirthYear, Column, DaysSince, Ratio, Sum
-from ..engines.sql import FINITE, Dialect, quote_text, signed_number
+from ..engines.sql import FINITE, Dialect, quote_text
 from ..errors import ConfigError, DataError
 from ..model import RowIssue
 from ..suggest import closest_to_any, did_you_mean, names as name_list
-from ..vocabulary import FEATURE_NAME, MALL_CLUSTERED, MALL_FEATURES, RFM_FEATURES, SENSITIVE_BY_DEFAULT, feature_name, find_column, usual_names
-from .dates import date_format, plain_time, plain_time_sql
+from ..vocabulary import FEATURE_NAME, MALL_CLUSTERED, MALL_FEATURES, RFM_FEATURES, feature_name, find_column, usual_names
+from .dates import plain_time_sql
 
 MAX_EXAMPLES = 5
 
@@ -93,7 +94,7 @@ class Plan:
         return tuple(f.name for f in self.features if f.name in self.text)
 
 
-def _source_of(settings: Settings) -> str:
+def source_of(settings: Settings) -> str:
     return settings.source
 
 
@@ -155,7 +156,7 @@ def _order(features: dict[str, Feature], where: str) -> list[Feature]:
 def plan(settings: Settings, header: list[str], path: Path, kind: str = "customers") -> Plan:
     """Check the settings against the file's header: every operand a column or a feature, no cycles,
     every clustered feature configured."""
-    where = _source_of(settings)
+    where = source_of(settings)
     specs = _specs(settings, header, kind)
     features = {name: _feature(name, spec) for name, spec in specs.items()}
     for f in features.values():
@@ -234,13 +235,11 @@ class _Sql:
     def is_feature(self, op: str, owner: Feature) -> bool:
         return self.p._is_feature(op, owner)
 
-    def number(self, column: str, signed: bool | None = None) -> str:
-        return self.d.number(column, column in self.typed, self.decimal_comma, column in self.p.signed if signed is None else signed)
+    def number(self, column: str) -> str:
+        return self.d.number(column, column in self.typed, self.decimal_comma, column in self.p.signed)
 
     def blank(self, column: str) -> str:
-        if column in self.typed:
-            return f"({self.d.ident(column)} IS NULL)"
-        return f"(coalesce({self.d.text(column)}, '') = '')"
+        return self.d.blank(column, column in self.typed)
 
     def operand(self, op: str, owner: Feature) -> str:
         return self.value(self.p.by_name(op)) if self.is_feature(op, owner) else self.number(op)
@@ -307,85 +306,6 @@ class Query:
 
 def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
-
-
-def probe_sql(p: Plan, d: Dialect, typed: set[str], decimal_comma: bool, source: str) -> tuple[str, list[str]]:
-    """One aggregate row: for each untyped column used as a number, its filled and numeric cells."""
-    q = _Sql(p, d, typed, decimal_comma)
-    columns = [c for c in p.columns if c not in typed and c != p.id_column and c not in _date_columns(p)]
-    parts = []
-    for i, c in enumerate(columns):
-        parts.append(f"sum(CASE WHEN NOT {q.blank(c)} THEN 1 ELSE 0 END) AS f{i}")
-        parts.append(f"sum(CASE WHEN {q.number(c, False)} IS NOT NULL THEN 1 ELSE 0 END) AS n{i}")
-    if not parts:
-        return "", []
-    return f"SELECT {', '.join(parts)} FROM {source}", columns
-
-
-def probe(p: Plan, d: Dialect, typed: set[str], decimal_comma: bool, source: str, rows: Callable[[str], list[Any]]) -> dict[str, tuple[int, int, int]]:
-    """Per untyped column: filled cells, numeric cells, and numeric cells when read with currency
-    signs and thousands separators ('$1,234.50'). The last is counted only for a column whose first
-    values read so (a count over every row costs seconds at 10M rows, and text like 'Female' never
-    reads as a number); `rows(sql)` runs a query on either engine."""
-    sql, columns = probe_sql(p, d, typed, decimal_comma, source)
-    if not sql:
-        return {}
-    row = rows(sql)[0]
-    counts = {c: (int(row[2 * i] or 0), int(row[2 * i + 1] or 0), int(row[2 * i + 1] or 0)) for i, c in enumerate(columns)}
-    q = _Sql(p, d, typed, decimal_comma)
-    for c, (filled, numbers, _) in counts.items():
-        if filled > numbers and any(signed_number(str(v), decimal_comma) is not None for (v,) in rows(dates_sql(p, d, c, source, 200))):
-            (signed,) = rows(f"SELECT sum(CASE WHEN {q.number(c, True)} IS NOT NULL THEN 1 ELSE 0 END) FROM {source}")[0]
-            counts[c] = (filled, numbers, int(signed or 0))
-    return counts
-
-
-def _date_columns(p: Plan) -> set[str]:
-    return {f.operands[0] for f in p.features if f.kind == "days_since"}
-
-
-def dates_sql(p: Plan, d: Dialect, column: str, source: str, limit: int = 5000) -> str:
-    text = d.text(column)
-    return f"SELECT {text} AS v FROM {source} WHERE coalesce({text}, '') <> '' LIMIT {limit}"
-
-
-def resolve(p: Plan, settings: Settings, counts: dict[str, tuple[int, int, int]], samples: dict[str, list[str]]) -> Plan:
-    """Tell text attributes (columns without a single number) from numbers, by the probe's counts,
-    and settle date formats; a text column used as a number is refused. A column that reads as more
-    numbers with its currency signs and thousands separators taken out is read so."""
-    where = _source_of(settings) if settings.source != "settings" else str(p.path)
-    text_cols = {c for c, (filled, numbers, signed) in counts.items() if filled and max(numbers, signed) == 0}
-    signed_cols = frozenset(c for c, (_, numbers, signed) in counts.items() if signed > numbers)
-    text: set[str] = set()
-    used_as_number = set(p.clustered or ())
-    for f in p.features:
-        if f.kind != "column" or f.name in p.categories.values():
-            used_as_number.update(op for op in f.operands if p._is_feature(op, f))
-    used_as_number.update(p.categories.values())
-    for f in p.features:
-        bad = [c for c in f.operands if c in text_cols and not p._is_feature(c, f)]
-        if not bad:
-            continue
-        if f.kind == "column" and f.name not in used_as_number:
-            text.add(f.name)
-            continue
-        raise ConfigError(
-            f"{where}: feature '{f.name}' uses column '{bad[0]}' of {p.path.name} as a number, but it holds text.",
-            "Cluster on numeric features only; a text column can be a descriptive attribute (map it alone and leave it out of features).",
-        )
-    formats, zoned = {}, set()
-    for f in p.features:
-        if f.kind == "days_since":
-            values = samples.get(f.operands[0], [])
-            formats[f.name] = f.date_format or date_format(values, f"{where}: feature '{f.name}' (column '{f.operands[0]}')")
-            if any(plain_time(str(v).strip()) != str(v).strip() for v in values):
-                zoned.add(f.name)
-    clustered = p.clustered
-    if clustered is None:
-        clustered = tuple(f.name for f in p.features if f.name not in text and not f.sensitive and f.name not in SENSITIVE_BY_DEFAULT and f.name not in p.categories.values())
-        if not clustered:
-            raise ConfigError(f"{where}: no numeric feature to cluster on.", "Map numeric columns under columns: and list them in features:.")
-    return Plan(p.path, p.header, p.id_column, p.features, clustered, p.categories, p.period, frozenset(text), formats, signed_cols, frozenset(zoned))
 
 
 def query(p: Plan, settings: Settings, d: Dialect, typed: set[str], decimal_comma: bool, source: str, window: bool = True) -> Query:

@@ -18,7 +18,7 @@ from ..vocabulary import RFM_FEATURES
 from ..engines.sql import DUCKDB
 from ..errors import ConfigError, DataError
 from ..model import CustomerTable
-from . import derive, read
+from . import derive, probe, read
 
 MAX_EXAMPLES = derive.MAX_EXAMPLES
 
@@ -106,7 +106,7 @@ def load(settings: Settings) -> CustomerTable:
 def _maybe_numbers(plan: derive.Plan) -> set[str]:
     """Columns that may hold numbers or text (not the id, not dates): typed on the way in when the
     file's head says they are numbers (see read.read)."""
-    return set(plan.columns) - {plan.id_column} - derive._date_columns(plan)
+    return set(plan.columns) - {plan.id_column} - probe.date_columns(plan)
 
 
 def _with_lines(raw: read.Raw) -> Any:
@@ -153,11 +153,7 @@ def _facts(plan: derive.Plan) -> dict[str, str]:
 
 def _resolve(con: object, plan: derive.Plan, settings: Settings, typed: set[str], decimal_comma: bool) -> derive.Plan:
     """Which columns hold text and how dates are written, from the data itself."""
-    counts = derive.probe(plan, DUCKDB, typed, decimal_comma, "src", lambda sql: con.execute(sql).fetchall())  # type: ignore[attr-defined]  # all rows: no unfinished result left on the connection
-    samples = {}
-    for c in derive._date_columns(plan):
-        samples[c] = [r[0] for r in con.execute(derive.dates_sql(plan, DUCKDB, c, "src")).fetchall()]  # type: ignore[attr-defined]
-    return derive.resolve(plan, settings, counts, samples)
+    return probe.settle(plan, settings, DUCKDB, typed, decimal_comma, "src", lambda sql: con.execute(sql).fetchall())  # type: ignore[attr-defined]  # all rows: no unfinished result left on the connection
 
 
 def kind(settings: Settings) -> str:
