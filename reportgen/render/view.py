@@ -11,7 +11,40 @@ from typing import Any
 from ..config import Display
 from ..vocabulary import SENSITIVE_BY_DEFAULT
 from ..model import Report, Segment
+from ..stages.members import HOLDS
+from ..stages.recommend import OTHER_PRODUCTS
 from .fmt import color, fmt_int, fmt_num, fmt_pct, fmt_role, fmt_times, text_on
+
+
+def display_for(report: Report, name: str) -> Display:
+    """How a feature reads in this report: its display settings, with the report's currency on money
+    and a yes/no (0/1) feature shown as the share of customers with the trait."""
+    d = report.settings.display_of(name)
+    if name in report.profile.binary and not d.percent:
+        return d.model_copy(update={"percent": True, "decimals": 0, "prefix": "", "suffix": ""})
+    currency = report.settings.report.currency
+    if currency and _is_money(report, name) and not d.prefix:
+        sign = currency if not currency.isalpha() else f"{currency} "
+        return d.model_copy(update={"prefix": sign, "money": True})
+    return d
+
+
+def _is_money(report: Report, name: str) -> bool:
+    d = report.settings.display_of(name)
+    naming = report.naming
+    return (
+        d.money
+        or (naming is not None and name == naming.value_feature)
+        or name in report.table.categories.values()
+        or (report.table.kind == "transactions" and name.startswith("spend_"))
+    )
+
+
+def fmt_money(report: Report, value: float) -> str:
+    """An amount in the report's currency: '£1,234'."""
+    currency = report.settings.report.currency
+    sign = "" if not currency else (currency if not currency.isalpha() else f"{currency} ")
+    return f"{sign}{value:,.0f}"
 
 
 def axis_title(display: Display) -> str:
@@ -74,12 +107,29 @@ def _minimap(report: Report, seg: Segment) -> dict[str, Any] | None:
         for s in report.segments
     ]
     points.sort(key=lambda p: p["current"])  # the current segment is drawn last, on top
-    d = report.settings.display_of
-    return {"x_label": axis_title(d(xr)), "y_label": axis_title(d(yr)), "points": points}
+    return {"x_label": axis_title(display_for(report, xr)), "y_label": axis_title(display_for(report, yr)), "points": points}
+
+
+def _level_words(report: Report, seg: Segment) -> str:
+    """The profile: each level's phrase with the number behind it ("bought recently (typically 23
+    days ago)"), so no level word stands without its figure."""
+    parts = []
+    transforms = dict(zip(report.features.roles, report.features.transforms))
+    for f, phrase in seg.phrases.items():
+        value = seg.centroid.get(f, seg.means.get(f))
+        if value is None:
+            parts.append(phrase)
+            continue
+        shown = fmt_role(value, display_for(report, f))
+        if f == "recency_days":
+            shown = f"last purchase {shown} ago"
+        typical = transforms.get(f, "linear") != "linear"
+        parts.append(f"{phrase} ({'typically ' if typical else ''}{shown}{'' if typical else ' on average'})")
+    return ", ".join(parts) if parts else seg.profile
 
 
 def _segment(report: Report, seg: Segment) -> dict[str, Any]:
-    display = report.settings.display_of
+    display = lambda f: display_for(report, f)  # noqa: E731
     c = color(seg.colour)
     measures = [
         {
@@ -98,6 +148,9 @@ def _segment(report: Report, seg: Segment) -> dict[str, Any]:
         {"name": k, "share": fmt_pct(seg.mix.get(k, 0.0), 0), "index": fmt_times(seg.category_index[k]), "top": i == 0}
         for i, k in enumerate(ranked)
     ]
+    other = seg.mix.get(OTHER_PRODUCTS)
+    if categories and other:  # the rest of their spend, so the shares add up to the whole
+        categories.append({"name": OTHER_PRODUCTS if report.table.kind == "transactions" else "Everything else", "share": fmt_pct(other, 0), "index": "", "top": False})
     highlight = ""
     if ranked:
         top = ranked[0]
@@ -136,7 +189,12 @@ def _segment(report: Report, seg: Segment) -> dict[str, Any]:
         "text_color": text_on(c),
         "size": fmt_int(seg.size),
         "share": fmt_pct(seg.share),
-        "profile": seg.profile,
+        "share_short": fmt_pct(seg.share, 0),
+        "revenue": fmt_money(report, seg.revenue) if seg.revenue is not None else "",
+        "revenue_share": fmt_pct(seg.revenue_share, 0) if seg.revenue_share is not None else "",
+        "name_fit": fmt_pct(seg.name_fit, 0) if seg.name_fit is not None else "",
+        "name_weak": seg.name_fit is not None and seg.name_fit < HOLDS,
+        "profile": _level_words(report, seg),
         "description": seg.description,
         "measures": measures,
         "attributes": attributes,
@@ -234,7 +292,7 @@ def _changes(report: Report) -> dict[str, Any] | None:
             f"Of {fmt_int(returning)} returning customers, {fmt_int(ch.moved)} ({fmt_pct(ch.moved / returning)}) moved to another segment; "
             f"{fmt_int(ch.new_customers)} customers are new and {fmt_int(ch.gone_customers)} have gone."
         )
-    display = report.settings.display_of
+    display = lambda f: display_for(report, f)  # noqa: E731
     rows = []
     for s in ch.segments:
         seg = by_name[s.name]
@@ -257,6 +315,58 @@ def _changes(report: Report) -> dict[str, Any] | None:
     return {"previous_label": prev, "sentences": sentences, "rows": rows, "disappeared": gone}
 
 
+def _worth(report: Report) -> dict[str, Any] | None:
+    """Each segment's share of customers against its share of revenue, richest first."""
+    ranked = sorted((seg for seg in report.segments if seg.revenue_share is not None), key=lambda seg: (-(seg.revenue_share or 0.0), seg.id))
+    if not ranked or report.naming is None or report.naming.value_feature is None:
+        return None
+    rows = [
+        {"name": seg.name, "color": color(seg.colour), "customers": fmt_pct(seg.share, 0), "revenue_share": fmt_pct(seg.revenue_share or 0.0, 0), "revenue": fmt_money(report, seg.revenue or 0.0)}
+        for seg in ranked
+    ]
+    top = rows[0]
+    label = report.settings.display_of(report.naming.value_feature).label.lower()
+    total = fmt_money(report, sum(seg.revenue or 0.0 for seg in report.segments))
+    return {
+        "rows": rows,
+        "sentence": f"{top['name']}: {top['customers']} of customers, {top['revenue_share']} of revenue.",
+        "basis": f"Revenue is each segment's total {label} ({total} over all customers analysed).",
+        "currency_missing": not report.settings.report.currency,
+    }
+
+
+def _naming(report: Report) -> dict[str, Any]:
+    """How the names were given, in words, for the appendix."""
+    n = report.naming
+    if n is None:
+        return {"sentences": []}
+    label = lambda f: report.settings.display_of(f).label.lower()  # noqa: E731
+    pack = n.rules
+    out = []
+    if n.how == "data":
+        out.append(f"The rule pack ({pack}) does not judge {', '.join(label(f) for f in n.unjudged)}, which the segments were formed on, so they are named from the data.")
+    else:
+        out.append(f"Names come from the rule pack {pack}, which judged {', '.join(label(f) for f in n.judged)} this month.")
+    if n.how == "clusters":
+        out.append(f"Each segment's name holds for at least {fmt_pct(HOLDS, 0)} of its customers: their own values satisfy the rule that named it (name fit).")
+    elif n.how == "by name":
+        weak = ", ".join(f"{name} {fmt_pct(fit, 0)}" for name, fit in n.cluster_fits if fit < HOLDS)
+        out.append(
+            f"The first {len(n.cluster_fits)} clusters' names did not hold for enough of their customers ({weak}), so the customers were clustered into "
+            f"{n.fine_k} finer groups; each group took the name that holds for most of its customers, a customer whose own values satisfy "
+            f"another segment's rule joined that segment, and groups with the same name form one segment."
+        )
+    for name, size in n.folded:
+        out.append(f"{fmt_int(size)} customers are {name} by their own values, too few for a segment of their own: they stay in their group's segment.")
+    r = report.profile.rhythm
+    if r is not None and r.cycle_days is not None:
+        out.append(
+            f"Recency is judged against this shop's buying cycle: customers who ordered more than once reorder every {r.cycle_days:.0f} days "
+            f"(median of {fmt_int(r.repeat_customers)} repeat customers); the log covers {r.history_days:.0f} days."
+        )
+    return {"sentences": out}
+
+
 def build(report: Report) -> dict[str, Any]:
     """Everything the templates need, already worded and formatted."""
     s = report.settings
@@ -264,7 +374,7 @@ def build(report: Report) -> dict[str, Any]:
     largest, valuable = report.largest, report.most_valuable
     segments = [_segment(report, seg) for seg in report.segments]
     value = report.value_feature
-    shown = s.display_of(value) if value else None
+    shown = display_for(report, value) if value else None
     valuable_value = fmt_role(valuable.means[value], shown) if shown and value in valuable.means else ""
     f = report.features
     scaling = [
@@ -309,9 +419,11 @@ def build(report: Report) -> dict[str, Any]:
         "seed": s.clustering.seed,
         "n_init": s.clustering.n_init,
         "levels": [
-            {"role": s.display_of(r).label, "cuts": ", ".join(fmt_role(v, s.display_of(r)) for v in cuts)}
+            {"role": s.display_of(r).label, "cuts": ", ".join(fmt_role(v, display_for(report, r)) for v in cuts)}
             for r, cuts in report.level_cuts.items()
         ],
+        "worth": _worth(report),
+        "naming": _naming(report),
         "quality": _quality(report),
         "confidence": _trust(report),
         "k_reasons": list(c.k_reasons),
