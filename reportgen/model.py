@@ -88,7 +88,8 @@ class Grouping:
     """How segments formed by name came about (stages/members.py), so resampling can repeat it."""
 
     fine_k: int  # fine clusters
-    own: np.ndarray  # per customer (table row), the index of the first usable rule their own values match; n_rules: none
+    cells: np.ndarray  # per customer (row of the features matrix), their cell: the combination of their levels
+    own: np.ndarray  # per cell, the index of the first usable rule it matches; n_rules: none
     rules: tuple[int, ...]  # per segment id, its rule's index
     n_rules: int
     min_share: float  # a name held by fewer customers than this share (and at least 10) forms no segment

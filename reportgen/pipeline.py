@@ -124,7 +124,8 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         with clock.stage("profile"):
             prof = profile.profile(table, clustering, label.quantile_points(inputs.rulebook), feats)
     with clock.stage("label"):
-        naming = names.name(table, feats, clustering, prof, inputs.rulebook, settings.clustering, lambda f: settings.display_of(f).label)
+        rows = engine.rows(feats, clustering) if engine is not None else names.LocalRows(table, feats, settings.clustering, label.quantile_points(inputs.rulebook), clustering)
+        naming = names.name(rows, feats, clustering, prof, inputs.rulebook, settings.clustering, lambda f: settings.display_of(f).label)
         clustering, prof, cuts, named = naming.clustering, naming.profile, naming.cuts, naming.named
         matches = compare.match(named, previous, feats, prof.percentiles) if previous else {}
         if previous:

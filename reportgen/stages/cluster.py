@@ -365,19 +365,25 @@ def _finish(
     )
 
 
-def fine(features: Features, k: int, cfg: ClusteringSettings) -> np.ndarray:
-    """Labels of K-Means with a fixed, larger k (segments formed by name from fine clusters, see
+def fine_start(features: Features, k: int, cfg: ClusteringSettings) -> np.ndarray:
+    """The centres of K-Means with a fixed, larger k (segments formed by name from fine clusters, see
     stages/members.py), fitted as `cluster` fits: on the rows in canonical order or on a seeded
-    sample of a large table, then every row from those centres."""
+    sample of a large table. Both engines then run K-Means over every row from these centres."""
     full = features.matrix
     with threadpool_limits(limits=1):
         if len(full) > cfg.fit_sample:
             x = full[np.sort(np.random.default_rng(cfg.seed).choice(len(full), cfg.fit_sample, replace=False))]
         else:
             x = full[canonical_order(full)]
-        model = _fit(x, k, cfg)
+        return _fit(x, k, cfg).cluster_centers_
+
+
+def fine(features: Features, k: int, cfg: ClusteringSettings) -> np.ndarray:
+    """Labels of the fine clusters over every row, from `fine_start`'s centres."""
+    full = features.matrix
+    start = fine_start(features, k, cfg)
     with threadpool_limits(limits=1 if len(full) < SINGLE_THREAD_BELOW else None):
-        model = KMeans(n_clusters=k, init=model.cluster_centers_, n_init=1, random_state=cfg.seed).fit(full)
+        model = KMeans(n_clusters=k, init=start, n_init=1, random_state=cfg.seed).fit(full)
     return _ordered(model.labels_, model.cluster_centers_)
 
 

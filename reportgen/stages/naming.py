@@ -5,12 +5,17 @@ when the rule pack does not judge every clustered feature.
 Time is judged as time: an order log's recency levels are cut in days from the shop's own buying
 cycle (rules `method: rhythm`); when the log covers too little time to tell who is slipping away
 (under SHORT_DAYS days or SHORT_CYCLES buying cycles), the rules marked `lapsing` are held back.
+
+The per-customer work (counting customers per cluster and cell, the fine clusters, applying the
+segments back to every customer) goes through `Rows`: `LocalRows` below on one machine, the Spark
+engine's own on a cluster; the decisions are made here, once, for both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -22,6 +27,46 @@ from . import cluster, label, members, profile
 SHORT_DAYS = 90  # a log covering fewer days than this cannot tell lapsing customers from quiet ones
 SHORT_CYCLES = 3  # nor one covering fewer buying cycles
 MAX_SEGMENTS = 10
+
+
+class Rows(Protocol):
+    """The per-customer steps naming needs, executed where the customers are."""
+
+    def cell_counts(self, groups: Any, k: int, cuts: dict[str, tuple[float, ...]], cells: members.Cells) -> np.ndarray: ...
+
+    def fine(self, k: int) -> Any: ...
+
+    def regroup(self, fine: Any, k_fine: int, segment: np.ndarray, cuts: dict[str, tuple[float, ...]], cells: members.Cells, k: int) -> tuple[np.ndarray, Profile, np.ndarray]:
+        """Every customer's segment from their fine cluster and cell; returns the labels of the rows
+        the analysis holds (the features matrix), the profile over every customer, and those rows' cells."""
+        ...
+
+
+@dataclass
+class LocalRows:
+    """One machine: the customers are the table's rows."""
+
+    table: CustomerTable
+    features: Features
+    cfg: ClusteringSettings
+    points: dict[str, tuple[float, ...]]
+    base: Clustering
+
+    def _cells(self, cuts: dict[str, tuple[float, ...]], cells: members.Cells) -> np.ndarray:
+        values = {f: self.table.frame[f].to_numpy(dtype=np.float64) for f in cells.features}
+        return members.cell_numbers(values, cuts, cells)
+
+    def cell_counts(self, groups: Any, k: int, cuts: dict[str, tuple[float, ...]], cells: members.Cells) -> np.ndarray:
+        return members.counts(np.asarray(groups), k, self._cells(cuts, cells), len(cells))
+
+    def fine(self, k: int) -> Any:
+        return cluster.fine(self.features, k, self.cfg)
+
+    def regroup(self, fine: Any, k_fine: int, segment: np.ndarray, cuts: dict[str, tuple[float, ...]], cells: members.Cells, k: int) -> tuple[np.ndarray, Profile, np.ndarray]:
+        mine = self._cells(cuts, cells)
+        labels = segment[np.asarray(fine), mine]
+        prof = profile.profile(self.table, replace(self.base, k=k, labels=labels), self.points, self.features)
+        return labels, prof, mine
 
 
 @dataclass(frozen=True)
@@ -38,7 +83,7 @@ class Naming:
     short_history: bool = False  # the log is too short to judge recency: lapsing names held back
     fine_k: int = 0  # fine clusters, when segments were formed by name
     cluster_fits: tuple[tuple[str, float], ...] = ()  # by name: each first cluster's name and how far it held
-    folded: tuple[tuple[str, int], ...] = ()  # names too small to stand alone: (name, customers)
+    folded: tuple[tuple[str, int], ...] = ()  # names some customers hold but too few for a segment: (name, customers)
 
 
 def is_short(prof: Profile) -> bool:
@@ -48,28 +93,25 @@ def is_short(prof: Profile) -> bool:
     return r.history_days < SHORT_DAYS or (r.cycle_days is not None and r.history_days < SHORT_CYCLES * r.cycle_days)
 
 
-def _values(table: CustomerTable, features: tuple[str, ...] | list[str]) -> dict[str, np.ndarray]:
-    return {f: table.frame[f].to_numpy(dtype=np.float64) for f in features if f in table.frame.columns}
-
-
-def _auto_fits(table: CustomerTable, prof: Profile, named: list[label.Named], labels: np.ndarray) -> list[label.Named]:
+def _auto_fits(rows: Rows, prof: Profile, named: list[label.Named], clustering: Clustering) -> list[label.Named]:
     """Names from the data hold for a customer whose own values fall in the same thirds as the name says."""
-    k = len(named)
-    sizes = np.bincount(labels, minlength=k)
+    features = sorted({f for n in named for f in n.claimed})
+    cuts = {f: label.auto_cuts(prof, f) for f in features}
+    cells = members.cells_of(cuts)
+    table = rows.cell_counts(clustering.labels, clustering.k, cuts, cells)
     words = [w for _, w in label.AUTO_WORDS]
     out = []
     for c, n in enumerate(named):
-        ok = np.ones(len(labels), dtype=bool)
+        ok = np.ones(len(cells), dtype=bool)
         for f, word in n.claimed.items():
-            levels = members.level_numbers(table.frame[f].to_numpy(dtype=np.float64), label.auto_cuts(prof, f))
-            ok &= levels == words.index(word)
-        held = np.bincount(labels[ok], minlength=k)[c]
-        out.append(replace(n, fit=round(float(held / sizes[c]), 4) if sizes[c] else 0.0))
+            ok &= cells.levels[:, cells.features.index(f)] == words.index(word)
+        size = table[c].sum()
+        out.append(replace(n, fit=round(float(table[c][ok].sum() / size), 4) if size else 0.0))
     return out
 
 
 def name(
-    table: CustomerTable,
+    rows: Rows,
     feats: Features,
     clustering: Clustering,
     prof: Profile,
@@ -79,7 +121,6 @@ def name(
 ) -> Naming:
     """Name the clusters; when a name does not hold for HOLDS of its cluster's customers (and k is
     chosen from the data), form the segments by name from fine clusters instead."""
-    points = label.quantile_points(rulebook)
     cuts = label.level_cuts(prof, rulebook)
     # a feature the pack has no levels for, or rhythm levels without a buying cycle (no repeat buyer,
     # or not an order log); a feature with levels that cannot separate customers this month is still
@@ -88,23 +129,24 @@ def name(
     unjudged = tuple(f for f in feats.roles if f not in cuts and f not in flat)
     if unjudged:
         named = label.auto_label(prof, feats.roles, label_of)
-        return Naming(clustering, prof, _auto_fits(table, prof, named, clustering.labels), cuts, "data", unjudged=unjudged)
+        return Naming(clustering, prof, _auto_fits(rows, prof, named, clustering), cuts, "data", unjudged=unjudged)
     short = is_short(prof)
     rules = label.usable_rules(rulebook, short)
-    n = len(clustering.labels)
-    levels = members.customer_levels(_values(table, list(cuts)), cuts)
+    cells = members.cells_of(cuts)
     named = label.label(prof, rulebook, cuts, label_of, short)
     by = [nm.rule_of or rulebook.fallback for nm in named]
-    fit = members.fits(clustering.labels, clustering.k, by, rules, levels, rulebook)
+    fit = members.fits(rows.cell_counts(clustering.labels, clustering.k, cuts, cells), by, rules, cells, rulebook)
     if min(fit) >= members.HOLDS or cfg.k != "auto":  # a k set in the settings is kept; weak names are flagged
         return Naming(clustering, prof, [replace(nm, fit=f) for nm, f in zip(named, fit)], cuts, "clusters", short_history=short)
 
     first = tuple((nm.name, f) for nm, f in zip(named, fit))
+    n = prof.n
     distinct = len(np.unique(feats.matrix.round(12), axis=0))
     k_fine = members.fine_k(distinct, n)
-    fine = cluster.fine(feats, k_fine, cfg)
-    own = members.own_rules(levels, rules, rulebook, n)
-    grouped = members.by_name(fine, k_fine, own, len(rules), members.min_size(cfg.min_share, n), MAX_SEGMENTS)
+    fine = rows.fine(k_fine)
+    own = members.own_rules(cells, rules, rulebook)
+    table = rows.cell_counts(fine, k_fine, cuts, cells)
+    grouped = members.by_name(table, own, len(rules), members.min_size(cfg.min_share, n), MAX_SEGMENTS)
     given: list[SegmentRule] = [rules[i] if i < len(rules) else rulebook.fallback for i in grouped.rules]
     weak = ", ".join(f"{nm} ({f:.0%})" for nm, f in first if f < members.HOLDS)
     reason = (
@@ -112,11 +154,13 @@ def name(
         f"so the customers were clustered into {k_fine} finer groups, each group took the name that holds for most of its customers, "
         f"and the groups with the same name form one segment: {len(given)} segments."
     )
-    grouping = Grouping(k_fine, own, grouped.rules, len(rules), cfg.min_share, MAX_SEGMENTS)
-    regrouped = replace(cluster.regroup(feats, grouped.labels, len(given), clustering, reason, cfg), grouping=grouping)
-    prof = profile.profile(table, regrouped, points, feats)
+    labels, prof, row_cells = rows.regroup(fine, k_fine, grouped.segment, cuts, cells, len(given))
+    grouping = Grouping(k_fine, row_cells, own, grouped.rules, len(rules), cfg.min_share, MAX_SEGMENTS)
+    regrouped = replace(cluster.regroup(feats, labels, len(given), clustering, reason, cfg), grouping=grouping, sizes=grouped.sizes)
     named = label.label(prof, rulebook, cuts, label_of, short, given)
-    fit = members.fits(regrouped.labels, regrouped.k, given, rules, levels, rulebook)
+    per_segment = np.zeros((len(given), len(cells)), dtype=np.int64)
+    np.add.at(per_segment, (grouped.segment, np.broadcast_to(np.arange(len(cells)), grouped.segment.shape)), table)
+    fit = members.fits(per_segment, given, rules, cells, rulebook)
     folded = tuple((rules[i].name if i < len(rules) else rulebook.fallback.name, size) for i, size in grouped.folded)
     return Naming(
         regrouped, prof, [replace(nm, fit=f) for nm, f in zip(named, fit)], cuts, "by name",
