@@ -134,6 +134,35 @@ def _sizes_chart(report: Report) -> Chart:
     return Chart("sizes", title, alt, fig)
 
 
+def _worth_chart(report: Report) -> Chart | None:
+    """Each segment's share of the customers beside its share of the revenue."""
+    segs = [s for s in report.segments if s.revenue_share is not None][::-1]
+    if not segs:
+        return None
+    names = [_t(s.name) for s in segs]
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=[s.share * 100 for s in segs], y=names, orientation="h", name="Share of customers", marker={"color": "#BBBBBB"},
+                text=[fmt_pct(s.share, 0) for s in segs], textposition="outside", cliponaxis=False,
+            ),
+            go.Bar(
+                x=[(s.revenue_share or 0.0) * 100 for s in segs], y=names, orientation="h", name="Share of revenue",
+                marker={"color": [color(s.colour) for s in segs]}, text=[fmt_pct(s.revenue_share or 0.0, 0) for s in segs],
+                textposition="outside", cliponaxis=False,
+            ),
+        ]
+    )
+    top = max(segs, key=lambda s: (s.revenue_share or 0.0, s.size))
+    title = f"{top.name}: {fmt_pct(top.share, 0)} of customers, {fmt_pct(top.revenue_share or 0.0, 0)} of revenue"
+    fig = _layout(fig, title, "Share (%)", "")
+    fig.update_layout(barmode="group", margin={"l": 190, "r": 60}, legend={"orientation": "h", "y": -0.18, "x": 0})
+    alt = "Share of customers and of revenue per segment: " + "; ".join(
+        f"{s.name} {fmt_pct(s.share, 0)} of customers, {fmt_pct(s.revenue_share or 0.0, 0)} of revenue" for s in report.segments if s.revenue_share is not None
+    )
+    return Chart("worth", title, alt, fig)
+
+
 def _transform(report: Report, name: str) -> str:
     f = report.features
     return f.transforms[f.roles.index(name)] if name in f.roles and f.transforms else "linear"
@@ -301,7 +330,7 @@ def _migration_chart(report: Report) -> Chart | None:
 def build_charts(report: Report) -> list[Chart]:
     """The report's charts, in reading order; charts without data (no age column, say) are left out."""
     charts = [
-        _map_chart(report), _sizes_chart(report), _profile_chart(report), _categories_chart(report), _spread_chart(report), _mix_chart(report),
+        _map_chart(report), _sizes_chart(report), _worth_chart(report), _profile_chart(report), _categories_chart(report), _spread_chart(report), _mix_chart(report),
         _migration_chart(report), _k_chart(report),
     ]
     return [c for c in charts if c is not None]
