@@ -206,6 +206,8 @@ class Segment:
     colour: int = 0  # palette index; kept from last month for the same kind of customers
     name_fit: float | None = None  # share of its customers whose own values satisfy the rule that named it
     phrases: dict[str, str] = field(default_factory=dict)  # feature -> how its level reads ("bought recently")
+    level_shares: dict[str, tuple[float, ...]] = field(default_factory=dict)  # per judged feature, the share of its customers at each level
+    level_phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per judged feature, each level's phrase
     revenue: float | None = None  # total of the value feature over its customers (order logs: monetary)
     revenue_share: float | None = None  # its revenue as a share of all customers' revenue
 

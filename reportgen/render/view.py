@@ -110,13 +110,53 @@ def _minimap(report: Report, seg: Segment) -> dict[str, Any] | None:
     return {"x_label": axis_title(display_for(report, xr)), "y_label": axis_title(display_for(report, yr)), "points": points}
 
 
+def _bound(report: Report, f: str, cut: float, above: bool) -> str:
+    """A level's edge as the reader sees it: a cut halfway between whole numbers (1.5 orders) is the
+    whole number on the level's side of it."""
+    d = display_for(report, f)
+    if abs(cut * 2 - round(cut * 2)) < 1e-9 and round(cut * 2) % 2 == 1:
+        cut = cut + 0.5 if above else cut - 0.5
+        d = d.model_copy(update={"decimals": 0}) if not d.percent else d
+    return fmt_role(cut, d)
+
+
+def _spread_words(report: Report, seg: Segment, f: str, shares: tuple[float, ...]) -> str:
+    """No one level holds most of the segment's customers: the range of levels that does."""
+    cuts = report.level_cuts.get(f, ())
+    lo = hi = max(range(len(shares)), key=lambda i: (shares[i], -i))
+    while sum(shares[lo : hi + 1]) < HOLDS:
+        below = shares[lo - 1] if lo > 0 else -1.0
+        above = shares[hi + 1] if hi + 1 < len(shares) else -1.0
+        if above >= below:
+            hi += 1
+        else:
+            lo -= 1
+    label = report.settings.display_of(f).label.lower()
+    low = _bound(report, f, cuts[lo - 1], above=True) if lo > 0 and lo - 1 < len(cuts) else None
+    high = _bound(report, f, cuts[hi], above=False) if hi < len(cuts) else None
+    held = fmt_pct(sum(shares[lo : hi + 1]), 0)
+    if f == "recency_days":
+        where = f"{low}–{high} ago" if low and high else (f"over {low} ago" if low else f"within {high}")
+        return f"last bought {where} ({held} of them)"
+    where = f"{low}–{high}" if low and high else (f"{low} or more" if low else f"up to {high}")
+    return f"{label} {where} ({held} of them)"
+
+
 def _level_words(report: Report, seg: Segment) -> str:
     """The profile: each level's phrase with the number behind it ("bought recently (typically 23
-    days ago)"), so no level word stands without its figure."""
+    days ago)"). A phrase is the level most of the segment's own customers are at (at least the share
+    a name must hold for); where their levels spread wider, the range that holds most of them."""
     parts = []
     transforms = dict(zip(report.features.roles, report.features.transforms))
     for f, phrase in seg.phrases.items():
         value = seg.centroid.get(f, seg.means.get(f))
+        shares = seg.level_shares.get(f, ())
+        if shares and seg.level_phrases.get(f):
+            top = max(range(len(shares)), key=lambda i: (shares[i], -i))
+            if shares[top] < HOLDS:
+                parts.append(_spread_words(report, seg, f, shares))
+                continue
+            phrase = seg.level_phrases[f][top]
         if value is None:
             parts.append(phrase)
             continue
@@ -330,7 +370,7 @@ def _worth(report: Report) -> dict[str, Any] | None:
     return {
         "rows": rows,
         "sentence": f"{top['name']}: {top['customers']} of customers, {top['revenue_share']} of revenue.",
-        "basis": f"Revenue is each segment's total {label} ({total} over all customers analysed).",
+        "basis": f"A segment's revenue is the sum of its customers' {label} ({total} over all customers analysed).",
         "currency_missing": not report.settings.report.currency,
     }
 

@@ -120,6 +120,17 @@ def fits(table: np.ndarray, named_by: list[SegmentRule], rules: tuple[SegmentRul
     return tuple(out)
 
 
+def level_shares(row: np.ndarray, cells: Cells) -> dict[str, tuple[float, ...]]:
+    """From one segment's customers per cell: per feature, the share of them at each level (missing
+    values left out)."""
+    out = {}
+    for j, feature in enumerate(cells.features):
+        per = np.bincount(cells.levels[:, j] + 1, weights=row, minlength=cells.sizes[j] + 1)[1:]
+        total = per.sum()
+        out[feature] = tuple(round(float(v / total), 4) for v in per) if total else ()
+    return out
+
+
 def min_size(min_share: float, n: int) -> int:
     """The fewest customers a name needs to form a segment: the share of clustering.min_share, and at least 10."""
     return max(10, int(np.ceil(min_share * n)))

@@ -110,6 +110,12 @@ def _auto_fits(rows: Rows, prof: Profile, named: list[label.Named], clustering: 
     return out
 
 
+def _with(named: list[label.Named], fit: tuple[float, ...], table: np.ndarray, cells: members.Cells) -> list[label.Named]:
+    """Each name with its fit and, per judged feature, the share of its customers at each level
+    (so the words describe the customers, not only the centre)."""
+    return [replace(nm, fit=f, level_shares=members.level_shares(table[c], cells)) for c, (nm, f) in enumerate(zip(named, fit))]
+
+
 def name(
     rows: Rows,
     feats: Features,
@@ -135,9 +141,10 @@ def name(
     cells = members.cells_of(cuts)
     named = label.label(prof, rulebook, cuts, label_of, short)
     by = [nm.rule_of or rulebook.fallback for nm in named]
-    fit = members.fits(rows.cell_counts(clustering.labels, clustering.k, cuts, cells), by, rules, cells, rulebook)
+    table = rows.cell_counts(clustering.labels, clustering.k, cuts, cells)
+    fit = members.fits(table, by, rules, cells, rulebook)
     if min(fit) >= members.HOLDS or cfg.k != "auto":  # a k set in the settings is kept; weak names are flagged
-        return Naming(clustering, prof, [replace(nm, fit=f) for nm, f in zip(named, fit)], cuts, "clusters", short_history=short)
+        return Naming(clustering, prof, _with(named, fit, table, cells), cuts, "clusters", short_history=short)
 
     first = tuple((nm.name, f) for nm, f in zip(named, fit))
     n = prof.n
@@ -161,8 +168,9 @@ def name(
     per_segment = np.zeros((len(given), len(cells)), dtype=np.int64)
     np.add.at(per_segment, (grouped.segment, np.broadcast_to(np.arange(len(cells)), grouped.segment.shape)), table)
     fit = members.fits(per_segment, given, rules, cells, rulebook)
+    named = _with(named, fit, per_segment, cells)
     folded = tuple((rules[i].name if i < len(rules) else rulebook.fallback.name, size) for i, size in grouped.folded)
     return Naming(
-        regrouped, prof, [replace(nm, fit=f) for nm, f in zip(named, fit)], cuts, "by name",
+        regrouped, prof, named, cuts, "by name",
         short_history=short, fine_k=k_fine, cluster_fits=first, folded=folded,
     )

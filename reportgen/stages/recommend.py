@@ -86,6 +86,8 @@ def recommend(
                 colour=n.cluster,
                 name_fit=n.fit,
                 phrases=n.phrases,
+                level_shares=n.level_shares,
+                level_phrases=n.level_phrases,
             )
         )
     return tuple(segments), tuple(dict.fromkeys(warnings))
