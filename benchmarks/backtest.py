@@ -7,6 +7,11 @@ afterwards, and the segment's share of the later revenue. Champions and loyal cu
 again more than the lapsing names (About to sleep, At risk, Hibernating, Lost); the script says so
 and exits 1 when they do not.
 
+It also checks the predictions: the repeat-purchase models reportgen fitted (summary.json
+`forecast`) predict each customer's orders and value over the same horizon (stages/predict.py), and
+the script compares them with what happened, per segment and in total, and the ranking of the
+segments by predicted and actual value (Spearman).
+
 Usage:
   python benchmarks/backtest.py [--data FILE] [--period YYYY-MM ...] [--months N] [--keep DIR]
 Default: ../shared/data/online_retail_sample.csv at 2011-06 and 2011-08, horizon 3 months.
@@ -33,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from reportgen.config import load_settings  # noqa: E402
 from reportgen.pipeline import run  # noqa: E402
 from reportgen.stages import read  # noqa: E402
+from reportgen.stages import predict  # noqa: E402
 from reportgen.stages.transactions import resolve  # noqa: E402
 
 ACTIVE = ("Champions", "Loyal customers")
@@ -62,6 +68,22 @@ def later_purchases(path: Path, period: str, months: int) -> pd.DataFrame:
     return later.groupby("customer_id").agg(orders=("order", "nunique"), revenue=("value", "sum"))
 
 
+def _predicted(summary: dict, segments: pd.DataFrame, joined: pd.DataFrame, days: float) -> pd.DataFrame:
+    """Orders and value each segment's customers were predicted to place over `days`, beside what they did."""
+    f = summary.get("forecast") or {}
+    if not f.get("fitted") or not f.get("bgnbd"):
+        return pd.DataFrame(columns=["predicted_orders", "actual_orders", "predicted_value", "actual_value"])
+    bg, gg = f["bgnbd"], f.get("gamma_gamma")
+    model = predict.Model(bg["r"], bg["alpha"], bg["a"], bg["b"], (gg["p"], gg["q"], gg["v"]) if gg else None, f["customers"], f["repeat_customers"])
+    d = predict.inputs(segments)
+    x, t_x, T = (d[c].to_numpy() for c in ("x", "t_x", "T"))
+    orders = predict.expected_orders(model, days, x, t_x, T)
+    value = orders * predict.expected_value(model, d["orders"].to_numpy(), d["m"].to_numpy()) if gg else orders * float("nan")
+    frame = pd.DataFrame({"segment": segments["segment"], "predicted_orders": orders, "predicted_value": value,
+                          "actual_orders": joined["orders"].to_numpy(), "actual_value": joined["revenue"].to_numpy()})
+    return frame.groupby("segment")[["predicted_orders", "actual_orders", "predicted_value", "actual_value"]].sum()
+
+
 def backtest(path: Path, period: str, months: int, out: Path) -> tuple[pd.DataFrame, bool]:
     logging.disable(logging.WARNING)
     run(load_settings(None, {"data": str(path), "period": period, "out": str(out)}))
@@ -83,7 +105,10 @@ def backtest(path: Path, period: str, months: int, out: Path) -> tuple[pd.DataFr
             "revenue_per_customer": mine["revenue"].mean(),
             "share_of_later_revenue": mine["revenue"].sum() / total if total else 0.0,
         })
-    table = pd.DataFrame(rows).sort_values("bought_again", ascending=False)
+    table = pd.DataFrame(rows)
+    days = ((pd.Period(period, "M") + months).end_time - pd.Period(period, "M").end_time).days
+    table = table.join(_predicted(summary, segments, joined, days), on="segment")
+    table = table.sort_values("bought_again", ascending=False)
     by_name = table.set_index("segment")["bought_again"]
     active = [by_name[n] for n in ACTIVE if n in by_name]
     lapsing = [by_name[n] for n in LAPSING if n in by_name]
@@ -109,7 +134,13 @@ def main() -> int:
         print(table.to_string(index=False, formatters={
             "name_fit": "{:.0%}".format, "bought_again": "{:.0%}".format, "orders_per_customer": "{:.2f}".format,
             "revenue_per_customer": "{:,.0f}".format, "share_of_later_revenue": "{:.0%}".format,
+            "predicted_orders": "{:,.0f}".format, "actual_orders": "{:,.0f}".format, "predicted_value": "{:,.0f}".format, "actual_value": "{:,.0f}".format,
         }))
+        if "predicted_orders" in table and table["predicted_orders"].notna().any():
+            po, ao, pv, av = (table[c].sum() for c in ("predicted_orders", "actual_orders", "predicted_value", "actual_value"))
+            rank = table[["predicted_value", "actual_value"]].rank().corr(method="pearson").iloc[0, 1]
+            print(f"predicted orders {po:,.0f} against {ao:,.0f} actual ({po / ao - 1:+.0%}); value {pv:,.0f} against {av:,.0f} ({pv / av - 1:+.0%}); "
+                  f"segments ranked by value: Spearman {rank:.2f}")
         print("promise kept: champions and loyal customers bought again more than lapsing ones" if ok else "PROMISE BROKEN: a lapsing segment bought again as often as an active one")
     return 0 if kept else 1
 

@@ -42,6 +42,7 @@ class CustomerTable:
     kind: str = "customers"  # "customers" (a customer table) or "transactions" (aggregated from an order log)
     facts: dict[str, str] = field(default_factory=dict)  # what the reader must know, e.g. {"as_of": "2011-12-10"}
     categories: dict[str, str] = field(default_factory=dict)  # category label -> frame column of spend on it
+    scores: tuple[str, ...] = ()  # per-customer predictions in the frame (p_active, ...): written, never profiled
 
     @property
     def n_customers(self) -> int:
@@ -210,6 +211,9 @@ class Segment:
     level_phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per judged feature, each level's phrase
     revenue: float | None = None  # total of the value feature over its customers (order logs: monetary)
     revenue_share: float | None = None  # its revenue as a share of all customers' revenue
+    p_active: float | None = None  # order logs: mean probability that its customers are still active
+    expected_orders_90d: float | None = None  # order logs: expected orders from its customers in the next 90 days
+    expected_value_12m: float | None = None  # order logs: expected value of their orders in the next 12 months
 
 
 @dataclass(frozen=True)
@@ -260,6 +264,18 @@ class NamingFacts:
 
 
 @dataclass(frozen=True)
+class Forecast:
+    """The repeat-purchase models behind the predictions (stages/predict.py), or why there are none."""
+
+    fitted: bool
+    reason: str = ""  # why not fitted, in words
+    bgnbd: tuple[float, float, float, float] = ()  # r, alpha, a, b (days)
+    gamma_gamma: tuple[float, float, float] = ()  # p, q, v; empty: order values not modelled
+    customers: int = 0
+    repeat_customers: int = 0
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything a run found; renderers and writers read it, nobody changes it."""
 
@@ -276,6 +292,7 @@ class Report:
     changes: Changes | None = None  # against the previous period, when its report exists
     trust: Trust | None = None  # confidence, stability per segment, alternatives compared
     naming: NamingFacts | None = None  # how the names were given
+    forecast: Forecast | None = None  # order logs: what the customers will likely do next
 
     @property
     def period(self) -> str:

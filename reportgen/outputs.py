@@ -223,7 +223,7 @@ def write_segments_csv(report: Report, path: Path, chunk: int = 250_000) -> None
 
     names = _csv_text(pa.array([s.name for s in report.segments], type=pa.string()))
     frame = report.table.frame
-    extra = [c for c in (*report.table.numeric, *report.table.attributes) if c in frame.columns]
+    extra = [c for c in (*report.table.numeric, *report.table.scores, *report.table.attributes) if c in frame.columns]
     header = ",".join(["customer_id", "segment", "cluster", *extra]) + "\n"
     n = len(report.clustering.labels)
     with path.open("wb") as fh, ThreadPoolExecutor(2, thread_name_prefix="reportgen-csv") as pool:
@@ -248,7 +248,8 @@ def _csv_lines(report: Report, names: "pa.Array", extra: list[str], start: int, 
     cells = [_csv_text(part), pc.take(names, cluster), pc.cast(cluster, pa.string())]
     for c in extra:
         block = frame[c].iloc[start:stop]
-        cells.append(_number_text(block.to_numpy(dtype=np.float64)) if c in report.table.numeric else _csv_text_repeated(_text_column(block.astype("string"))))
+        numeric = c in report.table.numeric or c in report.table.scores
+        cells.append(_number_text(block.to_numpy(dtype=np.float64)) if numeric else _csv_text_repeated(_text_column(block.astype("string"))))
     comma, newline, empty = pa.scalar(","), pa.scalar("\n"), pa.scalar("")
     joined: list[Any] = []
     for i, cell in enumerate(cells):
@@ -272,7 +273,7 @@ def write_segments_parquet(report: Report, path: Path) -> None:
         "segment": pa.DictionaryArray.from_arrays(labels, names),
         "cluster": labels,
     }
-    for c in (*report.table.numeric, *report.table.attributes):
+    for c in (*report.table.numeric, *report.table.scores, *report.table.attributes):
         if c in frame.columns:
             columns[c] = pa.array(frame[c].array, from_pandas=True)
     table = pa.table(columns)
@@ -315,6 +316,7 @@ def summary(report: Report) -> dict[str, Any]:
         "alternatives": [{"method": a.method, "k": a.k, "silhouette": a.silhouette, "agreement": a.agreement} for a in report.trust.alternatives] if report.trust else [],
         "level_cuts": {role: [round(v, 4) for v in cuts] for role, cuts in report.level_cuts.items()},
         "naming": _naming(report),
+        "forecast": _forecast(report),
         "largest_segment": report.largest.id,
         "most_valuable_segment": report.most_valuable.id,
         "segments": [
@@ -328,6 +330,9 @@ def summary(report: Report) -> dict[str, Any]:
                 "name_fit": s.name_fit,
                 "revenue": s.revenue,
                 "revenue_share": s.revenue_share,
+                "p_active": s.p_active,
+                "expected_orders_90d": s.expected_orders_90d,
+                "expected_value_12m": s.expected_value_12m,
                 "description": s.profile,
                 "profile": s.means,
                 "mix": s.mix,
@@ -355,6 +360,21 @@ def summary(report: Report) -> dict[str, Any]:
         ],
         "warnings": list(report.warnings),
         "changes": _changes(report),
+    }
+
+
+def _forecast(report: Report) -> dict[str, Any] | None:
+    f = report.forecast
+    if f is None:
+        return None
+    return {
+        "fitted": f.fitted,
+        "reason": f.reason or None,
+        "bgnbd": dict(zip(("r", "alpha", "a", "b"), (round(v, 6) for v in f.bgnbd))) if f.bgnbd else None,
+        "gamma_gamma": dict(zip(("p", "q", "v"), (round(v, 6) for v in f.gamma_gamma))) if f.gamma_gamma else None,
+        "time_unit": "days",
+        "customers": f.customers,
+        "repeat_customers": f.repeat_customers,
     }
 
 

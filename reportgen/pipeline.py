@@ -106,6 +106,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
     from .render.fmt import PALETTE
     from .stages import cluster, compare, features, label, profile, recommend
     from .stages import naming as names
+    from .stages.rows import LocalRows
     from .stages import value
 
     previous_dir = settings.comparison_dir()
@@ -124,7 +125,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         with clock.stage("profile"):
             prof = profile.profile(table, clustering, label.quantile_points(inputs.rulebook), feats)
     with clock.stage("label"):
-        rows = engine.rows(feats, clustering) if engine is not None else names.LocalRows(table, feats, settings.clustering, label.quantile_points(inputs.rulebook), clustering)
+        rows = engine.rows(feats, clustering) if engine is not None else LocalRows(table, feats, settings.clustering, label.quantile_points(inputs.rulebook), clustering)
         naming = names.name(rows, feats, clustering, prof, inputs.rulebook, settings.clustering, lambda f: settings.display_of(f).label)
         clustering, prof, cuts, named = naming.clustering, naming.profile, naming.cuts, naming.named
         matches = compare.match(named, previous, feats, prof.percentiles) if previous else {}
@@ -145,6 +146,11 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         warnings = (*flat, *_naming_warnings(naming, prof, settings), *warnings)
         segments = compare.colours(segments, previous, matches, len(PALETTE))
         segments = value.worth(segments, prof, money)
+        segments, forecast = value.forecast(rows, segments, prof, settings.clustering.seed)
+        if forecast is not None and not forecast.fitted:
+            warnings = (*warnings, f"No predictions of what the customers will buy next: {forecast.reason}.")
+        if isinstance(rows, LocalRows):
+            table = rows.table  # with each customer's predictions
         if money and not settings.report.currency:
             warnings = (*warnings, f"Amounts ({settings.display_of(money).label.lower()}, revenue) are shown without a currency: the settings do not say which; set report.currency (for example currency: \"£\").")
         facts = NamingFacts(
@@ -172,6 +178,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         warnings=warnings,
         changes=changes,
         naming=facts,
+        forecast=forecast,
     )
 
 

@@ -64,6 +64,7 @@ class SparkEngine:
         self.scaling: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.ones(0))  # mean and scale of the transformed columns _t0, _t1, ...
         self.sample: pd.DataFrame = pd.DataFrame()  # the fit sample as brought to the driver (in the features matrix's row order)
         self.rulebook: Rulebook | None = None
+        self.scores: tuple[str, ...] = ()  # per-customer predictions in the assigned frame
 
     def __enter__(self) -> "SparkEngine":
         try:
@@ -329,6 +330,13 @@ class SparkEngine:
         self._assigned.count()
         previous.unpersist()
 
+    def replace_assigned(self, frame: Any, scores: tuple[str, ...] = ()) -> None:
+        """Every customer, now with more columns (the predictions, written to segments.csv)."""
+        previous, self._assigned = self._assigned, frame.cache()
+        self._assigned.count()
+        previous.unpersist()
+        self.scores = scores
+
     def profile_of(self, rulebook: Rulebook, k: int, features: Features, sample_labels: np.ndarray) -> Profile:
         return self._profile(rulebook, k, features, sample_labels)
 
@@ -469,10 +477,10 @@ class SparkEngine:
         safe = lambda col: F.when(col.rlike(FORMULA), F.concat(F.lit("'"), col)).otherwise(col)  # noqa: E731
         segment = F.create_map(*[F.lit(x) for i, name in enumerate(names) for x in (i, name)])[F.col("label")]
         table = self._table
-        extra = [*table.numeric, *table.attributes] if table else []
+        extra = [*table.numeric, *self.scores, *table.attributes] if table else []
         out = self._assigned.select(
             safe(F.col("customer_id")).alias("customer_id"), safe(segment).alias("segment"), F.col("label").cast("int").alias("cluster"),
-            *[(F.col(f"`{c}`") if table and c in table.numeric else safe(F.col(f"`{c}`"))).alias(c) for c in extra],
+            *[(F.col(f"`{c}`") if table and (c in table.numeric or c in self.scores) else safe(F.col(f"`{c}`"))).alias(c) for c in extra],
         )
         parts = folder / ".segments-csv"
         out.coalesce(1).write.mode("overwrite").option("header", True).option("escape", '"').option("lineSep", "\n").csv(str(parts))

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+import pandas as pd
+
 from ..model import Clustering, Features, Profile
 from ..stages import cluster as local_cluster
-from ..stages import members
+from ..stages import members, predict
 
 if TYPE_CHECKING:
     from .spark import SparkEngine
@@ -71,3 +73,50 @@ class SparkRows:
         labels = segment[self.sample_fine, mine]
         prof = self.engine.profile_of(self.engine.rulebook, k, self.features, labels)
         return labels, prof, mine
+
+    def _inputs(self) -> Any:
+        from pyspark.sql import functions as F
+
+        return self.engine.assigned.select(
+            (F.col("frequency") - 1).alias("x"), (F.col("tenure_days") - F.col("recency_days")).alias("t_x"), F.col("tenure_days").alias("T"),
+            F.col("frequency").alias("orders"), F.col("avg_order_value").alias("m"), F.col("customer_id"),
+        )
+
+    def triples(self) -> pd.DataFrame:
+        counted = self._inputs().groupBy("x", "t_x", "T").count().withColumnRenamed("count", "n").toPandas()
+        return counted.astype({"x": "float64", "t_x": "float64", "T": "float64", "n": "int64"})
+
+    def value_sample(self, limit: int, seed: int) -> pd.DataFrame:
+        from pyspark.sql import functions as F
+
+        repeat = self._inputs().where(F.col("orders") >= 2)
+        chosen = repeat.withColumn("_k", F.xxhash64(F.col("customer_id"), F.lit(int(seed)))).orderBy("_k", "customer_id").limit(limit)
+        return chosen.select("orders", "m").toPandas().astype("float64")
+
+    def score(self, model: predict.Model, k: int) -> dict[str, np.ndarray]:
+        """Every customer's predictions without Python on the executors: stages/predict.py scores each
+        distinct (x, t_x, T) on the driver and the table is joined to the customers; the order value's
+        expectation, a closed form, is the same formula as a Spark expression."""
+        from pyspark.sql import functions as F
+
+        triples = self.triples()
+        x, t_x, T = (triples[c].to_numpy() for c in ("x", "t_x", "T"))
+        scored = pd.DataFrame({
+            "_x": x, "_tx": t_x, "_T": T,
+            "p_active": predict.p_active(model, x, t_x, T).round(6),
+            "expected_orders_90d": predict.expected_orders(model, 90.0, x, t_x, T).round(6),
+            "_orders_365": predict.expected_orders(model, 365.0, x, t_x, T),
+        })
+        table = self.engine.spark.createDataFrame(scored)
+        frame = self.engine.assigned
+        keys = [(F.col("frequency") - 1) == F.col("_x"), (F.col("tenure_days") - F.col("recency_days")) == F.col("_tx"), F.col("tenure_days") == F.col("_T")]
+        joined = frame.join(F.broadcast(table), keys, "left")
+        names = ["p_active", "expected_orders_90d"]
+        if model.gg is not None:
+            p, q, v = model.gg
+            value = F.lit(p) * (F.lit(v) + F.col("frequency") * F.col("avg_order_value")) / (F.lit(p) * F.col("frequency") + F.lit(q - 1))
+            joined = joined.withColumn("expected_value_12m", F.round(F.col("_orders_365") * value, 6))
+            names.append("expected_value_12m")
+        self.engine.replace_assigned(joined.drop("_x", "_tx", "_T", "_orders_365"), tuple(names))
+        sums = {int(r["label"]): r for r in self.engine.assigned.groupBy("label").agg(*[F.sum(n).alias(n) for n in names]).collect()}
+        return {n: np.array([float(sums[c][n]) if c in sums else 0.0 for c in range(k)]) for n in names}

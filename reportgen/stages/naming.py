@@ -7,66 +7,25 @@ cycle (rules `method: rhythm`); when the log covers too little time to tell who 
 (under SHORT_DAYS days or SHORT_CYCLES buying cycles), the rules marked `lapsing` are held back.
 
 The per-customer work (counting customers per cluster and cell, the fine clusters, applying the
-segments back to every customer) goes through `Rows`: `LocalRows` below on one machine, the Spark
-engine's own on a cluster; the decisions are made here, once, for both.
+segments back to every customer) goes through `Rows` (stages/rows.py): `LocalRows` on one machine,
+the Spark engine's own on a cluster; the decisions are made here, once, for both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
-
 import numpy as np
 
 from ..config import Clustering as ClusteringSettings
-from ..model import Clustering, CustomerTable, Features, Grouping, Profile
+from ..model import Clustering, Features, Grouping, Profile
 from ..rules import Rulebook, SegmentRule
-from . import cluster, label, members, profile
+from . import cluster, label, members
+from .rows import Rows
 
 SHORT_DAYS = 90  # a log covering fewer days than this cannot tell lapsing customers from quiet ones
 SHORT_CYCLES = 3  # nor one covering fewer buying cycles
 MAX_SEGMENTS = 10
-
-
-class Rows(Protocol):
-    """The per-customer steps naming needs, executed where the customers are."""
-
-    def cell_counts(self, groups: Any, k: int, cuts: dict[str, tuple[float, ...]], cells: members.Cells) -> np.ndarray: ...
-
-    def fine(self, k: int) -> Any: ...
-
-    def regroup(self, fine: Any, k_fine: int, segment: np.ndarray, cuts: dict[str, tuple[float, ...]], cells: members.Cells, k: int) -> tuple[np.ndarray, Profile, np.ndarray]:
-        """Every customer's segment from their fine cluster and cell; returns the labels of the rows
-        the analysis holds (the features matrix), the profile over every customer, and those rows' cells."""
-        ...
-
-
-@dataclass
-class LocalRows:
-    """One machine: the customers are the table's rows."""
-
-    table: CustomerTable
-    features: Features
-    cfg: ClusteringSettings
-    points: dict[str, tuple[float, ...]]
-    base: Clustering
-
-    def _cells(self, cuts: dict[str, tuple[float, ...]], cells: members.Cells) -> np.ndarray:
-        values = {f: self.table.frame[f].to_numpy(dtype=np.float64) for f in cells.features}
-        return members.cell_numbers(values, cuts, cells)
-
-    def cell_counts(self, groups: Any, k: int, cuts: dict[str, tuple[float, ...]], cells: members.Cells) -> np.ndarray:
-        return members.counts(np.asarray(groups), k, self._cells(cuts, cells), len(cells))
-
-    def fine(self, k: int) -> Any:
-        return cluster.fine(self.features, k, self.cfg)
-
-    def regroup(self, fine: Any, k_fine: int, segment: np.ndarray, cuts: dict[str, tuple[float, ...]], cells: members.Cells, k: int) -> tuple[np.ndarray, Profile, np.ndarray]:
-        mine = self._cells(cuts, cells)
-        labels = segment[np.asarray(fine), mine]
-        prof = profile.profile(self.table, replace(self.base, k=k, labels=labels), self.points, self.features)
-        return labels, prof, mine
 
 
 @dataclass(frozen=True)
