@@ -75,9 +75,6 @@ class Display(Strict):
     percent: bool = False  # show 0.42 as 42%
 
 
-RoleDisplay = Display  # the name earlier releases used
-
-
 def _default_display() -> dict[str, Display]:
     return {
         "age": Display(label="Age", suffix=" yrs"),

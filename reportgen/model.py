@@ -51,10 +51,6 @@ class CustomerTable:
     def n_dropped(self) -> int:
         return self.n_read - self.n_customers
 
-    @property
-    def numeric_roles(self) -> tuple[str, ...]:
-        return self.numeric
-
 
 @dataclass(frozen=True)
 class Features:

@@ -60,7 +60,6 @@ class SparkEngine:
         self.settings = settings
         self.spark: Any = None
         self._assigned: Any = None  # customer_id, gender, roles..., label (Spark DataFrame, cached)
-        self._names: list[str] = []
         self._table: CustomerTable | None = None
 
     def __enter__(self) -> "SparkEngine":

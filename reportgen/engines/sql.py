@@ -125,12 +125,3 @@ class Dialect:
 
 DUCKDB = Dialect("duckdb")
 SPARK = Dialect("spark")
-
-_SAFE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def alias(name: str) -> str:
-    """An output column name both engines accept unquoted, for generated helper columns."""
-    if not _SAFE.match(name):
-        raise ValueError(f"not a plain name: {name!r}")
-    return name

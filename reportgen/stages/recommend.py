@@ -13,8 +13,6 @@ from ..model import Campaign, Clustering, Profile, Segment
 from ..rules import CampaignBook
 from .label import Named
 
-PLACEHOLDERS = ("{top_category}", "{top_categories}")
-
 
 def category_mix(profile: Profile, cluster: int, size: int) -> tuple[dict[str, float], dict[str, float]]:
     """Share of the segment's category spend per category, and its spend per customer on each
