@@ -70,3 +70,11 @@ def mall_rows(n: int = 30) -> str:
         spending = (80, 50, 15)[group] + i % 4
         lines.append(f"{i + 1:04d},{'Female' if i % 2 else 'Male'},{25 + i % 40},{income},{spending}")
     return "\n".join(lines) + "\n"
+
+
+def assert_no_report(out: Path) -> None:
+    """A failed run wrote no report, for whatever period (without --period a run writes the current
+    month, so looking for one month's folder proves nothing): OUT holds at most the run ledger and
+    lock files, no period folder, hidden version or staging folder."""
+    left = sorted(p.name for p in out.iterdir()) if out.exists() else []
+    assert all(name == "history.jsonl" or (name.startswith(".") and name.endswith(".lock")) for name in left), left

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from reportgen import __version__
 from reportgen.cli import cli
 
-from .conftest import MALL, ROOT
+from .conftest import MALL, ROOT, assert_no_report
 
 
 def _reportgen(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -70,7 +70,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if "bad.csv" in line]
     assert len(errors) == 1 and "no column for 'income'" in errors[0]
-    assert not (tmp_path / "out" / "2026-11").exists()
+    assert_no_report(tmp_path / "out")
 
 
 def test_bad_option_exit_2(tmp_path: Path) -> None:

@@ -217,12 +217,22 @@ def test_a_feature_with_one_value_for_everyone_is_named_in_a_warning(tmp_path: P
 
 
 def test_crm_export_gives_a_useful_number_of_segments(tmp_path: Path) -> None:
-    """Income, total spend, purchases and recency: 3 to 8 segments, none under 2 % of customers."""
+    """Income, total spend, purchases and recency, k auto: three segments of 27-43 % of the customers
+    the independent pandas computation keeps, sizes counted from the labels, the silhouette as
+    scikit-learn computes it, and the best of every k tried."""
+    from sklearn.metrics import silhouette_score
+
     config = {k: v for k, v in CONFIG.items() if k != "clustering"}
     report = analyse(load_settings(_write(tmp_path, config)))
-    assert 3 <= report.clustering.k <= 8
-    assert min(s.share for s in report.segments) >= 0.02
-    assert report.trust is not None and report.trust.confidence.level in ("weak", "moderate", "strong")
+    c = report.clustering
+    n = len(_expected())
+    assert report.table.n_customers == len(c.labels) == n == 2215
+    assert c.k == 3 and [s.size for s in report.segments] == np.bincount(c.labels).tolist() == [959, 646, 610]
+    assert [round(s.share, 4) for s in report.segments] == [round(v / n, 4) for v in (959, 646, 610)]
+    assert c.silhouette == pytest.approx(silhouette_score(report.features.matrix, c.labels), abs=1e-4)
+    assert c.silhouette == max(p.silhouette for p in c.k_curve)
+    assert report.trust is not None and report.trust.confidence.level == "moderate"
+    assert min(report.trust.stability) >= 0.75
 
 
 def test_sensitive_features_are_not_clustered_unless_asked(tmp_path: Path) -> None:

@@ -29,7 +29,11 @@ def test_crm_export_draft_runs(tmp_path: Path) -> None:
     assert "education" in columns and "education" not in settings["features"]  # text: an attribute
     assert "Z_CostContact: left out" in out.read_text()
     report = analyse(load_settings(out, {"period": "2014-07"}))
-    assert 3 <= report.clustering.k <= 8 and "education" in report.table.attributes
+    raw = pd.read_csv(SHARED / "marketing_campaign.csv", sep="\t")  # independently: rows with an income and a plausible age
+    kept = raw["Income"].notna() & (2014 - raw["Year_Birth"]).between(0, 120)
+    assert report.table.n_read == len(raw) == 2240 and report.table.n_customers == int(kept.sum()) == 2215
+    assert report.clustering.k == 3 and report.clustering.sizes == (865, 700, 650)
+    assert report.table.attributes == ("education", "marital_status")
     assert report.segments[0].mix  # the categories work
 
 
