@@ -63,6 +63,8 @@ def signed_number(text: str, decimal_comma: bool) -> float | None:
     except ValueError:
         pass
     plain = text.translate(_SIGNS).strip()
+    if not plain.isascii():  # float() reads '１２' and '١٢'; SQL's cast does not, and the run reads what SQL reads
+        return None
     sep, grouped = (".", THOUSANDS_POINT) if decimal_comma else (",", THOUSANDS_COMMA)
     if re.match(grouped, plain):
         plain = plain.replace(sep, "").replace(" ", "")
