@@ -8,6 +8,7 @@ catches every centroid it would).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import product
 from pathlib import Path
 from typing import Any, Literal
 
@@ -169,6 +170,28 @@ def _covers(earlier: SegmentRule, later: SegmentRule) -> bool:
     return all(role in later.when and later.when[role] <= allowed for role, allowed in earlier.when.items())
 
 
+def _caught_by(earlier: list[SegmentRule], later: SegmentRule) -> list[SegmentRule]:
+    """The earlier rules that together catch every centroid `later` would match (first match wins),
+    or [] when some centroid reaches it. One rule may do it alone (_covers); several may share the
+    work ('income: high', then 'income: [low, medium]', leave nothing for 'income: [low, high]').
+    A centroid `later` matches has one of its allowed levels for each feature it names; leaving the
+    other features without a level matches the fewest earlier rules, so only those combinations
+    are tried (a few levels per feature: a handful of combinations)."""
+    alone = next((e for e in earlier if _covers(e, later)), None)
+    if alone is not None:
+        return [alone]
+    roles = sorted(later.when)
+    catchers: list[SegmentRule] = []
+    for combo in product(*(sorted(later.when[r]) for r in roles)):
+        levels = dict(zip(roles, combo))
+        first = next((e for e in earlier if all(r in levels and levels[r] in allowed for r, allowed in e.when.items())), None)
+        if first is None:
+            return []
+        if first not in catchers:
+            catchers.append(first)
+    return catchers
+
+
 def load_segments(path: Path) -> Rulebook:
     spec, text = _parse(path, _SegmentsFile, "segments")
     levels = _levels(path, spec, text)
@@ -189,12 +212,11 @@ def load_segments(path: Path) -> Rulebook:
                     raise RuleError(f"{where}: unknown level '{v}' for '{role}'.", did_you_mean(v, levels[role].names, listing="Valid"))
             when[role] = frozenset(values)
         rule = SegmentRule(r.name, when, r.description, line)
-        for earlier in rules:
-            if _covers(earlier, rule):
-                raise RuleError(
-                    f"{where}: can never match, because rule '{earlier.name}' (line {earlier.line}) above it catches every centroid it would.",
-                    "Move the more specific rule first, or narrow the earlier one.",
-                )
+        caught = _caught_by(rules, rule)
+        if caught:
+            named = " and ".join(f"'{e.name}' (line {e.line})" for e in caught)
+            catch = f"rule {named} above it catches" if len(caught) == 1 else f"rules {named} above it catch"
+            raise RuleError(f"{where}: can never match, because {catch} every centroid it would.", "Move the more specific rule first, or narrow the earlier ones.")
         rules.append(rule)
     fallback = SegmentRule(spec.fallback.name, {}, spec.fallback.description, _key_line(text, "fallback"))
     return Rulebook(path=path, levels=levels, rules=tuple(rules), fallback=fallback)
