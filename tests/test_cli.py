@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from reportgen import __version__
@@ -45,6 +46,7 @@ def test_sample_command(tmp_path: Path) -> None:
     assert len(out.read_text().splitlines()) == 121
 
 
+@pytest.mark.e2e
 def test_run_from_another_folder_with_flags(tmp_path: Path) -> None:
     """A fresh process, started outside the repository, on the real mall data with k given."""
     result = _reportgen("run", "--data", str(MALL), "--period", "2026-10", "--out", "reports", "--k", "5", "--features", "income,spending", cwd=tmp_path)

@@ -18,6 +18,7 @@ from reportgen.pipeline import analyse
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+@pytest.mark.slow  # drafts and analyses the CRM export
 def test_crm_export_draft_runs(tmp_path: Path) -> None:
     out = write(SHARED / "marketing_campaign.csv", tmp_path / "reportgen.yaml")
     settings = yaml.safe_load(out.read_text())

@@ -15,6 +15,8 @@ from reportgen.sample import generate
 
 from .conftest import settings
 
+pytestmark = pytest.mark.e2e  # full runs, month after month
+
 MONTHS = ("2026-08", "2026-09", "2026-10")
 
 

@@ -20,6 +20,8 @@ from reportgen.sample import generate
 
 from .conftest import MALL, assert_no_report
 
+pytestmark = pytest.mark.e2e  # full runs killed, raced, hung or fed hostile text
+
 
 def _start(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(

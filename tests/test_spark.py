@@ -16,6 +16,8 @@ from reportgen.sample import generate
 
 from .conftest import assert_no_report, settings
 
+pytestmark = pytest.mark.spark  # every test here starts a local Spark session
+
 ROWS = 10_000
 
 

@@ -72,6 +72,7 @@ def level_by_the_documented_rule(t: Trust) -> str:
 
 
 @pytest.mark.parametrize("d", [2, 3])
+@pytest.mark.slow  # k auto and trust on noise
 def test_uniform_noise_is_weak(d: int) -> None:
     c, t = both(uniform(1000, d))
     assert t.confidence.level == "weak"
@@ -135,6 +136,7 @@ def test_stability_tells_a_split_group_from_a_real_one() -> None:
     assert min(whole) >= 0.8 and min(whole) > max(t.stability[i] for i in halves) + 0.15
 
 
+@pytest.mark.slow  # the trust measures twice
 def test_same_inputs_same_figures() -> None:
     f = marketing()
     a, ta = both(f)
@@ -144,6 +146,7 @@ def test_same_inputs_same_figures() -> None:
     assert ta == tb
 
 
+@pytest.mark.slow  # trust on a large table
 def test_large_table_runs_on_samples() -> None:
     frame = generate(30_000, seed=3)
     f = features(frame[["Annual Income (k$)", "Spending Score (1-100)"]].to_numpy())
