@@ -1,8 +1,8 @@
 """The rule language: segments.yaml (levels + named conditions) and campaigns.yaml, parsed and checked.
 
 A rule file is refused on load, with the file, line and rule named, when it has a YAML error, an
-unknown key, role or level, or a rule that can never match (no level allowed, or an earlier rule
-catches every centroid it would).
+unknown key, role or level, or a rule that can never match (no level allowed, or earlier rules
+catch every centroid it would, alone or together).
 """
 
 from __future__ import annotations
