@@ -76,9 +76,6 @@ class Display(Strict):
     money: bool = False  # an amount of money: shown with report.currency
 
 
-RoleDisplay = Display  # the name earlier releases used
-
-
 def _default_display() -> dict[str, Display]:
     return {
         "age": Display(label="Age", suffix=" yrs"),

@@ -6,6 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+# Hennig's clusterboot reading of a segment's bootstrap stability (its mean best Jaccard match on
+# resampled customers): from STABLE up it holds, below DISSOLVES it is not a finding. One home: the
+# k choice, the confidence level and the reader's words (templates included) all read these.
+STABLE = 0.75
+DISSOLVES = 0.5
+
 if TYPE_CHECKING:  # kept out of import time so the chart browser can start first
     import numpy as np
     import pandas as pd
@@ -51,10 +57,6 @@ class CustomerTable:
     @property
     def n_dropped(self) -> int:
         return self.n_read - self.n_customers
-
-    @property
-    def numeric_roles(self) -> tuple[str, ...]:
-        return self.numeric
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ class Trust:
     """How far the segments can be believed; computed by stages.trust, shown by the renderers."""
 
     confidence: Confidence
-    stability: tuple[float, ...]  # per cluster id (0 = largest): 0..1, >= 0.75 stable, < 0.5 dissolves
+    stability: tuple[float, ...]  # per cluster id (0 = largest): 0..1, >= STABLE stable, < DISSOLVES dissolves
     alternatives: tuple[Alternative, ...]
     confidence_sentence: str
     alternatives_sentence: str

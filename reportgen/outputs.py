@@ -25,6 +25,7 @@ from .errors import ConfigError, ReportgenError
 from .files import digest, dumps, sha256
 from .model import Report
 from .spreadsheet import FORMULA
+from .summary_file import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -285,6 +286,7 @@ def summary(report: Report) -> dict[str, Any]:
     c = report.clustering
     t = report.table
     return {
+        "schema_version": SCHEMA_VERSION,  # summary_file.py reads it back: raise it there when a field read changes
         "period": report.period,
         "n_customers": t.n_customers,
         "n_read": t.n_read,

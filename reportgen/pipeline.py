@@ -102,7 +102,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
     """Features, clusters, names and campaigns for the customers read; changes since last time.
     How far the segments hold (`judge`) is left to the caller: a run computes it while the browser
     draws the charts, which do not show it."""
-    from . import rules
+    from . import rules, summary_file
     from .render.fmt import PALETTE
     from .stages import cluster, compare, features, label, profile, recommend
     from .stages import naming as names
@@ -110,7 +110,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
     from .stages import value
 
     previous_dir = settings.comparison_dir()
-    previous = compare.load_previous(previous_dir) if previous_dir else None
+    previous = summary_file.load_previous(previous_dir) if previous_dir else None
 
     if engine is not None:
         with clock.stage("spark"), _naming_the_file(settings):

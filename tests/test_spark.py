@@ -14,7 +14,9 @@ from reportgen.config import load_settings
 from reportgen.pipeline import run
 from reportgen.sample import generate
 
-from .conftest import settings
+from .conftest import assert_no_report, settings
+
+pytestmark = pytest.mark.spark  # every test here starts a local Spark session
 
 ROWS = 10_000
 
@@ -169,4 +171,4 @@ def test_a_ragged_row_stops_spark_as_it_stops_one_machine(tmp_path: Path) -> Non
     for engine in ("local", "spark"):
         with pytest.raises(DataError, match="more fields than the header|the row has 7 fields, the header has 5"):
             run(settings(data=data, out=tmp_path / engine, engine=engine))
-        assert not (tmp_path / engine / "2026-11").exists()
+        assert_no_report(tmp_path / engine)

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..config import Display
 from ..vocabulary import SENSITIVE_BY_DEFAULT
-from ..model import Report, Segment
+from ..model import DISSOLVES, STABLE, Report, Segment
 from ..stages.members import HOLDS
 from ..stages.recommend import OTHER_PRODUCTS
 from .fmt import color, fmt_int, fmt_num, fmt_pct, fmt_role, fmt_times, text_on
@@ -271,9 +271,6 @@ def _quality(report: Report) -> dict[str, Any]:
     }
 
 
-STABLE, DISSOLVES = 0.75, 0.5  # Hennig's clusterboot reading of bootstrap Jaccard stability
-
-
 def _trust(report: Report) -> dict[str, Any]:
     t = report.trust
     if t is None:
@@ -285,7 +282,7 @@ def _trust(report: Report) -> dict[str, Any]:
         "figures": [
             {"name": "Clustering tendency (Hopkins)", "value": fmt_num(c.hopkins), "reading": "about 0.5 for customers without groups, towards 1 for clear groups"},
             {"name": "Silhouette of the segments", "value": fmt_num(c.silhouette), "reading": f"against {fmt_num(c.reference_silhouette)} that K-Means reaches on structureless customers like these"},
-            {"name": "Mean stability when resampled", "value": fmt_num(c.stability), "reading": "0 to 1; 0.75 and up: the segments hold on another sample"},
+            {"name": "Mean stability when resampled", "value": fmt_num(c.stability), "reading": f"0 to 1; {fmt_num(STABLE)} and up: the segments hold on another sample"},
         ],
         "reasons": list(c.reasons),
         "alternatives": [{"method": a.method, "k": a.k, "silhouette": fmt_num(a.silhouette), "agreement": fmt_num(a.agreement)} for a in t.alternatives],
@@ -466,6 +463,7 @@ def build(report: Report) -> dict[str, Any]:
         "naming": _naming(report),
         "quality": _quality(report),
         "confidence": _trust(report),
+        "stable_from": fmt_num(STABLE),  # the stability from which a segment holds, as the templates say it
         "k_reasons": list(c.k_reasons),
         "warnings": list(report.warnings),
         "changes": _changes(report),

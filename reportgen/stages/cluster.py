@@ -43,10 +43,9 @@ from threadpoolctl import threadpool_limits
 
 from ..config import Clustering as ClusteringSettings
 from ..errors import DataError
-from ..model import Clustering, Features, KScore
+from ..model import DISSOLVES, STABLE, Clustering, Features, KScore
 
 SINGLE_THREAD_BELOW = 20_000
-DISSOLVES = 0.5  # a segment whose bootstrap stability is below this is not a finding (Hennig)
 SHORTLIST = 3  # at most this many k are resampled for stability
 
 
@@ -273,7 +272,7 @@ def _choose(x: np.ndarray, k_low: int, k_high: int, most: int, cfg: ClusteringSe
         lead += f"; no other k weighed comes within {cfg.silhouette_tolerance:.2f} of its silhouette"
     if chosen.score.stability is not None:
         lowest = chosen.score.stability
-        if lowest >= 0.75:
+        if lowest >= STABLE:
             lead += f"; every segment holds when the customers are resampled (lowest stability {lowest:.2f})"
         elif lowest >= DISSOLVES:
             lead += f"; its least stable segment only partly holds when the customers are resampled (stability {lowest:.2f})"

@@ -8,9 +8,7 @@ apart than MAX_DISTANCE standard deviations is not a match (the segment is new, 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +16,6 @@ from scipy.optimize import linear_sum_assignment
 
 from ..errors import DataError
 from ..model import Changes, Features, Segment, SegmentChange
-from ..spreadsheet import QUOTED_FORMULA
 from .label import Named
 
 MAX_DISTANCE = 1.0
@@ -37,42 +34,13 @@ class PreviousSegment:
 
 @dataclass(frozen=True)
 class Previous:
+    """Last month's report, as reportgen/summary_file.py reads it back."""
+
     period: str
     n_customers: int
     segments: tuple[PreviousSegment, ...]
     ids: pd.Series  # customer ids of last month's segments.csv
     segment_names: pd.Series  # their segment, same order
-
-
-def load_previous(folder: Path) -> Previous:
-    """Read a period folder's summary.json and segments.csv."""
-    try:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        segments = tuple(
-            PreviousSegment(
-                name=s["name"],
-                base_name=s.get("base_name", s["name"]),
-                size=int(s["size"]),
-                share=float(s["share"]),
-                centroid={k: float(v) for k, v in s["centroid"].items()},
-                colour=int(s.get("colour", s["id"])),
-            )
-            for s in summary["segments"]
-        )
-        table = pd.read_csv(folder / "segments.csv", dtype=str, keep_default_na=False, engine="pyarrow")
-        return Previous(str(summary["period"]), int(summary["n_customers"]), segments, _unquote(table["customer_id"]), _unquote(table["segment"]))
-    except (OSError, KeyError, TypeError, ValueError, pd.errors.ParserError) as exc:
-        raise DataError(
-            f"{folder}: the previous report cannot be read for the comparison ({type(exc).__name__}: {exc}).",
-            "Re-run that period, or choose another with --compare-to.",
-        ) from None
-
-
-def _unquote(cells: pd.Series) -> pd.Series:
-    """Undo the leading quote segments.csv puts before formula-like values."""
-    cells = cells.astype(str)
-    quoted = cells.str.match(QUOTED_FORMULA)
-    return cells.where(~quoted, cells.str.slice(1))
 
 
 def match(named: list[Named], previous: Previous, features: Features, percentiles: dict[str, tuple[float, ...]] | None = None) -> dict[int, int]:

@@ -13,8 +13,6 @@ from ..model import Campaign, Clustering, Profile, Segment
 from ..rules import CampaignBook
 from .label import Named
 
-PLACEHOLDERS = ("{top_category}", "{top_categories}")
-
 
 OTHER_PRODUCTS = "Other products"
 

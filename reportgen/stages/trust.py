@@ -36,7 +36,7 @@ from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import threadpool_limits
 
 from ..config import Clustering as ClusteringSettings
-from ..model import Alternative, Clustering, Confidence, Features, Grouping, Trust
+from ..model import STABLE, Alternative, Clustering, Confidence, Features, Grouping, Trust
 from . import members
 from .cluster import _fit, bootstrap_stability, canonical_order, mean_silhouette, sample_rows, silhouettes
 
@@ -46,7 +46,7 @@ HOPKINS_SAMPLE = 10_000  # the nearest neighbours are looked for among at most t
 REFERENCE_POINTS = 1000  # structureless customers drawn for the reference silhouette
 REFERENCE_DRAWS = 2  # draws of each reference, averaged
 # silhouette excess = the segments' silhouette minus the reference's
-STRONG = {"hopkins": 0.75, "silhouette": 0.5, "excess": 0.1, "stability": 0.75}  # all must hold
+STRONG = {"hopkins": 0.75, "silhouette": 0.5, "excess": 0.1, "stability": STABLE}  # all must hold
 WEAK = {"hopkins": 0.6, "silhouette": 0.25, "excess": 0.05, "stability": 0.6}  # any one below makes it weak
 SAME = 0.75  # agreement (adjusted Rand) from which two methods find "much the same" segments
 APART = 0.5  # below this they draw the lines elsewhere
