@@ -230,6 +230,7 @@ class SegmentChange:
     share_then: float | None
     share_now: float
     drift: dict[str, float]  # centre now minus then, by role, original units
+    old_name_fit: float | None = None  # renamed: the share of its customers that still meet last month's name's rule
 
 
 @dataclass(frozen=True)
@@ -263,6 +264,7 @@ class NamingFacts:
     cluster_fits: tuple[tuple[str, float], ...] = ()  # by name: the first clusters' names and how far they held
     folded: tuple[tuple[str, int], ...] = ()  # names held by too few customers to stand alone
     value_feature: str | None = None  # the feature whose total is a segment's revenue
+    kept_cuts: tuple[str, ...] = ()  # features whose level cuts stayed at last month's (they moved less than the margin)
 
 
 @dataclass(frozen=True)

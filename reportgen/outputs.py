@@ -395,6 +395,7 @@ def _naming(report: Report) -> dict[str, Any] | None:
         "first_clusters": [{"name": name, "name_fit": fit} for name, fit in n.cluster_fits],
         "folded": [{"name": name, "customers": size} for name, size in n.folded],
         "value_feature": n.value_feature,
+        "kept_cuts": list(n.kept_cuts),
         "rhythm": None if r is None else {"cycle_days": None if r.cycle_days is None else round(r.cycle_days, 2), "history_days": r.history_days, "repeat_customers": r.repeat_customers},
     }
 

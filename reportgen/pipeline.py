@@ -126,9 +126,13 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
             prof = profile.profile(table, clustering, label.quantile_points(inputs.rulebook), feats)
     with clock.stage("label"):
         rows = engine.rows(feats, clustering) if engine is not None else LocalRows(table, feats, settings.clustering, label.quantile_points(inputs.rulebook), clustering)
-        naming = names.name(rows, feats, clustering, prof, inputs.rulebook, settings.clustering, lambda f: settings.display_of(f).label)
-        clustering, prof, cuts, named = naming.clustering, naming.profile, naming.cuts, naming.named
-        matches = compare.match(named, previous, feats, prof.percentiles) if previous else {}
+        label_of = lambda f: settings.display_of(f).label  # noqa: E731
+        naming = names.name(rows, feats, clustering, prof, inputs.rulebook, settings.clustering, label_of, previous.level_cuts if previous else None)
+        clustering, prof, cuts = naming.clustering, naming.profile, naming.cuts
+        matches = compare.match(naming.named, previous, feats, prof.percentiles) if previous else {}
+        if previous:
+            naming = names.keep_names(naming, {c: previous.segments[i].base_name for c, i in matches.items()}, inputs.rulebook, prof, label_of)
+        named = naming.named
         if previous:
             named = compare.stabilise_names(named, previous, matches)
     with clock.stage("recommend"):
@@ -156,7 +160,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         facts = NamingFacts(
             how=naming.how, rules=str(inputs.rulebook.path), judged=tuple(cuts), unjudged=naming.unjudged,
             short_history=naming.short_history, fine_k=naming.fine_k, cluster_fits=naming.cluster_fits,
-            folded=naming.folded, value_feature=money,
+            folded=naming.folded, value_feature=money, kept_cuts=naming.kept_cuts,
         )
         changes = None
         if previous and previous_dir:
@@ -164,7 +168,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
                 counts = engine.migration_counts(previous, previous_dir, len(segments) + 1)
             else:
                 counts = compare.migration_counts(table.frame["customer_id"], clustering.labels, previous, len(segments) + 1)
-            changes = compare.changes(segments, table.n_customers, previous, matches, counts)
+            changes = compare.changes(segments, table.n_customers, previous, matches, counts, names.old_fits(naming, previous, matches, inputs.rulebook))
     for w in warnings:
         log.warning("%s", w)
     return Report(

@@ -56,7 +56,8 @@ def load_previous(folder: Path) -> Previous:
             for s in summary["segments"]
         )
         table = pd.read_csv(folder / "segments.csv", dtype=str, keep_default_na=False, engine="pyarrow")
-        return Previous(str(summary["period"]), int(summary["n_customers"]), segments, _unquote(table["customer_id"]), _unquote(table["segment"]))
+        cuts = {str(f): tuple(float(v) for v in c) for f, c in (summary.get("level_cuts") or {}).items()}
+        return Previous(str(summary["period"]), int(summary["n_customers"]), segments, _unquote(table["customer_id"]), _unquote(table["segment"]), cuts)
     except (OSError, KeyError, TypeError, ValueError, pd.errors.ParserError) as exc:
         raise DataError(
             f"{folder}: the previous report cannot be read for the comparison ({type(exc).__name__}: {exc}).",

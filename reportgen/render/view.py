@@ -314,7 +314,8 @@ def _changes(report: Report) -> dict[str, Any] | None:
         if s.status == "new":
             sentences.append(f"New segment: {s.name} ({fmt_int(s.size_now)} customers, {fmt_pct(s.share_now)}).")
         elif s.status == "renamed":
-            sentences.append(f"{s.previous_name} is now called {s.name}: the profile of these customers changed.")
+            why = f"only {fmt_pct(s.old_name_fit, 0)} of them still meet the rule of {s.previous_name} (a name needs {fmt_pct(HOLDS, 0)})" if s.old_name_fit is not None else "the profile of these customers changed"
+            sentences.append(f"{s.previous_name} is now called {s.name}: {why}.")
     for name, size in ch.disappeared:
         sentences.append(f"{name} ({fmt_int(size)} customers in {prev}) no longer forms a segment.")
     kept = [s for s in ch.segments if s.share_then is not None and s.size_then is not None]
@@ -400,6 +401,11 @@ def _naming(report: Report) -> dict[str, Any]:
         out.append(
             f"Recency is judged against this shop's buying cycle: customers who ordered more than once reorder every {r.cycle_days:.0f} days "
             f"(median of {fmt_int(r.repeat_customers)} repeat customers); the log covers {r.history_days:.0f} days."
+        )
+    if n.kept_cuts:
+        out.append(
+            f"The level cuts of {', '.join(label(f) for f in n.kept_cuts)} moved by less than a tenth since last month, so they were kept where they were: "
+            f"customers who did nothing different keep their levels and their segment's name."
         )
     return {"sentences": out}
 

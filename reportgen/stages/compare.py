@@ -8,7 +8,7 @@ apart than MAX_DISTANCE standard deviations is not a match (the segment is new, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,7 @@ class Previous:
     segments: tuple[PreviousSegment, ...]
     ids: pd.Series  # customer ids of last month's segments.csv
     segment_names: pd.Series  # their segment, same order
+    level_cuts: dict[str, tuple[float, ...]] = field(default_factory=dict)  # the cuts last month's levels used
 
 
 def match(named: list[Named], previous: Previous, features: Features, percentiles: dict[str, tuple[float, ...]] | None = None) -> dict[int, int]:
@@ -125,7 +126,7 @@ def migration_counts(ids: pd.Series, labels: np.ndarray, previous: Previous, n_c
     return counts
 
 
-def changes(segments: tuple[Segment, ...], n_now: int, previous: Previous, matches: dict[int, int], counts: np.ndarray) -> Changes:
+def changes(segments: tuple[Segment, ...], n_now: int, previous: Previous, matches: dict[int, int], counts: np.ndarray, old_fits: dict[int, float] | None = None) -> Changes:
     """The month-over-month block, from the matches and the migration counts."""
     seg_changes = []
     for s in segments:
@@ -133,12 +134,14 @@ def changes(segments: tuple[Segment, ...], n_now: int, previous: Previous, match
             old = previous.segments[matches[s.id]]
             status = "kept" if old.name == s.name else "renamed"
             drift = {r: round(s.centroid[r] - old.centroid[r], 2) for r in s.centroid if r in old.centroid}
-            seg_changes.append(SegmentChange(s.name, status, old.name, old.size, s.size, old.share, s.share, drift))
+            seg_changes.append(SegmentChange(s.name, status, old.name, old.size, s.size, old.share, s.share, drift, (old_fits or {}).get(s.id)))
         else:
             seg_changes.append(SegmentChange(s.name, "new", None, None, s.size, None, s.share, {}))
     matched = set(matches.values())
     disappeared = tuple((p.name, p.size) for i, p in enumerate(previous.segments) if i not in matched)
-    stayed = sum(int(counts[matches[s.id], s.id]) for s in segments if s.id in matches)
+    # "stayed" is what a marketer means: the same customer under the same name as last month
+    row_of = {p.name: i for i, p in enumerate(previous.segments)}
+    stayed = sum(int(counts[row_of[s.name], s.id]) for s in segments if s.name in row_of)
     returning = int(counts[:-1, :-1].sum())
     return Changes(
         previous_period=previous.period,

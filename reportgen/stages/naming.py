@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 import numpy as np
 
 from ..config import Clustering as ClusteringSettings
@@ -23,6 +24,7 @@ from ..rules import Rulebook, SegmentRule
 from . import cluster, label, members
 from .rows import Rows
 
+CUT_MARGIN = 0.1  # a level cut within this share of last month's is kept as it was, so names do not flip on noise
 SHORT_DAYS = 90  # a log covering fewer days than this cannot tell lapsing customers from quiet ones
 SHORT_CYCLES = 3  # nor one covering fewer buying cycles
 MAX_SEGMENTS = 10
@@ -43,6 +45,25 @@ class Naming:
     fine_k: int = 0  # fine clusters, when segments were formed by name
     cluster_fits: tuple[tuple[str, float], ...] = ()  # by name: each first cluster's name and how far it held
     folded: tuple[tuple[str, int], ...] = ()  # names some customers hold but too few for a segment: (name, customers)
+    table: np.ndarray | None = None  # customers per (segment, cell)
+    cells: members.Cells | None = None
+    rules: tuple[SegmentRule, ...] = ()  # the rules that could name a segment this run
+    kept_cuts: tuple[str, ...] = ()  # features whose level cuts were kept from last month (within CUT_MARGIN)
+
+
+def steady_cuts(now: dict[str, tuple[float, ...]], then: dict[str, tuple[float, ...]]) -> tuple[dict[str, tuple[float, ...]], tuple[str, ...]]:
+    """This month's level cuts, except that a cut within CUT_MARGIN of last month's stays where it
+    was: a customer who did nothing different keeps their level (and their segment's name)."""
+    out, kept = dict(now), []
+    for f, cuts in now.items():
+        old = then.get(f)
+        if not old or len(old) != len(cuts) or old == cuts:
+            continue
+        steady = tuple(o if abs(c - o) <= CUT_MARGIN * max(abs(o), 1e-9) else c for c, o in zip(cuts, old))
+        if steady != cuts and list(steady) == sorted(set(steady)):
+            out[f] = steady
+            kept.append(f)
+    return out, tuple(kept)
 
 
 def is_short(prof: Profile) -> bool:
@@ -83,10 +104,11 @@ def name(
     rulebook: Rulebook,
     cfg: ClusteringSettings,
     label_of: Callable[[str], str],
+    previous_cuts: dict[str, tuple[float, ...]] | None = None,
 ) -> Naming:
     """Name the clusters; when a name does not hold for HOLDS of its cluster's customers (and k is
     chosen from the data), form the segments by name from fine clusters instead."""
-    cuts = label.level_cuts(prof, rulebook)
+    cuts, kept = steady_cuts(label.level_cuts(prof, rulebook), previous_cuts or {})
     # a feature the pack has no levels for, or rhythm levels without a buying cycle (no repeat buyer,
     # or not an order log); a feature with levels that cannot separate customers this month is still
     # judged (its rules fall through, label.unseparated_warnings says so)
@@ -103,7 +125,7 @@ def name(
     table = rows.cell_counts(clustering.labels, clustering.k, cuts, cells)
     fit = members.fits(table, by, rules, cells, rulebook)
     if min(fit) >= members.HOLDS or cfg.k != "auto":  # a k set in the settings is kept; weak names are flagged
-        return Naming(clustering, prof, _with(named, fit, table, cells), cuts, "clusters", short_history=short)
+        return Naming(clustering, prof, _with(named, fit, table, cells), cuts, "clusters", short_history=short, table=table, cells=cells, rules=rules, kept_cuts=kept)
 
     first = tuple((nm.name, f) for nm, f in zip(named, fit))
     n = prof.n
@@ -131,5 +153,42 @@ def name(
     folded = tuple((rules[i].name if i < len(rules) else rulebook.fallback.name, size) for i, size in grouped.folded)
     return Naming(
         regrouped, prof, named, cuts, "by name",
-        short_history=short, fine_k=k_fine, cluster_fits=first, folded=folded,
+        short_history=short, fine_k=k_fine, cluster_fits=first, folded=folded, table=per_segment, cells=cells, rules=rules, kept_cuts=kept,
     )
+
+
+def keep_names(naming: Naming, previous_names: dict[int, str], rulebook: Rulebook, prof: Profile, label_of: Callable[[str], str]) -> Naming:
+    """A cluster that continues last month's segment keeps last month's name while that name's rule
+    still holds for HOLDS of its customers: a centre that drifts across a level cut does not rename
+    customers who did nothing different. `previous_names`: cluster -> last month's base name."""
+    if naming.how != "clusters" or naming.table is None or naming.cells is None:
+        return naming
+    by_name = {r.name: r for r in naming.rules}
+    given: list[SegmentRule] = [nm.rule_of or rulebook.fallback for nm in naming.named]
+    changed = False
+    for c, old in previous_names.items():
+        rule = by_name.get(old)
+        if rule is None or rule is given[c]:
+            continue
+        fit = members.fits(naming.table[c : c + 1], [rule], naming.rules, naming.cells, rulebook)[0]
+        if fit >= members.HOLDS:
+            given[c], changed = rule, True
+    if not changed:
+        return naming
+    named = label.label(prof, rulebook, naming.cuts, label_of, naming.short_history, given)
+    fit = members.fits(naming.table, given, naming.rules, naming.cells, rulebook)
+    return replace(naming, named=_with(named, fit, naming.table, naming.cells))
+
+
+def old_fits(naming: Naming, previous: Any, matches: dict[int, int], rulebook: Rulebook) -> dict[int, float]:
+    """For each segment that continues one of last month's under another name: the share of its
+    customers that still meet last month's name's rule (why the name changed, in numbers)."""
+    if naming.table is None or naming.cells is None:
+        return {}
+    by_name = {r.name: r for r in naming.rules}
+    out = {}
+    for c, i in matches.items():
+        old = previous.segments[i].base_name
+        if c < len(naming.named) and old != naming.named[c].base_name and old in by_name:
+            out[c] = members.fits(naming.table[c : c + 1], [by_name[old]], naming.rules, naming.cells, rulebook)[0]
+    return out
