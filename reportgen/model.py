@@ -216,6 +216,7 @@ class Segment:
     p_active: float | None = None  # order logs: mean probability that its customers are still active
     expected_orders_90d: float | None = None  # order logs: expected orders from its customers in the next 90 days
     expected_value_12m: float | None = None  # order logs: expected value of their orders in the next 12 months
+    responses: dict[str, float] = field(default_factory=dict)  # past campaign (yes/no feature) -> share of its customers who answered
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,20 @@ class NamingFacts:
 
 
 @dataclass(frozen=True)
+class Action:
+    """One thing to do this month: a campaign for a segment's customers, and what is at stake."""
+
+    segment: str
+    segment_id: int
+    campaign: str
+    audience: int  # customers the campaign reaches (the segment's)
+    value_at_stake: float | None  # order logs: their expected 12-month value; customer tables: the segment's revenue
+    basis: str  # what value_at_stake is: "expected_value_12m", "revenue" or "" (no money figure)
+    expected_response: float | None  # the segment's answer rate to the last past campaign, where known
+    budget_share: float  # share of this month's campaign budget (all actions add up to 1)
+
+
+@dataclass(frozen=True)
 class Forecast:
     """The repeat-purchase models behind the predictions (stages/predict.py), or why there are none."""
 
@@ -297,6 +312,8 @@ class Report:
     trust: Trust | None = None  # confidence, stability per segment, alternatives compared
     naming: NamingFacts | None = None  # how the names were given
     forecast: Forecast | None = None  # order logs: what the customers will likely do next
+    actions: tuple[Action, ...] = ()  # ranked by value at stake
+    response_rates: dict[str, float] = field(default_factory=dict)  # past campaign -> share of all customers who answered
 
     @property
     def period(self) -> str:

@@ -319,6 +319,14 @@ def summary(report: Report) -> dict[str, Any]:
         "level_cuts": {role: [round(v, 4) for v in cuts] for role, cuts in report.level_cuts.items()},
         "naming": _naming(report),
         "forecast": _forecast(report),
+        "responses": report.response_rates,
+        "actions": [
+            {
+                "segment": a.segment, "campaign": a.campaign, "audience": a.audience, "value_at_stake": a.value_at_stake,
+                "value_basis": a.basis or None, "expected_response": a.expected_response, "budget_share": a.budget_share,
+            }
+            for a in report.actions
+        ],
         "largest_segment": report.largest.id,
         "most_valuable_segment": report.most_valuable.id,
         "segments": [
@@ -335,6 +343,7 @@ def summary(report: Report) -> dict[str, Any]:
                 "p_active": s.p_active,
                 "expected_orders_90d": s.expected_orders_90d,
                 "expected_value_12m": s.expected_value_12m,
+                "responses": s.responses,
                 "description": s.profile,
                 "profile": s.means,
                 "mix": s.mix,

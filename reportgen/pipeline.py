@@ -106,6 +106,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
     from .render.fmt import PALETTE
     from .stages import cluster, compare, features, label, profile, recommend
     from .stages import naming as names
+    from .stages.actions import rank as rank_actions
     from .stages.rows import LocalRows
     from .stages import value
 
@@ -151,6 +152,8 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         segments = compare.colours(segments, previous, matches, len(PALETTE))
         segments = value.worth(segments, prof, money)
         segments, forecast = value.forecast(rows, segments, prof, settings.clustering.seed)
+        segments, response_rates = value.responses(segments, prof, settings.responses, settings.source)
+        actions = rank_actions(segments, settings.responses[-1] if settings.responses else None)
         if forecast is not None and not forecast.fitted:
             warnings = (*warnings, f"No predictions of what the customers will buy next: {forecast.reason}.")
         if isinstance(rows, LocalRows):
@@ -183,6 +186,8 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         changes=changes,
         naming=facts,
         forecast=forecast,
+        actions=actions,
+        response_rates=response_rates,
     )
 
 
@@ -334,6 +339,7 @@ def _period_of_the_data(settings: Settings, record: dict[str, Any]) -> tuple[Set
 
 
 def _run(settings: Settings, record: dict[str, Any], progress: bool = False, table: CustomerTable | None = None, notes: tuple[str, ...] = ()) -> Report:
+    from .contacts import write_audiences
     from .outputs import manifest, period_lock, staging, write_json, write_segments, write_summary
     from .render.browser import BrowserSession
     from .render.pdf import PdfWorker
@@ -365,8 +371,10 @@ def _run(settings: Settings, record: dict[str, Any], progress: bool = False, tab
                 write_summary(report, tmp)
                 if engine is not None:
                     engine.write_assignments([s.name for s in report.segments], tmp, settings.segments_parquet)
+                    engine.write_audiences(report, tmp)
                 else:
                     write_segments(report, tmp)
+                    write_audiences(report, tmp)
             with clock.stage("email"):  # includes waiting for the PDF, which it attaches
                 refused = documents.write_email(docs, pdf)
             clock.timings.update(browser.timings)

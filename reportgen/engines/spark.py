@@ -470,6 +470,22 @@ class SparkEngine:
             counts[int(row["r"]), int(row["c"])] += int(row["count"])
         return counts
 
+    def write_audiences(self, report: Any, folder: Path) -> None:
+        """contacts.py's contact lists, one CSV per segment with a campaign, written by Spark."""
+        from pyspark.sql import functions as F
+
+        from ..contacts import FOLDER, columns, file_names
+
+        safe = lambda col: F.when(col.rlike(FORMULA), F.concat(F.lit("'"), col)).otherwise(col)  # noqa: E731
+        keep = [c for c in columns(report) if c == "customer_id" or c in self._assigned.columns]
+        (folder / FOLDER).mkdir(exist_ok=True)
+        for seg_id, name in file_names(report.segments).items():
+            part = self._assigned.where(F.col("label") == seg_id).select(*[safe(F.col(c)).alias(c) if c == "customer_id" else F.col(f"`{c}`") for c in keep])
+            parts = folder / FOLDER / f".{name}.parts"
+            part.coalesce(1).write.mode("overwrite").option("header", True).option("escape", '"').option("lineSep", "\n").csv(str(parts))
+            shutil.move(str(next(parts.glob("part-*.csv"))), folder / FOLDER / name)
+            shutil.rmtree(parts, ignore_errors=True)
+
     def write_assignments(self, names: list[str], folder: Path, parquet: bool) -> None:
         """segments.csv (one file, written by one Spark task) and, if asked, segments.parquet."""
         from pyspark.sql import functions as F

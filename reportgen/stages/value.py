@@ -62,3 +62,18 @@ def forecast(rows: Rows, segments: tuple[Segment, ...], profile: Profile, seed: 
         reason="" if model.gg else "order values vary too little, or too few customers ordered twice, to model their value",
     )
     return tuple(out), facts
+
+
+def responses(segments: tuple[Segment, ...], profile: Profile, columns: list[str], where: str) -> tuple[tuple[Segment, ...], dict[str, float]]:
+    """What worked before: per segment, the share of its customers who answered each past campaign
+    (a yes/no feature named under `responses:`), and the share of all customers."""
+    from ..errors import ConfigError, DataError
+
+    for c in columns:
+        if c not in profile.population:
+            raise ConfigError(f"{where}: responses names '{c}', which is not a numeric feature of this run.", "List the yes/no (0/1) columns of past campaigns' answers, as named under columns:.")
+        if c not in profile.binary:
+            raise DataError(f"{where}: responses: '{c}' holds values other than 0 and 1, so it is not a campaign's yes/no answer.", "Remove it from responses:, or map a 0/1 column.")
+    overall = {c: round(profile.population[c], 4) for c in columns}
+    out = tuple(replace(s, responses={c: round(s.means[c], 4) for c in columns if c in s.means}) for s in segments)
+    return out, overall
