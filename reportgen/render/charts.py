@@ -288,8 +288,9 @@ def _k_chart(report: Report) -> Chart | None:
     ks = [p.k for p in c.k_curve]
     sil = [p.silhouette for p in c.k_curve]
     fig = go.Figure(go.Scatter(x=ks, y=sil, mode="lines+markers", line={"color": "#555555"}, marker={"size": 8}, showlegend=False))
-    fig.add_trace(go.Scatter(x=[c.k], y=[dict(zip(ks, sil))[c.k]], mode="markers", marker={"size": 16, "color": "#332288", "symbol": "star"}, name=f"chosen k = {c.k}"))
-    title = f"k = {c.k} separates the customers best (silhouette {fmt_num(dict(zip(ks, sil))[c.k])})"
+    k = c.clusters_k
+    fig.add_trace(go.Scatter(x=[k], y=[dict(zip(ks, sil))[k]], mode="markers", marker={"size": 16, "color": "#332288", "symbol": "star"}, name=f"chosen k = {k}"))
+    title = f"k = {k} separates the customers best (silhouette {fmt_num(dict(zip(ks, sil))[k])})"
     fig = _layout(fig, title, "Number of segments (k)", "Silhouette (higher is better)")
     fig.update_xaxes(dtick=1)
     alt = "Line chart of silhouette score by number of segments: " + ", ".join(f"k={k}: {fmt_num(s, 3)}" for k, s in zip(ks, sil))
