@@ -36,19 +36,26 @@ def _yaml_text(value: str) -> str:
 def _order_log(path: Path, header: list[str], data_ref: str, settings: Settings | None = None) -> list[str]:
     from .stages import transactions
 
-    cols = transactions.resolve(header, settings or Settings(), str(path))
+    settings = settings or Settings()
+    asked = transactions.questions(header) if settings.transactions is None or not settings.transactions.model_fields_set else {}
+    if asked:  # two columns fit a role equally well: draft the first, and say so
+        from .config import Transactions
+
+        settings = Settings(transactions=Transactions(**{role: tied[0] for role, tied in asked.items()}))
+    cols = transactions.resolve(header, settings, str(path))
     fields = {k: getattr(cols, k, None) for k in ("customer_id", "order_id", "date", "amount", "quantity", "price", "product", "category")}
     lines = [
         f"data: {_yaml_text(data_ref)}",
         "",
         "# An order log: reportgen derives per customer recency_days, frequency (distinct orders), monetary",
-        "# (sum of quantity x price), tenure_days, avg_order_value and return_rate, then names segments",
+        f"# (sum of {cols.amount if cols.uses_amount else f'{cols.quantity} x {cols.price}'}), tenure_days, avg_order_value and return_rate, then names segments",
         "# with the standard RFM grid (Champions ... Lost).",
         "transactions:",
     ]
     for key, column in fields.items():
         if column:
-            lines.append(f"  {key}: {_yaml_text(str(column))}")
+            others = ", ".join(_yaml_text(c) for c in asked.get(key, [])[1:])
+            lines.append(f"  {key}: {_yaml_text(str(column))}" + (f"   # CHECK: {others} fits as well; keep the right one" if others else ""))
     if not cols.order_id:
         lines.append("  # no order id column: a customer's lines at one date and time count as one order")
     lines += [

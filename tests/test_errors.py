@@ -92,6 +92,8 @@ TRANSACTION_CASES = [
     ("one_customer.csv", "only 1 customer made a purchase"),
     ("ambiguous_dates.csv", "cannot tell whether the dates in 'InvoiceDate' are day/month or month/day"),
     ("mixed_date_order.csv", "put the day first on some lines and the month first on others"),
+    ("net_and_gross.csv", "cannot tell which column holds the line's value (amount): 'Net Value', 'Gross Value' fit equally well"),
+    ("two_order_dates.csv", "cannot tell which column holds the order date: 'Paid Date', 'Completed Date' fit equally well"),
 ]
 
 # feature definitions under columns: (tests/cases/features, each on marketing_campaign.csv)

@@ -42,7 +42,7 @@ from ..engines.sql import DUCKDB, SPARK, Dialect, quote_text
 from ..errors import DataError
 from ..model import CustomerTable, RowIssue
 from ..suggest import did_you_mean, names
-from ..vocabulary import ORDER_COLUMNS, ORDER_ROLES, TRANSACTION_FEATURES, feature_name, find_by_words, find_column
+from ..vocabulary import ORDER_COLUMNS, ORDER_ROLES, TRANSACTION_FEATURES, candidates, feature_name, find_column
 from .order_sql import (
     AFTER_PERIOD, BAD_DATE, CANCELLED, NO_ID, NO_ORDER, NOT_NUMBER, PRICE_NONPOS, PURCHASE, QTY_NONPOS,
     Columns, Probe, counts_sql, customers_sql, date_formats, lines_sql, norm_sql, probe_sql,
@@ -54,32 +54,50 @@ if TYPE_CHECKING:
     from ..config import Settings
 
 
-DEFINITIONS: dict[str, str] = {
-    "recency_days": "Days from the customer's last purchase to the as-of day (1 = bought on the last day).",
-    "frequency": "Number of distinct orders (invoices) with at least one purchase line.",
-    "monetary": "Total value bought: sum of quantity x unit price over purchase lines.",
-    "tenure_days": "Days from the customer's first purchase in the file to the as-of day.",
-    "avg_order_value": "Average value per order: monetary / frequency.",
-    "return_rate": "Value cancelled or returned as a share of the value bought (0-1, capped at 1).",
-}
+def definitions(cols: Columns) -> dict[str, str]:
+    """Each feature (and the customer id) with its definition, naming the file's columns it comes from:
+    the same wording as the report's definitions (Summary.facts['definitions'])."""
+    value = f"sum of {cols.amount}" if cols.uses_amount else f"sum of {cols.quantity} x {cols.price}"
+    orders = (
+        f"Number of distinct orders ({cols.order_id}) with at least one purchase line."
+        if cols.order_id
+        else f"Number of orders, a customer's purchase lines at one date and time ({cols.date}) counting as one order."
+    )
+    return {
+        "customer_id": cols.customer_id,
+        "recency_days": f"Days from the customer's last purchase ({cols.date}) to the as-of day (1 = bought on the last day).",
+        "frequency": orders,
+        "monetary": f"Total value bought: {value} over purchase lines.",
+        "tenure_days": f"Days from the customer's first purchase in the file ({cols.date}) to the as-of day.",
+        "avg_order_value": "Average value per order: monetary / frequency.",
+        "return_rate": "Value cancelled or returned as a share of the value bought (0-1, capped at 1).",
+    }
+
+
+def _roles(header: list[str]) -> tuple[dict[str, str | None], dict[str, list[str]]]:
+    """Each role's column, and the roles whose best column cannot be told from another (the tied
+    columns, for the caller to ask about when it needs the role). Usual names first, then, for the
+    roles still open, the words of the remaining column names ('Buyer Ref', 'Ordered At'), ranked by
+    vocabulary.candidates."""
+    found: dict[str, str | None] = {}
+    ties: dict[str, list[str]] = {}
+    taken: set[str] = set()
+    for by_words in (False, True):
+        for role in ORDER_ROLES:
+            if found.get(role) is not None:
+                continue
+            free = [h for h in header if h not in taken]
+            options = candidates(role, free) if by_words else [c for c in (find_column(ORDER_COLUMNS[role], free),) if c is not None and candidates(role, [c])]
+            found[role] = options[0] if options else None
+            if len(options) > 1:
+                ties[role] = options
+            if options:
+                taken.add(options[0])
+    return found, ties
+
 
 def _auto(header: list[str]) -> dict[str, str | None]:
-    """Each role's column: by its usual names first, then, for the roles still open, by the words
-    in the remaining column names ('Buyer Ref', 'Ordered At')."""
-    found: dict[str, str | None] = {}
-    taken: set[str] = set()
-    for role in ORDER_ROLES:
-        col = find_column(ORDER_COLUMNS[role], [h for h in header if h not in taken])
-        found[role] = col
-        if col is not None:
-            taken.add(col)
-    for role in ORDER_ROLES:
-        if found[role] is None:
-            col = find_by_words(role, [h for h in header if h not in taken])
-            found[role] = col
-            if col is not None:
-                taken.add(col)
-    return found
+    return _roles(header)[0]
 
 
 def recognise(header: list[str], settings: Settings) -> bool:
@@ -92,8 +110,30 @@ def recognise(header: list[str], settings: Settings) -> bool:
     return all(found[r] is not None for r in ("customer_id", "order_id", "date")) and has_value
 
 
+def _open_questions(found: dict[str, str | None], ties: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The roles the run needs whose column cannot be told (date, and the value's columns)."""
+    used = ["date", "amount"] if found["quantity"] is None or found["price"] is None else ["date", "quantity", "price"]
+    return {role: ties[role] for role in used if role in ties and found[role] in ties[role]}
+
+
+def questions(header: list[str]) -> dict[str, list[str]]:
+    """Roles of an undeclared order log that two or more columns fit equally well, with those
+    columns (reportgen init drafts the first and marks the choice)."""
+    found, ties = _roles([h.strip() for h in header])
+    if found["quantity"] is not None and found["price"] is not None:
+        found["amount"] = None
+    return _open_questions(found, ties)
+
+
+ROLE_WORDS = {
+    "customer_id": "the customer id", "order_id": "the order (invoice) id", "date": "the order date", "amount": "the line's value (amount)",
+    "quantity": "the quantity", "price": "the unit price", "product": "the product", "category": "the category",
+}
+
+
 def resolve(header: list[str], settings: Settings, source: str) -> Columns:
-    """The columns to use: declared ones (each checked against the header), the rest recognised by name."""
+    """The columns to use: declared ones (each checked against the header), the rest recognised by
+    name. A role that two columns fit equally well is asked about (exit 2), never guessed."""
     header = [h.strip() for h in header]
     declared = settings.transactions
     found: dict[str, str | None] = {r: None for r in ORDER_ROLES}
@@ -105,10 +145,12 @@ def resolve(header: list[str], settings: Settings, source: str) -> Columns:
             hint = did_you_mean(name, header, listing="Its columns are")
             raise DataError(f"{source}: setting transactions.{role} names column '{name}', which the file does not have.", hint)
         found[role] = name
-    auto = _auto([h for h in header if h not in set(v for v in found.values() if v)])
+    auto, ties = _roles([h for h in header if h not in set(v for v in found.values() if v)])
     for role in ORDER_ROLES:
         if found[role] is None:
             found[role] = auto[role]
+        else:
+            ties.pop(role, None)
     if declared is not None and declared.amount is not None and (declared.quantity is None or declared.price is None):
         found["quantity"] = found["price"] = None  # the declared amount is the line's value
     elif found["quantity"] is not None and found["price"] is not None:
@@ -127,6 +169,12 @@ def resolve(header: list[str], settings: Settings, source: str) -> Columns:
         raise DataError(
             f"{source}: no column for the line's value: neither an amount nor a {missing} (transactions.amount / transactions.{missing}).",
             "Name them in the config: transactions: {amount: <column>} or {quantity: <column>, price: <column>}.",
+        )
+    for role, tied in _open_questions(found, ties).items():
+        listed = ", ".join(f"'{c}'" for c in tied)
+        raise DataError(
+            f"{source}: cannot tell which column holds {ROLE_WORDS[role]}: {listed} fit equally well.",
+            f"Name it in the config: transactions: {{{role}: <column>}} ('reportgen init --data {source}' drafts the settings and marks the choice).",
         )
     return Columns(
         customer_id=str(found["customer_id"]), order_id=found["order_id"], date=str(found["date"]),
@@ -250,14 +298,15 @@ def summarise(rows: list[tuple[Any, ...]], cols: Columns, source: str, settings:
         "date_format": formats[0],
         "definitions": (
             f"As of {as_of.isoformat()} (the day after the last purchase on or before {end.isoformat()}). "
-            + f"A purchase is a line with a customer id, {'a positive amount' if cols.uses_amount else 'a positive quantity and price'}"
+            + f"A purchase is a line with a customer id ({cols.customer_id}), a date ({cols.date}), "
+            + f"{'a positive amount' if cols.uses_amount else 'a positive quantity and price'}"
             + (
-                " and an order id not starting with C and a digit (C536379 cancels an order). Recency: days since the last purchase. Frequency: distinct orders. "
+                f" and an order id ({cols.order_id}) not starting with C and a digit (C536379 cancels an order). Recency: days since the last purchase. Frequency: distinct orders. "
                 if cols.order_id
                 else f"; the file has no order id, so a customer's lines at one date and time ({cols.date}) count as one order. "
                 "Recency: days since the last purchase. Frequency: orders so counted. "
             )
-            + f"Monetary: total value bought ({'sum of the amounts' if cols.uses_amount else 'quantity x price'}). "
+            + f"Monetary: total value bought ({f'sum of the amounts in {cols.amount}' if cols.uses_amount else f'{cols.quantity} x {cols.price}'}). "
             "Tenure: days since the first purchase in the file. Average order value: monetary / frequency. "
             "Return rate: value of cancellations and negative-quantity lines / value bought, capped at 1."
         ),
@@ -373,7 +422,7 @@ def load(settings: Settings) -> CustomerTable:
 
 
 def _table(frame: pd.DataFrame, path: Path, checksum: str, cols: Columns, summary: Summary, n: int, n_used: int | None = None) -> CustomerTable:
-    columns = dict(DEFINITIONS)
+    columns = definitions(cols)
     for label, col in summary.items.items():
         columns[col] = f"Value bought of {label} ({cols.item})"
     notes = (f"Order log: {summary.facts['lines']} lines, {summary.facts['purchase_lines']} purchase lines, {n} customers, as of {summary.as_of}.",)
