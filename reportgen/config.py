@@ -268,6 +268,7 @@ class Settings(Strict):
     segments_parquet: bool = False  # also write segments.parquet (for millions of customers)
     engine: Literal["local", "spark"] = "local"
     transactions: Transactions | None = None  # the data is an order log; None: recognised from its header
+    decimal: Literal["auto", "point", "comma"] = "auto"  # numbers' decimal mark; auto: per column from its values, else ',' for a ';' file
     rules: str = "auto"  # a rule pack by name (mall, rfm) or a folder with segments.yaml + campaigns.yaml; auto: rfm for order logs, else mall
     spark: Spark = Spark()
     _source: str = PrivateAttr("settings")  # the config file the settings came from, for messages

@@ -48,6 +48,7 @@ DATA_CASES = [
     ("does_not_exist.csv", [], "file not found"),
     ("identical_rows.csv", [], "All 20 customers have the same income, spending"),
     ("three_points.csv", ["--k", "5"], "k=5 segments were asked for, but 3 distinct customers allow at most 3"),
+    ("two_number_conventions.csv", [], "column 'Annual Income (k$)' writes numbers two ways: '41.5' with a decimal point and '40,5' with a decimal comma"),
 ]
 
 CONFIG_CASES = [
@@ -93,6 +94,7 @@ TRANSACTION_CASES = [
     ("ambiguous_dates.csv", "cannot tell whether the dates in 'InvoiceDate' are day/month or month/day"),
     ("mixed_date_order.csv", "put the day first on some lines and the month first on others"),
     ("net_and_gross.csv", "cannot tell which column holds the line's value (amount): 'Net Value', 'Gross Value' fit equally well"),
+    ("two_number_conventions.csv", "column 'Amount' writes numbers two ways: '3.75' with a decimal point and '1,5' with a decimal comma"),
     ("two_order_dates.csv", "cannot tell which column holds the order date: 'Paid Date', 'Completed Date' fit equally well"),
 ]
 

@@ -158,7 +158,7 @@ class SparkEngine:
         # a ';'-separated local file is a European export: decimal commas, as on one machine
         decimal_comma = _is_local(location) and path.is_file() and not local_read.is_parquet(path) and local_read.sniff(path).delimiter == ";"
         plan = probe.settle(plan, settings, SPARK, typed, decimal_comma, "reportgen_src", lambda sql: self.spark.sql(sql).collect())
-        q = derive.query(plan, settings, SPARK, typed, decimal_comma, "reportgen_src")
+        q = derive.query(plan, settings, SPARK, typed, "reportgen_src")
         flagged = self.spark.sql(q.sql).cache()
         totals = flagged.agg(
             F.count(F.lit(1)).alias("n"),

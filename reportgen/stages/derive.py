@@ -62,6 +62,7 @@ class Plan:
     date_formats: dict[str, str] = field(default_factory=dict)  # days_since feature -> strftime format
     signed: frozenset[str] = frozenset()  # columns whose numbers carry currency signs or thousands separators
     zoned: frozenset[str] = frozenset()  # days_since features whose times carry a fraction or a zone
+    comma: frozenset[str] = frozenset()  # untyped columns whose decimal mark is a comma (stages/numbers.py)
 
     def by_name(self, name: str) -> Feature:
         return next(f for f in self.features if f.name == name)
@@ -229,14 +230,14 @@ def period_end(period: str) -> str:
 class _Sql:
     """Builds the expressions of a plan for one dialect and one set of typed columns."""
 
-    def __init__(self, p: Plan, d: Dialect, typed: set[str], decimal_comma: bool) -> None:
-        self.p, self.d, self.typed, self.decimal_comma = p, d, typed, decimal_comma
+    def __init__(self, p: Plan, d: Dialect, typed: set[str]) -> None:
+        self.p, self.d, self.typed = p, d, typed
 
     def is_feature(self, op: str, owner: Feature) -> bool:
         return self.p._is_feature(op, owner)
 
     def number(self, column: str) -> str:
-        return self.d.number(column, column in self.typed, self.decimal_comma, column in self.p.signed)
+        return self.d.number(column, column in self.typed, column in self.p.comma, column in self.p.signed)
 
     def blank(self, column: str) -> str:
         return self.d.blank(column, column in self.typed)
@@ -308,7 +309,7 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def query(p: Plan, settings: Settings, d: Dialect, typed: set[str], decimal_comma: bool, source: str, window: bool = True) -> Query:
+def query(p: Plan, settings: Settings, d: Dialect, typed: set[str], source: str, window: bool = True) -> Query:
     """The derivation as one SELECT over `source` (which has a `_line` column): customer_id, every
     feature after its valid range, the attributes, `_keep`, and one boolean column per check.
 
@@ -317,7 +318,7 @@ def query(p: Plan, settings: Settings, d: Dialect, typed: set[str], decimal_comm
     which DuckDB returns in the source's order, and the caller flags repeated ids itself with the
     same meaning (every occurrence of a non-missing id after its first line) and drops them
     (Query.duplicates names that check; see duplicate_lines)."""
-    q = _Sql(p, d, typed, decimal_comma)
+    q = _Sql(p, d, typed)
     clustered = set(p.clustered or ())
     raw: list[str] = ["_line"]
     final: list[str] = ["_line"]

@@ -45,7 +45,7 @@ def load(settings: Settings) -> CustomerTable:
 
     path = settings.data_path
     plan = header_plan(settings)
-    raw = read.read(path, plan.columns, plan.number_columns(), arrow=True, maybe_numeric=_maybe_numbers(plan))
+    raw = read.read(path, plan.columns, plan.number_columns(), arrow=True, maybe_numeric=_maybe_numbers(plan), decimal=settings.decimal)
     source = _with_lines(raw)
     if len(source) == 0:
         raise DataError(f"{path} has a header but no customers.", "Export the table again with its rows.")
@@ -57,7 +57,7 @@ def load(settings: Settings) -> CustomerTable:
     try:
         con.register("src", source)  # type: ignore[attr-defined]
         plan = _resolve(con, plan, settings, typed, raw.decimal_comma)
-        q = derive.query(plan, settings, DUCKDB, typed, raw.decimal_comma, "src", window=False)
+        q = derive.query(plan, settings, DUCKDB, typed, "src", window=False)
         result = con.sql(q.sql).to_arrow_table()  # type: ignore[attr-defined]
         lines = result.column("_line").to_numpy()
         if len(lines) > 1 and not bool(np.all(lines[1:] > lines[:-1])):  # a plain projection keeps the order; should a DuckDB release not

@@ -1,6 +1,7 @@
 """The order log's SQL: four passes written once as text through `engines.sql.Dialect`, which DuckDB
-(stages/transactions.py `load`) and Spark SQL (`spark_frame`) run alike; pass 3 runs a second time,
-reading currency signs and thousands separators, only when values did not read as numbers. The
+(stages/transactions.py `load`) and Spark SQL (`spark_frame`) run alike. Each value column is read
+with the decimal mark and thousands separators its values prove (numbers_sql, stages/numbers.py);
+pass 3 runs a second time, reading currency signs, only when values did not read as numbers. The
 definitions they implement are in stages/transactions.py's docstring."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 
 from ..engines.sql import Dialect, quote_text
 from ..errors import DataError
+from . import numbers
 from .dates import day_order, numeric_format, plain_time_sql
 
 NULL_TOKENS = ("", "NA", "N/A", "NAN", "NULL", "NONE")
@@ -57,26 +59,16 @@ _ISO = "^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
 _DMY = "^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}"
 
 
-def _has(text_sql: str, char: str) -> str:
-    return f"(CASE WHEN instr(coalesce({text_sql}, ''), {quote_text(char)}) > 0 THEN 1 ELSE 0 END)"
-
-
 def probe_sql(cols: Columns, d: Dialect) -> str:
-    """Pass 2: the shape of the dates, and whether numbers use a decimal comma. The regular
-    expressions run once per distinct date text (a log has far fewer distinct times than lines)."""
+    """Pass 2: the shape of the dates. The regular expressions run once per distinct date text (a log
+    has far fewer distinct times than lines); how the values write their numbers is numbers_sql's."""
     t = "t"
     field_a = f"try_cast(NULLIF(regexp_extract({t}, '^([0-9]{{1,2}})[/.-][0-9]{{1,2}}[/.-]', 1), '') AS INT)"
     field_b = f"try_cast(NULLIF(regexp_extract({t}, '^[0-9]{{1,2}}[/.-]([0-9]{{1,2}})[/.-]', 1), '') AS INT)"
     year = f"length(regexp_extract({t}, '^[0-9]{{1,2}}[/.-][0-9]{{1,2}}[/.-]([0-9]{{2,4}})', 1))"
     sep = f"NULLIF(regexp_extract({t}, '^[0-9]{{1,2}}([/.-])', 1), '')"
-    numbers = ["amt_text"] if cols.uses_amount else ["p_text", "q_text"]
-    comma = " + ".join(_has(c, ",") for c in numbers)
-    point = " + ".join(_has(c, ".") for c in numbers)
     dmy = _found(t, _DMY)
-    distinct = (
-        f"SELECT t, count(*) AS w, sum(comma) AS comma, sum(point) AS point FROM ("
-        f"SELECT dtext AS t, {comma} AS comma, {point} AS point FROM norm) x GROUP BY t"
-    )
+    distinct = "SELECT dtext AS t, count(*) AS w FROM norm GROUP BY dtext"
     return (
         f"SELECT sum(CASE WHEN t IS NULL THEN 0 ELSE w END) AS n, sum({_found(t, _ISO)} * w) AS n_iso, sum(dmy * w) AS n_dmy, "
         f"max(CASE WHEN dmy = 1 THEN {field_a} END) AS max_a, "
@@ -84,7 +76,7 @@ def probe_sql(cols: Columns, d: Dialect) -> str:
         f"max(CASE WHEN dmy = 1 THEN {year} END) AS year_len, "
         f"min(CASE WHEN dmy = 1 THEN {year} END) AS year_len_min, "
         f"max({sep}) AS sep, min(CASE WHEN t IS NOT NULL AND {_found(t, _ISO)} + dmy = 0 THEN t END) AS odd, "
-        f"sum(comma) AS n_comma, sum(point) AS n_point, sum({_found(t, '[0-9]:[0-9]{2}:[0-9]{2}')} * w) AS n_sec, "
+        f"sum({_found(t, '[0-9]:[0-9]{2}:[0-9]{2}')} * w) AS n_sec, "
         f"sum({_found(t, '[0-9][ T][0-9]{1,2}:[0-9]{2}')} * w) AS n_time, sum({_found(t, '[0-9]T[0-9]')} * w) AS n_t, "
         f"sum({_found(t, '[0-9] ?[AaPp][Mm]$')} * w) AS n_ampm, sum(CASE WHEN {plain_time_sql(t)} <> t THEN w ELSE 0 END) AS n_zoned "
         f"FROM (SELECT *, {dmy} AS dmy FROM ({distinct}) g) h"
@@ -102,8 +94,6 @@ class Probe:
     year_len_min: int | None
     sep: str | None
     odd: str | None
-    n_comma: int
-    n_point: int
     n_sec: int  # with seconds
     n_time: int  # with a time of day
     n_t: int  # ISO 'T' between date and time
@@ -121,6 +111,30 @@ class Probe:
             first = " %H:%M:%S" if self.n_sec * 2 > self.n_time else " %H:%M" if self.n_time * 2 > self.n else ""
         rest = [t for t in (" %H:%M:%S", " %H:%M", "", *(("T%H:%M:%S",) if self.n_t else ()), *(twelve if self.n_ampm else ())) if t != first]
         return (first, *rest)
+
+
+def value_texts(cols: Columns) -> dict[str, str]:
+    """The value columns of `norm` (their text) -> the file's column, for the number conventions."""
+    if cols.uses_amount:
+        return {"amt_text": str(cols.amount)}
+    return {"q_text": str(cols.quantity), "p_text": str(cols.price)}
+
+
+def numbers_sql(cols: Columns) -> str:
+    """How the value columns write their numbers: their cells by shape (stages/numbers.py), over every line."""
+    texts = value_texts(cols)
+    shapes = ", ".join(f"{t}, {numbers.shape_sql(t)} AS {t}_s" for t in texts)
+    parts = [x for t in texts for x in numbers.counts_sql(t, t)]
+    return f"SELECT {', '.join(parts)} FROM (SELECT {shapes} FROM norm) v"
+
+
+def conventions(row: tuple[object, ...], cols: Columns, delimiter: str, setting: str, source: str) -> dict[str, numbers.Convention]:
+    """Each value column's number convention, from numbers_sql's row."""
+    n = numbers.N_COUNTS
+    return {
+        text: numbers.decide(numbers.shapes(row[i * n : (i + 1) * n]), delimiter == ";", setting, column, source)
+        for i, (text, column) in enumerate(value_texts(cols).items())
+    }
 
 
 def date_formats(probe: Probe, cols: Columns, source: str) -> tuple[str, ...]:
@@ -164,21 +178,23 @@ def norm_sql(cols: Columns, d: Dialect) -> str:
 
 
 def lines_sql(
-    cols: Columns, d: Dialect, formats: tuple[str, ...], period_end: str, decimal_comma: bool, zoned: bool = False, signed: bool = False
+    cols: Columns, d: Dialect, formats: tuple[str, ...], period_end: str, comma: frozenset[str] = frozenset(), zoned: bool = False,
+    signed: frozenset[str] = frozenset(),
 ) -> str:
     """Every line of `norm` with its customer, order, time, status code, purchase and returned value, item.
+    `comma`: the value texts (amt_text, q_text, p_text) whose decimal mark is a comma;
     `zoned`: cut a fraction of a second and a zone from the times first (the probe saw some);
-    `signed`: read values with currency signs, spaces and thousands separators ($1,234.50). Both cost
-    time on every line, so they are used only when the file needs them."""
+    `signed`: the value texts to read with currency signs, spaces and thousands separators
+    ($1,234.50). Both cost time on every line, so they are used only when the file needs them."""
     stamp = plain_time_sql("dtext") if zoned else "dtext"
     parsed = [d.timestamp(stamp, f) for f in formats]
     ts = parsed[0] if len(parsed) == 1 else f"coalesce({', '.join(parsed)})"
     if cols.uses_amount:
-        values = f"{d.number('amt_text', False, decimal_comma, signed)} AS amt"
+        values = f"{d.number('amt_text', False, 'amt_text' in comma, 'amt_text' in signed)} AS amt"
         bad_number, qty_nonpos, price_nonpos = "amt IS NULL", "amt <= 0", "1 = 0"
         bought, returned, known = "amt", "abs(amt)", "amt IS NOT NULL"
     else:
-        values = f"{d.number('q_text', False, decimal_comma, signed)} AS q, {d.number('p_text', False, decimal_comma, signed)} AS p"
+        values = ", ".join(f"{d.number(t, False, t in comma, t in signed)} AS {t[0]}" for t in ("q_text", "p_text"))
         bad_number, qty_nonpos, price_nonpos = "q IS NULL OR p IS NULL", "q <= 0", "p <= 0"
         bought, returned, known = "q * p", "(CASE WHEN p > 0 THEN abs(q) * p ELSE 0 END)", "q IS NOT NULL AND p IS NOT NULL"
     status = (

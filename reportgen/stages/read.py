@@ -102,7 +102,11 @@ def _delimiter(text: str) -> str:
         return max(counts, key=lambda d: counts[d]) if max(counts.values()) else ","
 
 
-def _is_number(text: str) -> bool:
+def _is_number(text: str, mark: str = ".") -> bool:
+    if mark == ",":
+        if "." in text:
+            return False
+        text = text.replace(",", ".")
     try:
         float(text)
     except ValueError:
@@ -140,9 +144,20 @@ def header(path: Path) -> list[str]:
     return sniff(path).header
 
 
-def _fast_csv(path: Path, sniffed: Sniffed, columns: list[str], numeric: set[str], arrow: bool = False) -> Any:
+def decimal_mark(sniffed: Sniffed, decimal: str = "auto") -> str:
+    """The decimal mark a number without other evidence has: the setting's, else ',' in a ';' file
+    (a European export), else '.' (see stages/numbers.py, which decides each column from its values)."""
+    if decimal != "auto":
+        return "," if decimal == "comma" else "."
+    return "," if sniffed.delimiter == ";" else "."
+
+
+def _fast_csv(path: Path, sniffed: Sniffed, columns: list[str], numeric: set[str], arrow: bool = False, decimal: str = "auto") -> Any:
     """pyarrow's reader with types on the way in; None when the file needs the careful path.
-    A pandas frame, or with `arrow` the pyarrow Table itself (DuckDB reads it without a copy)."""
+    A pandas frame, or with `arrow` the pyarrow Table itself (DuckDB reads it without a copy).
+    Numbers are typed only when every cell of the column reads with the file's decimal mark and no
+    thousands separator; anything else ('18.611' in a ';' file, '3,750') takes the careful path,
+    where the column's convention is decided from all its values."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -153,7 +168,8 @@ def _fast_csv(path: Path, sniffed: Sniffed, columns: list[str], numeric: set[str
             read_options=pacsv.ReadOptions(block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=sniffed.delimiter),
             convert_options=pacsv.ConvertOptions(
-                include_columns=columns, column_types=types, null_values=NULLS, strings_can_be_null=True, quoted_strings_can_be_null=True
+                include_columns=columns, column_types=types, null_values=NULLS, strings_can_be_null=True, quoted_strings_can_be_null=True,
+                decimal_point=decimal_mark(sniffed, decimal),
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowKeyError, UnicodeDecodeError):
@@ -163,7 +179,7 @@ def _fast_csv(path: Path, sniffed: Sniffed, columns: list[str], numeric: set[str
     return table.to_pandas(split_blocks=True, self_destruct=True)
 
 
-def _numbers_in_head(path: Path, sniffed: Sniffed, candidates: set[str]) -> set[str]:
+def _numbers_in_head(path: Path, sniffed: Sniffed, candidates: set[str], mark: str = ".") -> set[str]:
     """The candidate columns whose every filled value in the first 64 KiB reads as a number."""
     if not candidates:
         return set()
@@ -179,7 +195,7 @@ def _numbers_in_head(path: Path, sniffed: Sniffed, candidates: set[str]) -> set[
             value = row[i].strip() if i < len(row) else ""
             if value in NULLS:
                 continue
-            if not _is_number(value):
+            if not _is_number(value, mark):
                 del where[c]
             else:
                 seen[c] += 1
@@ -252,7 +268,9 @@ def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> pd.DataFrame:
     return frame.loc[:, [c for c in frame.columns if c in columns]]
 
 
-def read(path: Path, columns: list[str], numeric: set[str], arrow: bool = False, maybe_numeric: set[str] | frozenset[str] = frozenset()) -> Raw:
+def read(
+    path: Path, columns: list[str], numeric: set[str], arrow: bool = False, maybe_numeric: set[str] | frozenset[str] = frozenset(), decimal: str = "auto"
+) -> Raw:
     """The named columns of the file; `numeric` ones typed as float64 when the file allows it.
     With `arrow`, a clean CSV comes back as a pyarrow Table (float64 and string columns, what the
     pandas frame would hold) instead of a pandas frame: a million rows are not converted twice.
@@ -271,13 +289,13 @@ def read(path: Path, columns: list[str], numeric: set[str], arrow: bool = False,
     sniffed = sniff(path)
     frame = None
     if sniffed.encoding in ("utf-8-sig",):
-        guessed = _numbers_in_head(path, sniffed, maybe_numeric - numeric)
-        frame = _fast_csv(path, sniffed, columns, numeric | guessed, arrow) if guessed else None
+        guessed = _numbers_in_head(path, sniffed, maybe_numeric - numeric, decimal_mark(sniffed, decimal))
+        frame = _fast_csv(path, sniffed, columns, numeric | guessed, arrow, decimal) if guessed else None
         if frame is None:  # a guessed column holds text further down (or nothing was guessed)
-            frame = _fast_csv(path, sniffed, columns, numeric, arrow)
+            frame = _fast_csv(path, sniffed, columns, numeric, arrow, decimal)
     if frame is None:
         frame = _slow_csv(path, sniffed, columns)
-    return Raw(frame, 2, sha256(path), sniffed.delimiter == ";", record_lines(path, sniffed, len(frame)))
+    return Raw(frame, 2, sha256(path), decimal_mark(sniffed, decimal) == ",", record_lines(path, sniffed, len(frame)))
 
 
 def record_lines(path: Path, sniffed: Sniffed, n_rows: int) -> Any:

@@ -8,8 +8,9 @@ takes both as functions); every query below is the same text for both.
 Four steps (their SQL is in stages/order_sql.py):
   1. `norm`: the columns used, as clean text (kept: a DuckDB temp table, a cached Spark view), so
      the file is parsed once;
-  2. a probe: the shape of the dates (ISO or d/m/y vs m/d/y, two- or four-digit years, time of day)
-     and whether the amounts use a decimal comma, decided over every line;
+  2. probes: the shape of the dates (ISO or d/m/y vs m/d/y, two- or four-digit years, time of day)
+     and how each value column writes its numbers (decimal point or comma, thousands separators:
+     stages/numbers.py), decided over every line;
   3. line counts by what happened to each line (purchase, no customer id, unreadable date, after the
      period, cancellation, ...) and revenue by product, which give the row issues, the as-of day and
      the top products;
@@ -45,7 +46,7 @@ from ..suggest import did_you_mean, names
 from ..vocabulary import ORDER_COLUMNS, ORDER_ROLES, TRANSACTION_FEATURES, candidates, feature_name, find_column
 from .order_sql import (
     AFTER_PERIOD, BAD_DATE, CANCELLED, NO_ID, NO_ORDER, NOT_NUMBER, PRICE_NONPOS, PURCHASE, QTY_NONPOS,
-    Columns, Probe, counts_sql, customers_sql, date_formats, lines_sql, norm_sql, probe_sql,
+    Columns, Probe, conventions, counts_sql, customers_sql, date_formats, lines_sql, norm_sql, numbers_sql, probe_sql,
 )
 
 if TYPE_CHECKING:
@@ -328,17 +329,13 @@ _DUCK_ENCODING = {"utf-8-sig": "utf-8", "cp1252": "latin-1", "latin-1": "latin-1
 
 def _probe(row: tuple[Any, ...]) -> Probe:
     n, n_iso, n_dmy, max_a, max_b, year_len, year_len_min, sep, odd, *counts = row
-    n_comma, n_point, n_sec, n_time, n_t, n_ampm, n_zoned = (int(c or 0) for c in counts)
-    return Probe(int(n or 0), int(n_iso or 0), int(n_dmy or 0), max_a, max_b, year_len, year_len_min, sep, odd, n_comma, n_point, n_sec, n_time, n_t, n_ampm, n_zoned)
+    n_sec, n_time, n_t, n_ampm, n_zoned = (int(c or 0) for c in counts)
+    return Probe(int(n or 0), int(n_iso or 0), int(n_dmy or 0), max_a, max_b, year_len, year_len_min, sep, odd, n_sec, n_time, n_t, n_ampm, n_zoned)
 
 
 def _not_numbers(counts: list[tuple[Any, ...]]) -> int:
     """Lines whose value is not a number, from pass 3's rows (status first, line count third)."""
     return sum(int(row[2] or 0) for row in counts if row[0] == NOT_NUMBER)
-
-
-def _decimal_comma(probe: Probe, delimiter: str) -> bool:
-    return delimiter != "," and probe.n_comma > probe.n_point
 
 
 def _duck_source(con: Any, path: Path) -> tuple[list[str], str, str]:
@@ -376,12 +373,15 @@ def derive(dialect: Dialect, query: Callable[[str], list[tuple[Any, ...]]], keep
     keep(norm_sql(cols, dialect), "norm")
     probe = _probe(query(probe_sql(cols, dialect))[0])
     formats = date_formats(probe, cols, source)
-    end, comma = period_end(settings.period).isoformat(), _decimal_comma(probe, delimiter)
-    lines = lines_sql(cols, dialect, formats, end, comma, zoned=probe.n_zoned > 0)
+    end = period_end(settings.period).isoformat()
+    found = conventions(query(numbers_sql(cols))[0], cols, delimiter, settings.decimal, source)
+    comma = frozenset(t for t, c in found.items() if c.comma)
+    grouped = frozenset(t for t, c in found.items() if c.grouped)
+    lines = lines_sql(cols, dialect, formats, end, comma, zoned=probe.n_zoned > 0, signed=grouped)
     counts = query(counts_sql(lines))
     unread = _not_numbers(counts)
-    if unread:  # values with currency signs or thousands separators? Read them so, if that reads more.
-        signed = lines_sql(cols, dialect, formats, end, comma, zoned=probe.n_zoned > 0, signed=True)
+    if unread:  # values with currency signs? Read them so, if that reads more.
+        signed = lines_sql(cols, dialect, formats, end, comma, zoned=probe.n_zoned > 0, signed=frozenset(found))
         signed_counts = query(counts_sql(signed))
         if _not_numbers(signed_counts) < unread:
             lines, counts = signed, signed_counts
