@@ -34,24 +34,29 @@ def _yaml_text(value: str) -> str:
 
 
 def _order_log(path: Path, header: list[str], data_ref: str, settings: Settings | None = None) -> list[str]:
-    from .stages import transactions
+    from .stages import order_columns, transactions
 
     settings = settings or Settings()
-    asked = transactions.questions(header) if settings.transactions is None or not settings.transactions.model_fields_set else {}
+    asked = order_columns.questions(header) if settings.transactions is None or not settings.transactions.model_fields_set else {}
     if asked:  # two columns fit a role equally well: draft the first, and say so
         from .config import Transactions
 
         settings = Settings(transactions=Transactions(**{role: tied[0] for role, tied in asked.items()}))
     cols = transactions.resolve(header, settings, str(path))
     fields = {k: getattr(cols, k, None) for k in ("customer_id", "order_id", "date", "amount", "quantity", "price", "product", "category")}
-    lines = [
-        f"data: {_yaml_text(data_ref)}",
-        "",
-        "# An order log: reportgen derives per customer recency_days, frequency (distinct orders), monetary",
-        f"# (sum of {cols.amount if cols.uses_amount else f'{cols.quantity} x {cols.price}'}), tenure_days, avg_order_value and return_rate, then names segments",
-        "# with the standard RFM grid (Champions ... Lost).",
-        "transactions:",
-    ]
+    if cols.has_value:
+        derived = [
+            "# An order log: reportgen derives per customer recency_days, frequency (distinct orders), monetary",
+            f"# (sum of {cols.amount if cols.uses_amount else f'{cols.quantity} x {cols.price}'}), tenure_days, avg_order_value and return_rate, then names segments",
+            "# with the standard RFM grid (Champions ... Lost).",
+        ]
+    else:
+        derived = [
+            "# An order log without a value column (no amount, no quantity and price): reportgen derives per",
+            "# customer recency_days, frequency and tenure_days and segments on recency and frequency. Name a",
+            "# value column below (amount: <column>) to add monetary value.",
+        ]
+    lines = [f"data: {_yaml_text(data_ref)}", "", *derived, "transactions:"]
     for key, column in fields.items():
         if column:
             others = ", ".join(_yaml_text(c) for c in asked.get(key, [])[1:])
@@ -62,7 +67,7 @@ def _order_log(path: Path, header: list[str], data_ref: str, settings: Settings 
         "  # date_format: \"%d/%m/%Y %H:%M\"   # only if the run says the day/month order cannot be told",
         "",
         "rules: rfm                 # the built-in RFM rule pack and its campaigns",
-        "features: [recency_days, frequency, monetary]",
+        f"features: [recency_days, frequency{', monetary' if cols.has_value else ''}]",
     ]
     return lines
 
@@ -93,6 +98,24 @@ def _total_of_the_others(columns: list[str], numbers: dict[str, Any]) -> str | N
         if close.mean() >= 0.95:
             return total
     return None
+
+
+def _dated(column: str, sample: list[str], share_numeric: float) -> bool:
+    """A column of dates: written with separators (2023-01-05, 05/01/2023), compact (20230105, as
+    pandas and databases write them) or, when its name says it is a date, Excel serial days (44931)."""
+    import re as _re
+
+    from .stages.dates import COMPACT, DATE, SERIAL
+    from .vocabulary import DATE_WORDS, words
+
+    def share(test: Any) -> float:
+        return sum(bool(test(v)) for v in sample) / max(len(sample), 1)
+
+    if share_numeric < 0.95 and share(DATE.match) >= 0.95:
+        return True
+    if share(_re.compile(COMPACT).match) >= 0.95:
+        return True
+    return bool(set(words(column)) & DATE_WORDS) and share(_re.compile(SERIAL).match) >= 0.95
 
 
 def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
@@ -148,7 +171,7 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
             comments.append(f"#   {col}: left out, {'empty' if not filled[col].any() else 'the same value on every row'}")
             continue
         sample = values.head(2000).tolist()
-        if share_numeric < 0.95 and sum(bool(DATE.match(v)) for v in sample) >= 0.95 * len(sample):
+        if _dated(col, sample, share_numeric):
             name = feature_name(col, taken) if not col.lower().startswith("dt") else feature_name("days_since_" + col[2:].strip("_"), taken)
             try:
                 date_format(sample, col)
@@ -260,30 +283,11 @@ def draft(data: Path, out: Path) -> str:
         "# Relative paths are relative to this file. All settings and their defaults: reportgen/config.py.",
         "",
     ]
-    if transactions.recognise(header, Settings()):
+    if transactions.is_order_log(data, Settings()):
         body = _order_log(data, header, data_ref)
-    elif (declared := _log_without_order_ids(data, header)) is not None:
-        body = _order_log(data, header, data_ref, declared)
     else:
         body = _table(data, header, data_ref)
     return "\n".join(intro + body + [""])
-
-
-def _log_without_order_ids(path: Path, header: list[str]) -> Settings | None:
-    """Settings for an order log that has no order id column, if the file is one: a customer id, a
-    date and a value recognised by name, and customer ids that repeat (in a customer table each
-    customer has one row)."""
-    from .config import Transactions
-    from .stages import read, transactions
-
-    declared = Settings(transactions=Transactions())
-    try:
-        cols = transactions.resolve(header, declared, str(path))
-    except DataError:
-        return None
-    ids = read.read(path, header, set()).frame[cols.customer_id].astype("string").str.strip()
-    ids = ids[ids.notna() & ids.ne("")]
-    return declared if len(ids) and not ids.is_unique else None
 
 
 def write(data: Path, out: Path, force: bool = False) -> Path:

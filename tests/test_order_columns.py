@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from reportgen.cli import cli
 from reportgen.config import load_settings
 from reportgen.errors import DataError
+from reportgen.stages import order_columns
 from reportgen.stages import transactions as tx
 
 
@@ -127,7 +128,7 @@ def test_the_column_whose_words_fit_is_summed(case: str, tmp_path: Path) -> None
 def test_two_columns_that_fit_equally_are_asked_about(header: list[str], role: str, tied: list[str]) -> None:
     with pytest.raises(DataError) as err:
         tx.resolve(header, load_settings(None, {}), "log.csv")
-    assert f"cannot tell which column holds {tx.ROLE_WORDS[role]}" in err.value.message
+    assert f"cannot tell which column holds {order_columns.ROLE_WORDS[role]}" in err.value.message
     assert all(f"'{c}'" in err.value.message for c in tied)
     assert f"transactions: {{{role}: <column>}}" in err.value.hint
 

@@ -29,13 +29,21 @@ _JAVA = {
 }
 
 
+# Padded forms, for directives written next to each other ('%Y%m%d': 20230105), where a single
+# letter would not know where the month ends.
+_JAVA_PADDED = {"M": "MM", "d": "dd", "H": "HH", "h": "hh"}
+# Excel's serial day numbers (43831 is 2020-01-01, 43831.75 six in the evening), as a date format.
+EXCEL = "excel"
+
+
 def java_format(fmt: str) -> str:
     """A strftime date format (as the config states it) in Spark's pattern language."""
     out, i = [], 0
     while i < len(fmt):
         token = fmt[i : i + 3] if fmt.startswith("%-", i) else fmt[i : i + 2]
         if token in _JAVA:
-            out.append(_JAVA[token])
+            adjacent = fmt.startswith("%", i + len(token)) or (i > 0 and fmt[i - 1].isalpha() and fmt[i - 2] == "%")
+            out.append(_JAVA_PADDED.get(_JAVA[token], _JAVA[token]) if adjacent else _JAVA[token])
             i += len(token)
         elif fmt[i] == "%":
             raise ValueError(f"unsupported date directive {token!r}")
@@ -111,7 +119,14 @@ class Dialect:
         return f"(CASE WHEN abs({value}) <= {FINITE} THEN {value} END)"
 
     def timestamp(self, text_sql: str, fmt: str) -> str:
-        """Text parsed with a strftime format; NULL when it does not parse."""
+        """Text parsed with a strftime format (or EXCEL: serial day numbers); NULL when it does not parse."""
+        if fmt == EXCEL:
+            days = f"try_cast({text_sql} AS DOUBLE)"
+            day = f"(CASE WHEN {days} >= 1 AND {days} < 2958466 THEN {days} END)"
+            whole = f"CAST(floor({day}) AS INT)"
+            if self.name == "spark":
+                return f"(CAST(date_add(DATE '1899-12-30', {whole}) AS TIMESTAMP) + make_dt_interval(0, 0, 0, CAST(({day} - floor({day})) * 86400 AS DECIMAL(18, 6))))"
+            return f"(CAST(DATE '1899-12-30' + {whole} AS TIMESTAMP) + to_microseconds(CAST(round(({day} - floor({day})) * 86400000000) AS BIGINT)))"
         if self.name == "spark":
             return f"try_to_timestamp({text_sql}, {quote_text(java_format(fmt))})"
         return f"try_strptime({text_sql}, {quote_text(fmt)})"

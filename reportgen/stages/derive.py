@@ -195,8 +195,11 @@ def plan(settings: Settings, header: list[str], path: Path, kind: str = "custome
         if name not in features:
             configured = [n for n in features]
             if not settings.columns and name in MALL_FEATURES:
+                from .order_columns import recognise
+
+                table = " No customer id repeats, so it is a customer table (one row per customer), not an order log." if recognise(header, settings) else ""
                 raise DataError(
-                    f"{path}: no column for '{name}', which the clustering needs.",
+                    f"{path}: no column for '{name}', which the clustering needs.{table}",
                     f"{_like(name, header)}'reportgen init --data {path}' writes a config for this file (a customer table or an order log); "
                     f"or map it yourself (columns: {{{name}: <column name>}}), or choose other --features. Columns found: {name_list(header)}.",
                 )

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..config import Settings
 from ..suggest import did_you_mean
-from ..vocabulary import RFM_FEATURES
+from ..vocabulary import RFM_FEATURES, TRANSACTION_FEATURES
 from ..engines.sql import DUCKDB
 from ..errors import ConfigError, DataError
 from ..model import CustomerTable
@@ -157,24 +157,28 @@ def _resolve(con: object, plan: derive.Plan, settings: Settings, typed: set[str]
 
 
 def kind(settings: Settings) -> str:
-    """"transactions" for an order log (declared, or recognised from its header), else "customers"."""
+    """"transactions" for an order log (declared, or recognised: a customer id that repeats, a date), else "customers"."""
     from . import transactions
 
     if settings.transactions is not None:
         return "transactions"
     if "://" in settings.data_location:
         return "customers"  # a remote order log is declared with transactions: in the settings
-    return "transactions" if transactions.recognise(read.header(settings.data_path), settings) else "customers"
+    return "transactions" if transactions.is_order_log(settings.data_path, settings) else "customers"
 
 
 def with_order_features(table: CustomerTable, settings: Settings) -> CustomerTable:
     """An order log's per-customer table with its features named: every number is profiled, the
     settings' features (default recency_days, frequency, monetary) are clustered."""
+    from .transactions import check_customers
+
+    check_customers(table.n_customers, settings.data_location, settings.quality.min_rows)  # as many as a customer table needs
     numeric = tuple(str(c) for c in table.frame.columns if c != "customer_id")
-    clustered = tuple(settings.features or RFM_FEATURES)
+    clustered = tuple(settings.features or (f for f in RFM_FEATURES if f in numeric))  # no value column: recency and frequency
     for name in clustered:
         if name not in numeric:
-            raise ConfigError(f"{settings.source}: features: '{name}' is not a feature of an order log.", did_you_mean(name, list(numeric)))
+            why = " (it has no value column, so no monetary value)" if name in TRANSACTION_FEATURES else ""
+            raise ConfigError(f"{settings.source}: features: '{name}' is not a feature of this order log{why}.", did_you_mean(name, list(numeric)))
     return replace(table, numeric=numeric, clustered=clustered)
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..engines.sql import Dialect, quote_text
+from ..engines.sql import EXCEL, Dialect, quote_text
 from ..errors import DataError
 from . import numbers
-from .dates import day_order, numeric_format, plain_time_sql
+from .dates import COMPACT, SERIAL, compact_format, day_order, numeric_format, plain_time_sql
 
 NULL_TOKENS = ("", "NA", "N/A", "NAN", "NULL", "NONE")
 
@@ -36,6 +36,11 @@ class Columns:
     @property
     def uses_amount(self) -> bool:
         return self.quantity is None or self.price is None
+
+    @property
+    def has_value(self) -> bool:
+        """False for a log with no amount and no quantity and price: segmented on recency and frequency."""
+        return self.amount is not None or not self.uses_amount
 
     @property
     def item(self) -> str | None:
@@ -78,7 +83,9 @@ def probe_sql(cols: Columns, d: Dialect) -> str:
         f"max({sep}) AS sep, min(CASE WHEN t IS NOT NULL AND {_found(t, _ISO)} + dmy = 0 THEN t END) AS odd, "
         f"sum({_found(t, '[0-9]:[0-9]{2}:[0-9]{2}')} * w) AS n_sec, "
         f"sum({_found(t, '[0-9][ T][0-9]{1,2}:[0-9]{2}')} * w) AS n_time, sum({_found(t, '[0-9]T[0-9]')} * w) AS n_t, "
-        f"sum({_found(t, '[0-9] ?[AaPp][Mm]$')} * w) AS n_ampm, sum(CASE WHEN {plain_time_sql(t)} <> t THEN w ELSE 0 END) AS n_zoned "
+        f"sum({_found(t, '[0-9] ?[AaPp][Mm]$')} * w) AS n_ampm, sum(CASE WHEN {plain_time_sql(t)} <> t THEN w ELSE 0 END) AS n_zoned, "
+        f"sum({_found(t, COMPACT)} * w) AS n_compact, sum({_found(t, SERIAL)} * w) AS n_serial, "
+        f"max(CASE WHEN {_found(t, COMPACT)} = 1 THEN t END) AS compact_example "
         f"FROM (SELECT *, {dmy} AS dmy FROM ({distinct}) g) h"
     )
 
@@ -99,6 +106,9 @@ class Probe:
     n_t: int  # ISO 'T' between date and time
     n_ampm: int = 0  # a 12-hour time with AM or PM
     n_zoned: int = 0  # a time with a fraction of a second or a zone
+    n_compact: int = 0  # 20230105 (and 20230105 13:45)
+    n_serial: int = 0  # Excel serial days: 43831
+    compact_example: str | None = None
 
     def times(self) -> tuple[str, ...]:
         """Time-of-day formats to try, the most common shape first (all are tried)."""
@@ -115,6 +125,8 @@ class Probe:
 
 def value_texts(cols: Columns) -> dict[str, str]:
     """The value columns of `norm` (their text) -> the file's column, for the number conventions."""
+    if not cols.has_value:
+        return {}
     if cols.uses_amount:
         return {"amt_text": str(cols.amount)}
     return {"q_text": str(cols.quantity), "p_text": str(cols.price)}
@@ -123,6 +135,8 @@ def value_texts(cols: Columns) -> dict[str, str]:
 def numbers_sql(cols: Columns) -> str:
     """How the value columns write their numbers: their cells by shape (stages/numbers.py), over every line."""
     texts = value_texts(cols)
+    if not texts:
+        return "SELECT 0 AS nothing"
     shapes = ", ".join(f"{t}, {numbers.shape_sql(t)} AS {t}_s" for t in texts)
     parts = [x for t in texts for x in numbers.counts_sql(t, t)]
     return f"SELECT {', '.join(parts)} FROM (SELECT {shapes} FROM norm) v"
@@ -137,13 +151,23 @@ def conventions(row: tuple[object, ...], cols: Columns, delimiter: str, setting:
     }
 
 
+DATE_HINT = (
+    "Set transactions.date_format in the config, e.g. '%d/%m/%Y %H:%M' (day first), '%m/%d/%y %H:%M' (month first), "
+    "'%Y%m%d' (20230105) or excel (Excel's serial days)."
+)
+
+
 def date_formats(probe: Probe, cols: Columns, source: str) -> tuple[str, ...]:
     """The strftime formats tried in order, decided from the values (or the declared one)."""
     if cols.date_format:
         return (cols.date_format,)
-    hint = "Set transactions.date_format in the config, e.g. '%d/%m/%Y %H:%M' (day first) or '%m/%d/%y %H:%M' (month first)."
+    hint = DATE_HINT
     if probe.n == 0:
         raise DataError(f"{source}: the date column '{cols.date}' is empty.", "Export the order log with its dates.")
+    if probe.n_compact * 2 > probe.n:
+        return tuple(dict.fromkeys((compact_format(probe.compact_example or ""), "%Y%m%d", "%Y%m%d %H:%M", "%Y%m%d %H:%M:%S")))
+    if probe.n_serial * 2 > probe.n:
+        return (EXCEL,)
     if probe.n_iso + probe.n_dmy < probe.n / 2:
         raise DataError(f"{source}: most values of '{cols.date}' are not dates I can read (e.g. {probe.odd!r}).", hint)
     if probe.n_iso >= probe.n_dmy:
@@ -169,7 +193,9 @@ def norm_sql(cols: Columns, d: Dialect) -> str:
     cid = f"(CASE WHEN substr({cid}, -2) = '.0' THEN substr({cid}, 1, length({cid}) - 2) ELSE {cid} END)"
     order = _blank_null(d.text(cols.order_id or cols.date))  # no order id: the lines' date and time stand for the order
     texts = [f"{cid} AS cid", f"{order} AS inv", f"{_blank_null(d.text(cols.date))} AS dtext"]
-    if cols.uses_amount:
+    if not cols.has_value:
+        pass
+    elif cols.uses_amount:
         texts.append(f"{d.text(str(cols.amount))} AS amt_text")
     else:
         texts += [f"{d.text(str(cols.quantity))} AS q_text", f"{d.text(str(cols.price))} AS p_text"]
@@ -189,7 +215,11 @@ def lines_sql(
     stamp = plain_time_sql("dtext") if zoned else "dtext"
     parsed = [d.timestamp(stamp, f) for f in formats]
     ts = parsed[0] if len(parsed) == 1 else f"coalesce({', '.join(parsed)})"
-    if cols.uses_amount:
+    if not cols.has_value:  # every dated line of a customer is a purchase worth 0: only its time counts
+        values = "CAST(0.0 AS DOUBLE) AS amt"
+        bad_number, qty_nonpos, price_nonpos = "1 = 0", "1 = 0", "1 = 0"
+        bought, returned, known = "amt", "amt", "1 = 0"
+    elif cols.uses_amount:
         values = f"{d.number('amt_text', False, 'amt_text' in comma, 'amt_text' in signed)} AS amt"
         bad_number, qty_nonpos, price_nonpos = "amt IS NULL", "amt <= 0", "1 = 0"
         bought, returned, known = "amt", "abs(amt)", "amt IS NOT NULL"
@@ -220,23 +250,50 @@ def counts_sql(lines: str) -> str:
     )
 
 
-def customers_sql(lines: str, d: Dialect, as_of: str, items: dict[str, str]) -> str:
-    """Pass 4: one row per customer with a purchase line; `items` maps item text -> output column.
-    Aggregated by (customer, order) first, then by customer: cheaper than count(DISTINCT order)."""
+# Why a customer with a line in the period has no row of features (customers_sql's `left_out`).
+KEPT, ONLY_ZERO, ONLY_RETURNS, UNREADABLE = range(4)
+LEFT_OUT = {
+    ONLY_ZERO: "customers left out: every line of theirs has a zero or negative value (no purchase)",
+    ONLY_RETURNS: "customers left out: only cancellations, returns or zero lines (no purchase)",
+    UNREADABLE: "customers left out: no purchase line that could be read (date, value or order id)",
+}
+
+
+def customers_sql(lines: str, d: Dialect, as_of: str, items: dict[str, str], value: bool = True) -> str:
+    """Pass 4: one row per customer with a line on or before the period's last day; `items` maps item
+    text -> output column. `left_out` says why a customer without a purchase line has no features
+    (KEPT for the others: the engine keeps those rows). Without a `value`, monetary, average order
+    value and return rate are left out. Aggregated by (customer, order) first, then by customer:
+    cheaper than count(DISTINCT order)."""
     rank = " ".join(f"WHEN {quote_text(label)} THEN {i}" for i, label in enumerate(items, start=1))
     item_no = f"CASE item {rank} ELSE 0 END" if items else "0"
     spend_order = "".join(f", sum(CASE WHEN item_no = {i} THEN pv END) AS {col}" for i, col in enumerate(items.values(), start=1))
     spend = "".join(f", sum({col}) AS {col}" for col in items.values())
     spend_out = "".join(f", coalesce({col}, 0.0) AS {col}" for col in items.values())
+    kind = (
+        f"CASE status WHEN {PURCHASE} THEN {KEPT} WHEN {QTY_NONPOS} THEN {ONLY_ZERO} WHEN {PRICE_NONPOS} THEN {ONLY_ZERO} "
+        f"WHEN {CANCELLED} THEN {ONLY_RETURNS} ELSE {UNREADABLE} END"
+    )
     orders = (
         f"SELECT cid, inv, max(CASE WHEN status = {PURCHASE} THEN ts END) AS last_ts, min(CASE WHEN status = {PURCHASE} THEN ts END) AS first_ts, "
-        f"sum(pv) AS pv, sum(rv) AS rv{spend_order} FROM (SELECT cid, inv, ts, status, pv, rv, {item_no} AS item_no FROM ({lines}) l "
-        f"WHERE status IN ({PURCHASE}, {CANCELLED}, {QTY_NONPOS})) k GROUP BY cid, inv"
+        f"sum(pv) AS pv, sum(rv) AS rv, min(kind) AS kind_min, max(kind) AS kind_max{spend_order} "
+        f"FROM (SELECT cid, inv, ts, status, pv, rv, {kind} AS kind, {item_no} AS item_no FROM ({lines}) l "
+        f"WHERE status NOT IN ({NO_ID}, {AFTER_PERIOD})) k GROUP BY cid, inv"
+    )
+    monetary = ", monetary" if value else ""
+    per_order = (
+        ", CASE WHEN frequency > 0 THEN monetary / frequency END AS avg_order_value, "
+        "CASE WHEN monetary > 0 THEN least(coalesce(returned, 0.0) / monetary, 1.0) END AS return_rate"
+        if value
+        else ""
+    )
+    left_out = (
+        f"CASE WHEN kind_min = {KEPT} THEN {KEPT} WHEN kind_max = {ONLY_ZERO} THEN {ONLY_ZERO} "
+        f"WHEN kind_max = {ONLY_RETURNS} THEN {ONLY_RETURNS} ELSE {UNREADABLE} END"
     )
     return (
-        f"SELECT cid AS customer_id, {d.days_between('last_ts', as_of)} AS recency_days, frequency, monetary, "
-        f"{d.days_between('first_ts', as_of)} AS tenure_days, monetary / frequency AS avg_order_value, "
-        f"least(coalesce(returned, 0.0) / monetary, 1.0) AS return_rate{spend_out} FROM ("
+        f"SELECT cid AS customer_id, {d.days_between('last_ts', as_of)} AS recency_days, frequency{monetary}, "
+        f"{d.days_between('first_ts', as_of)} AS tenure_days{per_order}{spend_out}, {left_out} AS left_out FROM ("
         f"SELECT cid, max(last_ts) AS last_ts, min(first_ts) AS first_ts, count(pv) AS frequency, sum(pv) AS monetary, "
-        f"sum(rv) AS returned{spend} FROM ({orders}) o GROUP BY cid HAVING count(pv) > 0) c"
+        f"sum(rv) AS returned, min(kind_min) AS kind_min, max(kind_max) AS kind_max{spend} FROM ({orders}) o GROUP BY cid) c"
     )
