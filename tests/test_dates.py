@@ -110,3 +110,47 @@ def test_order_log_dates_compact_and_serial(written: str, tmp_path: Path) -> Non
     assert table.frame.set_index("customer_id")["recency_days"].to_dict() == recency
     assert table.facts["as_of"] == as_of and table.facts["date_format"] == ("%Y%m%d" if written == "compact" else EXCEL)
     assert "dollar_value" in table.columns["monetary"] and not table.issues
+
+
+def test_dates_after_the_period_are_a_data_quality_issue_not_negative_days(tmp_path: Path) -> None:
+    """A signup after the period's end has no 'days since': counted, dropped when clustered, never negative."""
+    end = dt.date(2026, 11, 30)
+    rows = ["ID,Joined,Income"]
+    days = {}
+    for i in range(40):
+        joined = end - dt.timedelta(days=400 - 25 * i)  # the last 23 or so are after the period
+        rows.append(f"C{i},{joined.isoformat()},{20 + i}")
+        days[f"C{i}"] = (end - joined).days
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    columns = {"customer_id": "ID", "member_days": {"days_since": "Joined"}, "income": "Income"}
+    after = sum(d < 0 for d in days.values())
+    table = load.load(load_settings(None, {"data": tmp_path / "t.csv", "period": "2026-11", "columns": columns, "features": ["income", "member_days"],
+                                           "quality": {"max_dropped_share": 0.9}}))
+    frame = table.frame.set_index("customer_id")
+    assert (frame["member_days"] >= 0).all() and frame["member_days"].to_dict() == {c: d for c, d in days.items() if d >= 0}
+    issue = next(i for i in table.issues if i.reason == "date after the period's last day 2026-11-30")
+    assert issue.rows == after > 0 and issue.dropped and issue.column == "member_days (days since Joined)"
+    # profiled only (not clustered): the customer stays, the value is missing
+    table = load.load(load_settings(None, {"data": tmp_path / "t.csv", "period": "2026-11", "columns": columns, "features": ["income"]}))
+    assert len(table.frame) == 40 and table.frame["member_days"].isna().sum() == after
+    assert not next(i for i in table.issues if i.reason.startswith("date after")).dropped
+
+
+@pytest.mark.parametrize(("written", "fmt"), [("%d/%m/%y", None), ("%m-%d-%y", "%m-%d-%y")])
+def test_two_digit_years_never_land_after_the_period(written: str, fmt: str | None, tmp_path: Path) -> None:
+    """'03/07/58' is a birth in 1958, not 2058 (-11,385 days); '10' stays 2010."""
+    rng = random.Random(2)
+    end = dt.date(2026, 11, 30)
+    rows, days = ["ID,Born,Income"], {}
+    for i in range(40):
+        born = dt.date(rng.choice([1948, 1958, 1969, 1975, 1999, 2003, 2010]), rng.randint(1, 12), rng.randint(13, 28))
+        rows.append(f"C{i},{born.strftime(written)},{20 + i}")
+        days[f"C{i}"] = (end - born).days
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    born_spec = {"days_since": "Born", **({"date_format": fmt} if fmt else {})}
+    columns = {"customer_id": "ID", "born_days": born_spec, "income": "Income"}
+    table = load.load(load_settings(None, {"data": tmp_path / "t.csv", "period": "2026-11", "columns": columns, "features": ["income", "born_days"]}))
+    assert table.frame.set_index("customer_id")["born_days"].to_dict() == days
+    late = sum(26 < int(b.split(",")[1][-2:]) < 69 for b in rows[1:])  # strptime reads 69-99 as 19xx itself
+    assert any(f"Column 'Born': {late} dates with a two-digit year read a century earlier" in n for n in table.notes)
+    assert not table.issues

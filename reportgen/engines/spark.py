@@ -1,6 +1,6 @@
 """The Spark engine (`--engine spark`, `pip install reportgen[spark]`).
 
-The features are the SQL of stages/derive.py (the same text DuckDB runs on one machine), then
+The features are the SQL of stages/derive_sql.py (the same text DuckDB runs on one machine), then
 scaling, K-Means iterations and every per-segment aggregate run on Spark; the per-customer
 assignments are written by Spark. Only aggregates and a bounded, seeded sample
 (clustering.fit_sample rows, in file order) come back to the driver, so its memory does not grow
@@ -28,7 +28,7 @@ from ..rules import Rulebook
 from ..spreadsheet import FORMULA, QUOTED_FORMULA
 from ..engines.sql import SPARK
 from ..stages import cluster as local_cluster
-from ..stages import derive, probe
+from ..stages import derive, derive_sql, probe
 from ..stages import features as local_features
 from ..stages import load as local_load
 from ..stages import profile as local_profile
@@ -137,7 +137,7 @@ class SparkEngine:
         return df
 
     def _clean(self, location: str) -> tuple[Any, CustomerTable]:
-        """The derivation of stages/derive.py, as the same SQL, on Spark."""
+        """The derivation of stages/derive_sql.py, as the same SQL, on Spark."""
         from pyspark.sql import functions as F
         from pyspark.sql.types import NumericType
 
@@ -158,22 +158,22 @@ class SparkEngine:
         # a ';'-separated local file is a European export: decimal commas, as on one machine
         decimal_comma = _is_local(location) and path.is_file() and not local_read.is_parquet(path) and local_read.sniff(path).delimiter == ";"
         plan = probe.settle(plan, settings, SPARK, typed, decimal_comma, "reportgen_src", lambda sql: self.spark.sql(sql).collect())
-        q = derive.query(plan, settings, SPARK, typed, "reportgen_src")
+        q = derive_sql.query(plan, settings, SPARK, typed, "reportgen_src")
         flagged = self.spark.sql(q.sql).cache()
         totals = flagged.agg(
             F.count(F.lit(1)).alias("n"),
             F.sum(F.col("_keep").cast("long")).alias("kept"),
-            *[F.sum(F.col(c.flag).cast("long")).alias(c.flag) for c in q.checks],
+            *[F.sum(F.col(c.flag).cast("long")).alias(c.flag) for c in (*q.checks, *q.notes)],
         ).first()
         n_read, kept = int(totals["n"]), int(totals["kept"] or 0)
-        issues = derive.issues(q.checks, lambda c: (int(totals[c.flag] or 0), ()))
-        derive.check_kept(path, n_read, kept, issues, settings)
+        issues = derive_sql.issues(q.checks, lambda c: (int(totals[c.flag] or 0), ()))
+        derive_sql.check_kept(path, n_read, kept, issues, settings)
         clean = flagged.where("_keep").select("_line", "customer_id", *[f"`{n}`" for n in (*q.numeric, *q.attributes)]).cache()
         clean.count()
         flagged.unpersist()
         table = CustomerTable(
             frame=pd.DataFrame(), source=path, checksum=checksum, n_read=n_read, columns=derive.sources(plan), issues=issues,
-            n_used=kept, numeric=q.numeric, attributes=q.attributes, clustered=tuple(plan.clustered or ()),
+            notes=derive_sql.note_texts(q.notes, lambda c: (int(totals[c.flag] or 0), ())), n_used=kept, numeric=q.numeric, attributes=q.attributes, clustered=tuple(plan.clustered or ()),
             categories=dict(plan.categories), facts=local_load._facts(plan),
         )
         return clean, table

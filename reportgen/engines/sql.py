@@ -1,7 +1,7 @@
 """The few SQL spellings where DuckDB (one machine) and Spark SQL (a cluster) differ.
 
 Derivations and aggregations are written once, as SQL built from these pieces, so a feature means
-the same on both engines: the meaning lives in stages/derive.py and stages/transactions.py; only the
+the same on both engines: the meaning lives in stages/derive_sql.py and stages/transactions.py; only the
 spelling of an identifier, a text-to-number cast, a date parse and a day difference lives here.
 Everything else used by those queries (CASE, COALESCE, abs, ln, sum, count, max, min, GROUP BY,
 DATE 'yyyy-mm-dd' literals) is spelt the same on both.
@@ -130,6 +130,12 @@ class Dialect:
         if self.name == "spark":
             return f"try_to_timestamp({text_sql}, {quote_text(java_format(fmt))})"
         return f"try_strptime({text_sql}, {quote_text(fmt)})"
+
+    def years_earlier(self, date_sql: str, years: int) -> str:
+        """A DATE expression moved `years` back (29 February to the 28th where needed)."""
+        if self.name == "spark":
+            return f"add_months({date_sql}, {-12 * years})"
+        return f"CAST({date_sql} - INTERVAL {12 * years} MONTH AS DATE)"
 
     def days_between(self, start: str, end_date: str) -> str:
         """Whole days from a timestamp expression to an ISO date (end_date 'yyyy-mm-dd')."""

@@ -1,7 +1,7 @@
 """What a customer table's columns hold, learnt from the data before the derivation runs: which
 columns are text (attributes), which numbers carry currency signs or thousands separators, how the
 dates of days_since features are written. The queries run on either engine through a `rows(sql)`
-callable; derive.query then uses what `settle` returns."""
+callable; derive_sql.query then uses what `settle` returns."""
 
 from __future__ import annotations
 
