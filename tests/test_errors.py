@@ -48,6 +48,7 @@ DATA_CASES = [
     ("does_not_exist.csv", [], "file not found"),
     ("identical_rows.csv", [], "All 20 customers have the same income, spending"),
     ("three_points.csv", ["--k", "5"], "k=5 segments were asked for, but 3 distinct customers allow at most 3"),
+    ("case_twins.csv", [], "columns 'Annual Income (k$)', 'ANNUAL INCOME (K$)' differ only by upper and lower case"),
     ("one_row_per_customer.csv", [], "no column for 'income', which the clustering needs. No customer id repeats, so it is a customer table"),
     ("two_number_conventions.csv", [], "column 'Annual Income (k$)' writes numbers two ways: '41.5' with a decimal point and '40,5' with a decimal comma"),
 ]
@@ -92,6 +93,7 @@ TRANSACTION_CASES = [
     ("all_cancelled.csv", "every line with a customer id is a cancellation or return"),
     ("no_ids.csv", "no line has a customer id in 'CustomerID'"),
     ("one_customer.csv", "only 1 customer made a purchase"),
+    ("case_twins.csv", "columns 'amount', 'Amount' differ only by upper and lower case"),
     ("five_customers.csv", "only 5 customers made a purchase; at least 10 are needed"),
     ("ambiguous_dates.csv", "cannot tell whether the dates in 'InvoiceDate' are day/month or month/day"),
     ("mixed_date_order.csv", "put the day first on some lines and the month first on others"),

@@ -150,6 +150,8 @@ class SparkEngine:
             table = local_load.with_order_features(table, settings)
             customers = customers.withColumn("_line", F.monotonically_increasing_id())
             return customers.select("_line", *[F.col(f"`{c}`").cast("double").alias(c) if c != "customer_id" else F.col(c) for c in customers.columns if c != "_line"]), table
+        if _is_local(location) and path.is_file():  # the file's own header: Spark renames columns that differ only by case
+            derive.plan(settings, local_read.header(path), path)
         raw, checksum = self._read(location)
         header = [str(c) for c in raw.columns]
         plan = derive.plan(settings, header, path)

@@ -213,7 +213,11 @@ def plan(settings: Settings, header: list[str], path: Path, kind: str = "custome
             categories[label] = name
         else:
             raise ConfigError(f"{where}: category '{label}' uses column '{target}', which is not in {path.name}.", did_you_mean(target, list(header) + list(features)))
-    return Plan(path, tuple(header), id_column, tuple(ordered), clustered, categories, settings.period)
+    made = Plan(path, tuple(header), id_column, tuple(ordered), clustered, categories, settings.period)
+    from .read import refuse_indistinct
+
+    refuse_indistinct(path, list(header), made.columns)
+    return made
 
 
 def sources(p: Plan) -> dict[str, str]:

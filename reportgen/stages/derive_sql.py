@@ -16,6 +16,7 @@ from ..engines.sql import FINITE, Dialect, quote_text
 from ..errors import ConfigError, DataError
 from ..model import RowIssue
 from .dates import plain_time_sql
+from .identity import customer_id_sql
 from .derive import MAX_EXAMPLES, Feature, Plan  # noqa: F401  (MAX_EXAMPLES: the engines' example lines)
 
 
@@ -183,7 +184,7 @@ def query(p: Plan, settings: Settings, d: Dialect, typed: set[str], source: str,
             keep.append(f"({value}) IS NOT NULL")
         i += 1
     if p.id_column:
-        ids = d.text(p.id_column)
+        ids = customer_id_sql(d.text(p.id_column))
         raw.append(f"{ids} AS customer_id")
         final.append("customer_id")
         missing = "(coalesce(customer_id, '') = '')"

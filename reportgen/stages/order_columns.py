@@ -112,6 +112,9 @@ def resolve(header: list[str], settings: Settings, source: str) -> Columns:
             f"{source}: cannot tell which column holds {ROLE_WORDS[role]}: {listed} fit equally well.",
             f"Name it in the config: transactions: {{{role}: <column>}} ('reportgen init --data {source}' drafts the settings and marks the choice).",
         )
+    from .read import refuse_indistinct
+
+    refuse_indistinct(source, header, [c for c in found.values() if c])
     return Columns(
         customer_id=str(found["customer_id"]), order_id=found["order_id"], date=str(found["date"]),
         quantity=found["quantity"], price=found["price"], amount=found["amount"],

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ..engines.sql import EXCEL, Dialect, quote_text
 from ..errors import DataError
 from . import numbers
+from .identity import customer_id_sql
 from .dates import COMPACT, SERIAL, compact_format, day_order, numeric_format, plain_time_sql
 
 NULL_TOKENS = ("", "NA", "N/A", "NAN", "NULL", "NONE")
@@ -36,6 +37,12 @@ class Columns:
     @property
     def uses_amount(self) -> bool:
         return self.quantity is None or self.price is None
+
+    @property
+    def used(self) -> list[str]:
+        """The file's columns the log is read from."""
+        roles = (self.customer_id, self.order_id, self.date, self.quantity, self.price, self.amount, self.product, self.category)
+        return [c for c in roles if c]
 
     @property
     def has_value(self) -> bool:
@@ -188,9 +195,9 @@ def date_formats(probe: Probe, cols: Columns, source: str) -> tuple[str, ...]:
 
 def norm_sql(cols: Columns, d: Dialect) -> str:
     """Pass 1 (kept by the engine: a DuckDB temp table, a cached Spark view named `norm`): the columns
-    used, as trimmed text with blanks and null words as NULL, ids without a trailing '.0'."""
-    cid = _blank_null(d.text(cols.customer_id))
-    cid = f"(CASE WHEN substr({cid}, -2) = '.0' THEN substr({cid}, 1, length({cid}) - 2) ELSE {cid} END)"
+    used, as trimmed text with blanks and null words as NULL, ids as stages/identity.py reads them
+    ('17850.0' is 17850, e-mails without case)."""
+    cid = customer_id_sql(_blank_null(d.text(cols.customer_id)))
     order = _blank_null(d.text(cols.order_id or cols.date))  # no order id: the lines' date and time stand for the order
     texts = [f"{cid} AS cid", f"{order} AS inv", f"{_blank_null(d.text(cols.date))} AS dtext"]
     if not cols.has_value:

@@ -152,6 +152,25 @@ def decimal_mark(sniffed: Sniffed, decimal: str = "auto") -> str:
     return "," if sniffed.delimiter == ";" else "."
 
 
+def refuse_indistinct(path: Path | str, header: list[str], used: list[str]) -> None:
+    """Stop when a column the run uses shares its name with another column but for upper and lower
+    case ('Income', 'income', 'INCOME'), or repeats it exactly: the SQL engines (DuckDB, Spark)
+    cannot tell such columns apart and would read one for the other."""
+    alike: dict[str, list[str]] = {}
+    for name in header:
+        alike.setdefault(name.strip().casefold(), []).append(name.strip())
+    for column in used:
+        twins = alike.get(column.strip().casefold(), [])
+        if len(twins) > 1:
+            what = f"the column name '{column}' appears {len(twins)} times" if len(set(twins)) == 1 else (
+                "columns " + ", ".join(f"'{t}'" for t in twins) + " differ only by upper and lower case"
+            )
+            raise DataError(
+                f"{path}: {what}, and '{column}' is used; they cannot be told apart.",
+                "Rename them in the file so that every column name differs by more than case.",
+            )
+
+
 def _fast_csv(path: Path, sniffed: Sniffed, columns: list[str], numeric: set[str], arrow: bool = False, decimal: str = "auto") -> Any:
     """pyarrow's reader with types on the way in; None when the file needs the careful path.
     A pandas frame, or with `arrow` the pyarrow Table itself (DuckDB reads it without a copy).

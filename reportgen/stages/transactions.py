@@ -174,6 +174,9 @@ def load(settings: Settings) -> CustomerTable:
         except duckdb.Error as exc:
             raise DataError(f"{source}: cannot be read as CSV ({str(exc).splitlines()[0]}).", "Export the order log again as CSV.") from None
         cols = resolve(header, settings, source)
+        from . import read
+
+        read.refuse_indistinct(source, read.header(path), cols.used)  # DuckDB renames such twins
         try:
             summary, final = derive(
                 DUCKDB, lambda sql: con.execute(sql).fetchall(), lambda sql, name: con.execute(f"CREATE TEMP TABLE {name} AS {sql}"),
@@ -232,6 +235,7 @@ def spark_frame(spark: Any, location: str, settings: Settings) -> tuple[Any, Cus
         from ..files import sha256
         from . import read
 
+        resolve(read.header(path), settings, source)  # the file's own header: Spark renames columns that differ only by case
         if read.is_parquet(path):
             reader = spark.read.parquet(str(path))
         else:
