@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pandas is imported when a table is read, not when a header 
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 HEAD_BYTES = 1 << 16
+HEADER_BYTES = 1 << 20  # the longest header line read
 NULLS = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
 
 
@@ -56,14 +57,22 @@ def _check_path(path: Path) -> None:
 
 
 def _head(path: Path) -> bytes:
+    """The file's first 64 KiB, and more when the header line is longer (up to HEADER_BYTES)."""
     _check_path(path)
     try:
         with path.open("rb") as fh:
             head = fh.read(HEAD_BYTES)
+            while len(head) < HEADER_BYTES and b"\n" not in head and b"\r" not in head:
+                more = fh.read(HEAD_BYTES)
+                if not more:
+                    break
+                head += more
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror}).", "Check the file's permissions.") from None
     if not head.strip():
         raise DataError(f"{path} is empty.", "Export the customer table again; it needs a header row and customers.")
+    if len(head) >= HEADER_BYTES and b"\n" not in head and b"\r" not in head:
+        raise DataError(f"{path}: the first line is longer than {HEADER_BYTES >> 20} MiB, so it is not a row of column names.", "Export the table as CSV with a header row.")
     return head
 
 
@@ -160,6 +169,8 @@ def refuse_indistinct(path: Path | str, header: list[str], used: list[str]) -> N
     for name in header:
         alike.setdefault(name.strip().casefold(), []).append(name.strip())
     for column in used:
+        if not column.strip():
+            raise DataError(f"{path}: a column without a name is used.", "Give every column used a name in the file's header row.")
         twins = alike.get(column.strip().casefold(), [])
         if len(twins) > 1:
             what = f"the column name '{column}' appears {len(twins)} times" if len(set(twins)) == 1 else (
