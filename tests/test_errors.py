@@ -153,6 +153,13 @@ TEMPLATE_CASES = [
     ("_segment.html.j2", "{{ s.no_such_value }}\n", "_segment.html.j2 line 1: the template uses an unknown value: 'dict object' has no attribute 'no_such_value'."),
     ("_segment.html.j2", "{{ s.__class__.__mro__ }}\n", "_segment.html.j2 line 1: the template tried an unsafe operation: access to attribute '__class__' of 'dict' object is unsafe."),
     ("email.txt.j2", "{{ title\n", "email.txt.j2 line 1: template syntax error"),
+    ("_segment.html.j2", "{{ s.name }}\n{{ 1 / 0 }}\n", "_segment.html.j2 line 2: the template failed: ZeroDivisionError: division by zero."),
+    ("_segment.html.j2", "{{ s.name + 1 }}\n", "_segment.html.j2 line 1: the template failed: TypeError:"),
+    ("_segment.html.j2", "{{ 10 ** 10000000000 }}\n", "_segment.html.j2 line 1: the template tried an unsafe operation: the power 10 ** 10000000000"),
+    ("_segment.html.j2", "{% for i in range(999999999) %}{{ i }}{% endfor %}\n", "_segment.html.j2 line 1: the template failed: OverflowError: Range too big"),
+    ("_segment.html.j2", "{{ 'x' * 999999999 }}\n", "_segment.html.j2 line 1: the template tried an unsafe operation: repeating a value 999999999 times"),
+    ("_segment.html.j2", "{% include '_segment.html.j2' %}\n", "the template includes itself, directly or through others"),
+    ("email.txt.j2", "{{ '%d' % 'many' }}\n", "email.txt.j2 line 1: the template failed: TypeError:"),
 ]
 
 
@@ -216,7 +223,10 @@ def test_rule_case(case: str, expected: str, tmp_path: Path) -> None:
     _fails_cleanly(["run", "--config", str(config), "--out", str(tmp_path / "out")], expected, case)
 
 
-@pytest.mark.parametrize(("name", "text", "expected"), TEMPLATE_CASES, ids=["syntax", "undefined", "unsafe", "email-syntax"])
+@pytest.mark.parametrize(
+    ("name", "text", "expected"), TEMPLATE_CASES,
+    ids=["syntax", "undefined", "unsafe", "email-syntax", "zero-division", "type-error", "huge-power", "huge-range", "huge-string", "includes-itself", "email-format"],
+)
 def test_template_case(name: str, text: str | None, expected: str, tmp_path: Path) -> None:
     templates = tmp_path / "templates"
     shutil.copytree(bundled_path("templates"), templates)
