@@ -109,7 +109,8 @@ class SparkEngine:
         if location.lower().rstrip("/").endswith(local_read.PARQUET_SUFFIXES) or (local and path.is_dir()):
             return self.spark.read.parquet(location), checksum
         delimiter = local_read.sniff(path).delimiter if local else ","
-        df = self.spark.read.csv(location, header=True, sep=delimiter, inferSchema=False, encoding="UTF-8")
+        # a doubled quote inside quotes is a quote, as in every CSV writer; a backslash is text (Spark's default escape is '\\')
+        df = self.spark.read.csv(location, header=True, sep=delimiter, inferSchema=False, encoding="UTF-8", quote='"', escape='"')
         df = self._refuse_ragged(location, df, delimiter)
         for name in df.columns:
             if name != name.strip():
@@ -125,7 +126,7 @@ class SparkEngine:
 
         spare = "_reportgen_spare"
         schema = StructType([StructField(c, StringType()) for c in df.columns] + [StructField(spare, StringType())])
-        wide = self.spark.read.csv(location, header=True, sep=delimiter, schema=schema, enforceSchema=True, encoding="UTF-8")
+        wide = self.spark.read.csv(location, header=True, sep=delimiter, schema=schema, enforceSchema=True, encoding="UTF-8", quote='"', escape='"')
         ragged = wide.where(F.col(spare).isNotNull()).limit(1).collect()
         if ragged:
             n = wide.where(F.col(spare).isNotNull()).count()

@@ -55,7 +55,8 @@ def java_format(fmt: str) -> str:
 
 
 def quote_text(value: str) -> str:
-    """A SQL string literal (both engines double a single quote)."""
+    """A SQL string literal both engines read alike, for text without backslashes (the patterns and
+    constants written here); text from the data or the settings goes through Dialect.literal."""
     return "'" + value.replace("'", "''") + "'"
 
 
@@ -89,6 +90,14 @@ class Dialect:
         if self.name == "spark":
             return "`" + name.replace("`", "``") + "`"
         return '"' + name.replace('"', '""') + '"'
+
+    def literal(self, value: str) -> str:
+        """Any text as a string literal of this dialect: Spark SQL reads backslash escapes in its
+        literals ('a\\b' is a, backspace), DuckDB does not; both double a single quote. A product
+        called 'C:\\' or 'x\\' OR 1=1 --' stays that text, on both engines."""
+        if self.name == "spark":
+            value = value.replace("\\", "\\\\")
+        return "'" + value.replace("'", "''") + "'"
 
     def text(self, column: str) -> str:
         """A column's cell as trimmed text; NULL stays NULL."""
@@ -128,8 +137,8 @@ class Dialect:
                 return f"(CAST(date_add(DATE '1899-12-30', {whole}) AS TIMESTAMP) + make_dt_interval(0, 0, 0, CAST(({day} - floor({day})) * 86400 AS DECIMAL(18, 6))))"
             return f"(CAST(DATE '1899-12-30' + {whole} AS TIMESTAMP) + to_microseconds(CAST(round(({day} - floor({day})) * 86400000000) AS BIGINT)))"
         if self.name == "spark":
-            return f"try_to_timestamp({text_sql}, {quote_text(java_format(fmt))})"
-        return f"try_strptime({text_sql}, {quote_text(fmt)})"
+            return f"try_to_timestamp({text_sql}, {self.literal(java_format(fmt))})"
+        return f"try_strptime({text_sql}, {self.literal(fmt)})"
 
     def years_earlier(self, date_sql: str, years: int) -> str:
         """A DATE expression moved `years` back (29 February to the 28th where needed)."""

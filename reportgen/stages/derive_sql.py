@@ -59,23 +59,24 @@ class _Sql:
             (op,) = f.operands
             if self.is_feature(op, f):
                 raise ConfigError(f"feature '{f.name}': days_since needs a date column, not the feature '{op}'.", "Name the column that holds the dates.")
-            fmt = self.p.date_formats[f.name]
-            day = self.day(f)
-            if "%y" in fmt:  # a two-digit year that would fall after the period is of the century before ('58: 1958)
-                day = f"(CASE WHEN {self.late(f)} THEN {self.d.years_earlier(day, 100)} ELSE {day} END)"
-            return f"CAST({self.d.days_between(day, period_end(self.p.period))} AS DOUBLE)"
+            return f"CAST({self.d.days_between(self.day(f), period_end(self.p.period))} AS DOUBLE)"
         raise AssertionError(f.kind)
 
     def day(self, f: Feature) -> str:
-        """A days_since feature's date as SQL (before any century is settled)."""
+        """A days_since feature's date as SQL. A two-digit year is the latest year that is not after the
+        period ('58 in 2026 is 1958, not 2058; '75 is 1975 on both engines, whose own rules differ)."""
         text = self.d.text(f.operands[0])
         if f.name in self.p.zoned:
             text = plain_time_sql(text)
-        return f"CAST({self.d.timestamp(text, self.p.date_formats[f.name])} AS DATE)"
+        fmt = self.p.date_formats[f.name]
+        day = f"CAST({self.d.timestamp(text, fmt)} AS DATE)"
+        if "%y" not in fmt:
+            return day
+        return f"(CASE WHEN {day} > DATE {quote_text(period_end(self.p.period))} THEN {self.d.years_earlier(day, 100)} ELSE {day} END)"
 
-    def late(self, f: Feature) -> str:
-        """True where the date, read as written, falls after the period's last day."""
-        return f"coalesce({self.day(f)} > DATE {quote_text(period_end(self.p.period))}, false)"
+    def last_century(self, f: Feature) -> str:
+        """True where a two-digit year was read in the century before the period's ('58 -> 1958)."""
+        return f"coalesce({self.day(f)} < DATE '{int(self.p.period[:4]) // 100 * 100:04d}-01-01', false)"
 
     def columns_of(self, f: Feature) -> list[str]:
         out: list[str] = []
@@ -165,8 +166,12 @@ def query(p: Plan, settings: Settings, d: Dialect, typed: set[str], source: str,
             flags.append((f"coalesce({col} < 0, false)", f"date after the period's last day {end}"))
             outside.append(f"{col} < 0")
             if "%y" in p.date_formats[f.name]:
-                raw.append(f"{q.late(f)} AS _y{i}")
-                notes.append(Check(f"_n{len(notes)}", f.operands[0], f"dates with a two-digit year read a century earlier, since they would otherwise fall after {end}", False))
+                raw.append(f"{q.last_century(f)} AS _y{i}")
+                century = int(p.period[:4]) // 100 * 100
+                notes.append(Check(
+                    f"_n{len(notes)}", f.operands[0],
+                    f"dates with a two-digit year read as {century - 100}-{century - 1}: a two-digit year is the latest one not after {end}", False,
+                ))
                 final.append(f"_y{i} AS {notes[-1].flag}")
         if low is not None:
             flags.append((f"coalesce({col} < {float(low)!r}, false)", f"below the valid minimum {_fmt(low)}"))

@@ -272,7 +272,7 @@ def customers_sql(lines: str, d: Dialect, as_of: str, items: dict[str, str], val
     (KEPT for the others: the engine keeps those rows). Without a `value`, monetary, average order
     value and return rate are left out. Aggregated by (customer, order) first, then by customer:
     cheaper than count(DISTINCT order)."""
-    rank = " ".join(f"WHEN {quote_text(label)} THEN {i}" for i, label in enumerate(items, start=1))
+    rank = " ".join(f"WHEN {d.literal(label)} THEN {i}" for i, label in enumerate(items, start=1))
     item_no = f"CASE item {rank} ELSE 0 END" if items else "0"
     spend_order = "".join(f", sum(CASE WHEN item_no = {i} THEN pv END) AS {col}" for i, col in enumerate(items.values(), start=1))
     spend = "".join(f", sum({col}) AS {col}" for col in items.values())
