@@ -112,10 +112,18 @@ def fold(value: Any) -> Any:
 _ADDRESS = re.compile(r"[^\s@<>,;]+@[^\s@<>,;]+")
 
 
+def breaks_line(value: str) -> bool:
+    """A line break as Python's mail library sees one (str.splitlines: also U+2028, U+2029, U+0085,
+    \\x1c-\\x1e) or another control character: never in a value that ends in a mail header."""
+    import unicodedata
+
+    return len(f"x{value}x".splitlines()) > 1 or any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value)
+
+
 def _address_problem(value: str) -> str | None:
     from email.utils import parseaddr
 
-    if any(ord(c) < 32 or c == "\x7f" for c in value):
+    if breaks_line(value):
         return f"{value!r} contains a line break or control character; write each address on one line"
     if not _ADDRESS.fullmatch(parseaddr(value)[1]):
         return f"{value!r} is not an e-mail address like name@example.com"

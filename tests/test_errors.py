@@ -77,6 +77,9 @@ CONFIG_CASES = [
     ("sender_line_break.yaml", "setting 'email.sender': 'reports@shop.example\\nBcc: everyone@rival.example' contains a line break"),
     ("recipient_line_break.yaml", "setting 'email.recipients': recipient 2: 'anna@shop.example\\r\\nBcc: x@rival.example' contains a line break"),
     ("sender_not_address.yaml", "'not an address' is not an e-mail address"),
+    ("sender_line_separator.yaml", "setting 'email.sender': 'Reports\\u2028Bcc: everyone@rival.example <reports@shop.example>' contains a line break"),
+    ("sender_next_line.yaml", "setting 'email.sender': 'Reports\\x85 Bcc: everyone@rival.example <reports@shop.example>' contains a line break"),
+    ("recipient_paragraph_separator.yaml", "setting 'email.recipients': recipient 2: 'Boss\\u2029Bcc: x@rival.example <boss@shop.example>' contains a line break"),
     ("duplicate_key.yaml", "line 5: YAML error: the key 'clustering' is given twice (first on line 1)"),
     ("duplicate_nested_key.yaml", "line 4: YAML error: the key 'seed' is given twice (first on line 3)"),
     ("negative_seed.yaml", "setting 'clustering.seed': Input should be greater than or equal to 0"),
@@ -125,6 +128,9 @@ CLI_CASES = [
     (["--seed", "99999999999999999999999"], "Input should be less than or equal to 4294967295", "--seed"),
     (["--send", "--to", "boss@shop.example\nBcc: everyone@rival.example"], "contains a line break", "--to"),
     (["--send", "--to", "boss at shop"], "is not an e-mail address", "--to"),
+    (["--send", "--to", "Boss\u2028Bcc: everyone@rival.example <boss@shop.example>"], "contains a line break", "--to"),
+    (["--send", "--to", "boss@shop.example\x85Bcc: everyone@rival.example"], "contains a line break", "--to"),
+    (["--send", "--to", "boss@shop.example\x1eBcc: everyone@rival.example"], "contains a line break", "--to"),
     (["--send"], "no recipients to send the report to", "--send"),
 ]
 
