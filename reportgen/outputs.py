@@ -206,7 +206,11 @@ def _number_text(values: np.ndarray) -> "pa.Array":
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    rounded = pa.array(np.round(values, 6), from_pandas=True)
+    values = np.asarray(values, dtype=np.float64)
+    small = np.abs(values) < 1e15  # rounding 1e308 to 6 decimals multiplies it by 1e6: inf
+    rounded_values = values.copy()
+    rounded_values[small] = np.round(values[small], 6)
+    rounded = pa.array(rounded_values, from_pandas=True)
     text = pc.cast(rounded, pa.string())
     if pc.any(pc.ends_with(text, ".0")).as_py():  # Arrow writes 40.0 as "40"; the regex is for other versions
         text = pc.replace_substring_regex(text, r"\.0$", "")
