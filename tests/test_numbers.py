@@ -121,3 +121,31 @@ def test_an_order_log_that_proves_both_is_refused_by_the_cli(tmp_path: Path) -> 
     assert result.exit_code == 2, result.output
     assert "column 'Amount' writes numbers two ways" in result.stderr and "Traceback" not in result.output
     assert not (tmp_path / "out" / "2024-12").exists()
+
+
+@pytest.mark.parametrize(
+    ("sep", "cells", "expected"),
+    [
+        (",", ["(100.00)", "100.00-", "\u2212100.00", "\"($1,234.50)\"", "250.00"] * 6, [-100.0, -100.0, -100.0, -1234.5, 250.0] * 6),
+        (";", ["(100,00)", "100,00-", "\u2212100,00", "1.234,50 €-", "250,00"] * 6, [-100.0, -100.0, -100.0, -1234.5, 250.0] * 6),
+    ],
+    ids=["point", "comma"],
+)
+def test_accounting_negatives_are_read(sep: str, cells: list[str], expected: list[float], tmp_path: Path) -> None:
+    """'(100.00)', '100.00-' and '−100.00' (U+2212) are -100, as accountants and word processors write them."""
+    lines = [sep.join(["CustomerID", "Age", "Annual Income (k$)", "Spending Score (1-100)", "Balance"])]
+    lines += [sep.join([str(i + 1), str(20 + i), str(30 + i % 7 * 9), str(10 + i), cell]) for i, cell in enumerate(cells)]
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    columns = {"customer_id": "CustomerID", "income": "Annual Income (k$)", "spending": "Spending Score (1-100)", "balance": "Balance"}
+    table = load.load(load_settings(None, {"data": tmp_path / "t.csv", "columns": columns, "features": ["income", "spending"]}))
+    assert table.frame.sort_values("customer_id", key=lambda s: s.astype(int))["balance"].tolist() == expected
+    assert not table.issues
+
+
+def test_an_accounting_negative_in_an_order_log_is_a_return(tmp_path: Path) -> None:
+    amounts = ["25.00"] * 30 + ["(25.00)", "25.00-", "\u221225.00"]
+    path = _log(tmp_path / "log.csv", ",", amounts)
+    table = transactions.load(load_settings(None, {"data": path, "period": "2024-12"}))
+    returned = next(i for i in table.issues if i.reason.startswith("amount zero or negative"))
+    assert returned.rows == 3 and table.frame["monetary"].sum() == pytest.approx(30 * 25.0)
+    assert table.frame["return_rate"].sum() > 0

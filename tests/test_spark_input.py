@@ -65,8 +65,9 @@ def test_hostile_product_names_are_data_on_both_engines(tmp_path: Path) -> None:
         (";", [f"{18 + i}.{611 + i:03d}" for i in range(29)] + ["5.525,50"]),  # thousands proved by one cell
         (";", [f"{18 + i}.{611 + i:03d}" for i in range(30)]),  # a ';' file: thousands
         (",", [f"\"{i},5\"" for i in range(29)] + ["1.250"]),  # a ',' file that proves the decimal comma
+        (",", ["(100.00)", "100.00-", "\u2212100.00", "\"($1,234.50)\"", "250.00"] * 6),  # accounting negatives
     ],
-    ids=["semi-proved", "semi-delimiter", "comma-file-comma"],
+    ids=["semi-proved", "semi-delimiter", "comma-file-comma", "negatives"],
 )
 def test_number_conventions_on_both_engines(header: str, cells: list[str], tmp_path: Path) -> None:
     lines = [header.join(["CustomerID", "Gender", "Age", "Annual Income (k$)", "Spending Score (1-100)"])]

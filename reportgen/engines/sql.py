@@ -60,6 +60,17 @@ def quote_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+MINUS = "\u2212"  # the typographic minus sign, as word processors and some exports write '−100.00'
+
+
+def negated(text_sql: str) -> str:
+    """Accounting negatives as a leading minus: '(100.00)' and '100.00-' are -100.00 (DuckDB and Spark alike)."""
+    return (
+        f"(CASE WHEN {text_sql} LIKE '(%)' AND length({text_sql}) > 2 THEN concat('-', trim(substr({text_sql}, 2, length({text_sql}) - 2))) "
+        f"WHEN {text_sql} LIKE '%-' AND length({text_sql}) > 1 THEN concat('-', trim(substr({text_sql}, 1, length({text_sql}) - 1))) ELSE {text_sql} END)"
+    )
+
+
 _SIGNS = str.maketrans(dict(zip(SIGNS_FROM, SIGNS_TO.ljust(len(SIGNS_FROM), "\0")))) | {ord(c): None for c in SIGNS_FROM[len(SIGNS_TO):]}
 
 
@@ -71,7 +82,11 @@ def signed_number(text: str, decimal_comma: bool) -> float | None:
         return None  # plain
     except ValueError:
         pass
-    plain = text.translate(_SIGNS).strip()
+    plain = text.translate(_SIGNS).replace(MINUS, "-").strip()
+    if len(plain) > 2 and plain.startswith("(") and plain.endswith(")"):
+        plain = "-" + plain[1:-1].strip()
+    elif len(plain) > 1 and plain.endswith("-"):
+        plain = "-" + plain[:-1].strip()
     sep, grouped = (".", THOUSANDS_POINT) if decimal_comma else (",", THOUSANDS_COMMA)
     if re.match(grouped, plain):
         plain = plain.replace(sep, "").replace(" ", "")
@@ -110,13 +125,14 @@ class Dialect:
     def number(self, column: str, typed: bool, decimal_comma: bool = False, signed: bool = False) -> str:
         """A column's cell as a finite double, or NULL when it is blank, not a number or not finite.
         `signed`: the text may carry currency or percent signs and thousands separators ('$1,234.50',
-        '1.234,50 €', '1 234,50', '23.5%'), read only for the columns that need it (it costs time per cell)."""
+        '1.234,50 €', '1 234,50', '23.5%') and write a negative as accountants do ('(100.00)', '100.00-',
+        '−100.00'), read only for the columns that need it (it costs time per cell)."""
         if typed:
             value = f"CAST({self.ident(column)} AS DOUBLE)"
         else:
             text = self.text(column)
             if signed:
-                text = f"trim(translate({text}, {quote_text(SIGNS_FROM)}, {quote_text(SIGNS_TO)}))"
+                text = negated(f"trim(replace(translate({text}, {quote_text(SIGNS_FROM)}, {quote_text(SIGNS_TO)}), {quote_text(MINUS)}, '-'))")
                 sep, grouped = (".", THOUSANDS_POINT) if decimal_comma else (",", THOUSANDS_COMMA)
                 text = (
                     f"(CASE WHEN regexp_extract(coalesce({text}, ''), {quote_text(grouped)}, 0) <> '' "
