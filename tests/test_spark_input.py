@@ -73,8 +73,9 @@ def test_number_conventions_on_both_engines(header: str, cells: list[str], tmp_p
     lines = [header.join(["CustomerID", "Gender", "Age", "Annual Income (k$)", "Spending Score (1-100)"])]
     lines += [header.join([f"{i + 1}.0", "Female", str(20 + i), cell, str(10 + i)]) for i, cell in enumerate(cells)]
     (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
-    local, spark = _frames(_both({"data": tmp_path / "t.csv"}))
-    assert spark["income"].tolist() == local["income"].tolist()
+    negative = any("(" in c for c in cells)  # accounting negatives: below income's valid minimum 0 otherwise
+    local, spark = _frames(_both({"data": tmp_path / "t.csv", **({"valid": {"income": [None, None]}} if negative else {})}))
+    assert spark["income"].tolist() == local["income"].tolist() and (not negative or (local["income"] < 0).sum() == 24)
     assert list(local.index)[:3] == ["1", "10", "11"]  # '1.0' is customer 1 on both
 
 
@@ -146,3 +147,22 @@ def test_hostile_column_names_and_text_values_on_both_engines(tmp_path: Path) ->
     local, spark = _frames(tables)
     assert spark[["spend", "visits"]].to_dict() == local[["spend", "visits"]].to_dict()
     assert sorted(set(local["note"])) == sorted(set(spark["note"])) == sorted(notes)
+
+
+def test_encodings_on_both_engines(tmp_path: Path) -> None:
+    """A Windows-1252 log keeps its euro sign on Spark (it reads that encoding only as Latin-1), and a
+    UTF-8 table with one stray byte keeps every other accent and counts the byte, as on one machine."""
+    lines = ["InvoiceNo;CustomerID;InvoiceDate;Description;Amount"]
+    lines += [f"{100 + i};C{i % 12};2024-0{1 + i % 8}-1{i % 9};{'Coffret Mâle€' if i % 2 else 'Café crème'};{3 + i % 5},50" for i in range(60)]
+    (tmp_path / "log.csv").write_bytes(("\n".join(lines) + "\n").encode("cp1252"))
+    tables = _both({"data": tmp_path / "log.csv", "period": "2024-12"})
+    assert set(tables["spark"].categories) == set(tables["local"].categories) == {"Coffret Mâle€", "Café crème"}
+    rows = ["CustomerID,Gender,Annual Income (k$),Spending Score (1-100),City"]
+    rows += [f"{i + 1},{'Mâle' if i % 2 else 'Femme'},{20 + (i % 3) * 40},{10 + (i % 3) * 30},{'Orléans' if i % 3 else 'Besançon'}" for i in range(40)]
+    data = ("\n".join(rows) + "\n").encode("utf-8").replace("Orléans".encode(), b"Orl\xe9ans", 1)
+    (tmp_path / "t.csv").write_bytes(data)
+    columns = {"customer_id": "CustomerID", "gender": "Gender", "income": "Annual Income (k$)", "spending": "Spending Score (1-100)", "city": "City"}
+    tables = _both({"data": tmp_path / "t.csv", "columns": columns, "features": ["income", "spending"]})
+    local, spark = _frames(tables)
+    assert spark["city"].tolist() == local["city"].tolist() and set(local["gender"]) == {"Mâle", "Femme"}
+    assert tables["spark"].notes == tables["local"].notes and "1 byte(s) that are not" in tables["local"].notes[0]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,8 @@ class SparkEngine:
         self._assigned: Any = None  # customer_id, gender, roles..., label (Spark DataFrame, cached)
         self._names: list[str] = []
         self._table: CustomerTable | None = None
+        self._copies = ExitStack()  # UTF-8 copies of the input, removed when the session ends
+        self._notes: tuple[str, ...] = ()  # Data quality notes about the input's encoding
 
     def __enter__(self) -> "SparkEngine":
         try:
@@ -96,6 +99,7 @@ class SparkEngine:
                 self._assigned.unpersist()
             self.spark.stop()
             self.spark = None
+        self._copies.close()
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -109,15 +113,25 @@ class SparkEngine:
         if location.lower().rstrip("/").endswith(local_read.PARQUET_SUFFIXES) or (local and path.is_dir()):
             return self.spark.read.parquet(location), checksum
         delimiter = local_read.sniff(path).delimiter if local else ","
+        readable = self._utf8(path) if local else location
         # a doubled quote inside quotes is a quote, as in every CSV writer; a backslash is text (Spark's default escape is '\\')
-        df = self.spark.read.csv(location, header=True, sep=delimiter, inferSchema=False, encoding="UTF-8", quote='"', escape='"')
-        df = self._refuse_ragged(location, df, delimiter)
+        df = self.spark.read.csv(readable, header=True, sep=delimiter, inferSchema=False, encoding="UTF-8", quote='"', escape='"')
+        df = self._refuse_ragged(location, df, delimiter, readable)
         for name in df.columns:
             if name != name.strip():
                 df = df.withColumnRenamed(name, name.strip())
         return df, checksum
 
-    def _refuse_ragged(self, location: str, df: Any, delimiter: str) -> Any:
+    def _utf8(self, path: Path) -> str:
+        """The local CSV itself when it is UTF-8, else a UTF-8 copy kept until the session ends: Spark
+        reads Windows-1252 only as Latin-1 (the euro sign lost) and replaces stray bytes unseen."""
+        from ..stages import encodings
+
+        copy, found = self._copies.enter_context(encodings.utf8_copy(path))
+        self._notes = (encodings.note(path, found),) if found.damaged else ()
+        return str(copy)
+
+    def _refuse_ragged(self, location: str, df: Any, delimiter: str, readable: str | None = None) -> Any:
         """Spark's CSV reader silently drops the fields of a row beyond the header's, where one machine
         refuses the file (its values would be in the wrong columns). Read with one spare column: a row
         that fills it has too many fields, and the run stops as it does on one machine."""
@@ -126,7 +140,7 @@ class SparkEngine:
 
         spare = "_reportgen_spare"
         schema = StructType([StructField(c, StringType()) for c in df.columns] + [StructField(spare, StringType())])
-        wide = self.spark.read.csv(location, header=True, sep=delimiter, schema=schema, enforceSchema=True, encoding="UTF-8", quote='"', escape='"')
+        wide = self.spark.read.csv(readable or location, header=True, sep=delimiter, schema=schema, enforceSchema=True, encoding="UTF-8", quote='"', escape='"')
         ragged = wide.where(F.col(spare).isNotNull()).limit(1).collect()
         if ragged:
             n = wide.where(F.col(spare).isNotNull()).count()
@@ -147,7 +161,7 @@ class SparkEngine:
         if local_load.kind(settings) == "transactions":
             from ..stages import transactions
 
-            customers, table = transactions.spark_frame(self.spark, location, settings)
+            customers, table = transactions.spark_frame(self.spark, location, settings, self._copies)
             table = local_load.with_order_features(table, settings)
             customers = customers.withColumn("_line", F.monotonically_increasing_id())
             return customers.select("_line", *[F.col(f"`{c}`").cast("double").alias(c) if c != "customer_id" else F.col(c) for c in customers.columns if c != "_line"]), table
@@ -176,7 +190,7 @@ class SparkEngine:
         flagged.unpersist()
         table = CustomerTable(
             frame=pd.DataFrame(), source=path, checksum=checksum, n_read=n_read, columns=derive.sources(plan), issues=issues,
-            notes=derive_sql.note_texts(q.notes, lambda c: (int(totals[c.flag] or 0), ())), n_used=kept, numeric=q.numeric, attributes=q.attributes, clustered=tuple(plan.clustered or ()),
+            notes=self._notes + derive_sql.note_texts(q.notes, lambda c: (int(totals[c.flag] or 0), ())), n_used=kept, numeric=q.numeric, attributes=q.attributes, clustered=tuple(plan.clustered or ()),
             categories=dict(plan.categories), facts=local_load._facts(plan),
         )
         return clean, table

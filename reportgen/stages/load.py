@@ -87,7 +87,7 @@ def load(settings: Settings) -> CustomerTable:
     for name in q.numeric:
         kept[name] = kept[name].astype("float64")
     notes = () if plan.id_column else ("The file has no customer id column; customers are identified by their line number.",)
-    notes += derive_sql.note_texts(q.notes, count)
+    notes += raw.notes + derive_sql.note_texts(q.notes, count)
     return CustomerTable(
         frame=kept,
         source=path,

@@ -36,6 +36,7 @@ class Raw:
     checksum: str
     decimal_comma: bool
     lines: Any = None  # numpy array: each row's file line, when blank lines or quoted line breaks make them differ from first_line + row
+    notes: tuple[str, ...] = ()  # for Data quality (bytes of a UTF-8 file that are not UTF-8)
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def _head(path: Path) -> bytes:
 
 
 def _encoding(head: bytes, path: Path) -> str:
-    """utf-8 (BOM or not), utf-16 (with BOM), else cp1252 / latin-1 as Excel on Windows writes."""
+    """utf-8 (BOM or not), utf-16 (with BOM), else cp1252 / latin-1 as Excel on Windows writes (stages/encodings.py)."""
     if head.startswith(b"version https://git-lfs"):
         raise DataError(f"{path} is a Git LFS pointer, not the data.", "Run 'git lfs pull' to fetch the real file.")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -90,14 +91,10 @@ def _encoding(head: bytes, path: Path) -> str:
         raise DataError(f"{path} is a binary file, not a CSV.", "Export the table as CSV (or Parquet with a .parquet name).")
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{"):
         raise DataError(f"{path} is JSON, not a CSV.", "Export the table as CSV (one row per customer or order line) or Parquet.")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            # a multi-byte character may be cut at the end of the sample
-            head.decode(encoding) if len(head) < HEAD_BYTES else head[: head.rfind(b"\n") + 1 or None].decode(encoding)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    return "latin-1"
+    from .encodings import decide
+
+    # a multi-byte character may be cut at the end of the sample; the whole file decides when it is read as text
+    return decide(head if len(head) < HEAD_BYTES else head[: head.rfind(b"\n") + 1 or None]).encoding
 
 
 def _delimiter(text: str) -> str:
@@ -269,14 +266,18 @@ def refuse_ragged(path: Path, sniffed: Sniffed, fallback: str = "") -> None:
     raise DataError(f"{path}{fallback or ': a row has more fields than the header.'}", RAGGED_HINT)
 
 
-def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> pd.DataFrame:
-    """Every cell as text, so each bad value can be counted by row."""
+def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> tuple[pd.DataFrame, str | None]:
+    """Every cell as text, so each bad value can be counted by row; the whole file decides its
+    encoding (stages/encodings.py), and a note says when a UTF-8 file has bytes that are not."""
     import pandas as pd
 
-    try:
-        text = path.read_bytes().decode(sniffed.encoding)
-    except UnicodeDecodeError:
-        text = path.read_bytes().decode("latin-1")
+    from . import encodings
+
+    if sniffed.encoding == "utf-16":
+        text, note = path.read_bytes().decode("utf-16"), None
+    else:
+        text, found = encodings.read_text(path)
+        note = encodings.note(path, found)
     _check_first_row(path, text, sniffed.delimiter)
     try:
         # all columns: with usecols pandas would silently drop the extra fields of a ragged row;
@@ -295,7 +296,7 @@ def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} has no header row.", "The first line must name the columns.") from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.loc[:, [c for c in frame.columns if c in columns]]
+    return frame.loc[:, [c for c in frame.columns if c in columns]], note
 
 
 def read(
@@ -323,9 +324,10 @@ def read(
         frame = _fast_csv(path, sniffed, columns, numeric | guessed, arrow, decimal) if guessed else None
         if frame is None:  # a guessed column holds text further down (or nothing was guessed)
             frame = _fast_csv(path, sniffed, columns, numeric, arrow, decimal)
+    note = None
     if frame is None:
-        frame = _slow_csv(path, sniffed, columns)
-    return Raw(frame, 2, sha256(path), decimal_mark(sniffed, decimal) == ",", record_lines(path, sniffed, len(frame)))
+        frame, note = _slow_csv(path, sniffed, columns)
+    return Raw(frame, 2, sha256(path), decimal_mark(sniffed, decimal) == ",", record_lines(path, sniffed, len(frame)), (note,) if note else ())
 
 
 def record_lines(path: Path, sniffed: Sniffed, n_rows: int) -> Any:

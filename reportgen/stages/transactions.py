@@ -38,6 +38,7 @@ they come from: stages/order_summary.py):
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -75,17 +76,25 @@ def _not_numbers(counts: list[tuple[Any, ...]]) -> int:
     return sum(int(row[2] or 0) for row in counts if row[0] == NOT_NUMBER)
 
 
-def _duck_source(con: Any, path: Path, checksum: bool = True) -> tuple[list[str], str, str]:
-    """Create the view `src` (every column as text); return the header, the delimiter and the checksum."""
+class _NotUtf8(Exception):
+    """The CSV is not plain UTF-8: DuckDB reads a UTF-8 copy of it (stages/encodings.py)."""
+
+
+def _duck_source(con: Any, path: Path, checksum: bool = True, readable: Path | None = None) -> tuple[list[str], str, str]:
+    """Create the view `src` (every column as text) over `readable` (default `path`); return the
+    header, the delimiter and the checksum of `path`. Raises _NotUtf8 for a Windows-1252 or Latin-1
+    file (DuckDB would read the euro sign of Windows-1252 as a control character)."""
     from ..files import sha256
     from . import read
 
-    where = quote_text(str(path))
+    where = quote_text(str(readable or path))
     if read.is_parquet(path):
         header = read.header(path)
         con.execute(f"CREATE VIEW src AS SELECT * FROM read_parquet({where})")
         return header, ",", sha256(path) if checksum else ""
-    sniffed = read.sniff(path)
+    sniffed = read.sniff(readable or path)
+    if sniffed.encoding in ("cp1252", "latin-1"):
+        raise _NotUtf8()
     encoding = _DUCK_ENCODING.get(sniffed.encoding, "utf-8")
     con.execute(
         f"CREATE VIEW src AS SELECT * FROM read_csv({where}, delim={quote_text(sniffed.delimiter)}, header=true, "
@@ -93,7 +102,7 @@ def _duck_source(con: Any, path: Path, checksum: bool = True) -> tuple[list[str]
     )
     header = [str(r[0]).strip() for r in con.execute("DESCRIBE src").fetchall()]
     if len(header) > len(sniffed.header):  # DuckDB widened the table for a row with a field too many
-        read.refuse_ragged(path, sniffed)
+        read.refuse_ragged(path, read.sniff(path))
     return header, sniffed.delimiter, sha256(path) if checksum else ""
 
 
@@ -110,16 +119,32 @@ def is_order_log(path: Path, settings: Settings) -> bool:
 
     if not recognise(read.header(path), settings):
         return False
+    try:
+        return _ids_repeat(path, path)
+    except _NotUtf8:
+        from . import encodings
+
+        with encodings.utf8_copy(path) as (copy, _):
+            return _ids_repeat(path, copy)
+
+
+def _ids_repeat(path: Path, readable: Path) -> bool:
+    import duckdb
+
     con = duckdb.connect(config={"threads": 2})
     try:
-        header, _, _ = _duck_source(con, path, checksum=False)
+        header, _, _ = _duck_source(con, path, checksum=False, readable=readable)
         column = str(_auto(header)["customer_id"])
         ids = f"SELECT cid FROM ({norm_sql(Columns(column, None, column), DUCKDB)}) n WHERE cid IS NOT NULL"
         total, distinct = con.execute(f"SELECT count(*), count(DISTINCT cid) FROM (SELECT cid FROM ({ids}) i LIMIT {REPEAT_PROBE}) h").fetchone()
         if total == REPEAT_PROBE and total == distinct:
             total, distinct = con.execute(f"SELECT count(*), count(DISTINCT cid) FROM ({ids}) i").fetchone()
-    except (duckdb.Error, DataError):
+    except duckdb.Error as exc:
+        if "unicode" in str(exc).lower() and readable == path:
+            raise _NotUtf8() from None
         return True  # a log's header, but not readable: the order-log reader names the problem
+    except DataError:
+        return True
     finally:
         con.close()
     return bool(total == 0 or total > distinct)  # no id at all: the order-log reader says so
@@ -160,18 +185,36 @@ def derive(dialect: Dialect, query: Callable[[str], list[tuple[Any, ...]]], keep
 
 
 def load(settings: Settings) -> CustomerTable:
-    """The order log at settings.data_path aggregated by DuckDB into one row per customer."""
-    import duckdb
+    """The order log at settings.data_path aggregated by DuckDB into one row per customer; a file
+    that is not plain UTF-8 is read through a UTF-8 copy (stages/encodings.py), with a note when
+    some of its bytes are not UTF-8."""
+    from dataclasses import replace
+
+    from . import encodings
 
     path = settings.data_path
+    try:
+        return _load(settings, path, path)
+    except _NotUtf8:
+        with encodings.utf8_copy(path) as (copy, found):
+            table = _load(settings, path, copy)
+        note = encodings.note(path, found)
+        return replace(table, notes=(*table.notes, note)) if note else table
+
+
+def _load(settings: Settings, path: Path, readable: Path) -> CustomerTable:
+    import duckdb
+
     source = str(path)
     # line order does not matter to any query; without keeping it DuckDB stores `norm` in parallel
     con = duckdb.connect(config={"preserve_insertion_order": False})
     con.execute("SET enable_progress_bar = false")
     try:
         try:
-            header, delimiter, checksum = _duck_source(con, path)
+            header, delimiter, checksum = _duck_source(con, path, readable=readable)
         except duckdb.Error as exc:
+            if "unicode" in str(exc).lower() and readable == path:
+                raise _NotUtf8() from None  # a byte that is not UTF-8
             raise DataError(f"{source}: cannot be read as CSV ({str(exc).splitlines()[0]}).", "Export the order log again as CSV.") from None
         cols = resolve(header, settings, source)
         from . import read
@@ -184,6 +227,8 @@ def load(settings: Settings) -> CustomerTable:
             )
             frame = con.execute(final + " ORDER BY customer_id").df()
         except duckdb.Error as exc:
+            if "unicode" in str(exc).lower() and readable == path:
+                raise _NotUtf8() from None  # a byte further down that is not UTF-8
             raise DataError(f"{source}: the order log could not be read ({str(exc).splitlines()[0]}).", "Check that it is a CSV with one line per order line.") from None
     finally:
         con.close()
@@ -216,14 +261,18 @@ def _table(
 
 # ---------------------------------------------------------------- engines: Spark
 
-def spark_frame(spark: Any, location: str, settings: Settings) -> tuple[Any, CustomerTable]:
+def spark_frame(spark: Any, location: str, settings: Settings, copies: ExitStack | None = None) -> tuple[Any, CustomerTable]:
     """The same derivation on Spark: (per-customer Spark DataFrame, table of facts and issues).
 
     The Spark DataFrame has customer_id, the six features and the spend_* columns, and is cached
     (one row per customer). The returned CustomerTable carries no rows: its frame is empty with
     those columns, n_used and n_read are the number of customers; issues, facts, categories and
-    columns are as on one machine.
+    columns are as on one machine. A local CSV that is not UTF-8 is read through a UTF-8 copy that
+    `copies` keeps (by default until the per-customer table is cached and counted).
     """
+    if copies is None:
+        with ExitStack() as own:
+            return spark_frame(spark, location, settings, own)
     import pandas as pd
 
     local = "://" not in location
@@ -231,6 +280,7 @@ def spark_frame(spark: Any, location: str, settings: Settings) -> tuple[Any, Cus
     source = location
     delimiter = ","
     checksum = ""
+    notes: tuple[str | None, ...] = ()
     if local:
         from ..files import sha256
         from . import read
@@ -239,11 +289,15 @@ def spark_frame(spark: Any, location: str, settings: Settings) -> tuple[Any, Cus
         if read.is_parquet(path):
             reader = spark.read.parquet(str(path))
         else:
+            from . import encodings
+
             sniffed = read.sniff(path)
             delimiter = sniffed.delimiter
-            # Spark 4 reads only iso-8859-1, us-ascii, utf-8, utf-16(be|le), utf-32: Windows-1252 is read as Latin-1
-            encoding = {"utf-8-sig": "utf-8", "cp1252": "iso-8859-1", "latin-1": "iso-8859-1"}.get(sniffed.encoding, sniffed.encoding)
-            reader = spark.read.csv(str(path), header=True, sep=delimiter, encoding=encoding, quote='"', escape='"', inferSchema=False)
+            readable, encoding = str(path), "utf-16"
+            if sniffed.encoding != "utf-16":  # Spark reads Windows-1252 only as Latin-1 (no euro sign): a UTF-8 copy
+                copy, found = copies.enter_context(encodings.utf8_copy(path))
+                readable, encoding, notes = str(copy), "utf-8", (encodings.note(path, found),) if found.damaged else ()
+            reader = spark.read.csv(readable, header=True, sep=delimiter, encoding=encoding, quote='"', escape='"', inferSchema=False)
         checksum = sha256(path) if path.is_file() else ""
     elif location.lower().endswith((".parquet", ".pq")):
         reader = spark.read.parquet(location)
@@ -273,4 +327,7 @@ def spark_frame(spark: Any, location: str, settings: Settings) -> tuple[Any, Cus
     left_out = {k: v for k, v in counts.items() if k != KEPT}
     empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in customers.columns if c != "customer_id"})
     empty.insert(0, "customer_id", pd.Series(dtype="str"))
-    return customers, _table(empty, path, checksum, cols, summary, n, left_out, n_used=n)
+    table = _table(empty, path, checksum, cols, summary, n, left_out, n_used=n)
+    from dataclasses import replace
+
+    return customers, replace(table, notes=(*table.notes, *(x for x in notes if x)))
