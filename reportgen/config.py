@@ -138,6 +138,28 @@ def check_address(value: str, where: str) -> str:
     return value.strip()
 
 
+def _undrawable(path: Path) -> str | None:
+    """Why the documents could not draw the logo, found before any work starts: a PNG is decoded
+    whole as the PDF engine decodes it (Pillow: a damaged file would be dropped from the PDF
+    silently), an SVG drawn as the email draws it (CairoSVG, unsafe=False: no entity declarations,
+    no external references)."""
+    try:
+        if path.suffix.lower() == ".png":
+            from PIL import Image
+
+            with Image.open(path) as image:
+                image.load()
+        else:
+            import cairosvg
+
+            cairosvg.svg2png(bytestring=path.read_bytes(), output_height=16, unsafe=False)
+    except Exception as exc:  # Pillow and CairoSVG raise many types for a damaged or unsafe file
+        if "Entities" in type(exc).__name__ or "DTD" in type(exc).__name__:
+            return "declares XML entities or a DTD, which are refused (they can expand without end or read other files)"
+        return f"cannot be drawn ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else 'damaged'})"
+    return None
+
+
 class ReportText(Strict):
     """Title and branding: the organisation's name, its logo (a PNG or SVG file) and accent colour."""
 
@@ -171,6 +193,9 @@ class ReportText(Strict):
             raise ValueError(f"logo {text!r} is not a PNG image")
         if path.suffix.lower() == ".svg" and b"<svg" not in path.read_bytes()[:4096].lower():
             raise ValueError(f"logo {text!r} is not an SVG image")
+        problem = _undrawable(path)
+        if problem:
+            raise ValueError(f"logo {text!r} {problem}; save it again as PNG or SVG")
         return path
 
     _fold = field_validator("title", "organisation", mode="before")(fold)
