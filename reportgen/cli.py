@@ -177,8 +177,8 @@ def history(out: Path | None, config: Path | None, as_json: bool) -> None:
 
     records = hist.read(load_settings(config, {"out": out}).out)
     if as_json:
-        for r in records:
-            click.echo(json.dumps(r, ensure_ascii=False, sort_keys=True))
+        for line in hist.json_lines(records):
+            click.echo(line)
     elif records:
         click.echo(hist.table(records))
     else:

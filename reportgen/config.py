@@ -110,10 +110,18 @@ def fold(value: Any) -> Any:
 _ADDRESS = re.compile(r"[^\s@<>,;]+@[^\s@<>,;]+")
 
 
+def breaks_line(value: str) -> bool:
+    """A line break as Python's mail library sees one (str.splitlines: also U+2028, U+2029, U+0085,
+    \\x1c-\\x1e) or another control character: never in a value that ends in a mail header."""
+    import unicodedata
+
+    return len(f"x{value}x".splitlines()) > 1 or any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value)
+
+
 def _address_problem(value: str) -> str | None:
     from email.utils import parseaddr
 
-    if any(ord(c) < 32 or c == "\x7f" for c in value):
+    if breaks_line(value):
         return f"{value!r} contains a line break or control character; write each address on one line"
     if not _ADDRESS.fullmatch(parseaddr(value)[1]):
         return f"{value!r} is not an e-mail address like name@example.com"
@@ -126,6 +134,28 @@ def check_address(value: str, where: str) -> str:
     if problem:
         raise ConfigError(f"{where}: {problem}.", "Fix the address and run again.")
     return value.strip()
+
+
+def _undrawable(path: Path) -> str | None:
+    """Why the documents could not draw the logo, found before any work starts: a PNG is decoded
+    whole as the PDF engine decodes it (Pillow: a damaged file would be dropped from the PDF
+    silently), an SVG drawn as the email draws it (CairoSVG, unsafe=False: no entity declarations,
+    no external references)."""
+    try:
+        if path.suffix.lower() == ".png":
+            from PIL import Image
+
+            with Image.open(path) as image:
+                image.load()
+        else:
+            import cairosvg
+
+            cairosvg.svg2png(bytestring=path.read_bytes(), output_height=16, unsafe=False)
+    except Exception as exc:  # Pillow and CairoSVG raise many types for a damaged or unsafe file
+        if "Entities" in type(exc).__name__ or "DTD" in type(exc).__name__:
+            return "declares XML entities or a DTD, which are refused (they can expand without end or read other files)"
+        return f"cannot be drawn ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else 'damaged'})"
+    return None
 
 
 class ReportText(Strict):
@@ -164,6 +194,9 @@ class ReportText(Strict):
             raise ValueError(f"logo {text!r} is not a PNG image")
         if path.suffix.lower() == ".svg" and b"<svg" not in path.read_bytes()[:4096].lower():
             raise ValueError(f"logo {text!r} is not an SVG image")
+        problem = _undrawable(path)
+        if problem:
+            raise ValueError(f"logo {text!r} {problem}; save it again as PNG or SVG")
         return path
 
     _fold = field_validator("title", "organisation", "currency", mode="before")(fold)
@@ -277,6 +310,7 @@ class Settings(Strict):
     segments_parquet: bool = False  # also write segments.parquet (for millions of customers)
     engine: Literal["local", "spark"] = "local"
     transactions: Transactions | None = None  # the data is an order log; None: recognised from its header
+    decimal: Literal["auto", "point", "comma"] = "auto"  # numbers' decimal mark; auto: per column from its values, else ',' for a ';' file
     rules: str = "auto"  # a rule pack by name (mall, rfm) or a folder with segments.yaml + campaigns.yaml; auto: rfm for order logs, else mall
     spark: Spark = Spark()
     _source: str = PrivateAttr("settings")  # the config file the settings came from, for messages

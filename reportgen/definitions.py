@@ -1,5 +1,5 @@
 """The `columns:` setting: how each feature is made from a file's columns (a column, a sum, a ratio,
-an age from a birth year, days since a date). stages/derive.py turns these into SQL."""
+an age from a birth year, days since a date). stages/derive_sql.py turns these into SQL."""
 
 from __future__ import annotations
 

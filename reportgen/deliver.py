@@ -27,7 +27,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from .config import Smtp
 from .errors import ConfigError, DeliveryError, DeliveryRetryLater
-from .files import dumps, read_jsonl
+from .files import append_lines, dumps, read_jsonl
 from .history import now
 
 log = logging.getLogger("reportgen")
@@ -51,14 +51,7 @@ def already_sent(out: Path, period: str) -> set[str]:
 
 
 def _record(out: Path, period: str, recipients: list[str], message_id: str) -> None:
-    with (out / LEDGER).open("a+b") as fh:
-        fh.seek(0, 2)
-        if fh.tell():  # a send killed mid-write leaves a torn last line: start on a fresh one
-            fh.seek(-1, 2)
-            if fh.read(1) != b"\n":
-                fh.write(b"\n")
-        for r in recipients:
-            fh.write((dumps({"period": period, "recipient": r, "sent_at": now(), "message_id": message_id}) + "\n").encode("utf-8"))
+    append_lines(out / LEDGER, [dumps({"period": period, "recipient": r, "sent_at": now(), "message_id": message_id}) for r in recipients])
 
 
 class _Failure(Exception):
@@ -180,6 +173,8 @@ def send(folder: Path, period: str, recipients: list[str], sender: str, smtp: Sm
         raise ConfigError(f"There is no report for {period} at {folder}.", f"Run 'reportgen run --period {period}' first.")
     out = folder.parent
     with FileLock(str(out / f".{LEDGER}.lock")):
+        if (out / LEDGER).is_symlink():  # sending first would mail a report the ledger cannot record
+            raise ConfigError(f"{out / LEDGER} is a symbolic link; reportgen records deliveries only in a plain file.", "Remove the link, then send again.")
         done = set() if resend else already_sent(out, period)
         pending = [r for r in dict.fromkeys(recipients) if r.lower() not in done]
         skipped = tuple(r for r in recipients if r.lower() in done)

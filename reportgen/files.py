@@ -44,6 +44,28 @@ def dumps(data: Any, **options: Any) -> str:
     return json.dumps(strict(data), allow_nan=False, ensure_ascii=False, **options)
 
 
+def append_lines(path: Path, lines: list[str]) -> None:
+    """Append whole lines to a ledger (history.jsonl, deliveries.jsonl). A line torn by a killed
+    run is ended first. The file is opened without following a symbolic link: a link planted in
+    its place would make reportgen write into whatever file it points at (OSError ELOOP instead)."""
+    import errno
+    import os
+
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, f"{path} is a symbolic link; reportgen appends only to a plain file there (remove the link)") from None
+        raise
+    with os.fdopen(fd, "a+b") as fh:
+        fh.seek(0, 2)
+        if fh.tell():  # a run killed mid-write leaves a torn last line: start on a fresh one
+            fh.seek(-1, 2)
+            if fh.read(1) != b"\n":
+                fh.write(b"\n")
+        fh.write("".join(line + "\n" for line in lines).encode("utf-8"))
+
+
 def read_jsonl(path: Path, what: str, is_record: Any = None) -> list[dict[str, Any]]:
     """The records of an append-only JSON-lines ledger. A line that is not a JSON object (torn by a
     crash mid-write, or edited by hand) is skipped with a warning naming its line, so one damaged

@@ -8,7 +8,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from .files import dumps, read_jsonl
+from .files import append_lines, dumps, read_jsonl
 
 FILE = "history.jsonl"
 
@@ -21,19 +21,17 @@ def append(out: Path, record: dict[str, Any]) -> None:
     """Append one record; a lock keeps lines whole when periods run side by side."""
     out.mkdir(parents=True, exist_ok=True)
     with FileLock(str(out / f".{FILE}.lock")):
-        path = out / FILE
-        with path.open("a+b") as fh:
-            fh.seek(0, 2)
-            if fh.tell():  # a run killed mid-write leaves a torn last line: start on a fresh one
-                fh.seek(-1, 2)
-                if fh.read(1) != b"\n":
-                    fh.write(b"\n")
-            fh.write((dumps(record, sort_keys=True) + "\n").encode("utf-8"))
+        append_lines(out / FILE, [dumps(record, sort_keys=True)])
 
 
 def read(out: Path) -> list[dict[str, Any]]:
     """The run records, oldest first; damaged lines are skipped with a warning."""
     return read_jsonl(out / FILE, "run records", lambda r: isinstance(r.get("period", ""), str) and isinstance(r.get("status", ""), str))
+
+
+def json_lines(records: list[dict[str, Any]]) -> list[str]:
+    """The records as strict JSON lines (a NaN or Infinity written into the file by hand prints as null)."""
+    return [dumps(r, sort_keys=True) for r in records]
 
 
 def table(records: list[dict[str, Any]]) -> str:

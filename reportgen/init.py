@@ -16,7 +16,7 @@ from typing import Any
 
 from .config import Settings, label_from_name
 from .engines.sql import signed_number
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, ReportgenError
 from .suggest import norm
 from .vocabulary import CUSTOMER_COLUMNS, MALL_CLUSTERED, MALL_FEATURES, feature_name, find_column, usual_names
 
@@ -27,35 +27,48 @@ NAME_HINTS = ("spend", "income", "recency", "frequency", "purchase", "order", "v
 
 
 def _yaml_text(value: str) -> str:
-    """A YAML scalar that stays a string (quoted when it needs to be)."""
+    """A YAML scalar that stays the same string as a key, a value or an item of [..] or {..}: quoted
+    when it needs to be ('no', 'null', 'Spend, total', 'a: b'), plain otherwise ('Annual Income (k$)')."""
     import yaml
 
-    return yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip().removesuffix("...").strip()
+    return yaml.safe_dump([value], default_flow_style=True, allow_unicode=True, width=1 << 30).strip()[1:-1]
 
 
 def _order_log(path: Path, header: list[str], data_ref: str, settings: Settings | None = None) -> list[str]:
-    from .stages import transactions
+    from .stages import order_columns, transactions
 
-    cols = transactions.resolve(header, settings or Settings(), str(path))
+    settings = settings or Settings()
+    asked = order_columns.questions(header) if settings.transactions is None or not settings.transactions.model_fields_set else {}
+    if asked:  # two columns fit a role equally well: draft the first, and say so
+        from .config import Transactions
+
+        settings = Settings(transactions=Transactions(**{role: tied[0] for role, tied in asked.items()}))
+    cols = transactions.resolve(header, settings, str(path))
     fields = {k: getattr(cols, k, None) for k in ("customer_id", "order_id", "date", "amount", "quantity", "price", "product", "category")}
-    lines = [
-        f"data: {_yaml_text(data_ref)}",
-        "",
-        "# An order log: reportgen derives per customer recency_days, frequency (distinct orders), monetary",
-        "# (sum of quantity x price), tenure_days, avg_order_value and return_rate, then names segments",
-        "# with the standard RFM grid (Champions ... Lost).",
-        "transactions:",
-    ]
+    if cols.has_value:
+        derived = [
+            "# An order log: reportgen derives per customer recency_days, frequency (distinct orders), monetary",
+            f"# (sum of {cols.amount if cols.uses_amount else f'{cols.quantity} x {cols.price}'}), tenure_days, avg_order_value and return_rate, then names segments",
+            "# with the standard RFM grid (Champions ... Lost).",
+        ]
+    else:
+        derived = [
+            "# An order log without a value column (no amount, no quantity and price): reportgen derives per",
+            "# customer recency_days, frequency and tenure_days and segments on recency and frequency. Name a",
+            "# value column below (amount: <column>) to add monetary value.",
+        ]
+    lines = [f"data: {_yaml_text(data_ref)}", "", *derived, "transactions:"]
     for key, column in fields.items():
         if column:
-            lines.append(f"  {key}: {_yaml_text(str(column))}")
+            others = ", ".join(_yaml_text(c) for c in asked.get(key, [])[1:])
+            lines.append(f"  {key}: {_yaml_text(str(column))}" + (f"   # CHECK: {others} fits as well; keep the right one" if others else ""))
     if not cols.order_id:
         lines.append("  # no order id column: a customer's lines at one date and time count as one order")
     lines += [
         "  # date_format: \"%d/%m/%Y %H:%M\"   # only if the run says the day/month order cannot be told",
         "",
         "rules: rfm                 # the built-in RFM rule pack and its campaigns",
-        "features: [recency_days, frequency, monetary]",
+        f"features: [recency_days, frequency{', monetary' if cols.has_value else ''}]",
         "",
     ]
     return lines + _currency_lines(currency_of_header(header) or _order_currency(path, header, fields))
@@ -105,12 +118,53 @@ def _total_of_the_others(columns: list[str], numbers: dict[str, Any]) -> str | N
     return None
 
 
+def _label(column: str, longest: int = 60) -> str:
+    """A column's readable label, cut to a length a page can lay out."""
+    label = label_from_name(column)
+    return label if len(label) <= longest else label[: longest - 1].rstrip() + "…"
+
+
+def _unnamed(header: list[str]) -> dict[str, str]:
+    """Columns a settings file cannot name, with why: no name, or a name another column has too
+    (the same but for upper and lower case): the run could not tell them apart."""
+    out: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    for name in header:
+        seen[name.strip().casefold()] = seen.get(name.strip().casefold(), 0) + 1
+    for i, name in enumerate(header):
+        if not name.strip():
+            out[name] = f"column {i + 1} has no name"
+        elif seen[name.strip().casefold()] > 1:
+            out[name] = "another column has the same name (but for upper and lower case); rename one to use it"
+    return out
+
+
+def _dated(column: str, sample: list[str], share_numeric: float) -> bool:
+    """A column of dates: written with separators (2023-01-05, 05/01/2023), compact (20230105, as
+    pandas and databases write them) or, when its name says it is a date, Excel serial days (44931)."""
+    import re as _re
+
+    from .stages.dates import COMPACT, DATE, SERIAL
+    from .vocabulary import DATE_WORDS, words
+
+    def share(test: Any) -> float:
+        return sum(bool(test(v)) for v in sample) / max(len(sample), 1)
+
+    if share_numeric < 0.95 and share(DATE.match) >= 0.95:
+        return True
+    if share(_re.compile(COMPACT).match) >= 0.95:
+        return True
+    return bool(set(words(column)) & DATE_WORDS) and share(_re.compile(SERIAL).match) >= 0.95
+
+
 def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
     import pandas as pd
 
     from .stages import read
     from .stages.dates import DATE, date_format
 
+    nameless = _unnamed(header)
+    header = [c for c in header if c not in nameless]
     raw = read.read(path, header, set()).frame
     n = len(raw)
     if n == 0:
@@ -118,7 +172,10 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
     text = {c: raw[c].astype("string").str.strip() for c in header}
     filled = {c: text[c].notna() & text[c].ne("") for c in header}
     comma = not read.is_parquet(path) and read.sniff(path).delimiter == ";"
-    numbers = {c: pd.to_numeric(text[c].str.replace(",", ".", regex=False) if comma else text[c], errors="coerce") for c in header} if not read.is_parquet(path) else {c: pd.to_numeric(raw[c], errors="coerce") for c in header}
+    numbers = {c: pd.to_numeric(text[c].str.replace(",", ".", regex=False) if comma else text[c], errors="coerce") for c in header} if not read.is_parquet(path) else {
+        c: pd.to_numeric(raw[c], errors="coerce") if pd.api.types.is_numeric_dtype(raw[c]) and not pd.api.types.is_bool_dtype(raw[c]) else pd.to_numeric(text[c], errors="coerce")
+        for c in header  # a Parquet timestamp is a date, not its nanoseconds
+    }
     for c in header:  # '$1,234.50', '1.234,50 €': numbers as the run reads them (Dialect.number, signed)
         unread = filled[c] & numbers[c].isna()
         if unread.any():
@@ -131,7 +188,7 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
         named_like_id = re.compile(r"(^|[^a-z])(id|no|nr|num|number|code|key)$|customer|member|client|account|e-?mail")
         id_column = next((c for c in header if named_like_id.search(c.lower()) and filled[c].all() and text[c].is_unique), None)
     columns: list[str] = []
-    comments: list[str] = []
+    comments: list[str] = [f"#   {_yaml_text(c) if c.strip() else '(no name)'}: left out, {why}" for c, why in nameless.items()]
     display: list[str] = []
     features: list[str] = []
     numeric_names: list[tuple[str, str]] = []  # (feature, column)
@@ -140,11 +197,11 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
     mall = {name: col for name in MALL_FEATURES if (col := find_column(usual_names(name), header)) and col != id_column}
     used = set(mall.values()) | ({id_column} if id_column else set())
     for name, col in mall.items():
-        columns.append(f"  {name}: {_yaml_text(col)}")
+        columns.append(f"  {_yaml_text(name)}: {_yaml_text(col)}")
         numeric_names.append((name, col))
         taken.add(name)
         if norm(col) != CUSTOMER_COLUMNS[name][0]:  # not the mall's own column: no "$...k" or score units
-            display.append(f"  {name}: {{label: {_yaml_text(label_from_name(col))}, prefix: \"\", suffix: \"\"}}")
+            display.append(f"  {_yaml_text(name)}: {{label: {_yaml_text(_label(col))}, prefix: \"\", suffix: \"\"}}")
     spend_cols = [c for c in header if c not in used and c.lower().startswith(SPEND_PREFIXES) and numbers[c][filled[c]].notna().all() and filled[c].any()]
     if len(spend_cols) < 2:
         spend_cols = []
@@ -158,15 +215,15 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
             comments.append(f"#   {col}: left out, {'empty' if not filled[col].any() else 'the same value on every row'}")
             continue
         sample = values.head(2000).tolist()
-        if share_numeric < 0.95 and sum(bool(DATE.match(v)) for v in sample) >= 0.95 * len(sample):
+        if _dated(col, sample, share_numeric):
             name = feature_name(col, taken) if not col.lower().startswith("dt") else feature_name("days_since_" + col[2:].strip("_"), taken)
             try:
                 date_format(sample, col)
-                columns.append(f"  {name}: {{days_since: {_yaml_text(col)}}}   # days from this date to the end of the period")
+                columns.append(f"  {_yaml_text(name)}: {{days_since: {_yaml_text(col)}}}   # days from this date to the end of the period")
             except ConfigError:
-                columns.append(f"  {name}: {{days_since: {_yaml_text(col)}, date_format: \"%d-%m-%Y\"}}   # CHECK: the day/month order cannot be told from the values")
+                columns.append(f"  {_yaml_text(name)}: {{days_since: {_yaml_text(col)}, date_format: \"%d-%m-%Y\"}}   # CHECK: the day/month order cannot be told from the values")
             numeric_names.append((name, col))
-            display.append(f"  {name}: {{label: {_yaml_text('Days since ' + label_from_name(col).lower())}, suffix: \" days\"}}")
+            display.append(f"  {_yaml_text(name)}: {{label: {_yaml_text('Days since ' + _label(col).lower())}, suffix: \" days\"}}")
             continue
         if share_numeric >= 0.95:
             if col in spend_cols:
@@ -175,22 +232,22 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
             if re.search(r"birth|year_?b", col.lower()) and x.between(1880, dt.date.today().year).all():
                 name = "age" if "age" not in taken else feature_name(col, taken)
                 taken.add(name)
-                columns.append(f"  {name}: {{birth_year: {_yaml_text(col)}}}   # age in the report period's year")
+                columns.append(f"  {_yaml_text(name)}: {{birth_year: {_yaml_text(col)}}}   # age in the report period's year")
                 numeric_names.append((name, col))
                 continue
             name = feature_name(col, taken)
-            columns.append(f"  {name}: {_yaml_text(col)}")
+            columns.append(f"  {_yaml_text(name)}: {_yaml_text(col)}")
             numeric_names.append((name, col))
             written = text[col][filled[col]].str.lstrip("-")
             percent = bool(written.str.endswith("%").mean() > 0.5)  # '23.5%': read as 23.5, shown with its sign
             sign = next((c for c in "$€£¥" if written.str.startswith(c).mean() > 0.5), "")  # '$1,234.50': shown with its sign
             if label_from_name(name) != label_from_name(col) or percent or sign:
                 unit = (', suffix: "%"' if percent else "") + (f", prefix: {_yaml_text(sign)}" if sign else "")
-                display.append(f"  {name}: {{label: {_yaml_text(label_from_name(col))}{unit}}}")
+                display.append(f"  {_yaml_text(name)}: {{label: {_yaml_text(_label(col))}{unit}}}")
             continue
         if distinct <= MAX_ATTRIBUTE_VALUES:
             name = feature_name("gender" if col == find_column(usual_names("gender"), header) else col, taken)
-            columns.append(f"  {name}: {_yaml_text(col)}   # text: shown per segment, never clustered")
+            columns.append(f"  {_yaml_text(name)}: {_yaml_text(col)}   # text: shown per segment, never clustered")
             attributes.append(name)
             continue
         comments.append(f"#   {col}: left out, free text ({distinct} different values)")
@@ -205,9 +262,9 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
         total = _total_of_the_others(spend_cols, numbers)
         if total is not None:  # a total column beside its parts: the total is the spend, the parts its mix
             spend_cols = [c for c in spend_cols if c != total]
-            columns.append(f"  {spend}: {_yaml_text(total)}   # the total; the other spend columns add up to it")
+            columns.append(f"  {_yaml_text(spend)}: {_yaml_text(total)}   # the total; the other spend columns add up to it")
         else:
-            columns.append(f"  {spend}: {{sum: [{', '.join(_yaml_text(c) for c in spend_cols)}]}}   # spend over all categories")
+            columns.append(f"  {_yaml_text(spend)}: {{sum: [{', '.join(_yaml_text(c) for c in spend_cols)}]}}   # spend over all categories")
         numeric_names.insert(0, (spend, total or spend_cols[0]))
         for c in spend_cols:
             label = re.sub(r"^(mnt|spend|amount|amt|sales|revenue)_?", "", c, flags=re.I) or c
@@ -241,7 +298,7 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
     lines += columns
     if comments:
         lines += ["", "# Columns left out:"] + comments
-    lines += ["", f"features: [{', '.join(features)}]   # clustered; every other feature is profiled per segment"]
+    lines += ["", f"features: [{', '.join(_yaml_text(f) for f in features)}]   # clustered; every other feature is profiled per segment"]
     if skewed:
         lines.append(f"# Skewed, so clustered on their logarithm (scale: auto): {', '.join(skewed)}")
     if categories:
@@ -320,30 +377,11 @@ def draft(data: Path, out: Path) -> str:
         "# Relative paths are relative to this file. All settings and their defaults: reportgen/config.py.",
         "",
     ]
-    if transactions.recognise(header, Settings()):
+    if transactions.is_order_log(data, Settings()):
         body = _order_log(data, header, data_ref)
-    elif (declared := _log_without_order_ids(data, header)) is not None:
-        body = _order_log(data, header, data_ref, declared)
     else:
         body = _table(data, header, data_ref)
     return "\n".join(intro + body + [""])
-
-
-def _log_without_order_ids(path: Path, header: list[str]) -> Settings | None:
-    """Settings for an order log that has no order id column, if the file is one: a customer id, a
-    date and a value recognised by name, and customer ids that repeat (in a customer table each
-    customer has one row)."""
-    from .config import Transactions
-    from .stages import read, transactions
-
-    declared = Settings(transactions=Transactions())
-    try:
-        cols = transactions.resolve(header, declared, str(path))
-    except DataError:
-        return None
-    ids = read.read(path, header, set()).frame[cols.customer_id].astype("string").str.strip()
-    ids = ids[ids.notna() & ids.ne("")]
-    return declared if len(ids) and not ids.is_unique else None
 
 
 def write(data: Path, out: Path, force: bool = False) -> Path:
@@ -363,7 +401,10 @@ def write(data: Path, out: Path, force: bool = False) -> Path:
 
         if kind(settings) == "customers":
             derive.plan(settings, read.header(settings.data_path), settings.data_path)
-    except Exception:
+    except ReportgenError as exc:  # name the file the user will have, never the hidden draft
+        tmp.unlink(missing_ok=True)
+        raise type(exc)(exc.message.replace(str(tmp), str(out)).replace(tmp.name, out.name), exc.hint) from None
+    except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     os.replace(tmp, out)

@@ -82,18 +82,18 @@ def _recover(target: Path) -> None:
         complete = [v for v in _versions_of(target) if v.is_dir() and not v.is_symlink()]
         if complete:
             os.symlink(complete[-1].name, target)
-    current = os.readlink(target) if target.is_symlink() else None
     if target.is_symlink() and not target.exists():  # dangling: its version was removed by hand
         complete = [v for v in _versions_of(target) if v.is_dir() and not v.is_symlink()]
         if complete:
             _point(target, complete[-1])
-            current = complete[-1].name
+    # what the period shows, however its link is spelt (relative, absolute, './x', 'x/', re-made by hand)
+    in_use = target.resolve() if target.exists() else None
     for stale in parent.glob(f".{target.name}.*"):  # left by a killed run; we hold the lock
-        if stale.name == current or stale.name.endswith(".lock"):
+        if stale.name.endswith(".lock"):
             continue
         if stale.is_symlink() or stale.is_file():
-            stale.unlink(missing_ok=True)
-        elif stale.is_dir():
+            stale.unlink(missing_ok=True)  # removes the link, never what it points at
+        elif stale.is_dir() and stale.resolve() != in_use:
             shutil.rmtree(stale, ignore_errors=True)
 
 
@@ -130,7 +130,7 @@ def staging(target: Path) -> Iterator[Path]:
     os.rename(tmp, version)  # complete from here on
     old: Path | None = None
     if target.is_symlink():
-        old = parent / os.readlink(target)
+        old = target.resolve() if target.exists() else None  # the folder it showed, by its real path
         _point(target, version)
     elif target.exists():  # a real folder written by an earlier reportgen
         link = parent / f".{target.name}.link-{uuid.uuid4().hex[:8]}"
@@ -143,11 +143,12 @@ def staging(target: Path) -> Iterator[Path]:
             os.replace(link, target)
     else:
         _point(target, version)
-    if old is not None and old.name != version.name and old.parent == parent and old.name.startswith(f".{target.name}."):
-        if old.is_symlink() or old.is_file():
-            old.unlink(missing_ok=True)
-        else:
-            shutil.rmtree(old, ignore_errors=True)
+    if old is None or old.name == version.name or not old.name.startswith(f".{target.name}."):
+        return
+    if old.is_symlink() or old.is_file():
+        old.unlink(missing_ok=True)
+    elif old.resolve().parent == parent.resolve() and old.resolve() != target.resolve():  # only a version of ours, never what is shown
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _csv_text(values: "pa.Array") -> "pa.Array":
@@ -206,7 +207,11 @@ def _number_text(values: np.ndarray) -> "pa.Array":
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    rounded = pa.array(np.round(values, 6), from_pandas=True)
+    values = np.asarray(values, dtype=np.float64)
+    small = np.abs(values) < 1e15  # rounding 1e308 to 6 decimals multiplies it by 1e6: inf
+    rounded_values = values.copy()
+    rounded_values[small] = np.round(values[small], 6)
+    rounded = pa.array(rounded_values, from_pandas=True)
     text = pc.cast(rounded, pa.string())
     if pc.any(pc.ends_with(text, ".0")).as_py():  # Arrow writes 40.0 as "40"; the regex is for other versions
         text = pc.replace_substring_regex(text, r"\.0$", "")

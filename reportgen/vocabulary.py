@@ -65,7 +65,9 @@ ORDER_ROLES: tuple[str, ...] = tuple(ORDER_COLUMNS)
 # amount), or it is an id word after a role word ('Order Number', 'Client Ref'). Trailing currency
 # and tax words are ignored; a name with a summary word ('Days Since Last Order', 'First Order Date',
 # 'Average Order Value') describes a customer, not an order line, and is never taken.
-SUMMARY_WORDS = frozenset({"since", "last", "first", "days", "count", "avg", "average", "mean", "per", "min", "max", "lifetime"})
+SUMMARY_WORDS = frozenset({
+    "since", "last", "first", "days", "count", "avg", "average", "mean", "per", "min", "max", "lifetime", "recent", "latest", "previous", "most",
+})
 DATE_WORDS = frozenset({"date", "datetime", "time", "timestamp", "dt", "day", "at", "on", "when"})
 ID_WORDS = frozenset({"id", "no", "nr", "num", "number", "ref", "reference", "code", "key"})
 UNIT_WORDS = frozenset({"eur", "usd", "gbp", "chf", "jpy", "sek", "nok", "dkk", "aud", "cad", "incl", "excl", "vat", "tax"})
@@ -78,6 +80,30 @@ ORDER_WORDS: dict[str, frozenset[str]] = {
     "product": frozenset({"product", "item", "sku", "article", "description"}),
     "category": frozenset({"category", "department", "group", "family"}),
 }
+# Words that say a column holds something beside the line's value (roles in VALUE_ROLES) or beside
+# the day of the sale ('date'), unless a qualifier comes first ('Total after discount', 'Amount incl tax').
+VALUE_ROLES = frozenset({"quantity", "price", "amount"})
+NOT_VALUE_WORDS = frozenset({
+    "discount", "discounts", "tax", "taxes", "vat", "gst", "refund", "refunds", "refunded", "fee", "fees", "shipping",
+    "shipment", "delivery", "freight", "postage", "handling", "tip", "tips", "coupon", "voucher", "commission", "cost",
+    "costs", "margin", "profit", "deposit", "balance", "credit", "due", "outstanding", "rebate", "cashback", "points",
+    "weight", "duty", "duties", "surcharge", "returned", "return", "returns", "cancelled", "canceled",
+})
+NOT_ORDER_DATE_WORDS = frozenset({
+    "ship", "shipped", "shipping", "shipment", "delivery", "delivered", "deliver", "dispatch", "dispatched", "due",
+    "refund", "refunded", "return", "returned", "cancel", "cancelled", "canceled", "cancellation", "update", "updated",
+    "modified", "birth", "dob", "born", "signup", "signed", "registered", "registration", "expiry", "expires",
+    "expiration", "joined", "enrolled",
+})
+QUALIFIER_WORDS = frozenset({"incl", "including", "inc", "excl", "excluding", "ex", "with", "without", "before", "after", "less", "minus", "plus", "w", "wo"})
+# Roles whose best column is chosen by these words, and asked about when two columns tie; the
+# others (ids, product, category) take the first fitting column.
+CHOSEN_BY_WORDS = ("date", "quantity", "price", "amount")
+PREFERRED_WORDS: dict[str, dict[str, int]] = {
+    "amount": {"grand": 3, "total": 2, "line": 2, "order": 1, "purchase": 1, "payment": 1, "paid": 1, "gross": 1, "net": 1, "revenue": 1, "sales": 1},
+    "price": {"unit": 1, "each": 1, "sale": 1, "selling": 1},
+    "date": {"order": 2, "invoice": 2, "purchase": 2, "transaction": 2, "sale": 2, "ordered": 2, "purchased": 2, "sold": 2, "created": 1, "placed": 1},
+}
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -87,25 +113,60 @@ def words(text: str) -> list[str]:
     return [w for w in re.split(r"[^a-z0-9]+", _CAMEL.sub(" ", plain).lower()) if w]
 
 
+def _role_words(column: str) -> list[str]:
+    """A column's words without trailing currency and tax qualifiers ('Net Total (EUR)' -> net, total)."""
+    ws = words(column)
+    while len(ws) > 1 and ws[-1] in UNIT_WORDS and not (ws[-1] in NOT_VALUE_WORDS and ws[-2] not in QUALIFIER_WORDS):
+        ws.pop()
+    while len(ws) > 2 and ws[-2] in QUALIFIER_WORDS:
+        ws = ws[:-2]  # 'Total incl tax', 'Amount after discount': the qualifier says how, not what
+    return ws
+
+
+def _other_thing(role: str, ws: list[str]) -> bool:
+    """A column whose words say it holds something beside the role ('Cart Discount Amount', 'Tax
+    Total', 'Shipped At'): never taken for it, whatever its last word."""
+    banned = NOT_ORDER_DATE_WORDS if role == "date" else NOT_VALUE_WORDS if role in VALUE_ROLES else frozenset()
+    return any(w in banned and (i == 0 or ws[i - 1] not in QUALIFIER_WORDS) for i, w in enumerate(ws))
+
+
+def fits_by_words(role: str, column: str) -> bool:
+    """True when the column's words mark it as the order log's `role` (see ORDER_WORDS)."""
+    ws = _role_words(column)
+    if not ws or any(w in SUMMARY_WORDS for w in ws) or _other_thing(role, ws):
+        return False
+    dated = any(w in DATE_WORDS for w in ws)
+    if role == "date":
+        return dated
+    if dated or role not in ORDER_WORDS:
+        return False
+    marks = ORDER_WORDS[role]
+    return ws[-1] in marks or (len(ws) > 1 and ws[-1] in ID_WORDS and ws[-2] in marks)
+
+
 def find_by_words(role: str, header: Iterable[str]) -> str | None:
     """The first header column whose words mark it as the order log's `role` (see ORDER_WORDS)."""
-    for column in header:
-        ws = words(column)
-        while len(ws) > 1 and ws[-1] in UNIT_WORDS:
-            ws.pop()
-        if not ws or any(w in SUMMARY_WORDS for w in ws):
-            continue
-        dated = any(w in DATE_WORDS for w in ws)
-        if role == "date":
-            if dated:
-                return column
-            continue
-        if dated or role not in ORDER_WORDS:
-            continue
-        marks = ORDER_WORDS[role]
-        if ws[-1] in marks or (len(ws) > 1 and ws[-1] in ID_WORDS and ws[-2] in marks):
-            return column
-    return None
+    return next((c for c in header if fits_by_words(role, c)), None)
+
+
+def candidates(role: str, header: Iterable[str]) -> list[str]:
+    """The columns that may play an order log's `role`, best first, and when the best cannot be told
+    from the next, every column tied with it (the caller asks which). A usual name beats a column
+    recognised by its words; among the columns recognised by words, the words that say what the
+    shop was paid or when it sold ('Order Total Amount' over 'Order Subtotal Amount', 'Grand Total'
+    over 'Subtotal', 'Order Date' over 'Paid Date') decide; a column that names another thing
+    ('Cart Discount Amount', 'Tax Total', 'Refund Amount', 'Shipped At') is never a candidate."""
+    header = list(header)
+    exact = [c for c in (find_column(ORDER_COLUMNS[role], header),) if c is not None and not _other_thing(role, _role_words(c))]
+    if exact:
+        return exact
+    fitting = [c for c in header if fits_by_words(role, c)]
+    if role not in CHOSEN_BY_WORDS or len(fitting) < 2:
+        return fitting[:1]
+    weights = PREFERRED_WORDS.get(role, {})
+    score = {c: sum(weights.get(w, 0) for w in set(_role_words(c))) for c in fitting}
+    best = max(score.values())
+    return [c for c in fitting if score[c] == best]
 
 
 def find_column(names: Iterable[str], header: Iterable[str]) -> str | None:

@@ -101,3 +101,35 @@ def test_svg_logo_is_a_png_in_the_email(tmp_path: Path) -> None:
     logo = next(p for p in msg.walk() if p["Content-ID"] == "<logo@reportgen>")
     assert logo.get_content_type() == "image/png" and logo.get_content()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "data:image/svg+xml;base64," in (folder / "report.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("truncated.png", None, "truncated.png' cannot be drawn (OSError: image file is truncated)"),
+        ("bad-data.png", b"corrupt", "bad-data.png' cannot be drawn"),
+        ("entity.svg", b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x "boom">]><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text>&x;</text></svg>',
+         "entity.svg' declares XML entities or a DTD, which are refused"),
+        ("laughs.svg", b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&a;">]><svg xmlns="http://www.w3.org/2000/svg"><text>&b;</text></svg>',
+         "declares XML entities or a DTD"),
+        ("unclosed.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="5"', "unclosed.svg' cannot be drawn"),
+    ],
+    ids=["truncated-png", "corrupt-png-data", "svg-entity", "svg-billion-laughs", "svg-unclosed"],
+)
+def test_a_logo_the_documents_cannot_draw_stops_the_run_before_any_work(name: str, content: bytes | None, expected: str, tmp_path: Path) -> None:
+    """Decoded as the PDF engine (Pillow) and the email (CairoSVG, unsafe=False) will, when the settings
+    load: before, a damaged PNG was dropped from the PDF silently and an SVG with entities was refused
+    only at the email stage, after every other document was made."""
+    good = tmp_path / "good.png"
+    Image.new("RGB", (240, 80), "#E4572E").save(good)
+    if content is None:
+        (tmp_path / name).write_bytes(good.read_bytes()[:60])  # the signature and header, no image data
+    elif name.endswith(".png"):
+        data = good.read_bytes()
+        at = data.index(b"IDAT") + 8
+        (tmp_path / name).write_bytes(data[:at] + content + data[at + len(content):])
+    else:
+        (tmp_path / name).write_bytes(content)
+    result = _run(tmp_path, f"data: {MALL}\nout: out\nreport: {{logo: {name}}}\n")
+    assert result.returncode == 2 and expected in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()  # refused before any work: no folder, no history

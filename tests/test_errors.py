@@ -50,6 +50,9 @@ DATA_CASES = [
     ("does_not_exist.csv", [], "file not found"),
     ("identical_rows.csv", [], "All 20 customers have the same income, spending"),
     ("three_points.csv", ["--k", "5"], "k=5 segments were asked for, but 3 distinct customers allow at most 3"),
+    ("case_twins.csv", [], "columns 'Annual Income (k$)', 'ANNUAL INCOME (K$)' differ only by upper and lower case"),
+    ("one_row_per_customer.csv", [], "no column for 'income', which the clustering needs. No customer id repeats, so it is a customer table"),
+    ("two_number_conventions.csv", [], "column 'Annual Income (k$)' writes numbers two ways: '41.5' with a decimal point and '40,5' with a decimal comma"),
 ]
 
 CONFIG_CASES = [
@@ -76,6 +79,9 @@ CONFIG_CASES = [
     ("sender_line_break.yaml", "setting 'email.sender': 'reports@shop.example\\nBcc: everyone@rival.example' contains a line break"),
     ("recipient_line_break.yaml", "setting 'email.recipients': recipient 2: 'anna@shop.example\\r\\nBcc: x@rival.example' contains a line break"),
     ("sender_not_address.yaml", "'not an address' is not an e-mail address"),
+    ("sender_line_separator.yaml", "setting 'email.sender': 'Reports\\u2028Bcc: everyone@rival.example <reports@shop.example>' contains a line break"),
+    ("sender_next_line.yaml", "setting 'email.sender': 'Reports\\x85 Bcc: everyone@rival.example <reports@shop.example>' contains a line break"),
+    ("recipient_paragraph_separator.yaml", "setting 'email.recipients': recipient 2: 'Boss\\u2029Bcc: x@rival.example <boss@shop.example>' contains a line break"),
     ("duplicate_key.yaml", "line 5: YAML error: the key 'clustering' is given twice (first on line 1)"),
     ("duplicate_nested_key.yaml", "line 4: YAML error: the key 'seed' is given twice (first on line 3)"),
     ("negative_seed.yaml", "setting 'clustering.seed': Input should be greater than or equal to 0"),
@@ -92,8 +98,13 @@ TRANSACTION_CASES = [
     ("all_cancelled.csv", "every line with a customer id is a cancellation or return"),
     ("no_ids.csv", "no line has a customer id in 'CustomerID'"),
     ("one_customer.csv", "only 1 customer made a purchase"),
+    ("case_twins.csv", "columns 'amount', 'Amount' differ only by upper and lower case"),
+    ("five_customers.csv", "only 5 customers made a purchase; at least 10 are needed"),
     ("ambiguous_dates.csv", "cannot tell whether the dates in 'InvoiceDate' are day/month or month/day"),
     ("mixed_date_order.csv", "put the day first on some lines and the month first on others"),
+    ("net_and_gross.csv", "cannot tell which column holds the line's value (amount): 'Net Value', 'Gross Value' fit equally well"),
+    ("two_number_conventions.csv", "column 'Amount' writes numbers two ways: '3.75' with a decimal point and '1,5' with a decimal comma"),
+    ("two_order_dates.csv", "cannot tell which column holds the order date: 'Paid Date', 'Completed Date' fit equally well"),
 ]
 
 # feature definitions under columns: (tests/cases/features, each on marketing_campaign.csv)
@@ -119,6 +130,9 @@ CLI_CASES = [
     (["--seed", "99999999999999999999999"], "Input should be less than or equal to 4294967295", "--seed"),
     (["--send", "--to", "boss@shop.example\nBcc: everyone@rival.example"], "contains a line break", "--to"),
     (["--send", "--to", "boss at shop"], "is not an e-mail address", "--to"),
+    (["--send", "--to", "Boss\u2028Bcc: everyone@rival.example <boss@shop.example>"], "contains a line break", "--to"),
+    (["--send", "--to", "boss@shop.example\x85Bcc: everyone@rival.example"], "contains a line break", "--to"),
+    (["--send", "--to", "boss@shop.example\x1eBcc: everyone@rival.example"], "contains a line break", "--to"),
     (["--send"], "no recipients to send the report to", "--send"),
 ]
 
@@ -147,6 +161,13 @@ TEMPLATE_CASES = [
     ("_segment.html.j2", "{{ s.no_such_value }}\n", "_segment.html.j2 line 1: the template uses an unknown value: 'dict object' has no attribute 'no_such_value'."),
     ("_segment.html.j2", "{{ s.__class__.__mro__ }}\n", "_segment.html.j2 line 1: the template tried an unsafe operation: access to attribute '__class__' of 'dict' object is unsafe."),
     ("email.txt.j2", "{{ title\n", "email.txt.j2 line 1: template syntax error"),
+    ("_segment.html.j2", "{{ s.name }}\n{{ 1 / 0 }}\n", "_segment.html.j2 line 2: the template failed: ZeroDivisionError: division by zero."),
+    ("_segment.html.j2", "{{ s.name + 1 }}\n", "_segment.html.j2 line 1: the template failed: TypeError:"),
+    ("_segment.html.j2", "{{ 10 ** 10000000000 }}\n", "_segment.html.j2 line 1: the template tried an unsafe operation: the power 10 ** 10000000000"),
+    ("_segment.html.j2", "{% for i in range(999999999) %}{{ i }}{% endfor %}\n", "_segment.html.j2 line 1: the template failed: OverflowError: Range too big"),
+    ("_segment.html.j2", "{{ 'x' * 999999999 }}\n", "_segment.html.j2 line 1: the template tried an unsafe operation: repeating a value 999999999 times"),
+    ("_segment.html.j2", "{% include '_segment.html.j2' %}\n", "the template includes itself, directly or through others"),
+    ("email.txt.j2", "{{ '%d' % 'many' }}\n", "email.txt.j2 line 1: the template failed: TypeError:"),
 ]
 
 
@@ -210,7 +231,10 @@ def test_rule_case(case: str, expected: str, tmp_path: Path) -> None:
     _fails_cleanly(["run", "--config", str(config), "--out", str(tmp_path / "out")], expected, case)
 
 
-@pytest.mark.parametrize(("name", "text", "expected"), TEMPLATE_CASES, ids=["syntax", "undefined", "unsafe", "email-syntax"])
+@pytest.mark.parametrize(
+    ("name", "text", "expected"), TEMPLATE_CASES,
+    ids=["syntax", "undefined", "unsafe", "email-syntax", "zero-division", "type-error", "huge-power", "huge-range", "huge-string", "includes-itself", "email-format"],
+)
 def test_template_case(name: str, text: str | None, expected: str, tmp_path: Path) -> None:
     templates = tmp_path / "templates"
     shutil.copytree(bundled_path("templates"), templates)

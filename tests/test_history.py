@@ -126,3 +126,54 @@ def test_a_crash_is_recorded_and_logged_as_one_json_object(tmp_path: Path, monke
     assert "RuntimeError: a bug" in events[-1]["traceback"]
     (record,) = history.read(out)
     assert record["period"] == "2026-03" and record["status"] == "crashed" and "RuntimeError" in record["error"]
+
+
+def test_a_planted_symlink_is_never_written_through(tmp_path: Path) -> None:
+    """OUT/history.jsonl replaced by a link to another file: the run's record is not appended to that
+    file (the run warns), the file is untouched."""
+    from click.testing import CliRunner
+
+    from reportgen.cli import cli
+
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (out / "history.jsonl").symlink_to(victim)
+    result = CliRunner().invoke(cli, ["run", "--out", str(out), "--period", "2026-11"])
+    assert result.exit_code == 0, result.output
+    assert victim.read_text() == "precious\n" and (out / "history.jsonl").is_symlink()
+    assert "is a symbolic link" in result.stderr
+
+
+def test_a_planted_symlink_stops_a_send_before_mailing(tmp_path: Path) -> None:
+    from reportgen.config import Smtp
+    from reportgen.deliver import send
+    from reportgen.errors import ConfigError
+
+    folder = tmp_path / "out" / "2026-11"
+    folder.mkdir(parents=True)
+    (folder / "report.eml").write_bytes(b"Subject: x\n\nbody\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (tmp_path / "out" / "deliveries.jsonl").symlink_to(victim)
+    with pytest.raises(ConfigError, match="deliveries.jsonl is a symbolic link"):
+        send(folder, "2026-11", ["a@shop.example"], "r@shop.example", Smtp(host="127.0.0.1", port=9), resend=False)
+    assert victim.read_text() == "precious\n"
+
+
+def test_history_json_never_prints_nan(tmp_path: Path) -> None:
+    """A record with NaN or Infinity (written by another tool, or by hand) prints as strict JSON."""
+    import json
+
+    from click.testing import CliRunner
+
+    from reportgen.cli import cli
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "history.jsonl").write_text('{"period": "2026-10", "status": "ok", "seconds": NaN, "k": Infinity, "n_customers": -Infinity}\n')
+    result = CliRunner().invoke(cli, ["history", "--out", str(out), "--json"])
+    assert result.exit_code == 0 and "NaN" not in result.output and "Infinity" not in result.output
+    record = json.loads(result.output, parse_constant=lambda c: pytest.fail(f"non-standard JSON {c}"))
+    assert record["seconds"] is None and record["k"] is None and record["period"] == "2026-10"

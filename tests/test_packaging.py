@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # import name -> distribution name, where they differ
-DISTRIBUTIONS = {"sklearn": "scikit-learn", "yaml": "pyyaml", "css_inline": "css-inline", "pyspark": "pyspark"}
+DISTRIBUTIONS = {"sklearn": "scikit-learn", "yaml": "pyyaml", "css_inline": "css-inline", "pyspark": "pyspark", "PIL": "pillow"}
 OPTIONAL = {"pyspark"}  # behind the 'spark' extra
 
 

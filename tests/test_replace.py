@@ -122,3 +122,72 @@ def test_failed_run_keeps_the_previous_report(tmp_path: Path) -> None:
         raise RuntimeError("render failed")
     assert _mark(target) == "old"
     assert [p.name for p in tmp_path.iterdir() if "staging" in p.name] == []
+
+
+def _respell(target: Path, how: str) -> None:
+    """Re-make the period's link by hand, pointing at the same folder in another spelling."""
+    version = target.resolve()
+    spelling = {
+        "absolute": str(version), "trailing-slash": version.name + "/", "dot-slash": "./" + version.name,
+        "absolute-trailing-slash": str(version) + "/", "through-parent": f"../{target.parent.name}/{version.name}",
+    }[how]
+    target.unlink()
+    os.symlink(spelling, target)
+    assert target.resolve() == version
+
+
+SPELLINGS = ["absolute", "trailing-slash", "dot-slash", "absolute-trailing-slash", "through-parent"]
+
+
+@pytest.mark.parametrize("how", SPELLINGS)
+def test_a_link_respelt_by_hand_keeps_its_report_when_the_next_run_fails(how: str, tmp_path: Path) -> None:
+    target = tmp_path / "out" / "2026-11"
+    _make_old(target, legacy=False)
+    _respell(target, how)
+    with pytest.raises(RuntimeError), staging(target) as tmp:
+        _write(tmp, "half")
+        raise RuntimeError("the data was bad")
+    assert _mark(target) == "old"
+
+
+@pytest.mark.parametrize("how", SPELLINGS)
+def test_a_link_respelt_by_hand_is_replaced_and_its_old_version_cleared(how: str, tmp_path: Path) -> None:
+    target = tmp_path / "out" / "2026-11"
+    _make_old(target, legacy=False)
+    _respell(target, how)
+    with staging(target) as tmp:
+        _write(tmp, "new")
+    assert _mark(target) == "new"
+    assert sorted(p.name for p in target.parent.iterdir() if not p.name.endswith(".lock"))[1:] == ["2026-11"]  # one version, the link
+
+
+def test_a_link_to_a_folder_elsewhere_is_never_deleted(tmp_path: Path) -> None:
+    """A period link pointed by hand at an archive folder: replaced, the archive left alone."""
+    target = tmp_path / "out" / "2026-11"
+    _make_old(target, legacy=False)
+    archive = tmp_path / "archive" / "2026-11-final"
+    shutil.copytree(target.resolve(), archive)
+    target.unlink()
+    os.symlink(archive, target)
+    with staging(target) as tmp:
+        _write(tmp, "new")
+    assert _mark(target) == "new" and _mark(archive) == "old"
+
+
+def test_a_failed_cli_run_keeps_a_respelt_report(tmp_path: Path) -> None:
+    """End to end: a real report, its link re-made as an absolute path, then a run that fails while
+    writing (a template that divides by zero): the report shown before is the report shown after."""
+    from click.testing import CliRunner
+
+    from reportgen.cli import cli
+
+    out = tmp_path / "out"
+    assert CliRunner().invoke(cli, ["run", "--out", str(out), "--period", "2026-11"]).exit_code == 0
+    period = out / "2026-11"
+    before = (period / "summary.json").read_bytes()
+    _respell(period, "absolute")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "_segment.html.j2").write_text("{{ 1 / 0 }}\n")
+    (tmp_path / "reportgen.yaml").write_text("templates: templates\n")
+    result = CliRunner().invoke(cli, ["run", "--config", str(tmp_path / "reportgen.yaml"), "--out", str(out), "--period", "2026-11"])
+    assert result.exit_code != 0 and (period / "summary.json").read_bytes() == before

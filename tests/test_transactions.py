@@ -98,7 +98,7 @@ def _same_numbers(frame: pd.DataFrame, reference: pd.DataFrame, atol: float = 1e
         (["Order ID", "Order Date", "Customer", "Sales", "Category", "Region"], True),
         (["CustomerID", "Gender", "Age", "Annual Income (k$)", "Spending Score (1-100)"], False),
         (["InvoiceNo", "Quantity", "UnitPrice", "CustomerID"], False),  # no date
-        (["InvoiceNo", "InvoiceDate", "Quantity", "CustomerID"], False),  # no price or amount
+        (["InvoiceNo", "InvoiceDate", "Quantity", "CustomerID"], True),  # no value: recency and frequency, if ids repeat
         # names no list holds, recognised by their words
         (["sales_order", "buyer", "ordered_at", "net_total", "product_group"], True),
         (["Order Number", "Client Ref", "Placed On", "Total Paid (EUR)"], True),
@@ -139,7 +139,21 @@ def test_december_matches_an_independent_pandas_computation(december: Any) -> No
     reference, as_of = expected(raw_retail(), "2011-12-31")
     _same_numbers(december.frame, reference)
     assert december.facts["as_of"] == as_of.isoformat() == "2011-12-10"
-    assert len(december.frame) == december.n_read == 3017 and december.n_dropped == 0
+    # customers with a line by the period's end but no purchase are left out and counted, by reason
+    raw = raw_retail()
+    cid = raw["CustomerID"].str.strip().str.replace(r"\.0+$", "", regex=True).replace({"": None, "NA": None})
+    seen = cid.notna() & (pd.to_datetime(raw["InvoiceDate"]).dt.normalize() <= pd.Timestamp("2011-12-31"))
+    cancel = raw["InvoiceNo"].str.match(r"^[Cc][0-9]")
+    q, p = pd.to_numeric(raw["Quantity"]), pd.to_numeric(raw["UnitPrice"])
+    kind = np.where(cancel, 2, np.where((q <= 0) | (p <= 0), 1, 0))
+    by_customer = pd.DataFrame({"cid": cid[seen], "kind": kind[seen.to_numpy()]}).groupby("cid")["kind"].agg(["min", "max"])
+    left = by_customer[by_customer["min"] > 0]
+    assert len(december.frame) == 3017 and december.n_dropped == len(left) == 32 and december.n_read == 3017 + 32
+    out = {i.reason: i.rows for i in december.issues if i.reason.startswith("customers left out")}
+    assert out == {
+        **({"customers left out: every line of theirs has a zero or negative value (no purchase)": int((left["max"] == 1).sum())} if (left["max"] == 1).any() else {}),
+        "customers left out: only cancellations, returns or zero lines (no purchase)": int((left["max"] == 2).sum()),
+    }
     f = december.frame
     assert (f["recency_days"] >= 1).all() and (f["tenure_days"] >= f["recency_days"]).all()
     np.testing.assert_allclose(f["avg_order_value"], f["monetary"] / f["frequency"])
@@ -444,7 +458,7 @@ def test_a_log_without_order_ids_counts_a_customers_lines_at_one_time_as_one_ord
         "c1,2025-01-01 10:00,10\nc1,2025-01-01 10:00,5\nc1,2025-02-01 09:30,20\n"
         "c2,2025-03-01 12:00,7\nc2,2025-03-02 12:00,-7\nc3,2025-03-03 08:00,4\n"
     )
-    assert not tx.recognise(path.read_text().splitlines()[0].split(","), settings())  # no order id: declared, not guessed
+    assert tx.is_order_log(path, settings())  # no order id, but a customer id that repeats
     t = tx.load(settings(data=path, period="2025-03", transactions={"customer_id": "customer", "date": "paid_at", "amount": "amount"}))
     f = t.frame.set_index("customer_id")
     assert f.loc["c1", "frequency"] == 2 and f.loc["c1", "monetary"] == pytest.approx(35.0)

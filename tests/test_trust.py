@@ -163,3 +163,20 @@ def test_too_few_distinct_customers_for_alternatives_still_assesses() -> None:
     c, t = both(f, ClusteringSettings(k=4))
     assert c.k == 4 and t.alternatives == () and "too few distinct customers" in t.alternatives_sentence
     assert len(t.stability) == 4
+
+
+@pytest.mark.parametrize(("k", "d", "copies"), [(4, 2, 10), (3, 2, 25), (6, 3, 8), (5, 2, 200)])
+def test_groups_of_identical_customers_are_strong(k: int, d: int, copies: int) -> None:
+    """k perfectly separated groups, every customer of a group identical: the tightest grouping there
+    is (before: 'weak', the duplicates dropped left k points that looked evenly spread)."""
+    corners = np.random.default_rng(k).uniform(0, 100, size=(k, d)) + 100 * np.arange(k)[:, None]
+    f = features(np.repeat(corners, copies, axis=0))
+    c, t = both(f, ClusteringSettings(k=k))
+    assert t.confidence.level == "strong" and t.confidence.hopkins > 0.9, t.confidence
+
+
+def test_a_coarse_scale_is_still_no_grouping() -> None:
+    """Whole numbers repeat without forming groups: duplicates are dropped there, and uniform stays weak."""
+    x = np.random.default_rng(3).integers(0, 60, size=(2000, 2)).astype(float)
+    c, t = both(features(x))
+    assert t.confidence.level == "weak" and t.confidence.hopkins < 0.6

@@ -1,6 +1,6 @@
 """The Spark engine (`--engine spark`, `pip install reportgen[spark]`).
 
-The features are the SQL of stages/derive.py (the same text DuckDB runs on one machine), then
+The features are the SQL of stages/derive_sql.py (the same text DuckDB runs on one machine), then
 scaling, K-Means iterations and every per-segment aggregate run on Spark; the per-customer
 assignments are written by Spark. Only aggregates and a bounded, seeded sample
 (clustering.fit_sample rows, in file order) come back to the driver, so its memory does not grow
@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from ..rules import Rulebook
 from ..spreadsheet import FORMULA, QUOTED_FORMULA
 from ..engines.sql import SPARK
 from ..stages import cluster as local_cluster
-from ..stages import derive, probe
+from ..stages import derive, derive_sql, probe
 from ..stages import features as local_features
 from ..stages import load as local_load
 from ..stages import profile as local_profile
@@ -65,6 +66,8 @@ class SparkEngine:
         self.sample: pd.DataFrame = pd.DataFrame()  # the fit sample as brought to the driver (in the features matrix's row order)
         self.rulebook: Rulebook | None = None
         self.scores: tuple[str, ...] = ()  # per-customer predictions in the assigned frame
+        self._copies = ExitStack()  # UTF-8 copies of the input, removed when the session ends
+        self._notes: tuple[str, ...] = ()  # Data quality notes about the input's encoding
 
     def __enter__(self) -> "SparkEngine":
         try:
@@ -99,6 +102,7 @@ class SparkEngine:
                 self._assigned.unpersist()
             self.spark.stop()
             self.spark = None
+        self._copies.close()
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -112,14 +116,25 @@ class SparkEngine:
         if location.lower().rstrip("/").endswith(local_read.PARQUET_SUFFIXES) or (local and path.is_dir()):
             return self.spark.read.parquet(location), checksum
         delimiter = local_read.sniff(path).delimiter if local else ","
-        df = self.spark.read.csv(location, header=True, sep=delimiter, inferSchema=False, encoding="UTF-8")
-        df = self._refuse_ragged(location, df, delimiter)
+        readable = self._utf8(path) if local else location
+        # a doubled quote inside quotes is a quote, as in every CSV writer; a backslash is text (Spark's default escape is '\\')
+        df = self.spark.read.csv(readable, header=True, sep=delimiter, inferSchema=False, encoding="UTF-8", quote='"', escape='"')
+        df = self._refuse_ragged(location, df, delimiter, readable)
         for name in df.columns:
             if name != name.strip():
                 df = df.withColumnRenamed(name, name.strip())
         return df, checksum
 
-    def _refuse_ragged(self, location: str, df: Any, delimiter: str) -> Any:
+    def _utf8(self, path: Path) -> str:
+        """The local CSV itself when it is UTF-8, else a UTF-8 copy kept until the session ends: Spark
+        reads Windows-1252 only as Latin-1 (the euro sign lost) and replaces stray bytes unseen."""
+        from ..stages import encodings
+
+        copy, found = self._copies.enter_context(encodings.utf8_copy(path))
+        self._notes = (encodings.note(path, found),) if found.damaged else ()
+        return str(copy)
+
+    def _refuse_ragged(self, location: str, df: Any, delimiter: str, readable: str | None = None) -> Any:
         """Spark's CSV reader silently drops the fields of a row beyond the header's, where one machine
         refuses the file (its values would be in the wrong columns). Read with one spare column: a row
         that fills it has too many fields, and the run stops as it does on one machine."""
@@ -128,7 +143,7 @@ class SparkEngine:
 
         spare = "_reportgen_spare"
         schema = StructType([StructField(c, StringType()) for c in df.columns] + [StructField(spare, StringType())])
-        wide = self.spark.read.csv(location, header=True, sep=delimiter, schema=schema, enforceSchema=True, encoding="UTF-8")
+        wide = self.spark.read.csv(readable or location, header=True, sep=delimiter, schema=schema, enforceSchema=True, encoding="UTF-8", quote='"', escape='"')
         ragged = wide.where(F.col(spare).isNotNull()).limit(1).collect()
         if ragged:
             n = wide.where(F.col(spare).isNotNull()).count()
@@ -140,7 +155,7 @@ class SparkEngine:
         return df
 
     def _clean(self, location: str) -> tuple[Any, CustomerTable]:
-        """The derivation of stages/derive.py, as the same SQL, on Spark."""
+        """The derivation of stages/derive_sql.py, as the same SQL, on Spark."""
         from pyspark.sql import functions as F
         from pyspark.sql.types import NumericType
 
@@ -149,10 +164,12 @@ class SparkEngine:
         if local_load.kind(settings) == "transactions":
             from ..stages import transactions
 
-            customers, table = transactions.spark_frame(self.spark, location, settings)
+            customers, table = transactions.spark_frame(self.spark, location, settings, self._copies)
             table = local_load.with_order_features(table, settings)
             customers = customers.withColumn("_line", F.monotonically_increasing_id())
             return customers.select("_line", *[F.col(f"`{c}`").cast("double").alias(c) if c != "customer_id" else F.col(c) for c in customers.columns if c != "_line"]), table
+        if _is_local(location) and path.is_file():  # the file's own header: Spark renames columns that differ only by case
+            derive.plan(settings, local_read.header(path), path)
         raw, checksum = self._read(location)
         header = [str(c) for c in raw.columns]
         plan = derive.plan(settings, header, path)
@@ -161,22 +178,22 @@ class SparkEngine:
         # a ';'-separated local file is a European export: decimal commas, as on one machine
         decimal_comma = _is_local(location) and path.is_file() and not local_read.is_parquet(path) and local_read.sniff(path).delimiter == ";"
         plan = probe.settle(plan, settings, SPARK, typed, decimal_comma, "reportgen_src", lambda sql: self.spark.sql(sql).collect())
-        q = derive.query(plan, settings, SPARK, typed, decimal_comma, "reportgen_src")
+        q = derive_sql.query(plan, settings, SPARK, typed, "reportgen_src")
         flagged = self.spark.sql(q.sql).cache()
         totals = flagged.agg(
             F.count(F.lit(1)).alias("n"),
             F.sum(F.col("_keep").cast("long")).alias("kept"),
-            *[F.sum(F.col(c.flag).cast("long")).alias(c.flag) for c in q.checks],
+            *[F.sum(F.col(c.flag).cast("long")).alias(c.flag) for c in (*q.checks, *q.notes)],
         ).first()
         n_read, kept = int(totals["n"]), int(totals["kept"] or 0)
-        issues = derive.issues(q.checks, lambda c: (int(totals[c.flag] or 0), ()))
-        derive.check_kept(path, n_read, kept, issues, settings)
+        issues = derive_sql.issues(q.checks, lambda c: (int(totals[c.flag] or 0), ()))
+        derive_sql.check_kept(path, n_read, kept, issues, settings)
         clean = flagged.where("_keep").select("_line", "customer_id", *[f"`{n}`" for n in (*q.numeric, *q.attributes)]).cache()
         clean.count()
         flagged.unpersist()
         table = CustomerTable(
             frame=pd.DataFrame(), source=path, checksum=checksum, n_read=n_read, columns=derive.sources(plan), issues=issues,
-            n_used=kept, numeric=q.numeric, attributes=q.attributes, clustered=tuple(plan.clustered or ()),
+            notes=self._notes + derive_sql.note_texts(q.notes, lambda c: (int(totals[c.flag] or 0), ())), n_used=kept, numeric=q.numeric, attributes=q.attributes, clustered=tuple(plan.clustered or ()),
             categories=dict(plan.categories), facts=local_load._facts(plan),
         )
         return clean, table

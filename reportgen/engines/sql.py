@@ -1,7 +1,7 @@
 """The few SQL spellings where DuckDB (one machine) and Spark SQL (a cluster) differ.
 
 Derivations and aggregations are written once, as SQL built from these pieces, so a feature means
-the same on both engines: the meaning lives in stages/derive.py and stages/transactions.py; only the
+the same on both engines: the meaning lives in stages/derive_sql.py and stages/transactions.py; only the
 spelling of an identifier, a text-to-number cast, a date parse and a day difference lives here.
 Everything else used by those queries (CASE, COALESCE, abs, ln, sum, count, max, min, GROUP BY,
 DATE 'yyyy-mm-dd' literals) is spelt the same on both.
@@ -29,13 +29,21 @@ _JAVA = {
 }
 
 
+# Padded forms, for directives written next to each other ('%Y%m%d': 20230105), where a single
+# letter would not know where the month ends.
+_JAVA_PADDED = {"M": "MM", "d": "dd", "H": "HH", "h": "hh"}
+# Excel's serial day numbers (43831 is 2020-01-01, 43831.75 six in the evening), as a date format.
+EXCEL = "excel"
+
+
 def java_format(fmt: str) -> str:
     """A strftime date format (as the config states it) in Spark's pattern language."""
     out, i = [], 0
     while i < len(fmt):
         token = fmt[i : i + 3] if fmt.startswith("%-", i) else fmt[i : i + 2]
         if token in _JAVA:
-            out.append(_JAVA[token])
+            adjacent = fmt.startswith("%", i + len(token)) or (i > 0 and fmt[i - 1].isalpha() and fmt[i - 2] == "%")
+            out.append(_JAVA_PADDED.get(_JAVA[token], _JAVA[token]) if adjacent else _JAVA[token])
             i += len(token)
         elif fmt[i] == "%":
             raise ValueError(f"unsupported date directive {token!r}")
@@ -47,8 +55,20 @@ def java_format(fmt: str) -> str:
 
 
 def quote_text(value: str) -> str:
-    """A SQL string literal (both engines double a single quote)."""
+    """A SQL string literal both engines read alike, for text without backslashes (the patterns and
+    constants written here); text from the data or the settings goes through Dialect.literal."""
     return "'" + value.replace("'", "''") + "'"
+
+
+MINUS = "\u2212"  # the typographic minus sign, as word processors and some exports write '−100.00'
+
+
+def negated(text_sql: str) -> str:
+    """Accounting negatives as a leading minus: '(100.00)' and '100.00-' are -100.00 (DuckDB and Spark alike)."""
+    return (
+        f"(CASE WHEN {text_sql} LIKE '(%)' AND length({text_sql}) > 2 THEN concat('-', trim(substr({text_sql}, 2, length({text_sql}) - 2))) "
+        f"WHEN {text_sql} LIKE '%-' AND length({text_sql}) > 1 THEN concat('-', trim(substr({text_sql}, 1, length({text_sql}) - 1))) ELSE {text_sql} END)"
+    )
 
 
 _SIGNS = str.maketrans(dict(zip(SIGNS_FROM, SIGNS_TO.ljust(len(SIGNS_FROM), "\0")))) | {ord(c): None for c in SIGNS_FROM[len(SIGNS_TO):]}
@@ -62,9 +82,13 @@ def signed_number(text: str, decimal_comma: bool) -> float | None:
         return None  # plain
     except ValueError:
         pass
-    plain = text.translate(_SIGNS).strip()
+    plain = text.translate(_SIGNS).replace(MINUS, "-").strip()
     if not plain.isascii():  # float() reads '１２' and '١٢'; SQL's cast does not, and the run reads what SQL reads
         return None
+    if len(plain) > 2 and plain.startswith("(") and plain.endswith(")"):
+        plain = "-" + plain[1:-1].strip()
+    elif len(plain) > 1 and plain.endswith("-"):
+        plain = "-" + plain[:-1].strip()
     sep, grouped = (".", THOUSANDS_POINT) if decimal_comma else (",", THOUSANDS_COMMA)
     if re.match(grouped, plain):
         plain = plain.replace(sep, "").replace(" ", "")
@@ -84,6 +108,14 @@ class Dialect:
             return "`" + name.replace("`", "``") + "`"
         return '"' + name.replace('"', '""') + '"'
 
+    def literal(self, value: str) -> str:
+        """Any text as a string literal of this dialect: Spark SQL reads backslash escapes in its
+        literals ('a\\b' is a, backspace), DuckDB does not; both double a single quote. A product
+        called 'C:\\' or 'x\\' OR 1=1 --' stays that text, on both engines."""
+        if self.name == "spark":
+            value = value.replace("\\", "\\\\")
+        return "'" + value.replace("'", "''") + "'"
+
     def text(self, column: str) -> str:
         """A column's cell as trimmed text; NULL stays NULL."""
         return f"trim(CAST({self.ident(column)} AS STRING))"
@@ -95,13 +127,14 @@ class Dialect:
     def number(self, column: str, typed: bool, decimal_comma: bool = False, signed: bool = False) -> str:
         """A column's cell as a finite double, or NULL when it is blank, not a number or not finite.
         `signed`: the text may carry currency or percent signs and thousands separators ('$1,234.50',
-        '1.234,50 €', '1 234,50', '23.5%'), read only for the columns that need it (it costs time per cell)."""
+        '1.234,50 €', '1 234,50', '23.5%') and write a negative as accountants do ('(100.00)', '100.00-',
+        '−100.00'), read only for the columns that need it (it costs time per cell)."""
         if typed:
             value = f"CAST({self.ident(column)} AS DOUBLE)"
         else:
             text = self.text(column)
             if signed:
-                text = f"trim(translate({text}, {quote_text(SIGNS_FROM)}, {quote_text(SIGNS_TO)}))"
+                text = negated(f"trim(replace(translate({text}, {quote_text(SIGNS_FROM)}, {quote_text(SIGNS_TO)}), {quote_text(MINUS)}, '-'))")
                 sep, grouped = (".", THOUSANDS_POINT) if decimal_comma else (",", THOUSANDS_COMMA)
                 text = (
                     f"(CASE WHEN regexp_extract(coalesce({text}, ''), {quote_text(grouped)}, 0) <> '' "
@@ -113,10 +146,23 @@ class Dialect:
         return f"(CASE WHEN abs({value}) <= {FINITE} THEN {value} END)"
 
     def timestamp(self, text_sql: str, fmt: str) -> str:
-        """Text parsed with a strftime format; NULL when it does not parse."""
+        """Text parsed with a strftime format (or EXCEL: serial day numbers); NULL when it does not parse."""
+        if fmt == EXCEL:
+            days = f"try_cast({text_sql} AS DOUBLE)"
+            day = f"(CASE WHEN {days} >= 1 AND {days} < 2958466 THEN {days} END)"
+            whole = f"CAST(floor({day}) AS INT)"
+            if self.name == "spark":
+                return f"(CAST(date_add(DATE '1899-12-30', {whole}) AS TIMESTAMP) + make_dt_interval(0, 0, 0, CAST(({day} - floor({day})) * 86400 AS DECIMAL(18, 6))))"
+            return f"(CAST(DATE '1899-12-30' + {whole} AS TIMESTAMP) + to_microseconds(CAST(round(({day} - floor({day})) * 86400000000) AS BIGINT)))"
         if self.name == "spark":
-            return f"try_to_timestamp({text_sql}, {quote_text(java_format(fmt))})"
-        return f"try_strptime({text_sql}, {quote_text(fmt)})"
+            return f"try_to_timestamp({text_sql}, {self.literal(java_format(fmt))})"
+        return f"try_strptime({text_sql}, {self.literal(fmt)})"
+
+    def years_earlier(self, date_sql: str, years: int) -> str:
+        """A DATE expression moved `years` back (29 February to the 28th where needed)."""
+        if self.name == "spark":
+            return f"add_months({date_sql}, {-12 * years})"
+        return f"CAST({date_sql} - INTERVAL {12 * years} MONTH AS DATE)"
 
     def days_between(self, start: str, end_date: str) -> str:
         """Whole days from a timestamp expression to an ISO date (end_date 'yyyy-mm-dd')."""

@@ -10,10 +10,16 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from ..engines.sql import quote_text
+from ..engines.sql import EXCEL, quote_text
 from ..errors import ConfigError
 
 DATE = re.compile(r"^(\d{1,4})([-/.])(\d{1,2})\2(\d{1,4})(?:([ T])(\d{1,2}):(\d{2})(:\d{2})?( ?[AaPp][Mm])?)?")
+# Dates without separators, as pandas and many databases write them (20230105, 20230105 13:45), and
+# Excel's serial day numbers (43831 is 2020-01-01). No backslashes: both are used as they are in SQL.
+COMPACT = "^(18|19|20|21)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])([ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)?$"
+SERIAL = "^[1-9][0-9]{4}([.][0-9]+)?$"  # 10000-99999: 1927-05-18 to 2173-10-14
+_COMPACT, _SERIAL = re.compile(COMPACT), re.compile(SERIAL)
+FORMAT_HINT = "Give date_format, e.g. date_format: '%d-%m-%Y' (or '%Y%m%d' for 20230105, excel for Excel's serial days)."
 # A time's fraction of a second and its zone ('2025-01-01T06:32:00.120Z', '... 06:32:00+02:00',
 # '... 06:32 UTC'): group 1 is the text without them. The zone is dropped, not applied: a purchase
 # keeps the shop's local day, which is what days are counted in. (No backslashes: the pattern is
@@ -47,9 +53,22 @@ def numeric_format(order: Literal["day", "month"], sep: str, year: str) -> str:
     return f"%d{sep}%m{sep}{year}" if order == "day" else f"%m{sep}%d{sep}{year}"
 
 
+def compact_format(sample: str) -> str:
+    """The strftime format of a compact date ('20230105', '20230105 13:45', '20230105T13:45:00')."""
+    m = _COMPACT.match(sample)
+    time = (m.group(4) or "") if m else ""
+    return "%Y%m%d" + ("" if not time else time[0] + ("%H:%M:%S" if time.count(":") == 2 else "%H:%M"))
+
+
 def date_format(values: list[str], where: str) -> str:
     """The strftime format of date texts: ISO, day-first or month-first, decided from the values
-    (a first field above 12 proves day-first); ambiguous values are refused."""
+    (a first field above 12 proves day-first), compact (20230105) or Excel serial days (EXCEL);
+    ambiguous values are refused."""
+    texts = [plain_time(str(v).strip()) for v in values]
+    for pattern, fmt in ((_COMPACT, None), (_SERIAL, EXCEL)):
+        fitting = [t for t in texts if pattern.match(t)]
+        if texts and len(fitting) * 2 > len(texts):
+            return fmt or compact_format(max(fitting, key=len))
     shapes: dict[tuple[str, ...], int] = {}
     max_first = max_second = 0
     for v in values:
@@ -67,7 +86,7 @@ def date_format(values: list[str], where: str) -> str:
         shapes[key] = shapes.get(key, 0) + 1
     if not shapes:
         example = values[0] if values else "(no values)"
-        raise ConfigError(f"{where}: the dates cannot be read (e.g. {example!r}).", "Give date_format, e.g. date_format: '%d-%m-%Y'.")
+        raise ConfigError(f"{where}: the dates cannot be read (e.g. {example!r}).", FORMAT_HINT)
     order, sep, year, time = max(shapes, key=lambda k: shapes[k])
     if order == "ymd":
         return f"%Y{sep}%m{sep}%d{time}"

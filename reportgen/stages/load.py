@@ -1,7 +1,7 @@
 """Read a customer table (CSV or Parquet) on one machine and derive its features with DuckDB.
 
 The file is read by stages/read.py (encodings, delimiters, ragged rows named by line); the features
-and row checks are the SQL of stages/derive.py, which the Spark engine runs too. Rows that are only
+and row checks are the SQL of stages/derive_sql.py, which the Spark engine runs too. Rows that are only
 partly bad are dropped and counted by reason instead of stopping the run.
 """
 
@@ -14,11 +14,11 @@ import numpy as np
 
 from ..config import Settings
 from ..suggest import did_you_mean
-from ..vocabulary import RFM_FEATURES
+from ..vocabulary import RFM_FEATURES, TRANSACTION_FEATURES
 from ..engines.sql import DUCKDB
 from ..errors import ConfigError, DataError
 from ..model import CustomerTable
-from . import derive, probe, read
+from . import derive, derive_sql, probe, read
 
 MAX_EXAMPLES = derive.MAX_EXAMPLES
 
@@ -45,7 +45,7 @@ def load(settings: Settings) -> CustomerTable:
 
     path = settings.data_path
     plan = header_plan(settings)
-    raw = read.read(path, plan.columns, plan.number_columns(), arrow=True, maybe_numeric=_maybe_numbers(plan))
+    raw = read.read(path, plan.columns, plan.number_columns(), arrow=True, maybe_numeric=_maybe_numbers(plan), decimal=settings.decimal)
     source = _with_lines(raw)
     if len(source) == 0:
         raise DataError(f"{path} has a header but no customers.", "Export the table again with its rows.")
@@ -57,7 +57,7 @@ def load(settings: Settings) -> CustomerTable:
     try:
         con.register("src", source)  # type: ignore[attr-defined]
         plan = _resolve(con, plan, settings, typed, raw.decimal_comma)
-        q = derive.query(plan, settings, DUCKDB, typed, raw.decimal_comma, "src", window=False)
+        q = derive_sql.query(plan, settings, DUCKDB, typed, "src", window=False)
         result = con.sql(q.sql).to_arrow_table()  # type: ignore[attr-defined]
         lines = result.column("_line").to_numpy()
         if len(lines) > 1 and not bool(np.all(lines[1:] > lines[:-1])):  # a plain projection keeps the order; should a DuckDB release not
@@ -70,15 +70,15 @@ def load(settings: Settings) -> CustomerTable:
     def flags(name: str) -> np.ndarray:
         return repeated if name == q.duplicates and repeated is not None else _flags(result.column(name))
 
-    def count(check: derive.Check) -> tuple[int, tuple[int, ...]]:
+    def count(check: derive_sql.Check) -> tuple[int, tuple[int, ...]]:
         hits = np.flatnonzero(flags(check.flag))
         return len(hits), tuple(int(lines[i]) for i in hits[:MAX_EXAMPLES])
 
-    found = derive.issues(q.checks, count)
+    found = derive_sql.issues(q.checks, count)
     keep = _flags(result.column("_keep"))
     if repeated is not None:
         keep &= ~repeated
-    derive.check_kept(path, result.num_rows, int(keep.sum()), found, settings)
+    derive_sql.check_kept(path, result.num_rows, int(keep.sum()), found, settings)
     kept = result.select(["customer_id", *q.numeric, *q.attributes])
     if not keep.all():  # a clean file keeps every row: no copy of its columns
         kept = kept.filter(pa.array(keep))
@@ -87,6 +87,7 @@ def load(settings: Settings) -> CustomerTable:
     for name in q.numeric:
         kept[name] = kept[name].astype("float64")
     notes = () if plan.id_column else ("The file has no customer id column; customers are identified by their line number.",)
+    notes += raw.notes + derive_sql.note_texts(q.notes, count)
     return CustomerTable(
         frame=kept,
         source=path,
@@ -126,7 +127,7 @@ def _repeated(con: Any, result: Any, lines: np.ndarray) -> np.ndarray:
     """Per row of the derived table, whether its customer id already appeared on an earlier line
     (missing ids excluded). Ids that increase from row to row cannot repeat: an export sorted by id
     is settled by one comparison of neighbours (~0.05 s at 10M rows) instead of hashing every id
-    (~3 s); other files take the hash aggregate of derive.duplicate_lines."""
+    (~3 s); other files take the hash aggregate of derive_sql.duplicate_lines."""
     import pyarrow.compute as pc
 
     ids = result.column("customer_id")
@@ -135,7 +136,7 @@ def _repeated(con: Any, result: Any, lines: np.ndarray) -> np.ndarray:
     if len(ids) < 2 or pc.all(pc.greater(ids[1:], ids[:-1])).as_py():
         return np.zeros(len(lines), dtype=bool)
     con.register("derived", result.select(["_line", "customer_id"]))
-    again = con.sql(derive.duplicate_lines("derived")).to_arrow_table().column(0).to_numpy()
+    again = con.sql(derive_sql.duplicate_lines("derived")).to_arrow_table().column(0).to_numpy()
     return np.isin(lines, again)
 
 
@@ -148,7 +149,7 @@ def _flags(column: Any) -> np.ndarray:
 
 def _facts(plan: derive.Plan) -> dict[str, str]:
     dated = [f.name for f in plan.features if f.kind == "days_since"]
-    return {"dates_to": derive.period_end(plan.period)} if dated else {}
+    return {"dates_to": derive_sql.period_end(plan.period)} if dated else {}
 
 
 def _resolve(con: object, plan: derive.Plan, settings: Settings, typed: set[str], decimal_comma: bool) -> derive.Plan:
@@ -157,24 +158,28 @@ def _resolve(con: object, plan: derive.Plan, settings: Settings, typed: set[str]
 
 
 def kind(settings: Settings) -> str:
-    """"transactions" for an order log (declared, or recognised from its header), else "customers"."""
+    """"transactions" for an order log (declared, or recognised: a customer id that repeats, a date), else "customers"."""
     from . import transactions
 
     if settings.transactions is not None:
         return "transactions"
     if "://" in settings.data_location:
         return "customers"  # a remote order log is declared with transactions: in the settings
-    return "transactions" if transactions.recognise(read.header(settings.data_path), settings) else "customers"
+    return "transactions" if transactions.is_order_log(settings.data_path, settings) else "customers"
 
 
 def with_order_features(table: CustomerTable, settings: Settings) -> CustomerTable:
     """An order log's per-customer table with its features named: every number is profiled, the
     settings' features (default recency_days, frequency, monetary) are clustered."""
+    from .transactions import check_customers
+
+    check_customers(table.n_customers, settings.data_location, settings.quality.min_rows)  # as many as a customer table needs
     numeric = tuple(str(c) for c in table.frame.columns if c != "customer_id")
-    clustered = tuple(settings.features or RFM_FEATURES)
+    clustered = tuple(settings.features or (f for f in RFM_FEATURES if f in numeric))  # no value column: recency and frequency
     for name in clustered:
         if name not in numeric:
-            raise ConfigError(f"{settings.source}: features: '{name}' is not a feature of an order log.", did_you_mean(name, list(numeric)))
+            why = " (it has no value column, so no monetary value)" if name in TRANSACTION_FEATURES else ""
+            raise ConfigError(f"{settings.source}: features: '{name}' is not a feature of this order log{why}.", did_you_mean(name, list(numeric)))
     return replace(table, numeric=numeric, clustered=clustered)
 
 

@@ -1,15 +1,18 @@
 """The order log's SQL: four passes written once as text through `engines.sql.Dialect`, which DuckDB
-(stages/transactions.py `load`) and Spark SQL (`spark_frame`) run alike; pass 3 runs a second time,
-reading currency signs and thousands separators, only when values did not read as numbers. The
+(stages/transactions.py `load`) and Spark SQL (`spark_frame`) run alike. Each value column is read
+with the decimal mark and thousands separators its values prove (numbers_sql, stages/numbers.py);
+pass 3 runs a second time, reading currency signs, only when values did not read as numbers. The
 definitions they implement are in stages/transactions.py's docstring."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..engines.sql import Dialect, quote_text
+from ..engines.sql import EXCEL, Dialect, quote_text
 from ..errors import DataError
-from .dates import day_order, numeric_format, plain_time_sql
+from . import numbers
+from .identity import customer_id_sql
+from .dates import COMPACT, SERIAL, compact_format, day_order, numeric_format, plain_time_sql
 
 NULL_TOKENS = ("", "NA", "N/A", "NAN", "NULL", "NONE")
 
@@ -36,6 +39,17 @@ class Columns:
         return self.quantity is None or self.price is None
 
     @property
+    def used(self) -> list[str]:
+        """The file's columns the log is read from."""
+        roles = (self.customer_id, self.order_id, self.date, self.quantity, self.price, self.amount, self.product, self.category)
+        return [c for c in roles if c]
+
+    @property
+    def has_value(self) -> bool:
+        """False for a log with no amount and no quantity and price: segmented on recency and frequency."""
+        return self.amount is not None or not self.uses_amount
+
+    @property
     def item(self) -> str | None:
         """The column whose values the spend is broken down by: the category if any, else the product."""
         return self.category or self.product
@@ -57,26 +71,16 @@ _ISO = "^[0-9]{4}[/.-][0-9]{1,2}[/.-][0-9]{1,2}"  # year first: 2020-03-13, 2020
 _DMY = "^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}"
 
 
-def _has(text_sql: str, char: str) -> str:
-    return f"(CASE WHEN instr(coalesce({text_sql}, ''), {quote_text(char)}) > 0 THEN 1 ELSE 0 END)"
-
-
 def probe_sql(cols: Columns, d: Dialect) -> str:
-    """Pass 2: the shape of the dates, and whether numbers use a decimal comma. The regular
-    expressions run once per distinct date text (a log has far fewer distinct times than lines)."""
+    """Pass 2: the shape of the dates. The regular expressions run once per distinct date text (a log
+    has far fewer distinct times than lines); how the values write their numbers is numbers_sql's."""
     t = "t"
     field_a = f"try_cast(NULLIF(regexp_extract({t}, '^([0-9]{{1,2}})[/.-][0-9]{{1,2}}[/.-]', 1), '') AS INT)"
     field_b = f"try_cast(NULLIF(regexp_extract({t}, '^[0-9]{{1,2}}[/.-]([0-9]{{1,2}})[/.-]', 1), '') AS INT)"
     year = f"length(regexp_extract({t}, '^[0-9]{{1,2}}[/.-][0-9]{{1,2}}[/.-]([0-9]{{2,4}})', 1))"
     sep = f"NULLIF(regexp_extract({t}, '^[0-9]{{1,2}}([/.-])', 1), '')"
-    numbers = ["amt_text"] if cols.uses_amount else ["p_text", "q_text"]
-    comma = " + ".join(_has(c, ",") for c in numbers)
-    point = " + ".join(_has(c, ".") for c in numbers)
     dmy = _found(t, _DMY)
-    distinct = (
-        f"SELECT t, count(*) AS w, sum(comma) AS comma, sum(point) AS point FROM ("
-        f"SELECT dtext AS t, {comma} AS comma, {point} AS point FROM norm) x GROUP BY t"
-    )
+    distinct = "SELECT dtext AS t, count(*) AS w FROM norm GROUP BY dtext"
     return (
         f"SELECT sum(CASE WHEN t IS NULL THEN 0 ELSE w END) AS n, sum({_found(t, _ISO)} * w) AS n_iso, sum(dmy * w) AS n_dmy, "
         f"max(CASE WHEN dmy = 1 THEN {field_a} END) AS max_a, "
@@ -84,9 +88,11 @@ def probe_sql(cols: Columns, d: Dialect) -> str:
         f"max(CASE WHEN dmy = 1 THEN {year} END) AS year_len, "
         f"min(CASE WHEN dmy = 1 THEN {year} END) AS year_len_min, "
         f"max({sep}) AS sep, min(CASE WHEN t IS NOT NULL AND {_found(t, _ISO)} + dmy = 0 THEN t END) AS odd, "
-        f"sum(comma) AS n_comma, sum(point) AS n_point, sum({_found(t, '[0-9]:[0-9]{2}:[0-9]{2}')} * w) AS n_sec, "
+        f"sum({_found(t, '[0-9]:[0-9]{2}:[0-9]{2}')} * w) AS n_sec, "
         f"sum({_found(t, '[0-9][ T][0-9]{1,2}:[0-9]{2}')} * w) AS n_time, sum({_found(t, '[0-9]T[0-9]')} * w) AS n_t, "
         f"sum({_found(t, '[0-9] ?[AaPp][Mm]$')} * w) AS n_ampm, sum(CASE WHEN {plain_time_sql(t)} <> t THEN w ELSE 0 END) AS n_zoned, "
+        f"sum({_found(t, COMPACT)} * w) AS n_compact, sum({_found(t, SERIAL)} * w) AS n_serial, "
+        f"max(CASE WHEN {_found(t, COMPACT)} = 1 THEN t END) AS compact_example, "
         f"max(CASE WHEN {_found(t, _ISO)} = 1 THEN regexp_extract({t}, '^[0-9]{{4}}([/.-])', 1) END) AS iso_sep "
         f"FROM (SELECT *, {dmy} AS dmy FROM ({distinct}) g) h"
     )
@@ -103,13 +109,14 @@ class Probe:
     year_len_min: int | None
     sep: str | None
     odd: str | None
-    n_comma: int
-    n_point: int
     n_sec: int  # with seconds
     n_time: int  # with a time of day
     n_t: int  # ISO 'T' between date and time
     n_ampm: int = 0  # a 12-hour time with AM or PM
     n_zoned: int = 0  # a time with a fraction of a second or a zone
+    n_compact: int = 0  # 20230105 (and 20230105 13:45)
+    n_serial: int = 0  # Excel serial days: 43831
+    compact_example: str | None = None
     iso_sep: str | None = None  # the separator of year-first dates: '-', '/' or '.'
 
     def times(self) -> tuple[str, ...]:
@@ -125,13 +132,51 @@ class Probe:
         return (first, *rest)
 
 
+def value_texts(cols: Columns) -> dict[str, str]:
+    """The value columns of `norm` (their text) -> the file's column, for the number conventions."""
+    if not cols.has_value:
+        return {}
+    if cols.uses_amount:
+        return {"amt_text": str(cols.amount)}
+    return {"q_text": str(cols.quantity), "p_text": str(cols.price)}
+
+
+def numbers_sql(cols: Columns) -> str:
+    """How the value columns write their numbers: their cells by shape (stages/numbers.py), over every line."""
+    texts = value_texts(cols)
+    if not texts:
+        return "SELECT 0 AS nothing"
+    shapes = ", ".join(f"{t}, {numbers.shape_sql(t)} AS {t}_s" for t in texts)
+    parts = [x for t in texts for x in numbers.counts_sql(t, t)]
+    return f"SELECT {', '.join(parts)} FROM (SELECT {shapes} FROM norm) v"
+
+
+def conventions(row: tuple[object, ...], cols: Columns, delimiter: str, setting: str, source: str) -> dict[str, numbers.Convention]:
+    """Each value column's number convention, from numbers_sql's row."""
+    n = numbers.N_COUNTS
+    return {
+        text: numbers.decide(numbers.shapes(row[i * n : (i + 1) * n]), delimiter == ";", setting, column, source)
+        for i, (text, column) in enumerate(value_texts(cols).items())
+    }
+
+
+DATE_HINT = (
+    "Set transactions.date_format in the config, e.g. '%d/%m/%Y %H:%M' (day first), '%m/%d/%y %H:%M' (month first), "
+    "'%Y%m%d' (20230105) or excel (Excel's serial days)."
+)
+
+
 def date_formats(probe: Probe, cols: Columns, source: str) -> tuple[str, ...]:
     """The strftime formats tried in order, decided from the values (or the declared one)."""
     if cols.date_format:
         return (cols.date_format,)
-    hint = "Set transactions.date_format in the config, e.g. '%d/%m/%Y %H:%M' (day first) or '%m/%d/%y %H:%M' (month first)."
+    hint = DATE_HINT
     if probe.n == 0:
         raise DataError(f"{source}: the date column '{cols.date}' is empty.", "Export the order log with its dates.")
+    if probe.n_compact * 2 > probe.n:
+        return tuple(dict.fromkeys((compact_format(probe.compact_example or ""), "%Y%m%d", "%Y%m%d %H:%M", "%Y%m%d %H:%M:%S")))
+    if probe.n_serial * 2 > probe.n:
+        return (EXCEL,)
     if probe.n_iso + probe.n_dmy < probe.n / 2:
         raise DataError(f"{source}: most values of '{cols.date}' are not dates I can read (e.g. {probe.odd!r}).", hint)
     if probe.n_iso >= probe.n_dmy:
@@ -153,12 +198,14 @@ def date_formats(probe: Probe, cols: Columns, source: str) -> tuple[str, ...]:
 
 def norm_sql(cols: Columns, d: Dialect) -> str:
     """Pass 1 (kept by the engine: a DuckDB temp table, a cached Spark view named `norm`): the columns
-    used, as trimmed text with blanks and null words as NULL, ids without a trailing '.0'."""
-    cid = _blank_null(d.text(cols.customer_id))
-    cid = f"(CASE WHEN substr({cid}, -2) = '.0' THEN substr({cid}, 1, length({cid}) - 2) ELSE {cid} END)"
+    used, as trimmed text with blanks and null words as NULL, ids as stages/identity.py reads them
+    ('17850.0' is 17850, e-mails without case)."""
+    cid = customer_id_sql(_blank_null(d.text(cols.customer_id)))
     order = _blank_null(d.text(cols.order_id or cols.date))  # no order id: the lines' date and time stand for the order
     texts = [f"{cid} AS cid", f"{order} AS inv", f"{_blank_null(d.text(cols.date))} AS dtext"]
-    if cols.uses_amount:
+    if not cols.has_value:
+        pass
+    elif cols.uses_amount:
         texts.append(f"{d.text(str(cols.amount))} AS amt_text")
     else:
         texts += [f"{d.text(str(cols.quantity))} AS q_text", f"{d.text(str(cols.price))} AS p_text"]
@@ -167,21 +214,27 @@ def norm_sql(cols: Columns, d: Dialect) -> str:
 
 
 def lines_sql(
-    cols: Columns, d: Dialect, formats: tuple[str, ...], period_end: str, decimal_comma: bool, zoned: bool = False, signed: bool = False
+    cols: Columns, d: Dialect, formats: tuple[str, ...], period_end: str, comma: frozenset[str] = frozenset(), zoned: bool = False,
+    signed: frozenset[str] = frozenset(),
 ) -> str:
     """Every line of `norm` with its customer, order, time, status code, purchase and returned value, item.
+    `comma`: the value texts (amt_text, q_text, p_text) whose decimal mark is a comma;
     `zoned`: cut a fraction of a second and a zone from the times first (the probe saw some);
-    `signed`: read values with currency signs, spaces and thousands separators ($1,234.50). Both cost
-    time on every line, so they are used only when the file needs them."""
+    `signed`: the value texts to read with currency signs, spaces and thousands separators
+    ($1,234.50). Both cost time on every line, so they are used only when the file needs them."""
     stamp = plain_time_sql("dtext") if zoned else "dtext"
     parsed = [d.timestamp(stamp, f) for f in formats]
     ts = parsed[0] if len(parsed) == 1 else f"coalesce({', '.join(parsed)})"
-    if cols.uses_amount:
-        values = f"{d.number('amt_text', False, decimal_comma, signed)} AS amt"
+    if not cols.has_value:  # every dated line of a customer is a purchase worth 0: only its time counts
+        values = "CAST(0.0 AS DOUBLE) AS amt"
+        bad_number, qty_nonpos, price_nonpos = "1 = 0", "1 = 0", "1 = 0"
+        bought, returned, known = "amt", "amt", "1 = 0"
+    elif cols.uses_amount:
+        values = f"{d.number('amt_text', False, 'amt_text' in comma, 'amt_text' in signed)} AS amt"
         bad_number, qty_nonpos, price_nonpos = "amt IS NULL", "amt <= 0", "1 = 0"
         bought, returned, known = "amt", "abs(amt)", "amt IS NOT NULL"
     else:
-        values = f"{d.number('q_text', False, decimal_comma, signed)} AS q, {d.number('p_text', False, decimal_comma, signed)} AS p"
+        values = ", ".join(f"{d.number(t, False, t in comma, t in signed)} AS {t[0]}" for t in ("q_text", "p_text"))
         bad_number, qty_nonpos, price_nonpos = "q IS NULL OR p IS NULL", "q <= 0", "p <= 0"
         bought, returned, known = "q * p", "(CASE WHEN p > 0 THEN abs(q) * p ELSE 0 END)", "q IS NOT NULL AND p IS NOT NULL"
     status = (
@@ -207,23 +260,50 @@ def counts_sql(lines: str) -> str:
     )
 
 
-def customers_sql(lines: str, d: Dialect, as_of: str, items: dict[str, str]) -> str:
-    """Pass 4: one row per customer with a purchase line; `items` maps item text -> output column.
-    Aggregated by (customer, order) first, then by customer: cheaper than count(DISTINCT order)."""
-    rank = " ".join(f"WHEN {quote_text(label)} THEN {i}" for i, label in enumerate(items, start=1))
+# Why a customer with a line in the period has no row of features (customers_sql's `left_out`).
+KEPT, ONLY_ZERO, ONLY_RETURNS, UNREADABLE = range(4)
+LEFT_OUT = {
+    ONLY_ZERO: "customers left out: every line of theirs has a zero or negative value (no purchase)",
+    ONLY_RETURNS: "customers left out: only cancellations, returns or zero lines (no purchase)",
+    UNREADABLE: "customers left out: no purchase line that could be read (date, value or order id)",
+}
+
+
+def customers_sql(lines: str, d: Dialect, as_of: str, items: dict[str, str], value: bool = True) -> str:
+    """Pass 4: one row per customer with a line on or before the period's last day; `items` maps item
+    text -> output column. `left_out` says why a customer without a purchase line has no features
+    (KEPT for the others: the engine keeps those rows). Without a `value`, monetary, average order
+    value and return rate are left out. Aggregated by (customer, order) first, then by customer:
+    cheaper than count(DISTINCT order)."""
+    rank = " ".join(f"WHEN {d.literal(label)} THEN {i}" for i, label in enumerate(items, start=1))
     item_no = f"CASE item {rank} ELSE 0 END" if items else "0"
     spend_order = "".join(f", sum(CASE WHEN item_no = {i} THEN pv END) AS {col}" for i, col in enumerate(items.values(), start=1))
     spend = "".join(f", sum({col}) AS {col}" for col in items.values())
     spend_out = "".join(f", coalesce({col}, 0.0) AS {col}" for col in items.values())
+    kind = (
+        f"CASE status WHEN {PURCHASE} THEN {KEPT} WHEN {QTY_NONPOS} THEN {ONLY_ZERO} WHEN {PRICE_NONPOS} THEN {ONLY_ZERO} "
+        f"WHEN {CANCELLED} THEN {ONLY_RETURNS} ELSE {UNREADABLE} END"
+    )
     orders = (
         f"SELECT cid, inv, max(CASE WHEN status = {PURCHASE} THEN ts END) AS last_ts, min(CASE WHEN status = {PURCHASE} THEN ts END) AS first_ts, "
-        f"sum(pv) AS pv, sum(rv) AS rv{spend_order} FROM (SELECT cid, inv, ts, status, pv, rv, {item_no} AS item_no FROM ({lines}) l "
-        f"WHERE status IN ({PURCHASE}, {CANCELLED}, {QTY_NONPOS})) k GROUP BY cid, inv"
+        f"sum(pv) AS pv, sum(rv) AS rv, min(kind) AS kind_min, max(kind) AS kind_max{spend_order} "
+        f"FROM (SELECT cid, inv, ts, status, pv, rv, {kind} AS kind, {item_no} AS item_no FROM ({lines}) l "
+        f"WHERE status NOT IN ({NO_ID}, {AFTER_PERIOD})) k GROUP BY cid, inv"
+    )
+    monetary = ", monetary" if value else ""
+    per_order = (
+        ", CASE WHEN frequency > 0 THEN monetary / frequency END AS avg_order_value, "
+        "CASE WHEN monetary > 0 THEN least(coalesce(returned, 0.0) / monetary, 1.0) END AS return_rate"
+        if value
+        else ""
+    )
+    left_out = (
+        f"CASE WHEN kind_min = {KEPT} THEN {KEPT} WHEN kind_max = {ONLY_ZERO} THEN {ONLY_ZERO} "
+        f"WHEN kind_max = {ONLY_RETURNS} THEN {ONLY_RETURNS} ELSE {UNREADABLE} END"
     )
     return (
-        f"SELECT cid AS customer_id, {d.days_between('last_ts', as_of)} AS recency_days, frequency, monetary, "
-        f"{d.days_between('first_ts', as_of)} AS tenure_days, monetary / frequency AS avg_order_value, "
-        f"least(coalesce(returned, 0.0) / monetary, 1.0) AS return_rate{spend_out} FROM ("
+        f"SELECT cid AS customer_id, {d.days_between('last_ts', as_of)} AS recency_days, frequency{monetary}, "
+        f"{d.days_between('first_ts', as_of)} AS tenure_days{per_order}{spend_out}, {left_out} AS left_out FROM ("
         f"SELECT cid, max(last_ts) AS last_ts, min(first_ts) AS first_ts, count(pv) AS frequency, sum(pv) AS monetary, "
-        f"sum(rv) AS returned{spend} FROM ({orders}) o GROUP BY cid HAVING count(pv) > 0) c"
+        f"sum(rv) AS returned, min(kind_min) AS kind_min, max(kind_max) AS kind_max{spend} FROM ({orders}) o GROUP BY cid) c"
     )

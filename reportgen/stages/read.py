@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pandas is imported when a table is read, not when a header 
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 HEAD_BYTES = 1 << 16
+HEADER_BYTES = 1 << 20  # the longest header line read
 NULLS = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
 
 
@@ -35,6 +36,7 @@ class Raw:
     checksum: str
     decimal_comma: bool
     lines: Any = None  # numpy array: each row's file line, when blank lines or quoted line breaks make them differ from first_line + row
+    notes: tuple[str, ...] = ()  # for Data quality (bytes of a UTF-8 file that are not UTF-8)
 
 
 @dataclass(frozen=True)
@@ -56,19 +58,27 @@ def _check_path(path: Path) -> None:
 
 
 def _head(path: Path) -> bytes:
+    """The file's first 64 KiB, and more when the header line is longer (up to HEADER_BYTES)."""
     _check_path(path)
     try:
         with path.open("rb") as fh:
             head = fh.read(HEAD_BYTES)
+            while len(head) < HEADER_BYTES and b"\n" not in head and b"\r" not in head:
+                more = fh.read(HEAD_BYTES)
+                if not more:
+                    break
+                head += more
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror}).", "Check the file's permissions.") from None
     if not head.strip():
         raise DataError(f"{path} is empty.", "Export the customer table again; it needs a header row and customers.")
+    if len(head) >= HEADER_BYTES and b"\n" not in head and b"\r" not in head:
+        raise DataError(f"{path}: the first line is longer than {HEADER_BYTES >> 20} MiB, so it is not a row of column names.", "Export the table as CSV with a header row.")
     return head
 
 
 def _encoding(head: bytes, path: Path) -> str:
-    """utf-8 (BOM or not), utf-16 (with BOM), else cp1252 / latin-1 as Excel on Windows writes."""
+    """utf-8 (BOM or not), utf-16 (with BOM), else cp1252 / latin-1 as Excel on Windows writes (stages/encodings.py)."""
     if head.startswith(b"version https://git-lfs"):
         raise DataError(f"{path} is a Git LFS pointer, not the data.", "Run 'git lfs pull' to fetch the real file.")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -81,14 +91,10 @@ def _encoding(head: bytes, path: Path) -> str:
         raise DataError(f"{path} is a binary file, not a CSV.", "Export the table as CSV (or Parquet with a .parquet name).")
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"[", b"{"):
         raise DataError(f"{path} is JSON, not a CSV.", "Export the table as CSV (one row per customer or order line) or Parquet.")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            # a multi-byte character may be cut at the end of the sample
-            head.decode(encoding) if len(head) < HEAD_BYTES else head[: head.rfind(b"\n") + 1 or None].decode(encoding)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    return "latin-1"
+    from .encodings import decide
+
+    # a multi-byte character may be cut at the end of the sample; the whole file decides when it is read as text
+    return decide(head if len(head) < HEAD_BYTES else head[: head.rfind(b"\n") + 1 or None]).encoding
 
 
 def _delimiter(text: str) -> str:
@@ -102,7 +108,11 @@ def _delimiter(text: str) -> str:
         return max(counts, key=lambda d: counts[d]) if max(counts.values()) else ","
 
 
-def _is_number(text: str) -> bool:
+def _is_number(text: str, mark: str = ".") -> bool:
+    if mark == ",":
+        if "." in text:
+            return False
+        text = text.replace(",", ".")
     try:
         float(text)
     except ValueError:
@@ -140,9 +150,41 @@ def header(path: Path) -> list[str]:
     return sniff(path).header
 
 
-def _fast_csv(path: Path, sniffed: Sniffed, columns: list[str], numeric: set[str], arrow: bool = False) -> Any:
+def decimal_mark(sniffed: Sniffed, decimal: str = "auto") -> str:
+    """The decimal mark a number without other evidence has: the setting's, else ',' in a ';' file
+    (a European export), else '.' (see stages/numbers.py, which decides each column from its values)."""
+    if decimal != "auto":
+        return "," if decimal == "comma" else "."
+    return "," if sniffed.delimiter == ";" else "."
+
+
+def refuse_indistinct(path: Path | str, header: list[str], used: list[str]) -> None:
+    """Stop when a column the run uses shares its name with another column but for upper and lower
+    case ('Income', 'income', 'INCOME'), or repeats it exactly: the SQL engines (DuckDB, Spark)
+    cannot tell such columns apart and would read one for the other."""
+    alike: dict[str, list[str]] = {}
+    for name in header:
+        alike.setdefault(name.strip().casefold(), []).append(name.strip())
+    for column in used:
+        if not column.strip():
+            raise DataError(f"{path}: a column without a name is used.", "Give every column used a name in the file's header row.")
+        twins = alike.get(column.strip().casefold(), [])
+        if len(twins) > 1:
+            what = f"the column name '{column}' appears {len(twins)} times" if len(set(twins)) == 1 else (
+                "columns " + ", ".join(f"'{t}'" for t in twins) + " differ only by upper and lower case"
+            )
+            raise DataError(
+                f"{path}: {what}, and '{column}' is used; they cannot be told apart.",
+                "Rename them in the file so that every column name differs by more than case.",
+            )
+
+
+def _fast_csv(path: Path, sniffed: Sniffed, columns: list[str], numeric: set[str], arrow: bool = False, decimal: str = "auto") -> Any:
     """pyarrow's reader with types on the way in; None when the file needs the careful path.
-    A pandas frame, or with `arrow` the pyarrow Table itself (DuckDB reads it without a copy)."""
+    A pandas frame, or with `arrow` the pyarrow Table itself (DuckDB reads it without a copy).
+    Numbers are typed only when every cell of the column reads with the file's decimal mark and no
+    thousands separator; anything else ('18.611' in a ';' file, '3,750') takes the careful path,
+    where the column's convention is decided from all its values."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -153,7 +195,8 @@ def _fast_csv(path: Path, sniffed: Sniffed, columns: list[str], numeric: set[str
             read_options=pacsv.ReadOptions(block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=sniffed.delimiter),
             convert_options=pacsv.ConvertOptions(
-                include_columns=columns, column_types=types, null_values=NULLS, strings_can_be_null=True, quoted_strings_can_be_null=True
+                include_columns=columns, column_types=types, null_values=NULLS, strings_can_be_null=True, quoted_strings_can_be_null=True,
+                decimal_point=decimal_mark(sniffed, decimal),
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowKeyError, UnicodeDecodeError):
@@ -163,7 +206,7 @@ def _fast_csv(path: Path, sniffed: Sniffed, columns: list[str], numeric: set[str
     return table.to_pandas(split_blocks=True, self_destruct=True)
 
 
-def _numbers_in_head(path: Path, sniffed: Sniffed, candidates: set[str]) -> set[str]:
+def _numbers_in_head(path: Path, sniffed: Sniffed, candidates: set[str], mark: str = ".") -> set[str]:
     """The candidate columns whose every filled value in the first 64 KiB reads as a number."""
     if not candidates:
         return set()
@@ -179,7 +222,7 @@ def _numbers_in_head(path: Path, sniffed: Sniffed, candidates: set[str]) -> set[
             value = row[i].strip() if i < len(row) else ""
             if value in NULLS:
                 continue
-            if not _is_number(value):
+            if not _is_number(value, mark):
                 del where[c]
             else:
                 seen[c] += 1
@@ -223,14 +266,18 @@ def refuse_ragged(path: Path, sniffed: Sniffed, fallback: str = "") -> None:
     raise DataError(f"{path}{fallback or ': a row has more fields than the header.'}", RAGGED_HINT)
 
 
-def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> pd.DataFrame:
-    """Every cell as text, so each bad value can be counted by row."""
+def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> tuple[pd.DataFrame, str | None]:
+    """Every cell as text, so each bad value can be counted by row; the whole file decides its
+    encoding (stages/encodings.py), and a note says when a UTF-8 file has bytes that are not."""
     import pandas as pd
 
-    try:
-        text = path.read_bytes().decode(sniffed.encoding)
-    except UnicodeDecodeError:
-        text = path.read_bytes().decode("latin-1")
+    from . import encodings
+
+    if sniffed.encoding == "utf-16":
+        text, note = path.read_bytes().decode("utf-16"), None
+    else:
+        text, found = encodings.read_text(path)
+        note = encodings.note(path, found)
     _check_first_row(path, text, sniffed.delimiter)
     try:
         # all columns: with usecols pandas would silently drop the extra fields of a ragged row;
@@ -249,10 +296,12 @@ def _slow_csv(path: Path, sniffed: Sniffed, columns: list[str]) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} has no header row.", "The first line must name the columns.") from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.loc[:, [c for c in frame.columns if c in columns]]
+    return frame.loc[:, [c for c in frame.columns if c in columns]], note
 
 
-def read(path: Path, columns: list[str], numeric: set[str], arrow: bool = False, maybe_numeric: set[str] | frozenset[str] = frozenset()) -> Raw:
+def read(
+    path: Path, columns: list[str], numeric: set[str], arrow: bool = False, maybe_numeric: set[str] | frozenset[str] = frozenset(), decimal: str = "auto"
+) -> Raw:
     """The named columns of the file; `numeric` ones typed as float64 when the file allows it.
     With `arrow`, a clean CSV comes back as a pyarrow Table (float64 and string columns, what the
     pandas frame would hold) instead of a pandas frame: a million rows are not converted twice.
@@ -271,13 +320,14 @@ def read(path: Path, columns: list[str], numeric: set[str], arrow: bool = False,
     sniffed = sniff(path)
     frame = None
     if sniffed.encoding in ("utf-8-sig",):
-        guessed = _numbers_in_head(path, sniffed, maybe_numeric - numeric)
-        frame = _fast_csv(path, sniffed, columns, numeric | guessed, arrow) if guessed else None
+        guessed = _numbers_in_head(path, sniffed, maybe_numeric - numeric, decimal_mark(sniffed, decimal))
+        frame = _fast_csv(path, sniffed, columns, numeric | guessed, arrow, decimal) if guessed else None
         if frame is None:  # a guessed column holds text further down (or nothing was guessed)
-            frame = _fast_csv(path, sniffed, columns, numeric, arrow)
+            frame = _fast_csv(path, sniffed, columns, numeric, arrow, decimal)
+    note = None
     if frame is None:
-        frame = _slow_csv(path, sniffed, columns)
-    return Raw(frame, 2, sha256(path), sniffed.delimiter == ";", record_lines(path, sniffed, len(frame)))
+        frame, note = _slow_csv(path, sniffed, columns)
+    return Raw(frame, 2, sha256(path), decimal_mark(sniffed, decimal) == ",", record_lines(path, sniffed, len(frame)), (note,) if note else ())
 
 
 def record_lines(path: Path, sniffed: Sniffed, n_rows: int) -> Any:

@@ -8,16 +8,22 @@ takes both as functions); every query below is the same text for both.
 Four steps (their SQL is in stages/order_sql.py):
   1. `norm`: the columns used, as clean text (kept: a DuckDB temp table, a cached Spark view), so
      the file is parsed once;
-  2. a probe: the shape of the dates (ISO or d/m/y vs m/d/y, two- or four-digit years, time of day)
-     and whether the amounts use a decimal comma, decided over every line;
+  2. probes: the shape of the dates (ISO or d/m/y vs m/d/y, two- or four-digit years, time of day)
+     and how each value column writes its numbers (decimal point or comma, thousands separators:
+     stages/numbers.py), decided over every line;
   3. line counts by what happened to each line (purchase, no customer id, unreadable date, after the
      period, cancellation, ...) and revenue by product, which give the row issues, the as-of day and
      the top products;
   4. the per-customer aggregation.
 
-Definitions (also stated in `CustomerTable.facts["definitions"]` for the report):
+Definitions (also stated in `CustomerTable.facts["definitions"]` for the report, with the columns
+they come from: stages/order_summary.py):
   - a *purchase line* has a customer id, a readable date on or before the period's last day, an
-    order id not starting with "C", and quantity > 0 and price > 0 (or amount > 0);
+    order id not starting with "C" and a digit, and quantity > 0 and price > 0 (or amount > 0); a
+    log without an order id counts a customer's lines at one date and time as one order, and a log
+    without a value column (no amount, no quantity and price) is segmented on recency and frequency;
+  - a customer with lines on or before the period's last day but no purchase line is left out and
+    counted by why (every line zero or negative, only returns, nothing readable);
   - the *as-of day* is the day after the latest purchase line on or before the period's last day;
   - `recency_days`: whole days from the customer's last purchase line to the as-of day (>= 1);
   - `frequency`: distinct order ids among the customer's purchase lines;
@@ -32,244 +38,23 @@ Definitions (also stated in `CustomerTable.facts["definitions"]` for the report)
 
 from __future__ import annotations
 
-import datetime as dt
-import fnmatch
-from dataclasses import dataclass, field
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..engines.sql import DUCKDB, SPARK, Dialect, quote_text
 from ..errors import DataError
 from ..model import CustomerTable, RowIssue
-from ..suggest import did_you_mean, names
-from ..vocabulary import ORDER_COLUMNS, ORDER_ROLES, TRANSACTION_FEATURES, feature_name, find_by_words, find_column
+from .order_columns import _auto, recognise, resolve  # noqa: F401  (resolve, recognise: also used through this module)
 from .order_sql import (
-    AFTER_PERIOD, BAD_DATE, CANCELLED, NO_ID, NO_ORDER, NOT_NUMBER, PRICE_NONPOS, PURCHASE, QTY_NONPOS,
-    Columns, Probe, counts_sql, customers_sql, date_formats, lines_sql, norm_sql, probe_sql,
+    KEPT, LEFT_OUT, NOT_NUMBER, Columns, Probe, conventions, counts_sql, customers_sql, date_formats, lines_sql, norm_sql, numbers_sql, probe_sql,
 )
+from .order_summary import NO_VALUE, Summary, definitions, period_end, summarise  # noqa: F401  (NO_VALUE: the report's statement)
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ..config import Settings
-
-
-DEFINITIONS: dict[str, str] = {
-    "recency_days": "Days from the customer's last purchase to the as-of day (1 = bought on the last day).",
-    "frequency": "Number of distinct orders (invoices) with at least one purchase line.",
-    "monetary": "Total value bought: sum of quantity x unit price over purchase lines.",
-    "tenure_days": "Days from the customer's first purchase in the file to the as-of day.",
-    "avg_order_value": "Average value per order: monetary / frequency.",
-    "return_rate": "Value cancelled or returned as a share of the value bought (0-1, capped at 1).",
-}
-
-def _auto(header: list[str]) -> dict[str, str | None]:
-    """Each role's column: by its usual names first, then, for the roles still open, by the words
-    in the remaining column names ('Buyer Ref', 'Ordered At')."""
-    found: dict[str, str | None] = {}
-    taken: set[str] = set()
-    for role in ORDER_ROLES:
-        col = find_column(ORDER_COLUMNS[role], [h for h in header if h not in taken])
-        found[role] = col
-        if col is not None:
-            taken.add(col)
-    for role in ORDER_ROLES:
-        if found[role] is None:
-            col = find_by_words(role, [h for h in header if h not in taken])
-            found[role] = col
-            if col is not None:
-                taken.add(col)
-    return found
-
-
-def recognise(header: list[str], settings: Settings) -> bool:
-    """True when the data is an order log: declared by `settings.transactions`, or a header with a
-    customer id, an order id, a date and either an amount or a quantity and a price."""
-    if settings.transactions is not None:
-        return True
-    found = _auto([h.strip() for h in header])
-    has_value = found["amount"] is not None or (found["quantity"] is not None and found["price"] is not None)
-    return all(found[r] is not None for r in ("customer_id", "order_id", "date")) and has_value
-
-
-def resolve(header: list[str], settings: Settings, source: str) -> Columns:
-    """The columns to use: declared ones (each checked against the header), the rest recognised by name."""
-    header = [h.strip() for h in header]
-    declared = settings.transactions
-    found: dict[str, str | None] = {r: None for r in ORDER_ROLES}
-    for role in ORDER_ROLES:
-        name = getattr(declared, role, None) if declared is not None else None
-        if name is None:
-            continue
-        if name not in header:
-            hint = did_you_mean(name, header, listing="Its columns are")
-            raise DataError(f"{source}: setting transactions.{role} names column '{name}', which the file does not have.", hint)
-        found[role] = name
-    auto = _auto([h for h in header if h not in set(v for v in found.values() if v)])
-    for role in ORDER_ROLES:
-        if found[role] is None:
-            found[role] = auto[role]
-    if declared is not None and declared.amount is not None and (declared.quantity is None or declared.price is None):
-        found["quantity"] = found["price"] = None  # the declared amount is the line's value
-    elif found["quantity"] is not None and found["price"] is not None:
-        found["amount"] = None
-    needs = [("customer_id", "the customer id"), ("date", "the order date")]
-    if declared is None:  # recognised by name: an order id is part of what makes the file an order log
-        needs.insert(1, ("order_id", "the order (invoice) id"))
-    for role, what in needs:
-        if found[role] is None:
-            raise DataError(
-                f"{source}: no column for {what} (transactions.{role}) among: {names(header)}.",
-                f"Name it in the config, e.g. transactions: {{{role}: <column>}}.",
-            )
-    if found["amount"] is None and (found["quantity"] is None or found["price"] is None):
-        missing = "quantity" if found["quantity"] is None else "price"
-        raise DataError(
-            f"{source}: no column for the line's value: neither an amount nor a {missing} (transactions.amount / transactions.{missing}).",
-            "Name them in the config: transactions: {amount: <column>} or {quantity: <column>, price: <column>}.",
-        )
-    return Columns(
-        customer_id=str(found["customer_id"]), order_id=found["order_id"], date=str(found["date"]),
-        quantity=found["quantity"], price=found["price"], amount=found["amount"],
-        product=found["product"], category=found["category"],
-        date_format=declared.date_format if declared is not None else None,
-    )
-
-
-# ---------------------------------------------------------------- deciding from the small results
-
-def period_end(period: str) -> dt.date:
-    year, month = int(period[:4]), int(period[5:])
-    first_next = dt.date(year + (month == 12), month % 12 + 1, 1)
-    return first_next - dt.timedelta(days=1)
-
-
-def item_columns(labels: list[str]) -> dict[str, str]:
-    """Item text -> a safe, unique column name (spend_<slug>)."""
-    used: set[str] = set(TRANSACTION_FEATURES) | {"customer_id"}
-    return {label: feature_name(label or "item", used, split_words=False, prefix="spend_") for label in labels}
-
-
-_REASONS = {
-    NO_ID: ("customer_id", "no customer id (line not used)"),
-    BAD_DATE: ("date", "date missing or not readable (line not used)"),
-    AFTER_PERIOD: ("date", "after the period's last day {end} (ignored for this period)"),
-    CANCELLED: ("order_id", "cancellation (order id starts with C and a digit): not a purchase, counted in return_rate"),
-    NO_ORDER: ("order_id", "no order id (line not used)"),
-    NOT_NUMBER: ("quantity/price", "quantity or price is not a number (line not used)"),
-    QTY_NONPOS: ("quantity", "quantity zero or negative: not a purchase, counted in return_rate"),
-    PRICE_NONPOS: ("price", "price zero or negative: not a purchase (line not used)"),
-}
-
-
-@dataclass
-class Summary:
-    """What pass 2 tells: counts by status, the as-of day, the top items, the facts and issues."""
-
-    by_status: dict[int, int]
-    as_of: str
-    first_day: str
-    items: dict[str, str]
-    issues: tuple[RowIssue, ...]
-    facts: dict[str, str] = field(default_factory=dict)
-
-
-def _day(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.datetime.fromisoformat(str(value)).date()
-
-
-def summarise(rows: list[tuple[Any, ...]], cols: Columns, source: str, settings: Settings, formats: tuple[str, ...]) -> Summary:
-    """rows of counts_sql: (status, item, n, revenue, first_ts, last_ts, bad_example)."""
-    from ..config import Transactions
-
-    declared = settings.transactions or Transactions()
-    top = declared.top_items
-    services = [pattern.lower() for pattern in declared.not_products]
-    end = period_end(settings.period)
-    by_status: dict[int, int] = {}
-    revenue: dict[str, float] = {}
-    first = last = None
-    bad_example = None
-    for status, item, n, rev, first_ts, last_ts, example in rows:
-        status = int(status)
-        by_status[status] = by_status.get(status, 0) + int(n)
-        if status == PURCHASE:
-            if item is not None and rev is not None:
-                revenue[item] = revenue.get(item, 0.0) + float(rev)
-            first = first_ts if first is None or (first_ts is not None and first_ts < first) else first
-            last = last_ts if last is None or (last_ts is not None and last_ts > last) else last
-        if example is not None and (bad_example is None or example < bad_example):
-            bad_example = example
-    total = sum(by_status.values())
-    with_id = total - by_status.get(NO_ID, 0)
-    hint_fmt = "Set transactions.date_format in the config (strftime, e.g. '%d/%m/%Y %H:%M')."
-    if total == 0:
-        raise DataError(f"{source} has no lines.", "Export the order log again, with its lines.")
-    if with_id == 0:
-        raise DataError(f"{source}: no line has a customer id in '{cols.customer_id}'.", "RFM needs to know who bought; export the log with customer ids.")
-    if by_status.get(BAD_DATE, 0) > with_id / 2:
-        raise DataError(
-            f"{source}: {by_status[BAD_DATE]:,} of {with_id:,} lines have a date in '{cols.date}' that does not read as {formats[0]} (e.g. {bad_example!r}).",
-            hint_fmt,
-        )
-    if last is None:
-        returns = by_status.get(CANCELLED, 0) + by_status.get(QTY_NONPOS, 0)
-        if by_status.get(AFTER_PERIOD, 0) and not returns:
-            raise DataError(f"{source}: no purchase on or before {end.isoformat()}, the last day of period {settings.period}.", "Choose a later --period.")
-        if returns and returns >= with_id - by_status.get(BAD_DATE, 0) - by_status.get(AFTER_PERIOD, 0):
-            raise DataError(f"{source}: every line with a customer id is a cancellation or return; there are no purchases.", "Export the sales, not only the cancellations.")
-        raise DataError(f"{source}: no purchase line (positive quantity and price, a customer id, a date on or before {end.isoformat()}).", "Check the quantity and price columns.")
-    as_of = _day(last) + dt.timedelta(days=1)
-    goods = {item: rev for item, rev in revenue.items() if not any(fnmatch.fnmatchcase(item.strip().lower(), p) for p in services)}
-    ranked = sorted(goods.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-    items = item_columns([label for label, _ in ranked])
-    issues = []
-    for status, (column, reason) in _REASONS.items():
-        n = by_status.get(status, 0)
-        if n:
-            col = {"customer_id": cols.customer_id, "date": cols.date, "order_id": cols.order_id}.get(column, column)
-            if column == "quantity/price" and cols.uses_amount:
-                col, reason = str(cols.amount), "amount is not a number (line not used)"
-            if column == "quantity" and cols.uses_amount:
-                col, reason = str(cols.amount), "amount zero or negative: not a purchase, counted in return_rate"
-            elif column in ("quantity", "price"):
-                col = getattr(cols, column)
-            issues.append(RowIssue(col, reason.format(end=end.isoformat()), n, (), True))
-    item_kind = "categories" if cols.category else "products"
-    facts = {
-        "as_of": as_of.isoformat(),
-        "period_end": end.isoformat(),
-        "first_purchase": _day(first).isoformat(),
-        "last_purchase": _day(last).isoformat(),
-        "lines": str(total),
-        "purchase_lines": str(by_status.get(PURCHASE, 0)),
-        "date_format": formats[0],
-        "definitions": (
-            f"As of {as_of.isoformat()} (the day after the last purchase on or before {end.isoformat()}). "
-            + f"A purchase is a line with a customer id, {'a positive amount' if cols.uses_amount else 'a positive quantity and price'}"
-            + (
-                " and an order id not starting with C and a digit (C536379 cancels an order). Recency: days since the last purchase. Frequency: distinct orders. "
-                if cols.order_id
-                else f"; the file has no order id, so a customer's lines at one date and time ({cols.date}) count as one order. "
-                "Recency: days since the last purchase. Frequency: orders so counted. "
-            )
-            + f"Monetary: total value bought ({'sum of the amounts' if cols.uses_amount else 'quantity x price'}). "
-            "Tenure: days since the first purchase in the file. Average order value: monetary / frequency. "
-            "Return rate: value of cancellations and negative-quantity lines / value bought, capped at 1."
-        ),
-    }
-    if items:
-        left_out = sorted(set(revenue) - set(goods))
-        services_note = f", leaving out service lines such as {', '.join(left_out[:4])}" if left_out else ""
-        facts["item_spend"] = (
-            f"The top {len(items)} {item_kind} by revenue (column {cols.item}) each get a spend figure per customer{services_note}; "
-            "the rest counts in total spend only."
-        )
-    return Summary(by_status, as_of.isoformat(), _day(first).isoformat(), items, tuple(issues), facts)
 
 
 # ---------------------------------------------------------------- engines: DuckDB (local)
@@ -278,9 +63,12 @@ _DUCK_ENCODING = {"utf-8-sig": "utf-8", "cp1252": "latin-1", "latin-1": "latin-1
 
 
 def _probe(row: tuple[Any, ...]) -> Probe:
-    n, n_iso, n_dmy, max_a, max_b, year_len, year_len_min, sep, odd, *counts, iso_sep = row
-    n_comma, n_point, n_sec, n_time, n_t, n_ampm, n_zoned = (int(c or 0) for c in counts)
-    return Probe(int(n or 0), int(n_iso or 0), int(n_dmy or 0), max_a, max_b, year_len, year_len_min, sep, odd, n_comma, n_point, n_sec, n_time, n_t, n_ampm, n_zoned, iso_sep or None)
+    n, n_iso, n_dmy, max_a, max_b, year_len, year_len_min, sep, odd, *counts, compact_example, iso_sep = row
+    n_sec, n_time, n_t, n_ampm, n_zoned, n_compact, n_serial = (int(c or 0) for c in counts)
+    return Probe(
+        int(n or 0), int(n_iso or 0), int(n_dmy or 0), max_a, max_b, year_len, year_len_min, sep, odd, n_sec, n_time, n_t, n_ampm, n_zoned,
+        n_compact, n_serial, None if compact_example is None else str(compact_example), iso_sep or None,
+    )
 
 
 def _not_numbers(counts: list[tuple[Any, ...]]) -> int:
@@ -288,21 +76,25 @@ def _not_numbers(counts: list[tuple[Any, ...]]) -> int:
     return sum(int(row[2] or 0) for row in counts if row[0] == NOT_NUMBER)
 
 
-def _decimal_comma(probe: Probe, delimiter: str) -> bool:
-    return delimiter != "," and probe.n_comma > probe.n_point
+class _NotUtf8(Exception):
+    """The CSV is not plain UTF-8: DuckDB reads a UTF-8 copy of it (stages/encodings.py)."""
 
 
-def _duck_source(con: Any, path: Path) -> tuple[list[str], str, str]:
-    """Create the view `src` (every column as text); return the header, the delimiter and the checksum."""
+def _duck_source(con: Any, path: Path, checksum: bool = True, readable: Path | None = None) -> tuple[list[str], str, str]:
+    """Create the view `src` (every column as text) over `readable` (default `path`); return the
+    header, the delimiter and the checksum of `path`. Raises _NotUtf8 for a Windows-1252 or Latin-1
+    file (DuckDB would read the euro sign of Windows-1252 as a control character)."""
     from ..files import sha256
     from . import read
 
-    where = quote_text(str(path))
+    where = quote_text(str(readable or path))
     if read.is_parquet(path):
         header = read.header(path)
         con.execute(f"CREATE VIEW src AS SELECT * FROM read_parquet({where})")
-        return header, ",", sha256(path)
-    sniffed = read.sniff(path)
+        return header, ",", sha256(path) if checksum else ""
+    sniffed = read.sniff(readable or path)
+    if sniffed.encoding in ("cp1252", "latin-1"):
+        raise _NotUtf8()
     encoding = _DUCK_ENCODING.get(sniffed.encoding, "utf-8")
     con.execute(
         f"CREATE VIEW src AS SELECT * FROM read_csv({where}, delim={quote_text(sniffed.delimiter)}, header=true, "
@@ -310,13 +102,62 @@ def _duck_source(con: Any, path: Path) -> tuple[list[str], str, str]:
     )
     header = [str(r[0]).strip() for r in con.execute("DESCRIBE src").fetchall()]
     if len(header) > len(sniffed.header):  # DuckDB widened the table for a row with a field too many
-        read.refuse_ragged(path, sniffed)
-    return header, sniffed.delimiter, sha256(path)
+        read.refuse_ragged(path, read.sniff(path))
+    return header, sniffed.delimiter, sha256(path) if checksum else ""
 
 
-def _check_customers(n: int, source: str) -> None:
-    if n < 2:
-        raise DataError(f"{source}: only {n} customer made a purchase; segments need many customers.", "Give the whole order log, not one customer's orders.")
+REPEAT_PROBE = 100_000  # lines read first: an order log shows a repeated customer id long before
+
+
+def is_order_log(path: Path, settings: Settings) -> bool:
+    """Whether an undeclared file is an order log: a customer id and a date recognised by name, and
+    a customer id that repeats (in a customer table every customer has one row, so a table with
+    'Customer ID, Signup Date, Total Spent' is not a log, however its columns are named)."""
+    import duckdb
+
+    from . import read
+
+    if not recognise(read.header(path), settings):
+        return False
+    try:
+        return _ids_repeat(path, path)
+    except _NotUtf8:
+        from . import encodings
+
+        with encodings.utf8_copy(path) as (copy, _):
+            return _ids_repeat(path, copy)
+
+
+def _ids_repeat(path: Path, readable: Path) -> bool:
+    import duckdb
+
+    con = duckdb.connect(config={"threads": 2})
+    try:
+        header, _, _ = _duck_source(con, path, checksum=False, readable=readable)
+        column = str(_auto(header)["customer_id"])
+        ids = f"SELECT cid FROM ({norm_sql(Columns(column, None, column), DUCKDB)}) n WHERE cid IS NOT NULL"
+        total, distinct = con.execute(f"SELECT count(*), count(DISTINCT cid) FROM (SELECT cid FROM ({ids}) i LIMIT {REPEAT_PROBE}) h").fetchone()
+        if total == REPEAT_PROBE and total == distinct:
+            total, distinct = con.execute(f"SELECT count(*), count(DISTINCT cid) FROM ({ids}) i").fetchone()
+    except duckdb.Error as exc:
+        if "unicode" in str(exc).lower() and readable == path:
+            raise _NotUtf8() from None
+        return True  # a log's header, but not readable: the order-log reader names the problem
+    except DataError:
+        return True
+    finally:
+        con.close()
+    return bool(total == 0 or total > distinct)  # no id at all: the order-log reader says so
+
+
+def check_customers(n: int, source: str, least: int = 2) -> None:
+    """At least `least` customers with a purchase (the pipeline asks for quality.min_rows, as of a
+    customer table: stages/load.with_order_features)."""
+    if n < least:
+        raise DataError(
+            f"{source}: only {n} customer{'' if n == 1 else 's'} made a purchase; at least {least} are needed.",
+            "Give the whole order log, not a few customers' orders (or lower quality.min_rows).",
+        )
 
 
 def derive(dialect: Dialect, query: Callable[[str], list[tuple[Any, ...]]], keep: Callable[[str, str], None],
@@ -327,34 +168,58 @@ def derive(dialect: Dialect, query: Callable[[str], list[tuple[Any, ...]]], keep
     keep(norm_sql(cols, dialect), "norm")
     probe = _probe(query(probe_sql(cols, dialect))[0])
     formats = date_formats(probe, cols, source)
-    end, comma = period_end(settings.period).isoformat(), _decimal_comma(probe, delimiter)
-    lines = lines_sql(cols, dialect, formats, end, comma, zoned=probe.n_zoned > 0)
+    end = period_end(settings.period).isoformat()
+    found = conventions(query(numbers_sql(cols))[0], cols, delimiter, settings.decimal, source)
+    comma = frozenset(t for t, c in found.items() if c.comma)
+    grouped = frozenset(t for t, c in found.items() if c.grouped)
+    lines = lines_sql(cols, dialect, formats, end, comma, zoned=probe.n_zoned > 0, signed=grouped)
     counts = query(counts_sql(lines))
     unread = _not_numbers(counts)
-    if unread:  # values with currency signs or thousands separators? Read them so, if that reads more.
-        signed = lines_sql(cols, dialect, formats, end, comma, zoned=probe.n_zoned > 0, signed=True)
+    if unread:  # values with currency signs? Read them so, if that reads more.
+        signed = lines_sql(cols, dialect, formats, end, comma, zoned=probe.n_zoned > 0, signed=frozenset(found))
         signed_counts = query(counts_sql(signed))
         if _not_numbers(signed_counts) < unread:
             lines, counts = signed, signed_counts
     summary = summarise(counts, cols, source, settings, formats)
-    return summary, customers_sql(lines, dialect, summary.as_of, summary.items)
+    return summary, customers_sql(lines, dialect, summary.as_of, summary.items, value=cols.has_value)
 
 
 def load(settings: Settings) -> CustomerTable:
-    """The order log at settings.data_path aggregated by DuckDB into one row per customer."""
-    import duckdb
+    """The order log at settings.data_path aggregated by DuckDB into one row per customer; a file
+    that is not plain UTF-8 is read through a UTF-8 copy (stages/encodings.py), with a note when
+    some of its bytes are not UTF-8."""
+    from dataclasses import replace
+
+    from . import encodings
 
     path = settings.data_path
+    try:
+        return _load(settings, path, path)
+    except _NotUtf8:
+        with encodings.utf8_copy(path) as (copy, found):
+            table = _load(settings, path, copy)
+        note = encodings.note(path, found)
+        return replace(table, notes=(*table.notes, note)) if note else table
+
+
+def _load(settings: Settings, path: Path, readable: Path) -> CustomerTable:
+    import duckdb
+
     source = str(path)
     # line order does not matter to any query; without keeping it DuckDB stores `norm` in parallel
     con = duckdb.connect(config={"preserve_insertion_order": False})
     con.execute("SET enable_progress_bar = false")
     try:
         try:
-            header, delimiter, checksum = _duck_source(con, path)
+            header, delimiter, checksum = _duck_source(con, path, readable=readable)
         except duckdb.Error as exc:
+            if "unicode" in str(exc).lower() and readable == path:
+                raise _NotUtf8() from None  # a byte that is not UTF-8
             raise DataError(f"{source}: cannot be read as CSV ({str(exc).splitlines()[0]}).", "Export the order log again as CSV.") from None
         cols = resolve(header, settings, source)
+        from . import read
+
+        read.refuse_indistinct(source, read.header(path), cols.used)  # DuckDB renames such twins
         try:
             summary, final = derive(
                 DUCKDB, lambda sql: con.execute(sql).fetchall(), lambda sql, name: con.execute(f"CREATE TEMP TABLE {name} AS {sql}"),
@@ -362,37 +227,52 @@ def load(settings: Settings) -> CustomerTable:
             )
             frame = con.execute(final + " ORDER BY customer_id").df()
         except duckdb.Error as exc:
+            if "unicode" in str(exc).lower() and readable == path:
+                raise _NotUtf8() from None  # a byte further down that is not UTF-8
             raise DataError(f"{source}: the order log could not be read ({str(exc).splitlines()[0]}).", "Check that it is a CSV with one line per order line.") from None
     finally:
         con.close()
-    _check_customers(len(frame), source)
+    left_out = {int(k): int(n) for k, n in frame["left_out"].value_counts().items() if int(k) != KEPT}
+    frame = frame[frame["left_out"] == KEPT].drop(columns="left_out").reset_index(drop=True)
+    check_customers(len(frame), source)
     frame["customer_id"] = frame["customer_id"].astype(str)
     for name in ("recency_days", "frequency", "tenure_days"):
         frame[name] = frame[name].astype("int64")
-    return _table(frame, path, checksum, cols, summary, len(frame))
+    return _table(frame, path, checksum, cols, summary, len(frame), left_out)
 
 
-def _table(frame: pd.DataFrame, path: Path, checksum: str, cols: Columns, summary: Summary, n: int, n_used: int | None = None) -> CustomerTable:
-    columns = dict(DEFINITIONS)
+def _table(
+    frame: pd.DataFrame, path: Path, checksum: str, cols: Columns, summary: Summary, n: int, left_out: dict[int, int], n_used: int | None = None
+) -> CustomerTable:
+    """The CustomerTable of an order log: n customers with a purchase, and the customers left out
+    (every line zero, only returns, nothing readable) counted as read and named in the issues."""
+    columns = definitions(cols)
     for label, col in summary.items.items():
         columns[col] = f"Value bought of {label} ({cols.item})"
+    gone = tuple(RowIssue(cols.customer_id, LEFT_OUT[k], left_out[k], (), True) for k in sorted(left_out))
     notes = (f"Order log: {summary.facts['lines']} lines, {summary.facts['purchase_lines']} purchase lines, {n} customers, as of {summary.as_of}.",)
+    if not cols.has_value:
+        notes += (NO_VALUE,)
     return CustomerTable(
-        frame=frame, source=path, checksum=checksum, n_read=n, columns=columns, issues=summary.issues, notes=notes,
-        n_used=n_used, kind="transactions", facts=dict(summary.facts), categories=dict(summary.items),
+        frame=frame, source=path, checksum=checksum, n_read=n + sum(left_out.values()), columns=columns, issues=(*summary.issues, *gone),
+        notes=notes, n_used=n_used, kind="transactions", facts=dict(summary.facts), categories=dict(summary.items),
     )
 
 
 # ---------------------------------------------------------------- engines: Spark
 
-def spark_frame(spark: Any, location: str, settings: Settings) -> tuple[Any, CustomerTable]:
+def spark_frame(spark: Any, location: str, settings: Settings, copies: ExitStack | None = None) -> tuple[Any, CustomerTable]:
     """The same derivation on Spark: (per-customer Spark DataFrame, table of facts and issues).
 
     The Spark DataFrame has customer_id, the six features and the spend_* columns, and is cached
     (one row per customer). The returned CustomerTable carries no rows: its frame is empty with
     those columns, n_used and n_read are the number of customers; issues, facts, categories and
-    columns are as on one machine.
+    columns are as on one machine. A local CSV that is not UTF-8 is read through a UTF-8 copy that
+    `copies` keeps (by default until the per-customer table is cached and counted).
     """
+    if copies is None:
+        with ExitStack() as own:
+            return spark_frame(spark, location, settings, own)
     import pandas as pd
 
     local = "://" not in location
@@ -400,18 +280,24 @@ def spark_frame(spark: Any, location: str, settings: Settings) -> tuple[Any, Cus
     source = location
     delimiter = ","
     checksum = ""
+    notes: tuple[str | None, ...] = ()
     if local:
         from ..files import sha256
         from . import read
 
+        resolve(read.header(path), settings, source)  # the file's own header: Spark renames columns that differ only by case
         if read.is_parquet(path):
             reader = spark.read.parquet(str(path))
         else:
+            from . import encodings
+
             sniffed = read.sniff(path)
             delimiter = sniffed.delimiter
-            # Spark 4 reads only iso-8859-1, us-ascii, utf-8, utf-16(be|le), utf-32: Windows-1252 is read as Latin-1
-            encoding = {"utf-8-sig": "utf-8", "cp1252": "iso-8859-1", "latin-1": "iso-8859-1"}.get(sniffed.encoding, sniffed.encoding)
-            reader = spark.read.csv(str(path), header=True, sep=delimiter, encoding=encoding, quote='"', escape='"', inferSchema=False)
+            readable, encoding = str(path), "utf-16"
+            if sniffed.encoding != "utf-16":  # Spark reads Windows-1252 only as Latin-1 (no euro sign): a UTF-8 copy
+                copy, found = copies.enter_context(encodings.utf8_copy(path))
+                readable, encoding, notes = str(copy), "utf-8", (encodings.note(path, found),) if found.damaged else ()
+            reader = spark.read.csv(readable, header=True, sep=delimiter, encoding=encoding, quote='"', escape='"', inferSchema=False)
         checksum = sha256(path) if path.is_file() else ""
     elif location.lower().endswith((".parquet", ".pq")):
         reader = spark.read.parquet(location)
@@ -430,11 +316,18 @@ def spark_frame(spark: Any, location: str, settings: Settings) -> tuple[Any, Cus
         kept.append(frame)
 
     summary, final = derive(SPARK, lambda sql: [tuple(r) for r in spark.sql(sql).collect()], keep, cols, source, settings, delimiter)
-    customers = spark.sql(final).cache()
+    every = spark.sql(final).cache()
+    counts = {int(r[0]): int(r[1]) for r in every.groupBy("left_out").count().collect()}
+    customers = every.where(f"left_out = {KEPT}").drop("left_out").cache()
     n = customers.count()
+    every.unpersist()
     for frame in kept:
         frame.unpersist()
-    _check_customers(n, source)
-    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in [*TRANSACTION_FEATURES, *summary.items.values()]})
+    check_customers(n, source)
+    left_out = {k: v for k, v in counts.items() if k != KEPT}
+    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in customers.columns if c != "customer_id"})
     empty.insert(0, "customer_id", pd.Series(dtype="str"))
-    return customers, _table(empty, path, checksum, cols, summary, n, n_used=n)
+    table = _table(empty, path, checksum, cols, summary, n, left_out, n_used=n)
+    from dataclasses import replace
+
+    return customers, replace(table, notes=(*table.notes, *(x for x in notes if x)))

@@ -118,17 +118,24 @@ def _stability_rows(labels: np.ndarray, k: int, cfg: ClusteringSettings) -> np.n
     return np.sort(np.concatenate([rows, *extra])) if extra else rows
 
 
+FEW_POINTS = 20  # fewer distinct rows than this, each held by several customers: groups, not a coarse scale
+
+
 def hopkins(x: np.ndarray, seed: int) -> float:
     """Hopkins statistic with the dimension as exponent (Wright 2022), on the distinct rows of a sample.
 
     About 0.5 for customers spread like uniform noise over their bounding box; towards 1 when they
     bunch into groups. Duplicates are dropped first, so a coarse scale (whole numbers) is not mistaken
-    for tight groups.
+    for tight groups; but customers that sit on a few exact points (fewer than FEW_POINTS distinct
+    rows, each shared by several customers) are the tightest grouping there is, and every customer
+    counts then (four groups of identical customers are not 'weak').
     """
     rng = np.random.default_rng(seed + 5)
     if len(x) > HOPKINS_SAMPLE:
         x = x[np.sort(rng.choice(len(x), HOPKINS_SAMPLE, replace=False))]
-    x = np.unique(x.round(12), axis=0)
+    distinct = np.unique(x.round(12), axis=0)
+    if len(distinct) >= FEW_POINTS or len(x) < 2 * len(distinct):
+        x = distinct
     n, d = x.shape
     if n < 3:
         return 0.5

@@ -1,0 +1,32 @@
+"""What makes two spellings of a customer id the same customer, on both engines and in Python:
+surrounding spaces never count, a whole number written as a decimal ('2.0', '17850.00', as
+spreadsheets and float columns write ids) is that number, and an e-mail address is compared without
+case (' Anna@Shop.example ' and 'anna@shop.example' are one shopper). Other ids are kept as written:
+'00123' and 'AB12' may be codes whose zeros and case matter."""
+
+from __future__ import annotations
+
+import re
+
+from ..engines.sql import quote_text
+
+_DECIMAL_WHOLE = "^([0-9]+)[.]0+$"  # no backslashes: used as it is in both engines' SQL
+_WHOLE = re.compile(_DECIMAL_WHOLE)
+
+
+def customer_id_sql(text_sql: str) -> str:
+    """A trimmed id text (NULL stays NULL) as the id it stands for."""
+    whole = f"regexp_extract({text_sql}, {quote_text(_DECIMAL_WHOLE)}, 1)"
+    return (
+        f"(CASE WHEN instr({text_sql}, '.0') > 0 AND {whole} <> '' THEN {whole} "
+        f"WHEN instr({text_sql}, '@') > 0 THEN lower({text_sql}) ELSE {text_sql} END)"
+    )
+
+
+def customer_id(text: str) -> str:
+    """customer_id_sql in Python."""
+    t = text.strip()
+    m = _WHOLE.match(t)
+    if m:
+        return m.group(1)
+    return t.lower() if "@" in t else t
