@@ -146,6 +146,9 @@ class Profile:
     separation: dict[str, float] = field(default_factory=dict)  # clustered feature -> share of its variance between segments
     category_totals: tuple[dict[str, float], ...] = ()  # per cluster: category label -> total spend on it
     category_population: dict[str, float] = field(default_factory=dict)  # category label -> total over all customers
+    flags: tuple[str, ...] = ()  # numeric features whose every value is 0 or 1 (yes/no): their mean is a share of customers
+    positive: dict[str, float] = field(default_factory=dict)  # feature -> share of all customers with a value above 0
+    positive_by_cluster: tuple[dict[str, float], ...] = ()  # per cluster: feature -> share of its customers above 0
 
 
 @dataclass(frozen=True)

@@ -303,19 +303,24 @@ class SparkEngine:
         table = self._table
         names = [n for n in table.numeric]
         col = lambda n: F.col(f"`{n}`")  # noqa: E731
-        overall = df.agg(F.count(F.lit(1)).alias("n"), *[F.avg(col(n)).alias(f"m{i}") for i, n in enumerate(names)]).first()
+        above = lambda n: (col(n) > 0).cast("double")  # noqa: E731  (null stays null: averaged over the values present)
+        overall = df.agg(F.count(F.lit(1)).alias("n"), *[F.avg(col(n)).alias(f"m{i}") for i, n in enumerate(names)], *[F.avg(above(n)).alias(f"p{i}") for i, n in enumerate(names)],
+                         *[F.sum(F.when(~col(n).isin(0.0, 1.0), 1).otherwise(0)).alias(f"o{i}") for i, n in enumerate(names)]).first()
         population = {n: float(overall[f"m{i}"]) for i, n in enumerate(names) if overall[f"m{i}"] is not None}
+        positive, flags = {n: float(overall[f"p{i}"]) for i, n in enumerate(names) if n in population}, tuple(n for i, n in enumerate(names) if n in population and not overall[f"o{i}"])
         tcols = [f"_t{i}" for i in range(len(features.roles))]
         cats = list(table.categories.items())
         per = {
             int(row["label"]): row
             for row in df.groupBy("label").agg(
                 *[F.avg(col(n)).alias(f"m{i}") for i, n in enumerate(names)],
+                *[F.avg(above(n)).alias(f"p{i}") for i, n in enumerate(names)],
                 *[F.avg(F.col(t)).alias(t) for t in tcols],
                 *[F.sum(F.coalesce(col(c), F.lit(0.0))).alias(f"c{j}") for j, (_, c) in enumerate(cats)],
             ).collect()
         }
         means = tuple({n: float(per[c][f"m{i}"]) for i, n in enumerate(names) if c in per and per[c][f"m{i}"] is not None} for c in range(k))
+        positive_by_cluster = tuple({n: float(per[c][f"p{i}"]) for i, n in enumerate(names) if c in per and per[c][f"p{i}"] is not None} for c in range(k))
         present = [n for n in names if n in population]
         probs = list(local_profile.PERCENTILES)
         grids = df.approxQuantile(present, probs, 1e-4) if present else []
@@ -358,6 +363,7 @@ class SparkEngine:
             separation=local_profile.separation(features, sample_labels, k),
             category_totals=totals,
             category_population={label: sum(t[label] for t in totals) for label, _ in cats},
+            flags=flags, positive=positive, positive_by_cluster=positive_by_cluster,
         )
 
     # -- after naming --------------------------------------------------------------------------

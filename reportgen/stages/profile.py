@@ -100,6 +100,9 @@ def profile(table: CustomerTable, clustering: Clustering, quantile_points: dict[
     means: list[dict[str, float]] = [{} for _ in range(k)]
     percentiles: dict[str, tuple[float, ...]] = {}
     sorted_values: dict[str, np.ndarray] = {}
+    flags: list[str] = []
+    positive: dict[str, float] = {}
+    positive_by_cluster: list[dict[str, float]] = [{} for _ in range(k)]
     for name in table.numeric:
         values = frame[name].to_numpy(dtype=np.float64)
         missing = np.isnan(values)
@@ -113,6 +116,13 @@ def profile(table: CustomerTable, clustering: Clustering, quantile_points: dict[
         for c, m in enumerate(_means(values, labels, k, complete)):
             if m is not None:
                 means[c][name] = m
+        if sorted_values[name][0] >= 0 and sorted_values[name][-1] <= 1 and np.all((present == 0) | (present == 1)):
+            flags.append(name)
+        above = np.where(missing, np.nan, values > 0)  # a yes/no reading of any feature: has it at all
+        positive[name] = float(np.count_nonzero(present > 0) / len(present))
+        for c, share in enumerate(_means(above, labels, k, complete)):
+            if share is not None:
+                positive_by_cluster[c][name] = share
     centroids = [dict(m) for m in means]
     if features is not None:
         for c, judged in enumerate(centres(features, labels, k, sorted_values)):
@@ -139,4 +149,7 @@ def profile(table: CustomerTable, clustering: Clustering, quantile_points: dict[
         separation=separation(features, labels, k) if features is not None else {},
         category_totals=tuple(totals),
         category_population=population_totals,
+        flags=tuple(flags),
+        positive=positive,
+        positive_by_cluster=tuple(positive_by_cluster),
     )
