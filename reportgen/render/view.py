@@ -11,20 +11,20 @@ from typing import Any
 from ..config import Display
 from ..vocabulary import SENSITIVE_BY_DEFAULT
 from ..model import Report, Segment
+from . import measures as ms
+from . import onepage
 from .fmt import color, fmt_int, fmt_num, fmt_pct, fmt_role, fmt_times, text_on
+from .measures import shown_features
+from .textfit import shorten
+
+MAX_MEASURES = 16  # numeric rows on a segment page: it must stay one page
+MAX_CATEGORIES = 8  # rows of its "What they buy" table
 
 
 def axis_title(display: Display) -> str:
     unit = "%" if display.percent else f"{display.prefix}{display.suffix}".strip()
     said = unit.lower() in display.label.lower().split()  # "Days since last purchase" needs no "(days)"
     return f"{display.label} ({unit})" if unit and not said else display.label
-
-
-def shown_features(report: Report) -> list[str]:
-    """Numeric features in reading order: the clustered ones first, then the others."""
-    clustered = [f for f in report.features.roles if f in report.population]
-    categories = set(report.table.categories.values())  # shown in the category table instead
-    return clustered + [f for f in report.table.numeric if f in report.population and f not in clustered and f not in categories]
 
 
 def period_label(period: str) -> str:
@@ -75,37 +75,72 @@ def _minimap(report: Report, seg: Segment) -> dict[str, Any] | None:
     ]
     points.sort(key=lambda p: p["current"])  # the current segment is drawn last, on top
     d = report.settings.display_of
-    return {"x_label": axis_title(d(xr)), "y_label": axis_title(d(yr)), "points": points}
+    # 10-px labels along the 228 x 156 frame, shortened to fit it (the arrow included)
+    return {"x_label": shorten(axis_title(d(xr)), 210, 10), "y_label": shorten(axis_title(d(yr)), 140, 10), "points": points}
 
 
-def _segment(report: Report, seg: Segment) -> dict[str, Any]:
+def _categories(seg: Segment) -> tuple[list[dict[str, Any]], str, str]:
+    """The category rows (most bought against the average first), the sentence that leads them, and
+    what the table leaves out. Category and product names stay as the shop writes them."""
+    ranked = sorted(seg.category_index, key=lambda k: (-seg.category_index[k], k))
+    rows = [
+        {"name": k, "share": fmt_pct(seg.mix.get(k, 0.0), 0), "index": fmt_times(seg.category_index[k]), "top": i == 0}
+        for i, k in enumerate(ranked[:MAX_CATEGORIES])
+    ]
+    rest = len(ranked) - MAX_CATEGORIES
+    more = f"{rest} more, each bought at {fmt_times(seg.category_index[ranked[MAX_CATEGORIES]])} the average or less." if rest > 0 else ""
+    if not ranked:
+        return rows, "", more
+    top = ranked[0]
+    ratio = seg.category_index[top]
+    if ratio >= 1.05:
+        lead = f"Per customer, they spend {fmt_times(ratio)} as much on {top} as the average customer."
+    else:
+        lead = f"They spend less than the average customer on every category; relatively most on {top} ({fmt_times(ratio)})."
+    return rows, lead, more
+
+
+def reliability(stability: float | None) -> dict[str, Any]:
+    """The segment's bootstrap stability as a statement about the segment (not about its customers),
+    judged as printed: 0.7499 reads 0.75, reliable."""
+    if stability is None:
+        return {"word": "", "verdict": "", "sentence": "", "tentative": False, "figure": ""}
+    shown = round(stability, 2)
+    figure = fmt_num(stability, 2)
+    if shown >= STABLE:
+        word, verdict = "stable", "is stable"
+        sentence = f"Reliable segment: it comes back when the customers are resampled ({figure} of 1)."
+    elif shown >= DISSOLVES:
+        word, verdict = "unstable", "is unstable"
+        sentence = f"Tentative segment: it only partly comes back when the customers are resampled ({figure} of 1)."
+    else:
+        word = verdict = "dissolves when resampled"
+        sentence = f"Unreliable segment: it falls apart when the customers are resampled ({figure} of 1)."
+    return {"word": word, "verdict": verdict, "sentence": sentence, "tentative": shown < STABLE, "figure": figure}
+
+
+def _measure_rows(report: Report, readings: ms.Readings, seg: Segment) -> tuple[list[dict[str, Any]], str]:
+    shown, rest = ms.for_segment(report, readings, seg, MAX_MEASURES)
+    rows = [
+        {
+            "role": m.name,
+            "label": m.heading,
+            "value": ms.text(report, m, ms.value(report, m, seg)),
+            "average": ms.text(report, m, ms.value(report, m)),
+            "level": seg.levels.get(m.name, ""),
+            "clustered": m.clustered,
+        }
+        for m in shown
+    ]
+    more = ("Also profiled, nearer the average here: " + ", ".join(m.label for m in rest) + ".") if rest else ""
+    return rows, more
+
+
+def _segment(report: Report, seg: Segment, readings: ms.Readings) -> dict[str, Any]:
     display = report.settings.display_of
     c = color(seg.colour)
-    measures = [
-        {
-            "role": f,
-            "label": display(f).label,
-            "value": fmt_role(seg.means[f], display(f)),
-            "average": fmt_role(report.population[f], display(f)),
-            "level": seg.levels.get(f, ""),
-            "clustered": f in report.features.roles,
-        }
-        for f in shown_features(report)
-        if f in seg.means
-    ]
-    ranked = sorted(seg.category_index, key=lambda k: (-seg.category_index[k], k))
-    categories = [
-        {"name": k, "share": fmt_pct(seg.mix.get(k, 0.0), 0), "index": fmt_times(seg.category_index[k]), "top": i == 0}
-        for i, k in enumerate(ranked)
-    ]
-    highlight = ""
-    if ranked:
-        top = ranked[0]
-        ratio = seg.category_index[top]
-        if ratio >= 1.05:
-            highlight = f"Buys {fmt_times(ratio)} as much {top.lower()} as the average customer."
-        else:
-            highlight = f"Spends less than the average customer on every category; relatively most on {top.lower()} ({fmt_times(ratio)})."
+    measures, more_measures = _measure_rows(report, readings, seg)
+    categories, highlight, more_categories = _categories(seg)
     campaigns = [
         {
             "name": cp.name,
@@ -119,61 +154,94 @@ def _segment(report: Report, seg: Segment) -> dict[str, Any]:
         for cp in seg.campaigns
     ]
     attributes = [
-        {"label": display(a).label, "text": ", ".join(f"{fmt_pct(share, 0)} {str(v).lower()}" for v, share in sorted(mix.items(), key=lambda kv: (-kv[1], kv[0]))[:5])}
+        {"label": display(a).label, "text": ", ".join(f"{fmt_pct(share, 0)} {v}" for v, share in sorted(mix.items(), key=lambda kv: (-kv[1], kv[0]))[:5])}
         for a, mix in seg.mixes.items()
     ]
     stability = report.trust.stability[seg.id] if report.trust and seg.id < len(report.trust.stability) else None
-    shown = None if stability is None else round(stability, 2)  # judged as printed: 0.7499 reads 0.75, stable
-    word = "" if shown is None else ("stable" if shown >= STABLE else ("dissolves when resampled" if shown < DISSOLVES else "unstable"))
+    reliable = reliability(stability)
+    revenue_share = getattr(seg, "revenue_share", None)
     return {
         "id": seg.id,
-        "stability": fmt_num(stability, 2) if stability is not None else "",
-        "stability_word": word,
-        "stability_verdict": {"stable": "is stable", "unstable": "is unstable"}.get(word, word),  # "this segment ..."
-        "unstable": shown is not None and shown < STABLE,
+        "stability": reliable["figure"],
+        "stability_word": reliable["word"],
+        "stability_verdict": reliable["verdict"],  # "this segment ..."
+        "reliability": reliable["sentence"],
+        "unstable": reliable["tentative"],
         "name": seg.name,
         "color": c,
         "text_color": text_on(c),
         "size": fmt_int(seg.size),
         "share": fmt_pct(seg.share),
+        "revenue_share": fmt_pct(revenue_share) if revenue_share is not None else "",
         "profile": seg.profile,
         "description": seg.description,
         "measures": measures,
+        "more_measures": more_measures,
         "attributes": attributes,
         "categories": categories,
         "category_highlight": highlight,
+        "more_categories": more_categories,
         "campaigns": campaigns,
         "top_campaign": campaigns[0]["name"] if campaigns else "",
+        "top_objective": campaigns[0]["objective"] if campaigns else "",
         "map": _minimap(report, seg),
     }
 
 
+def counts_sentence(report: Report) -> str:
+    """What was read and what was analysed, each count naming what it counts."""
+    t = report.table
+    left_out = f"{fmt_int(t.n_dropped)} left out for missing or invalid values" if t.n_dropped else "none left out"
+    lines = t.facts.get("lines")
+    if t.kind == "transactions" and lines is not None:
+        purchases = t.facts.get("purchase_lines")
+        bought = f", {fmt_int(int(purchases))} of them purchases" if purchases is not None else ""
+        return f"{fmt_int(int(lines))} order lines read{bought}; {fmt_int(t.n_customers)} customers analysed, {left_out}."
+    return f"{fmt_int(t.n_read)} rows read, one customer each; {fmt_int(t.n_customers)} customers analysed, {left_out}."
+
+
 def _quality(report: Report) -> dict[str, Any]:
     t = report.table
+    issues = [
+        {
+            "column": i.column,
+            "reason": i.reason,
+            "rows": fmt_int(i.rows),
+            "lines": ", ".join(str(n) for n in i.examples) + (" …" if i.rows > len(i.examples) else ""),
+            "effect": "row dropped" if i.dropped else "value ignored",
+        }
+        for i in t.issues
+    ]
+    unit = "lines" if t.kind == "transactions" else "rows"
     return {
         "source": t.source.name,
         "checksum": t.checksum[:12],
         "n_read": fmt_int(t.n_read),
         "n_used": fmt_int(t.n_customers),
         "n_dropped": fmt_int(t.n_dropped),
+        "counts": counts_sentence(report),
+        "unit": unit,
         "columns": [{"role": role, "column": col} for role, col in t.columns.items()],
         "kind": t.kind,
         "facts": {key: t.facts.get(key, "") for key in ("as_of", "definitions", "dates_to", "item_spend")},
-        "issues": [
-            {
-                "column": i.column,
-                "reason": i.reason,
-                "rows": fmt_int(i.rows),
-                "lines": ", ".join(str(n) for n in i.examples) + (" …" if i.rows > len(i.examples) else ""),
-                "effect": "row dropped" if i.dropped else "value ignored",
-            }
-            for i in t.issues
-        ],
-        "notes": list(t.notes),
+        "issues": issues,
+        "examples": any(i.examples for i in t.issues),  # order logs are read in bulk and list none
+        # an order log's note repeats the counts sentence's numbers: said once, there
+        "notes": [n for n in t.notes if not (t.kind == "transactions" and n.startswith("Order log:"))],
     }
 
 
 STABLE, DISSOLVES = 0.75, 0.5  # Hennig's clusterboot reading of bootstrap Jaccard stability
+
+
+# How sure we are, in plain words, said once (the executive summary); the appendix gives the figures.
+CONFIDENCE_WORDS = {
+    "strong": "Confident. The customers fall into distinct groups, and the segments come back when the data are resampled.",
+    "moderate": "Fairly sure. The segments are real tendencies in the data, but their edges are soft: customers near a "
+    "boundary could belong to either side.",
+    "weak": "Not very. These customers form a continuum: the segments are useful slices, not natural groups, so test "
+    "campaigns on a small group before spending much.",
+}
 
 
 def _trust(report: Report) -> dict[str, Any]:
@@ -183,13 +251,14 @@ def _trust(report: Report) -> dict[str, Any]:
     c = t.confidence
     return {
         "level": c.level,
-        "sentence": t.confidence_sentence,
+        "sentence": CONFIDENCE_WORDS.get(c.level, t.confidence_sentence),
         "figures": [
-            {"name": "Clustering tendency (Hopkins)", "value": fmt_num(c.hopkins), "reading": "about 0.5 for customers without groups, towards 1 for clear groups"},
+            {"name": "Clustering tendency (Hopkins)", "value": fmt_num(c.hopkins),
+             "reading": "0.5 when customers are spread evenly; higher when they bunch up, which skewed measures do too, so it is read with the silhouette"},
             {"name": "Silhouette of the segments", "value": fmt_num(c.silhouette), "reading": f"against {fmt_num(c.reference_silhouette)} that K-Means reaches on structureless customers like these"},
             {"name": "Mean stability when resampled", "value": fmt_num(c.stability), "reading": "0 to 1; 0.75 and up: the segments hold on another sample"},
         ],
-        "reasons": list(c.reasons),
+        "reasons": [r[0].upper() + r[1:] for r in c.reasons],
         "alternatives": [{"method": a.method, "k": a.k, "silhouette": fmt_num(a.silhouette), "agreement": fmt_num(a.agreement)} for a in t.alternatives],
         "alternatives_sentence": t.alternatives_sentence,
     }
@@ -204,13 +273,12 @@ def _signed(n: float) -> str:
     return f"+{fmt_int(n)}" if n > 0 else ("±0" if n == 0 else f"−{fmt_int(-n)}")
 
 
-def _changes(report: Report) -> dict[str, Any] | None:
-    """The 'What changed' block: plain sentences first, then the table."""
+def change_sentences(report: Report) -> list[str]:
+    """What changed since the previous period, in plain sentences."""
     ch = report.changes
     if ch is None:
-        return None
+        return []
     prev = period_label(ch.previous_period)
-    by_name = {s.name: s for s in report.segments}
     if ch.n_now == ch.n_then:
         sentences = [f"Compared with {prev}: {fmt_int(ch.n_now)} customers analysed, as many as then."]
     else:
@@ -234,6 +302,17 @@ def _changes(report: Report) -> dict[str, Any] | None:
             f"Of {fmt_int(returning)} returning customers, {fmt_int(ch.moved)} ({fmt_pct(ch.moved / returning)}) moved to another segment; "
             f"{fmt_int(ch.new_customers)} customers are new and {fmt_int(ch.gone_customers)} have gone."
         )
+    return sentences
+
+
+def _changes(report: Report) -> dict[str, Any] | None:
+    """The 'What changed' block: plain sentences first, then the table."""
+    ch = report.changes
+    if ch is None:
+        return None
+    prev = period_label(ch.previous_period)
+    by_name = {s.name: s for s in report.segments}
+    sentences = change_sentences(report)
     display = report.settings.display_of
     rows = []
     for s in ch.segments:
@@ -262,7 +341,8 @@ def build(report: Report) -> dict[str, Any]:
     s = report.settings
     c = report.clustering
     largest, valuable = report.largest, report.most_valuable
-    segments = [_segment(report, seg) for seg in report.segments]
+    readings = ms.readings(report)
+    segments = [_segment(report, seg, readings) for seg in report.segments]
     value = report.value_feature
     shown = s.display_of(value) if value else None
     valuable_value = fmt_role(valuable.means[value], shown) if shown and value in valuable.means else ""
@@ -277,7 +357,7 @@ def build(report: Report) -> dict[str, Any]:
         for name, how, skew, auto in zip(f.roles, f.transforms, f.skew, f.automatic)
     ]
     sensitive = [s.display_of(n).label for n in f.roles if n in SENSITIVE_BY_DEFAULT or _is_sensitive(report, n)]
-    return {
+    context = {
         "title": s.report.title,
         "organisation": s.report.organisation,
         "accent": s.report.accent,
@@ -290,13 +370,19 @@ def build(report: Report) -> dict[str, Any]:
         "features": [s.display_of(r).label for r in report.features.roles],
         "scaling": scaling,
         "sensitive": sensitive,
-        "largest": {"name": largest.name, "color": color(largest.colour), "size": fmt_int(largest.size), "share": fmt_pct(largest.share)},
+        "largest": {
+            "name": largest.name, "color": color(largest.colour), "size": fmt_int(largest.size), "share": fmt_pct(largest.share),
+            "label": onepage.headline_label(f"in the largest, {largest.name}"),
+        },
         "most_valuable": {
             "name": valuable.name,
             "color": color(valuable.colour),
             "value": valuable_value,
             "value_label": shown.label.lower() if shown else "",
             "share": fmt_pct(valuable.share),
+            "label": onepage.headline_label(
+                f"average {shown.label.lower()} of the most valuable, {valuable.name}" if valuable_value and shown else f"of customers in the most valuable, {valuable.name}"
+            ),
         },
         "segments": segments,
         "metrics": {
@@ -317,4 +403,12 @@ def build(report: Report) -> dict[str, Any]:
         "k_reasons": list(c.k_reasons),
         "warnings": list(report.warnings),
         "changes": _changes(report),
+        "left_out_measures": ms.left_out_sentence(readings),
+        "revenue_shares": any(seg["revenue_share"] for seg in segments),
     }
+    lead = (
+        f"We analysed {context['n_customers']} customers for {context['period_label']} and found {c.k} segments. The largest is {largest.name} "
+        f"({fmt_int(largest.size)} customers, {fmt_pct(largest.share)}); the most valuable is {valuable.name}, with an average value of {valuable_value} "
+        f"({fmt_pct(valuable.share)} of customers)."
+    )
+    return context | {"summary_fit": onepage.fit(context, lead)}
