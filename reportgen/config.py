@@ -73,6 +73,7 @@ class Display(Strict):
     suffix: str = ""
     decimals: int = Field(0, ge=0, le=4)
     percent: bool = False  # show 0.42 as 42%
+    money: bool = False  # an amount of money: shown with report.currency
 
 
 RoleDisplay = Display  # the name earlier releases used
@@ -85,9 +86,9 @@ def _default_display() -> dict[str, Display]:
         "spending": Display(label="Spending score"),
         "recency_days": Display(label="Days since last purchase", suffix=" days"),
         "frequency": Display(label="Orders", decimals=1),
-        "monetary": Display(label="Total spend"),
+        "monetary": Display(label="Total spend", money=True),
         "tenure_days": Display(label="Days since first purchase", suffix=" days"),
-        "avg_order_value": Display(label="Average order value", decimals=2),
+        "avg_order_value": Display(label="Average order value", decimals=2, money=True),
         "return_rate": Display(label="Return rate", decimals=1, percent=True),
     }
 
@@ -137,6 +138,7 @@ class ReportText(Strict):
     organisation: str = ""  # empty: the cover names no organisation
     logo: Path | None = None  # on the PDF cover and running header, once in the email, in the HTML page
     accent: str = "#332288"  # headings and rules; segment colours stay the colour-blind-safe palette
+    currency: str = Field("", max_length=8, description="how money reads: a sign ($, €, £) or a code (EUR, CHF); empty: not stated")
 
     @field_validator("accent")
     @classmethod
@@ -165,7 +167,14 @@ class ReportText(Strict):
             raise ValueError(f"logo {text!r} is not an SVG image")
         return path
 
-    _fold = field_validator("title", "organisation", mode="before")(fold)
+    _fold = field_validator("title", "organisation", "currency", mode="before")(fold)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        if v and not re.fullmatch(r"[^\W\d_]{1,3}|[A-Z]{3}|[$€£¥₹₩₽₺₪₫฿₦₱₴₲₡₵₸]|[A-Za-z]{1,3}\$", v):
+            raise ValueError(f"currency {v!r} is not a sign like $ or € or a code like EUR")
+        return v
 
 
 class Smtp(Strict):
@@ -271,6 +280,11 @@ class Settings(Strict):
     rules: str = "auto"  # a rule pack by name (mall, rfm) or a folder with segments.yaml + campaigns.yaml; auto: rfm for order logs, else mall
     spark: Spark = Spark()
     _source: str = PrivateAttr("settings")  # the config file the settings came from, for messages
+    _period_given: bool = PrivateAttr(True)  # False: the period is this month by default, and a run may take the data's own
+
+    @property
+    def period_given(self) -> bool:
+        return self._period_given
 
     @property
     def source(self) -> str:
@@ -474,4 +488,5 @@ def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | 
                 source = f"--{key.replace('_', '-')}"
         raise _explain(exc, source) from None
     settings._source = source
+    settings._period_given = raw.get("period") is not None
     return settings

@@ -56,8 +56,25 @@ def _order_log(path: Path, header: list[str], data_ref: str, settings: Settings 
         "",
         "rules: rfm                 # the built-in RFM rule pack and its campaigns",
         "features: [recency_days, frequency, monetary]",
+        "",
     ]
-    return lines
+    return lines + _currency_lines(currency_of_header(header) or _order_currency(path, header, fields))
+
+
+def _currency_lines(sign: str) -> list[str]:
+    if sign:
+        return ["report:", f"  currency: {_yaml_text(sign)}              # found in the data; how money reads in the documents"]
+    return ["# report:", "#   currency: \"$\"           # CHECK: the data shows no currency; say how money reads ($, €, £, EUR ...)"]
+
+
+def _order_currency(path: Path, header: list[str], fields: dict[str, Any]) -> str:
+    from .stages import read
+
+    money = [c for c in (fields.get("amount"), fields.get("price")) if c]
+    if not money:
+        return ""
+    frame = read.read(path, header, set()).frame
+    return _currency_sign([frame[c].astype("string") for c in money if c in frame.columns])
 
 
 def _skew(values: Any) -> float:
@@ -178,9 +195,13 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
             continue
         comments.append(f"#   {col}: left out, free text ({distinct} different values)")
     categories: list[str] = []
+    spend = None
     if spend_cols:
-        spend = "spend" if "spend" not in taken else feature_name("total_spend", taken)
+        # one vocabulary: the spend total is `spending`, the feature the bundled rules judge (unless the
+        # table has a spending score of its own, as the mall data does)
+        spend = "spending" if "spending" not in taken else feature_name("total_spend", taken)
         taken.add(spend)
+        display.append(f"  {spend}: {{label: Total spend, money: true}}")
         total = _total_of_the_others(spend_cols, numbers)
         if total is not None:  # a total column beside its parts: the total is the spend, the parts its mix
             spend_cols = [c for c in spend_cols if c != total]
@@ -227,15 +248,43 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
         lines += ["", "categories:                  # each segment's mix of spend"] + categories
     if display:
         lines += ["", "display:                     # how features read in the documents"] + display
-    if not set(MALL_CLUSTERED) <= {p[0] for p in numeric_names}:
+    if spend:
+        lines += ["", f"value: {spend}                # a segment's revenue is its customers' total {spend}"]
+    sign = _currency_sign([text[c] for c in spend_cols] + [text[col] for _, col in numeric_names if col in text])
+    lines += ["", *_currency_lines(sign)]
+    if set(MALL_CLUSTERED) <= {p[0] for p in numeric_names}:
+        lines += ["", "rules: mall                  # the bundled pack judges income and spending (and age): it fits the features above"]
+    else:
         lines += [
             "",
-            "# No rule pack judges these features yet, so the segments are named from the data",
+            "# No bundled rule pack judges these features, so the segments are named from the data",
             "# (\"High spend, low recency\"). Write your own rules and campaigns (see",
             "# rules/mall/*.yaml in reportgen's source for the schema) and point to their folder:",
             "# rules: my_rules",
         ]
     return lines
+
+
+CURRENCY_WORDS = {"eur": "€", "euro": "€", "usd": "$", "gbp": "£", "jpy": "¥", "chf": "CHF", "sek": "SEK", "nok": "NOK", "dkk": "DKK", "aud": "AUD", "cad": "CAD"}
+
+
+def _currency_sign(columns: list[Any]) -> str:
+    """The currency sign most money values are written with ('$1,234.50', '1.234,50 €'), if any."""
+    counts: dict[str, int] = {}
+    for values in columns:
+        written = values.dropna().astype(str).head(2000)
+        for sign in "$€£¥":
+            counts[sign] = counts.get(sign, 0) + int(written.str.contains(sign, regex=False).sum())
+    best = max(counts, key=lambda k: counts[k]) if counts else ""
+    return best if counts.get(best, 0) else ""
+
+
+def currency_of_header(header: list[str]) -> str:
+    """A currency named in a column's words ('Net Total (EUR)', 'amount_usd'), if exactly one is."""
+    from .vocabulary import words
+
+    found = {CURRENCY_WORDS[w] for h in header for w in words(h) if w in CURRENCY_WORDS}
+    return found.pop() if len(found) == 1 else ""
 
 
 def draft(data: Path, out: Path) -> str:

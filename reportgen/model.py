@@ -84,6 +84,18 @@ class KScore:
 
 
 @dataclass(frozen=True)
+class Grouping:
+    """How segments formed by name came about (stages/members.py), so resampling can repeat it."""
+
+    fine_k: int  # fine clusters
+    own: np.ndarray  # per customer (table row), the index of the first usable rule their own values match; n_rules: none
+    rules: tuple[int, ...]  # per segment id, its rule's index
+    n_rules: int
+    min_share: float  # a name held by fewer customers than this share (and at least 10) forms no segment
+    max_segments: int
+
+
+@dataclass(frozen=True)
 class Clustering:
     """Cluster ids 0..k-1 numbered largest first; metrics on the standardised features."""
 
@@ -96,6 +108,7 @@ class Clustering:
     k_curve: tuple[KScore, ...]
     sizes: tuple[int, ...]
     k_reasons: tuple[str, ...] = ()  # why this k, in words, for the appendix
+    grouping: Grouping | None = None  # segments formed by name from fine clusters, not K-Means' own partition
 
 
 @dataclass(frozen=True)
@@ -146,9 +159,21 @@ class Profile:
     separation: dict[str, float] = field(default_factory=dict)  # clustered feature -> share of its variance between segments
     category_totals: tuple[dict[str, float], ...] = ()  # per cluster: category label -> total spend on it
     category_population: dict[str, float] = field(default_factory=dict)  # category label -> total over all customers
-    flags: tuple[str, ...] = ()  # numeric features whose every value is 0 or 1 (yes/no): their mean is a share of customers
+    sums: tuple[dict[str, float], ...] = ()  # per cluster: total of each numeric feature (a segment's revenue)
+    population_sums: dict[str, float] = field(default_factory=dict)  # total of each numeric feature over all customers
+    binary: tuple[str, ...] = ()  # numeric features whose every value is 0 or 1 (yes/no): shown as rates
     positive: dict[str, float] = field(default_factory=dict)  # feature -> share of all customers with a value above 0
     positive_by_cluster: tuple[dict[str, float], ...] = ()  # per cluster: feature -> share of its customers above 0
+    rhythm: Rhythm | None = None  # order logs: how often the shop's customers buy, and how far back the log goes
+
+
+@dataclass(frozen=True)
+class Rhythm:
+    """The shop's own buying rhythm, which recency is judged against (order logs only)."""
+
+    cycle_days: float | None  # median days between orders of a customer who ordered more than once; None: no repeat buyer
+    history_days: float  # days from the first purchase in the log to the as-of day
+    repeat_customers: int  # customers with two orders or more
 
 
 @dataclass(frozen=True)
@@ -180,6 +205,10 @@ class Segment:
     category_index: dict[str, float] = field(default_factory=dict)  # category -> spend per customer vs all customers (1 = same)
     base_name: str = ""  # the rule's name before equal names were told apart
     colour: int = 0  # palette index; kept from last month for the same kind of customers
+    name_fit: float | None = None  # share of its customers whose own values satisfy the rule that named it
+    phrases: dict[str, str] = field(default_factory=dict)  # feature -> how its level reads ("bought recently")
+    revenue: float | None = None  # total of the value feature over its customers (order logs: monetary)
+    revenue_share: float | None = None  # its revenue as a share of all customers' revenue
 
 
 @dataclass(frozen=True)
@@ -215,6 +244,21 @@ class Changes:
 
 
 @dataclass(frozen=True)
+class NamingFacts:
+    """How the segments got their names, for the appendix and summary.json."""
+
+    how: str  # "clusters" (each cluster named by its centre), "by name" (fine clusters joined by the name most of their customers hold), "data" (no rule pack judges every clustered feature)
+    rules: str  # the rule pack's segments file
+    judged: tuple[str, ...]  # features the pack's levels judged this run
+    unjudged: tuple[str, ...] = ()  # clustered features the pack does not judge
+    short_history: bool = False  # lapsing names held back: the log is too short to tell who is slipping away
+    fine_k: int = 0
+    cluster_fits: tuple[tuple[str, float], ...] = ()  # by name: the first clusters' names and how far they held
+    folded: tuple[tuple[str, int], ...] = ()  # names held by too few customers to stand alone
+    value_feature: str | None = None  # the feature whose total is a segment's revenue
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything a run found; renderers and writers read it, nobody changes it."""
 
@@ -230,6 +274,7 @@ class Report:
     folder: Path | None = None  # the period folder, once written
     changes: Changes | None = None  # against the previous period, when its report exists
     trust: Trust | None = None  # confidence, stability per segment, alternatives compared
+    naming: NamingFacts | None = None  # how the names were given
 
     @property
     def period(self) -> str:

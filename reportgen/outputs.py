@@ -314,6 +314,7 @@ def summary(report: Report) -> dict[str, Any]:
         "confidence": _confidence(report),
         "alternatives": [{"method": a.method, "k": a.k, "silhouette": a.silhouette, "agreement": a.agreement} for a in report.trust.alternatives] if report.trust else [],
         "level_cuts": {role: [round(v, 4) for v in cuts] for role, cuts in report.level_cuts.items()},
+        "naming": _naming(report),
         "largest_segment": report.largest.id,
         "most_valuable_segment": report.most_valuable.id,
         "segments": [
@@ -324,6 +325,9 @@ def summary(report: Report) -> dict[str, Any]:
                 "share": s.share,
                 "centroid": {f: s.centroid[f] for f in report.features.roles if f in s.centroid},
                 "levels": s.levels,
+                "name_fit": s.name_fit,
+                "revenue": s.revenue,
+                "revenue_share": s.revenue_share,
                 "description": s.profile,
                 "profile": s.means,
                 "mix": s.mix,
@@ -351,6 +355,25 @@ def summary(report: Report) -> dict[str, Any]:
         ],
         "warnings": list(report.warnings),
         "changes": _changes(report),
+    }
+
+
+def _naming(report: Report) -> dict[str, Any] | None:
+    n = report.naming
+    if n is None:
+        return None
+    r = report.profile.rhythm
+    return {
+        "how": n.how,
+        "rules": n.rules,
+        "judged": list(n.judged),
+        "unjudged": list(n.unjudged),
+        "short_history": n.short_history,
+        "fine_clusters": n.fine_k or None,
+        "first_clusters": [{"name": name, "name_fit": fit} for name, fit in n.cluster_fits],
+        "folded": [{"name": name, "customers": size} for name, size in n.folded],
+        "value_feature": n.value_feature,
+        "rhythm": None if r is None else {"cycle_days": None if r.cycle_days is None else round(r.cycle_days, 2), "history_days": r.history_days, "repeat_customers": r.repeat_customers},
     }
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Settings
 from .errors import DataError
-from .model import CustomerTable, Report
+from .model import CustomerTable, NamingFacts, Report
 from .render.html import check as check_templates
 from .rules import CampaignBook, Rulebook
 
@@ -105,6 +105,8 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
     from . import rules
     from .render.fmt import PALETTE
     from .stages import cluster, compare, features, label, profile, recommend
+    from .stages import naming as names
+    from .stages import value
 
     previous_dir = settings.comparison_dir()
     previous = compare.load_previous(previous_dir) if previous_dir else None
@@ -122,16 +124,15 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         with clock.stage("profile"):
             prof = profile.profile(table, clustering, label.quantile_points(inputs.rulebook), feats)
     with clock.stage("label"):
-        cuts = label.level_cuts(prof, inputs.rulebook)
-        named = label.label(prof, inputs.rulebook, cuts, lambda f: settings.display_of(f).label)
-        unjudged = rules.unjudged(inputs.rulebook, table.numeric)
-        if unjudged:
-            named = label.auto_label(prof, feats.roles, lambda f: settings.display_of(f).label)
+        naming = names.name(table, feats, clustering, prof, inputs.rulebook, settings.clustering, lambda f: settings.display_of(f).label)
+        clustering, prof, cuts, named = naming.clustering, naming.profile, naming.cuts, naming.named
         matches = compare.match(named, previous, feats, prof.percentiles) if previous else {}
         if previous:
             named = compare.stabilise_names(named, previous, matches)
     with clock.stage("recommend"):
-        segments, warnings = recommend.recommend(named, clustering, inputs.campaigns, prof)
+        money = value.money_feature(table.kind, settings.value, table.numeric)
+        segments, warnings = recommend.recommend(named, clustering, inputs.campaigns, prof, money)
+        unjudged = rules.unjudged(inputs.rulebook, naming.unjudged) if naming.how == "data" else None
         if unjudged:  # named from the data; the missing campaigns follow from the missing rules
             warnings = (unjudged,)
         else:
@@ -140,8 +141,16 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
             f"{settings.display_of(f).label} is the same for every customer, so it cannot tell segments apart; leave it out of features."
             for f in features.constant_roles(feats)
         )
-        warnings = (*flat, *warnings)
+        warnings = (*flat, *_naming_warnings(naming, prof, settings), *warnings)
         segments = compare.colours(segments, previous, matches, len(PALETTE))
+        segments = value.worth(segments, prof, money)
+        if money and not settings.report.currency:
+            warnings = (*warnings, f"Amounts ({settings.display_of(money).label.lower()}, revenue) are shown without a currency: the settings do not say which; set report.currency (for example currency: \"£\").")
+        facts = NamingFacts(
+            how=naming.how, rules=str(inputs.rulebook.path), judged=tuple(cuts), unjudged=naming.unjudged,
+            short_history=naming.short_history, fine_k=naming.fine_k, cluster_fits=naming.cluster_fits,
+            folded=naming.folded, value_feature=money,
+        )
         changes = None
         if previous and previous_dir:
             if engine is not None:
@@ -161,7 +170,29 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         profile=prof,
         warnings=warnings,
         changes=changes,
+        naming=facts,
     )
+
+
+def _naming_warnings(naming: Any, prof: Any, settings: Settings) -> tuple[str, ...]:
+    """What the reader must know before trusting the names: a log too short to judge recency, no
+    buying cycle, names that hold for too few of their customers."""
+    from .stages.members import HOLDS
+
+    out = []
+    r = prof.rhythm
+    if r is not None and naming.short_history:
+        cycle = f" and its customers reorder every {r.cycle_days:.0f} days" if r.cycle_days is not None else ""
+        out.append(
+            f"The order log covers only {r.history_days:.0f} days{cycle}: too short to tell who is slipping away, so no segment is given a "
+            f"lapsing name (About to sleep, At risk, Lost ...); read recency and frequency as a snapshot."
+        )
+    if r is not None and r.cycle_days is None:
+        out.append("No customer ordered twice in this log, so the shop's buying cycle is unknown and recency cannot be judged against it; the segments are named from the data.")
+    for nm in naming.named:
+        if nm.fit is not None and nm.fit < HOLDS:
+            out.append(f"'{nm.name}' holds for only {nm.fit:.0%} of its customers: read it as a rough description, not as true of each customer.")
+    return tuple(out)
 
 
 def judge(report: Report, clock: _Clock) -> Report:
@@ -216,7 +247,8 @@ def run(settings: Settings, progress: bool = False) -> Report:
         "settings_sha256": digest(settings.model_dump(mode="json")),
     }
     try:
-        report = _run(settings, record, progress)
+        settings, table, notes = _period_of_the_data(settings, record)
+        report = _run(settings, record, progress, table, notes)
     except BaseException as exc:  # a bug (exit 1) or an interrupt is recorded too, then goes on up
         if isinstance(exc, (ReportgenError, OSError)):
             status, error = "failed", str(exc)
@@ -249,7 +281,47 @@ def _record(settings: Settings, record: dict[str, Any]) -> None:
         log.warning("Could not record the run in %s: %s", settings.out / history.FILE, exc.strerror or exc)
 
 
-def _run(settings: Settings, record: dict[str, Any], progress: bool = False) -> Report:
+def latest_date(table: CustomerTable) -> str | None:
+    """The last day the data speaks of: an order log's last purchase, or the latest date behind a
+    customer table's days-since features (the period's end minus the fewest days)."""
+    import datetime as dt
+
+    if table.facts.get("last_purchase"):
+        return table.facts["last_purchase"]
+    end = table.facts.get("dates_to")
+    days = [c for c in table.numeric if table.columns.get(c, "").startswith("days since")]
+    if not end or not days:
+        return None
+    fewest = min((table.frame[c].min() for c in days), default=None)
+    if fewest is None or fewest != fewest:
+        return None
+    return (dt.date.fromisoformat(end) - dt.timedelta(days=int(fewest))).isoformat()
+
+
+def _period_of_the_data(settings: Settings, record: dict[str, Any]) -> tuple[Settings, CustomerTable | None, tuple[str, ...]]:
+    """Without --period, a run on data that ends before this month reports on the month the data
+    ends in, and says so: no briefing is dated after its data without a word."""
+    if settings.period_given or settings.engine != "local":
+        return settings, None, ()
+    from .stages import load
+
+    table = load_table(settings, _Clock())
+    last = latest_date(table) if table is not None else None
+    if last is None or last[:7] >= settings.period:
+        return settings, table, ()
+    moved = settings.model_copy(update={"period": last[:7]})
+    moved._source, moved._period_given = settings._source, True
+    record["period"] = moved.period
+    note = (
+        f"No --period was given and the data ends on {last}, so this is the briefing for {last[:7]}, not for the current month "
+        f"({settings.period}); give --period to choose another month."
+    )
+    log.warning("%s", note)
+    keep = table if table is not None and load.kind(settings) == "transactions" else None  # a customer table's ages and days count to the new period
+    return moved, keep, (note,)
+
+
+def _run(settings: Settings, record: dict[str, Any], progress: bool = False, table: CustomerTable | None = None, notes: tuple[str, ...] = ()) -> Report:
     from .outputs import manifest, period_lock, staging, write_json, write_segments, write_summary
     from .render.browser import BrowserSession
     from .render.pdf import PdfWorker
@@ -260,8 +332,10 @@ def _run(settings: Settings, record: dict[str, Any], progress: bool = False) -> 
     rulebook, campaigns = check_inputs(settings, clock)  # most mistakes stop here, before any browser starts
     # The browser boots, and the PDF worker imports WeasyPrint, while the customers are loaded and clustered.
     with period_lock(target), _engine(settings) as engine, BrowserSession(timeout=settings.charts.timeout) as browser, PdfWorker() as pdf_worker:
-        inputs = Inputs(rulebook, campaigns, load_table(settings, clock))
+        inputs = Inputs(rulebook, campaigns, table if table is not None else load_table(settings, clock))
         report = segment(settings, inputs, clock, engine)
+        if notes:
+            report = replace(report, warnings=(*notes, *report.warnings))
         record["input_sha256"] = report.table.checksum
         with staging(target) as tmp:
             browser.imported()  # plotly is imported by one thread at a time

@@ -23,21 +23,26 @@ from .vocabulary import FEATURE_NAME
 
 
 class _LevelSpec(Strict):
-    method: Literal["quantile", "absolute"]
+    method: Literal["quantile", "absolute", "rhythm"]
     cuts: list[float] = Field(min_length=1)
     names: list[str]
     phrases: dict[str, str] = {}
+    floor: list[float] | None = None  # rhythm: each cut at least this many of the feature's units (days)
+    ceiling: list[float] | None = None  # rhythm: each cut at most this many
 
 
 class _RuleSpec(Strict):
     name: str = Field(min_length=1)
     when: dict[str, str | list[str]] = Field(min_length=1)
     description: str = ""
+    about: list[str] | None = None  # the features the name and description speak of; default: those in `when`
+    lapsing: bool = False  # the name says customers are slipping away: held back when the history is too short to tell
 
 
 class _FallbackSpec(Strict):
     name: str = Field(min_length=1)
     description: str = ""
+    about: list[str] = []
 
 
 class _SegmentsFile(Strict):
@@ -63,10 +68,12 @@ class _CampaignsFile(Strict):
 @dataclass(frozen=True)
 class LevelScale:
     role: str
-    method: str
+    method: str  # quantile (shares of customers), absolute (the feature's units) or rhythm (buying cycles)
     cuts: tuple[float, ...]
     names: tuple[str, ...]
     phrases: dict[str, str]
+    floor: tuple[float, ...] = ()  # rhythm: bounds of each cut in the feature's units
+    ceiling: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,8 @@ class SegmentRule:
     when: dict[str, frozenset[str]]
     description: str
     line: int
+    about: frozenset[str] = frozenset()  # features the name and description speak of
+    lapsing: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,17 +165,37 @@ def _levels(path: Path, spec: _SegmentsFile, text: str) -> dict[str, LevelScale]
             raise RuleError(f"{where}: the cuts for '{role}' must be strictly ascending.", f"Got {lv.cuts}.")
         if lv.method == "quantile" and not all(0 < c < 1 for c in lv.cuts):
             raise RuleError(f"{where}: quantile cuts for '{role}' are shares of customers between 0 and 1.", f"Got {lv.cuts}.")
+        if lv.method == "rhythm" and not all(c > 0 for c in lv.cuts):
+            raise RuleError(f"{where}: rhythm cuts for '{role}' are numbers of buying cycles above 0.", f"Got {lv.cuts}.")
+        bounds = {"floor": lv.floor, "ceiling": lv.ceiling}
+        for key, values in bounds.items():
+            if values is None:
+                continue
+            if lv.method != "rhythm":
+                raise RuleError(f"{where}: '{key}' belongs to rhythm levels; '{role}' is {lv.method}.", "Remove it, or use method: rhythm.")
+            if len(values) != len(lv.cuts):
+                raise RuleError(f"{where}: '{role}' needs one {key} per cut ({len(lv.cuts)}).", f"Got {values}.")
+        if lv.floor and lv.ceiling and any(f > c for f, c in zip(lv.floor, lv.ceiling)):
+            raise RuleError(f"{where}: a floor of '{role}' is above its ceiling.", f"floor {lv.floor}, ceiling {lv.ceiling}.")
         unknown = set(lv.phrases) - set(lv.names)
         if unknown:
             bad = sorted(unknown)[0]
             raise RuleError(f"{where}: a phrase names level '{bad}', which '{role}' does not have.", did_you_mean(bad, lv.names, listing="Valid"))
-        levels[role] = LevelScale(role, lv.method, tuple(lv.cuts), tuple(lv.names), dict(lv.phrases))
+        levels[role] = LevelScale(role, lv.method, tuple(lv.cuts), tuple(lv.names), dict(lv.phrases), tuple(lv.floor or ()), tuple(lv.ceiling or ()))
     return levels
 
 
 def _covers(earlier: SegmentRule, later: SegmentRule) -> bool:
     """True when every centroid that matches `later` already matches `earlier`."""
     return all(role in later.when and later.when[role] <= allowed for role, allowed in earlier.when.items())
+
+
+def _about(where: str, about: list[str] | None, levels: dict[str, LevelScale], judged: set[str]) -> frozenset[str]:
+    """The features a rule's words speak of: its conditions' features, and any it lists under `about`."""
+    for f in about or ():
+        if f not in levels:
+            raise RuleError(f"{where}: 'about' names '{f}', which has no levels.", did_you_mean(f, tuple(levels), listing="Valid"))
+    return frozenset(judged | set(about or ()))
 
 
 def load_segments(path: Path) -> Rulebook:
@@ -188,7 +217,8 @@ def load_segments(path: Path) -> Rulebook:
                 if v not in levels[role].names:
                     raise RuleError(f"{where}: unknown level '{v}' for '{role}'.", did_you_mean(v, levels[role].names, listing="Valid"))
             when[role] = frozenset(values)
-        rule = SegmentRule(r.name, when, r.description, line)
+        about = _about(where, r.about, levels, set(when))
+        rule = SegmentRule(r.name, when, r.description, line, about, r.lapsing)
         for earlier in rules:
             if _covers(earlier, rule):
                 raise RuleError(
@@ -196,7 +226,9 @@ def load_segments(path: Path) -> Rulebook:
                     "Move the more specific rule first, or narrow the earlier one.",
                 )
         rules.append(rule)
-    fallback = SegmentRule(spec.fallback.name, {}, spec.fallback.description, _key_line(text, "fallback"))
+    line = _key_line(text, "fallback")
+    about = _about(f"{path} line {line}, fallback", spec.fallback.about, levels, set())
+    fallback = SegmentRule(spec.fallback.name, {}, spec.fallback.description, line, about)
     return Rulebook(path=path, levels=levels, rules=tuple(rules), fallback=fallback)
 
 
@@ -211,13 +243,16 @@ def check_features(rulebook: Rulebook, available: list[str]) -> None:
             raise RuleError(f"{rulebook.path} line {_key_line(text, name)}: levels for unknown feature '{name}'.", f"Did you mean '{near}'?")
 
 
-def unjudged(rulebook: Rulebook, available: list[str] | tuple[str, ...]) -> str | None:
-    """A warning when the rules judge none of this run's features (every segment gets the fallback name)."""
-    if any(f in available for f in rulebook.levels):
+def unjudged(rulebook: Rulebook, missing: list[str] | tuple[str, ...]) -> str | None:
+    """A warning when the rules do not judge every clustered feature (`missing`), so the segments are
+    named from the data: a name from the pack would pass over what the segments differ in."""
+    if not missing:
         return None
+    judged = ", ".join(rulebook.levels)
     return (
-        f"The rules in {rulebook.path} judge {', '.join(rulebook.levels)}, none of which this run has, so the segments are named from the data and have no campaigns: "
-        f"choose the rule pack for this data (rules: mall, rules: rfm, or a folder of your own with levels for {', '.join(available)})."
+        f"The rules in {rulebook.path} judge {judged}; this run clusters on {', '.join(missing)} too, which they do not judge, "
+        f"so the segments are named from the data and have no campaigns: choose the rule pack for this data (rules: mall, rules: rfm, "
+        f"or a folder of your own with levels for {', '.join(missing)}), or cluster only on the features the rules judge."
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import numpy as np
 import yaml
 
 from reportgen.config import load_settings
@@ -25,12 +26,31 @@ def test_crm_export_draft_runs(tmp_path: Path) -> None:
     assert columns["customer_id"] == "ID"
     assert columns["age"] == {"birth_year": "Year_Birth"}
     assert any(v == {"days_since": "Dt_Customer"} for v in columns.values())
-    assert columns["spend"]["sum"][0] == "MntWines" and set(settings["categories"].values()) >= {"MntWines", "MntGoldProds"}
+    # one vocabulary: the spend total is `spending`, which the bundled mall rules judge, and it is the value
+    assert columns["spending"]["sum"][0] == "MntWines" and set(settings["categories"].values()) >= {"MntWines", "MntGoldProds"}
+    assert settings["value"] == "spending" and settings["rules"] == "mall" and settings["features"] == ["income", "spending"]
     assert "education" in columns and "education" not in settings["features"]  # text: an attribute
     assert "Z_CostContact: left out" in out.read_text()
+    assert "# report:" in out.read_text() and "currency" in out.read_text()  # no sign in the data: the draft asks
     report = analyse(load_settings(out, {"period": "2014-07"}))
-    assert 3 <= report.clustering.k <= 8 and "education" in report.table.attributes
+    assert 3 <= report.clustering.k <= 9 and "education" in report.table.attributes
     assert report.segments[0].mix  # the categories work
+    # descriptions true to the numbers: each segment's own customers sit in the levels its name says
+    cuts = report.level_cuts
+    frame = report.table.frame.assign(segment=[report.segments[c].name for c in report.clustering.labels])
+    words = {"low": 0, "medium": 1, "high": 2}
+    for seg in report.segments:
+        mine = frame[frame["segment"] == seg.name]
+        rule = seg.levels
+        held = (np.searchsorted(cuts["income"], mine["income"], side="right") == words[rule["income"]]) & (
+            np.searchsorted(cuts["spending"], mine["spending"], side="right") == words[rule["spending"]]
+        )
+        assert held.mean() >= 0.8 and seg.name_fit == pytest.approx(held.mean(), abs=1e-4), seg.name
+        assert seg.description  # the rule judged every feature its description speaks of
+    comfortable = [s for s in report.segments if s.name == "Comfortable regulars"]
+    for seg in comfortable:  # "well-off customers with moderate spending": spending between the cuts
+        assert cuts["spending"][0] <= seg.centroid["spending"] < cuts["spending"][1]
+    assert {s.revenue_share for s in report.segments} and sum(s.revenue_share or 0 for s in report.segments) == pytest.approx(1, abs=1e-3)
 
 
 def test_mall_draft_keeps_the_mall_names(tmp_path: Path) -> None:
@@ -48,6 +68,7 @@ def test_a_log_without_order_ids_is_drafted_as_an_order_log_and_a_table_with_dat
     out = write(log, tmp_path / "payments.yaml")
     drafted = yaml.safe_load(out.read_text())
     assert drafted["transactions"] == {"customer_id": "Buyer", "date": "Paid At", "amount": "Total (EUR)"}
+    assert drafted["report"] == {"currency": "€"}  # the amount column's name says EUR
     assert "no order id column" in out.read_text()
     report = analyse(load_settings(out, {"period": "2025-12"}))
     assert report.table.kind == "transactions" and report.table.n_customers == 40
@@ -116,7 +137,7 @@ def test_a_total_beside_its_parts_is_not_counted_twice(tmp_path: Path) -> None:
     frame.to_csv(tmp_path / "shop.csv", index=False)
     settings = yaml.safe_load(write(tmp_path / "shop.csv", tmp_path / "shop.yaml").read_text())
     assert settings["columns"]["customer_id"] == "Account No"
-    assert settings["columns"]["spend"] == "Spend total"
+    assert settings["columns"]["spending"] == "Spend total" and settings["value"] == "spending"
     assert settings["categories"] == {"Food": "Spend food", "Drinks": "Spend drinks"}
 
 

@@ -23,7 +23,10 @@ def three_months(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[p
     work = tmp_path_factory.mktemp("months")
     frames = []
     for month, period in enumerate(MONTHS):
-        frame = generate(800, 21, with_truth=True, month=month, migrate=0.12, churn=0.05, spread=0.45)
+        # seed 4: the planted groups keep names that hold for 80% of their customers in every month, so
+        # the segments are the clusters and must equal the planted truth (other seeds cross a level cut
+        # in some month and are formed by name: test_segments_formed_by_name_when_a_name_stops_holding)
+        frame = generate(800, 4, with_truth=True, month=month, migrate=0.12, churn=0.05, spread=0.45)
         frames.append(frame)
         path = work / f"customers-{period}.csv"
         frame.drop(columns="planted_segment").to_csv(path, index=False)
@@ -102,3 +105,17 @@ def test_renamed_and_new_segments_are_flagged(tmp_path: Path) -> None:
     assert sum(statuses.values()) == 5
     names = [s.name for s in report.segments]
     assert len(set(names)) == 5
+
+
+def test_segments_formed_by_name_when_a_name_stops_holding(tmp_path: Path) -> None:
+    """Seed 1's third month: 'Aspiring spenders' holds for 78% of its cluster, so the segments are
+    formed by the names their customers hold, every name holds for 80% and the appendix says why."""
+    data = tmp_path / "c.csv"
+    generate(800, 1, with_truth=True, month=2, migrate=0.12, churn=0.05, spread=0.45).drop(columns="planted_segment").to_csv(data, index=False)
+    report = run(settings(data=data, period="2026-03", out=tmp_path / "out"))
+    assert report.naming is not None and report.naming.how == "by name"
+    assert dict(report.naming.cluster_fits)["Aspiring spenders"] < 0.8
+    assert all(s.name_fit is not None and s.name_fit >= 0.8 for s in report.segments)
+    summary = json.loads((tmp_path / "out" / "2026-03" / "summary.json").read_text())
+    assert summary["naming"]["how"] == "by name" and summary["naming"]["fine_clusters"] == 30
+    assert "finer groups" in summary["k_reasons"][-1]

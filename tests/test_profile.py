@@ -38,7 +38,7 @@ def test_yes_no_flags_and_shares_above_zero() -> None:
         "signed": rng.normal(0, 1, n),
     })
     prof = profile(_table(frame), _clustering(labels), {})
-    assert prof.flags == ("complain", "response", "gappy")
+    assert prof.binary == ("complain", "response", "gappy")
     for name in ("complain", "returns", "gappy", "signed", "twos"):
         values = frame[name]
         assert prof.positive[name] == (values.dropna() > 0).mean()

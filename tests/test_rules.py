@@ -23,7 +23,10 @@ def test_bundled_rules_load() -> None:
     assert book.rules[0].name == "Premium spenders"
     assert book.rules[0].when == {"income": frozenset({"high"}), "spending": frozenset({"high"})}
     assert book.rules[0].line > 20  # lines are counted in the real file
-    assert book.fallback.name == "Everyday shoppers"
+    assert book.fallback.name == "Other customers"
+    assert {(tuple(sorted(r.when["income"])), tuple(sorted(r.when["spending"]))) for r in book.rules} == {  # every cell has a rule
+        ((i,), (s,)) for i in ("low", "medium", "high") for s in ("low", "medium", "high")
+    }
     campaigns = load_campaigns(bundled_path("rules", "mall", "campaigns.yaml"), book)
     assert set(campaigns.by_segment) == set(book.names)  # every bundled segment has campaigns
     assert all(0 < c.budget_share <= 1 for cs in campaigns.by_segment.values() for c in cs)

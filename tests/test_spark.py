@@ -184,6 +184,6 @@ def test_flags_and_shares_above_zero_same_on_spark(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text(yaml.safe_dump({"data": str(tmp_path / "t.csv"), "period": "2020-03", "columns": columns, "features": ["income", "spend"], "clustering": {"k": 3}}))
     local, spark = (analyse(load_settings(config, {"engine": e, "out": str(tmp_path / e)})).profile for e in ("local", "spark"))
-    assert local.flags == spark.flags == ("complain", "member")
+    assert local.binary == spark.binary == ("complain", "member")
     assert spark.positive == pytest.approx(local.positive, abs=1e-12)
     assert [s["returns"] for s in spark.positive_by_cluster] == pytest.approx([s["returns"] for s in local.positive_by_cluster], abs=1e-12)

@@ -304,12 +304,24 @@ def test_period_before_the_log_is_refused() -> None:
 
 # ------------------------------------------------------------------------- the rfm rule pack
 
+def _cuts(frame: pd.DataFrame, scale: Any) -> tuple[float, ...]:
+    """A level's cuts computed here, independently of stages/label.py: rhythm cuts are buying cycles
+    (the median over repeat customers of their days between first and last order per later order),
+    bounded by the pack's floor and ceiling."""
+    if scale.method == "absolute":
+        return tuple(scale.cuts)
+    if scale.method == "quantile":
+        return tuple(frame[scale.role].quantile(list(scale.cuts)))
+    repeat = frame[frame["frequency"] >= 2]
+    cycle = float(((repeat["tenure_days"] - repeat["recency_days"]) / (repeat["frequency"] - 1)).median())
+    return tuple(min(max(c * cycle, lo), hi) for c, lo, hi in zip(scale.cuts, scale.floor, scale.ceiling))
+
+
 def _score(frame: pd.DataFrame, book: Any) -> pd.Series:
     """Each customer's segment under the pack (levels from this frame), first matching rule wins."""
     levels = {}
     for role, scale in book.levels.items():
-        cuts = scale.cuts if scale.method == "absolute" else tuple(frame[role].quantile(list(scale.cuts)))
-        levels[role] = np.asarray(scale.names)[np.searchsorted(np.asarray(cuts), frame[role].to_numpy(), side="right")]
+        levels[role] = np.asarray(scale.names)[np.searchsorted(np.asarray(_cuts(frame, scale)), frame[role].to_numpy(), side="right")]
     names = []
     for i in range(len(frame)):
         mine = {r: levels[r][i] for r in levels}
@@ -327,16 +339,20 @@ def test_rfm_pack_loads_and_names_agree_with_numbers(december: Any) -> None:
                       "About to sleep", "At risk", "Can't lose them", "Hibernating", "Lost"}
     assert expected_names <= set(book.names) and set(book.names) == set(campaigns.by_segment)
     assert (folder / "segments.yaml").read_text().startswith("# ") and (folder / "campaigns.yaml").read_text().startswith("# ")
+    assert {r.name for r in book.rules if r.lapsing} == {"About to sleep", "At risk", "Can't lose them", "Hibernating", "Lost"}
     frame = december.frame
     segment = _score(frame, book)
     means = frame.groupby(segment)[["recency_days", "frequency", "monetary"]].mean()
     assert len(means) >= 8
     best = means.loc["Champions"]
-    for low in ("Lost", "Hibernating"):
+    for low in ("Hibernating", "About to sleep", "New customers"):
         assert best["recency_days"] < means.loc[low, "recency_days"]
         assert best["frequency"] > means.loc[low, "frequency"] and best["monetary"] > means.loc[low, "monetary"]
-    assert means.loc["New customers", "recency_days"] < means.loc["Lost", "recency_days"]
-    assert means.loc["Can't lose them", "monetary"] > means.loc["Lost", "monetary"]
+    assert means.loc["New customers", "recency_days"] < means.loc["Promising", "recency_days"] < means.loc["About to sleep", "recency_days"]
+    assert means.loc["About to sleep", "recency_days"] < means.loc["Hibernating", "recency_days"]
+    # "recently" is recent for this shop: nobody called loyal or a champion last bought over half a year ago
+    active = frame[segment.isin(["Champions", "Loyal customers", "Potential loyalists", "New customers", "Promising"])]
+    assert active["recency_days"].max() <= 180
 
 
 # ------------------------------------------------------------------------- synthetic logs

@@ -307,7 +307,7 @@ class SparkEngine:
         overall = df.agg(F.count(F.lit(1)).alias("n"), *[F.avg(col(n)).alias(f"m{i}") for i, n in enumerate(names)], *[F.avg(above(n)).alias(f"p{i}") for i, n in enumerate(names)],
                          *[F.sum(F.when(~col(n).isin(0.0, 1.0), 1).otherwise(0)).alias(f"o{i}") for i, n in enumerate(names)]).first()
         population = {n: float(overall[f"m{i}"]) for i, n in enumerate(names) if overall[f"m{i}"] is not None}
-        positive, flags = {n: float(overall[f"p{i}"]) for i, n in enumerate(names) if n in population}, tuple(n for i, n in enumerate(names) if n in population and not overall[f"o{i}"])
+        positive, only01 = {n: float(overall[f"p{i}"]) for i, n in enumerate(names) if n in population}, [n for i, n in enumerate(names) if n in population and not overall[f"o{i}"]]
         tcols = [f"_t{i}" for i in range(len(features.roles))]
         cats = list(table.categories.items())
         per = {
@@ -325,6 +325,7 @@ class SparkEngine:
         probs = list(local_profile.PERCENTILES)
         grids = df.approxQuantile(present, probs, 1e-4) if present else []
         percentiles = {n: tuple(float(v) for v in grid) for n, grid in zip(present, grids)}
+        binary = tuple(n for n in only01 if percentiles[n][0] != percentiles[n][-1])  # as local_profile.is_binary: both 0 and 1 present
         centroids = [dict(m) for m in means]
         for j, name in enumerate(features.roles):
             how = features.transforms[j]
@@ -363,7 +364,7 @@ class SparkEngine:
             separation=local_profile.separation(features, sample_labels, k),
             category_totals=totals,
             category_population={label: sum(t[label] for t in totals) for label, _ in cats},
-            flags=flags, positive=positive, positive_by_cluster=positive_by_cluster,
+            binary=binary, positive=positive, positive_by_cluster=positive_by_cluster,
         )
 
     # -- after naming --------------------------------------------------------------------------

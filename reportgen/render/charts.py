@@ -153,9 +153,10 @@ def _mix_chart(report: Report) -> Chart | None:
                 orientation="h",
                 name=legend,
                 marker={"color": shades[i % len(shades)], "line": {"color": "#FFFFFF", "width": 1}},
-                text=[fmt_pct(share, 0) for share in shares],
+                text=[plain(f"{v} {fmt_pct(share, 0)}") for share in shares],  # the value named where it fits: greys alone are hard to match
                 textposition="inside",
                 insidetextanchor="middle",
+                textangle=0,
                 textfont={"color": "#FFFFFF" if shades[i % len(shades)] in ("#4D4D4D", "#5F5F5F", "#7F7F7F", "#333333") else "#111111"},
                 **hover_names([plain(f"{s.name}: {fmt_pct(share, 0)} {v}") for s, share in zip(segs, shares)]),
             )

@@ -10,11 +10,43 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..config import Display
 from ..model import Report, Segment
 from .fmt import fmt_pct, fmt_role
 
 MEAN, FLAG, ABOVE_ZERO = "mean", "flag", "above zero"
 ZERO_HEAVY = 0.5  # a measure at 0 for at least this share of customers is shown as the share above 0
+
+
+def display_for(report: Report, name: str) -> Display:
+    """How a feature reads in this report: its display settings, with the report's currency on money
+    and a yes/no (0/1) feature shown as the share of customers with the trait."""
+    d = report.settings.display_of(name)
+    if name in report.profile.binary and not d.percent:
+        return d.model_copy(update={"percent": True, "decimals": 0, "prefix": "", "suffix": ""})
+    currency = report.settings.report.currency
+    if currency and _is_money(report, name) and not d.prefix:
+        sign = currency if not currency.isalpha() else f"{currency} "
+        return d.model_copy(update={"prefix": sign, "money": True})
+    return d
+
+
+def _is_money(report: Report, name: str) -> bool:
+    d = report.settings.display_of(name)
+    naming = report.naming
+    return (
+        d.money
+        or (naming is not None and name == naming.value_feature)
+        or name in report.table.categories.values()
+        or (report.table.kind == "transactions" and name.startswith("spend_"))
+    )
+
+
+def fmt_money(report: Report, value: float) -> str:
+    """An amount in the report's currency: '£1,234'."""
+    currency = report.settings.report.currency
+    sign = "" if not currency else (currency if not currency.isalpha() else f"{currency} ")
+    return f"{sign}{value:,.0f}"
 
 
 @dataclass(frozen=True)
@@ -40,7 +72,7 @@ def shown_features(report: Report) -> list[str]:
 
 def _kind(report: Report, name: str) -> str:
     prof = report.profile
-    if name in prof.flags:
+    if name in prof.binary:
         return FLAG
     grid = prof.percentiles.get(name)
     if grid and grid[0] >= 0 and name in prof.positive and prof.positive[name] <= 1 - ZERO_HEAVY:
@@ -60,12 +92,14 @@ def text(report: Report, m: Measure, number: float | None) -> str:
     if number is None:
         return "–"
     if m.kind == MEAN:
-        return fmt_role(number, report.settings.display_of(m.name))
+        return fmt_role(number, display_for(report, m.name))
     return share(number)
 
 
 def share(number: float) -> str:
     """A share of customers: '7.5%' below 10%, '42%' above; never '0%' for a few."""
+    if number == 0:
+        return "0%"
     if 0 < number < 0.001:
         return "<0.1%"
     return fmt_pct(number, 1 if number < 0.1 else 0)
@@ -96,7 +130,7 @@ class Readings:
 def readings(report: Report) -> Readings:
     """The measures worth showing: not one with one value for every customer, nor one in which every
     segment reads exactly as all customers do."""
-    d = report.settings.display_of
+    d = lambda f: display_for(report, f)  # noqa: E731
     shown, constant, alike = [], [], []
     for name in shown_features(report):
         grid = report.profile.percentiles.get(name, ())

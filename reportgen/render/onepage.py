@@ -12,8 +12,8 @@ from . import textfit
 
 PAGE_PT = 734.0  # A4 less 20 and 18 mm margins
 WIDTH_PT = 504.0  # 178 mm
-SLACK_PT = 40.0
-NAME_SHARE, COUNT_SHARE = 0.44, 0.12  # the segment table's columns (briefing.css)
+SLACK_PT = 28.0
+COLUMNS = {False: (0.42, 0.14), True: (0.38, 0.14)}  # the segment table's name and count columns, without and with revenue (briefing.css)
 
 
 def _lines(text: str, width: float, size: float) -> int:
@@ -25,15 +25,16 @@ def headline_label(text: str) -> str:
     return "\n".join(textfit.lines(text, WIDTH_PT / 4 - 10, 9, 3))
 
 
-def _row_pt(seg: dict[str, Any], profiles: bool, action_pt: float, scale: float = 1.0) -> float:
+def _row_pt(seg: dict[str, Any], profiles: bool, name_pt: float, action_pt: float, scale: float = 1.0) -> float:
     """A row of the segment table: 9 pt text at 1.45 line height, 5 pt padding above and below; widths
     estimated a little wide (bold names, DejaVu at 9.9 pt)."""
-    name_pt = NAME_SHARE * WIDTH_PT - 12
     name = _lines(seg["name"], name_pt - 16, 9.9 * scale) * 13.1 * scale
     if profiles:
         name += _lines(seg["profile"] + ".", name_pt, 9.0 * scale) * 12.4 * scale
     if seg["unstable"]:
         name += _lines("Tentative (stability 0.00): test before spending on it.", name_pt, 9.4 * scale) * 12.4 * scale
+    if seg.get("name_weak"):
+        name += _lines("The name holds for only 00% of these customers.", name_pt, 9.4 * scale) * 12.4 * scale
     action = _lines(f"Start with {seg['top_campaign']}: {seg['top_objective']}", action_pt, 9.4 * scale) * 13.1 * scale
     return max(name, action) + 11
 
@@ -43,12 +44,76 @@ def fit(context: dict[str, Any], lead: str) -> dict[str, bool]:
     fixed = 34.0  # the heading
     fixed += _lines(lead, WIDTH_PT, 11.8) * 16.7 + 12
     fixed += _lines("How sure we are: " + context["confidence"]["sentence"], WIDTH_PT, 10.2) * 14.5 + 12
+    if context.get("worth"):
+        worth = context["worth"]
+        fixed += _lines(f"What each segment is worth: {worth['sentence']} {worth['basis']}", WIDTH_PT, 10.2) * 14.5 + 12
     fixed += 40  # the table's two-line header
-    fixed += sum(_lines(w, WIDTH_PT, 10.5) * 14.5 + 12 for w in context["warnings"]) + 30  # and a note
+    fixed += sum(_lines(w, WIDTH_PT, 10.5) * 14.5 + 12 for w in context["warnings"])
+    fixed += 36 if context["quality"]["n_dropped"] != "0" else 0  # the note on customers left out
     strip = 60.0 + 13 * max(len(context["largest"]["label"].splitlines()), len(context["most_valuable"]["label"].splitlines()))
-    action_pt = (1 - NAME_SHARE - COUNT_SHARE * (3 if context["revenue_shares"] else 2)) * WIDTH_PT - 12
+    name_share, count_share = COLUMNS[bool(context["revenue_shares"])]
+    name_pt = name_share * WIDTH_PT - 12
+    action_pt = (1 - name_share - count_share * (2 if context["revenue_shares"] else 1)) * WIDTH_PT - 12
     for profiles, headlines, small in ((True, True, False), (False, True, False), (False, False, False), (False, False, True)):
-        rows = sum(_row_pt(s, profiles, action_pt, 8 / 9 if small else 1.0) for s in context["segments"])
+        rows = sum(_row_pt(s, profiles, name_pt, action_pt, 8 / 9 if small else 1.0) for s in context["segments"])
         if fixed + rows + (strip if headlines else 0) <= PAGE_PT - SLACK_PT:
             break
     return {"profiles": profiles, "headlines": headlines, "small": small}
+
+
+# A segment's page (briefing.css): the measures on the left (52%), the map and what they buy on the
+# right (45%); the map goes under whichever column is shorter.
+LEFT_PT, RIGHT_PT = 0.52 * WIDTH_PT, 0.45 * WIDTH_PT
+MAP_PT = {"small": 102.0, "roomy": 153.0}  # the mini-map's height at 52 mm and 78 mm wide
+H3_PT = 24.0
+
+
+def _rows(texts: list[str], width: float, size: float = 8.5) -> float:
+    """Table rows of 8.5 pt text (1.45 line height) with 2.5 pt padding above and below."""
+    return sum(max(_lines(t, width, size), 1) * 12.4 + 6 for t in texts)
+
+
+def _top(s: dict[str, Any]) -> float:
+    """Band, notes, profile and campaigns: everything above the two columns."""
+    height = 16 + _lines(s["name"], WIDTH_PT - 28, 17.6) * 21 + 17 + (14 if s["reliability"] else 0)
+    height += 23 if s.get("name_fit") else 0
+    height += 23 if s["unstable"] else 0
+    height += _lines(f"Profile: {s['profile']}. {s['description']}", WIDTH_PT, 10.4) * 14.5 + 10
+    height += H3_PT + 28
+    for c in s["campaigns"]:
+        first = _lines(c["name"], 0.27 * WIDTH_PT - 8, 9.4) + _lines(c["objective"], 0.27 * WIDTH_PT - 8, 8.8) + _lines(f"Tone: {c['tone']}", 0.27 * WIDTH_PT - 8, 8.8)
+        others = max(_lines(c["channels"], 0.14 * WIDTH_PT - 8, 8.8), _lines(c["offer"], 0.28 * WIDTH_PT - 8, 8.8), _lines(c["kpi"], 0.18 * WIDTH_PT - 8, 8.8))
+        height += max(first, others) * 12.4 + 7
+    return height + (0 if s["campaigns"] else 30)
+
+
+def _left(s: dict[str, Any], measures: int) -> float:
+    labels = [m["label"] for m in s["measures"][:measures]]
+    height = H3_PT + 28 + _rows(labels, 0.46 * LEFT_PT - 8)
+    height += _rows([a["text"] for a in s["attributes"]], 0.54 * LEFT_PT - 8)
+    return height + (24 if measures < len(s["measures"]) else 0)  # the line naming the rest
+
+
+def _right(s: dict[str, Any], categories: int) -> float:
+    if not s["categories"]:
+        return 0.0
+    rows = [c["name"] for c in s["categories"][:categories]]
+    return H3_PT + _lines(s["category_highlight"], RIGHT_PT, 9.4) * 13 + 6 + 28 + _rows(rows, 0.58 * RIGHT_PT - 8, 8.4)
+
+
+def segment_fit(s: dict[str, Any], fewest: int) -> dict[str, Any]:
+    """How many measure rows (at least `fewest`, the clustered ones) and category rows a segment's page
+    can hold, and which column the map goes under."""
+    room = PAGE_PT - SLACK_PT - _top(s)
+    map_pt = (H3_PT + MAP_PT["roomy" if not s["categories"] else "small"]) if s["map"] else 0.0
+    measures, categories = len(s["measures"]), len(s["categories"])
+    while True:
+        left, right = _left(s, measures), _right(s, categories)
+        side = "left" if left < right else "right"
+        height = max(left + (map_pt if side == "left" else 0), right + (map_pt if side == "right" else 0))
+        if height <= room or (measures <= fewest and categories <= 4):
+            return {"measures": measures, "categories": categories, "map_side": side}
+        if measures > fewest and (left >= right or categories <= 4):
+            measures -= 1
+        else:
+            categories -= 1

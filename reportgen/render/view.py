@@ -11,11 +11,14 @@ from typing import Any
 from ..config import Display
 from ..vocabulary import SENSITIVE_BY_DEFAULT
 from ..model import Report, Segment
+from ..stages.members import HOLDS
+from ..stages.recommend import OTHER_PRODUCTS
 from . import measures as ms
-from . import onepage
+from . import onepage, wording
 from .fmt import color, fmt_int, fmt_num, fmt_pct, fmt_role, fmt_times, text_on
-from .measures import shown_features
+from .measures import display_for, fmt_money, shown_features
 from .textfit import shorten
+from .wording import DISSOLVES, STABLE, reliability  # noqa: F401  (the view's names for them)
 
 MAX_MEASURES = 16  # numeric rows on a segment page: it must stay one page
 MAX_CATEGORIES = 8  # rows of its "What they buy" table
@@ -74,12 +77,30 @@ def _minimap(report: Report, seg: Segment) -> dict[str, Any] | None:
         for s in report.segments
     ]
     points.sort(key=lambda p: p["current"])  # the current segment is drawn last, on top
-    d = report.settings.display_of
+    d = lambda f: display_for(report, f)  # noqa: E731
     # 10-px labels along the 228 x 156 frame, shortened to fit it (the arrow included)
     return {"x_label": shorten(axis_title(d(xr)), 210, 10), "y_label": shorten(axis_title(d(yr)), 140, 10), "points": points}
 
 
-def _categories(seg: Segment) -> tuple[list[dict[str, Any]], str, str]:
+def _level_words(report: Report, seg: Segment) -> str:
+    """The profile: each level's phrase with the number behind it ("bought recently (typically 23
+    days ago)"), so no level word stands without its figure."""
+    parts = []
+    transforms = dict(zip(report.features.roles, report.features.transforms))
+    for f, phrase in seg.phrases.items():
+        value = seg.centroid.get(f, seg.means.get(f))
+        if value is None:
+            parts.append(phrase)
+            continue
+        shown = fmt_role(value, display_for(report, f))
+        if f == "recency_days":
+            shown = f"last purchase {shown} ago"
+        typical = transforms.get(f, "linear") != "linear"
+        parts.append(f"{phrase} ({'typically ' if typical else ''}{shown}{'' if typical else ' on average'})")
+    return ", ".join(parts) if parts else seg.profile
+
+
+def _categories(report: Report, seg: Segment) -> tuple[list[dict[str, Any]], str, str]:
     """The category rows (most bought against the average first), the sentence that leads them, and
     what the table leaves out. Category and product names stay as the shop writes them."""
     ranked = sorted(seg.category_index, key=lambda k: (-seg.category_index[k], k))
@@ -89,6 +110,9 @@ def _categories(seg: Segment) -> tuple[list[dict[str, Any]], str, str]:
     ]
     rest = len(ranked) - MAX_CATEGORIES
     more = f"{rest} more, each bought at {fmt_times(seg.category_index[ranked[MAX_CATEGORIES]])} the average or less." if rest > 0 else ""
+    other = seg.mix.get(OTHER_PRODUCTS)
+    if rows and other:  # the rest of their spend, so the shares add up to the whole
+        rows.append({"name": OTHER_PRODUCTS if report.table.kind == "transactions" else "Everything else", "share": fmt_pct(other, 0), "index": "", "top": False})
     if not ranked:
         return rows, "", more
     top = ranked[0]
@@ -100,27 +124,8 @@ def _categories(seg: Segment) -> tuple[list[dict[str, Any]], str, str]:
     return rows, lead, more
 
 
-def reliability(stability: float | None) -> dict[str, Any]:
-    """The segment's bootstrap stability as a statement about the segment (not about its customers),
-    judged as printed: 0.7499 reads 0.75, reliable."""
-    if stability is None:
-        return {"word": "", "verdict": "", "sentence": "", "tentative": False, "figure": ""}
-    shown = round(stability, 2)
-    figure = fmt_num(stability, 2)
-    if shown >= STABLE:
-        word, verdict = "stable", "is stable"
-        sentence = f"Reliable segment: it comes back when the customers are resampled ({figure} of 1)."
-    elif shown >= DISSOLVES:
-        word, verdict = "unstable", "is unstable"
-        sentence = f"Tentative segment: it only partly comes back when the customers are resampled ({figure} of 1)."
-    else:
-        word = verdict = "dissolves when resampled"
-        sentence = f"Unreliable segment: it falls apart when the customers are resampled ({figure} of 1)."
-    return {"word": word, "verdict": verdict, "sentence": sentence, "tentative": shown < STABLE, "figure": figure}
-
-
-def _measure_rows(report: Report, readings: ms.Readings, seg: Segment) -> tuple[list[dict[str, Any]], str]:
-    shown, rest = ms.for_segment(report, readings, seg, MAX_MEASURES)
+def _measure_rows(report: Report, readings: ms.Readings, seg: Segment, most: int = MAX_MEASURES) -> tuple[list[dict[str, Any]], str]:
+    shown, rest = ms.for_segment(report, readings, seg, most)
     rows = [
         {
             "role": m.name,
@@ -137,10 +142,10 @@ def _measure_rows(report: Report, readings: ms.Readings, seg: Segment) -> tuple[
 
 
 def _segment(report: Report, seg: Segment, readings: ms.Readings) -> dict[str, Any]:
-    display = report.settings.display_of
+    display = lambda f: display_for(report, f)  # noqa: E731
     c = color(seg.colour)
     measures, more_measures = _measure_rows(report, readings, seg)
-    categories, highlight, more_categories = _categories(seg)
+    categories, highlight, more_categories = _categories(report, seg)
     campaigns = [
         {
             "name": cp.name,
@@ -159,8 +164,7 @@ def _segment(report: Report, seg: Segment, readings: ms.Readings) -> dict[str, A
     ]
     stability = report.trust.stability[seg.id] if report.trust and seg.id < len(report.trust.stability) else None
     reliable = reliability(stability)
-    revenue_share = getattr(seg, "revenue_share", None)
-    return {
+    page = {
         "id": seg.id,
         "stability": reliable["figure"],
         "stability_word": reliable["word"],
@@ -172,8 +176,12 @@ def _segment(report: Report, seg: Segment, readings: ms.Readings) -> dict[str, A
         "text_color": text_on(c),
         "size": fmt_int(seg.size),
         "share": fmt_pct(seg.share),
-        "revenue_share": fmt_pct(revenue_share) if revenue_share is not None else "",
-        "profile": seg.profile,
+        "share_short": fmt_pct(seg.share, 0),
+        "revenue": fmt_money(report, seg.revenue) if seg.revenue is not None else "",
+        "revenue_share": fmt_pct(seg.revenue_share, 0) if seg.revenue_share is not None else "",
+        "name_fit": fmt_pct(seg.name_fit, 0) if seg.name_fit is not None else "",
+        "name_weak": seg.name_fit is not None and seg.name_fit < HOLDS,
+        "profile": _level_words(report, seg),
         "description": seg.description,
         "measures": measures,
         "more_measures": more_measures,
@@ -186,82 +194,15 @@ def _segment(report: Report, seg: Segment, readings: ms.Readings) -> dict[str, A
         "top_objective": campaigns[0]["objective"] if campaigns else "",
         "map": _minimap(report, seg),
     }
-
-
-def counts_sentence(report: Report) -> str:
-    """What was read and what was analysed, each count naming what it counts."""
-    t = report.table
-    left_out = f"{fmt_int(t.n_dropped)} left out for missing or invalid values" if t.n_dropped else "none left out"
-    lines = t.facts.get("lines")
-    if t.kind == "transactions" and lines is not None:
-        purchases = t.facts.get("purchase_lines")
-        bought = f", {fmt_int(int(purchases))} of them purchases" if purchases is not None else ""
-        return f"{fmt_int(int(lines))} order lines read{bought}; {fmt_int(t.n_customers)} customers analysed, {left_out}."
-    return f"{fmt_int(t.n_read)} rows read, one customer each; {fmt_int(t.n_customers)} customers analysed, {left_out}."
-
-
-def _quality(report: Report) -> dict[str, Any]:
-    t = report.table
-    issues = [
-        {
-            "column": i.column,
-            "reason": i.reason,
-            "rows": fmt_int(i.rows),
-            "lines": ", ".join(str(n) for n in i.examples) + (" …" if i.rows > len(i.examples) else ""),
-            "effect": "row dropped" if i.dropped else "value ignored",
-        }
-        for i in t.issues
-    ]
-    unit = "lines" if t.kind == "transactions" else "rows"
-    return {
-        "source": t.source.name,
-        "checksum": t.checksum[:12],
-        "n_read": fmt_int(t.n_read),
-        "n_used": fmt_int(t.n_customers),
-        "n_dropped": fmt_int(t.n_dropped),
-        "counts": counts_sentence(report),
-        "unit": unit,
-        "columns": [{"role": role, "column": col} for role, col in t.columns.items()],
-        "kind": t.kind,
-        "facts": {key: t.facts.get(key, "") for key in ("as_of", "definitions", "dates_to", "item_spend")},
-        "issues": issues,
-        "examples": any(i.examples for i in t.issues),  # order logs are read in bulk and list none
-        # an order log's note repeats the counts sentence's numbers: said once, there
-        "notes": [n for n in t.notes if not (t.kind == "transactions" and n.startswith("Order log:"))],
-    }
-
-
-STABLE, DISSOLVES = 0.75, 0.5  # Hennig's clusterboot reading of bootstrap Jaccard stability
-
-
-# How sure we are, in plain words, said once (the executive summary); the appendix gives the figures.
-CONFIDENCE_WORDS = {
-    "strong": "Confident. The customers fall into distinct groups, and the segments come back when the data are resampled.",
-    "moderate": "Fairly sure. The segments are real tendencies in the data, but their edges are soft: customers near a "
-    "boundary could belong to either side.",
-    "weak": "Not very. These customers form a continuum: the segments are useful slices, not natural groups, so test "
-    "campaigns on a small group before spending much.",
-}
-
-
-def _trust(report: Report) -> dict[str, Any]:
-    t = report.trust
-    if t is None:
-        return {"level": "", "sentence": "", "figures": [], "alternatives": [], "alternatives_sentence": "", "reasons": []}
-    c = t.confidence
-    return {
-        "level": c.level,
-        "sentence": CONFIDENCE_WORDS.get(c.level, t.confidence_sentence),
-        "figures": [
-            {"name": "Clustering tendency (Hopkins)", "value": fmt_num(c.hopkins),
-             "reading": "0.5 when customers are spread evenly; higher when they bunch up, which skewed measures do too, so it is read with the silhouette"},
-            {"name": "Silhouette of the segments", "value": fmt_num(c.silhouette), "reading": f"against {fmt_num(c.reference_silhouette)} that K-Means reaches on structureless customers like these"},
-            {"name": "Mean stability when resampled", "value": fmt_num(c.stability), "reading": "0 to 1; 0.75 and up: the segments hold on another sample"},
-        ],
-        "reasons": [r[0].upper() + r[1:] for r in c.reasons],
-        "alternatives": [{"method": a.method, "k": a.k, "silhouette": fmt_num(a.silhouette), "agreement": fmt_num(a.agreement)} for a in t.alternatives],
-        "alternatives_sentence": t.alternatives_sentence,
-    }
+    fit = onepage.segment_fit(page, sum(1 for m in measures if m["clustered"]))  # its page must hold it
+    if fit["measures"] < len(measures):
+        page["measures"], page["more_measures"] = _measure_rows(report, readings, seg, fit["measures"])
+    ranked = [c for c in categories if c["index"]]  # most bought against the average first; "Other products" last
+    if fit["categories"] < len(ranked):
+        kept, rest = ranked[: fit["categories"]], ranked[fit["categories"]:]
+        page["categories"] = kept + [c for c in categories if not c["index"]]
+        page["more_categories"] = f"Also bought, each at {rest[0]['index']} the average or less: {', '.join(c['name'] for c in rest)}."
+    return page | {"map_side": fit["map_side"]}
 
 
 def _is_sensitive(report: Report, name: str) -> bool:
@@ -313,7 +254,7 @@ def _changes(report: Report) -> dict[str, Any] | None:
     prev = period_label(ch.previous_period)
     by_name = {s.name: s for s in report.segments}
     sentences = change_sentences(report)
-    display = report.settings.display_of
+    display = lambda f: display_for(report, f)  # noqa: E731
     rows = []
     for s in ch.segments:
         seg = by_name[s.name]
@@ -336,6 +277,26 @@ def _changes(report: Report) -> dict[str, Any] | None:
     return {"previous_label": prev, "sentences": sentences, "rows": rows, "disappeared": gone}
 
 
+def _worth(report: Report) -> dict[str, Any] | None:
+    """Each segment's share of customers against its share of revenue, richest first."""
+    ranked = sorted((seg for seg in report.segments if seg.revenue_share is not None), key=lambda seg: (-(seg.revenue_share or 0.0), seg.id))
+    if not ranked or report.naming is None or report.naming.value_feature is None:
+        return None
+    rows = [
+        {"name": seg.name, "color": color(seg.colour), "customers": fmt_pct(seg.share, 0), "revenue_share": fmt_pct(seg.revenue_share or 0.0, 0), "revenue": fmt_money(report, seg.revenue or 0.0)}
+        for seg in ranked
+    ]
+    top = rows[0]
+    label = report.settings.display_of(report.naming.value_feature).label.lower()
+    total = fmt_money(report, sum(seg.revenue or 0.0 for seg in report.segments))
+    return {
+        "rows": rows,
+        "sentence": f"{top['name']}: {top['customers']} of customers, {top['revenue_share']} of revenue.",
+        "basis": f"Revenue is each segment's total {label} ({total} over all customers analysed).",
+        "currency_missing": not report.settings.report.currency,
+    }
+
+
 def build(report: Report) -> dict[str, Any]:
     """Everything the templates need, already worded and formatted."""
     s = report.settings
@@ -344,7 +305,7 @@ def build(report: Report) -> dict[str, Any]:
     readings = ms.readings(report)
     segments = [_segment(report, seg, readings) for seg in report.segments]
     value = report.value_feature
-    shown = s.display_of(value) if value else None
+    shown = display_for(report, value) if value else None
     valuable_value = fmt_role(valuable.means[value], shown) if shown and value in valuable.means else ""
     f = report.features
     scaling = [
@@ -395,11 +356,13 @@ def build(report: Report) -> dict[str, Any]:
         "seed": s.clustering.seed,
         "n_init": s.clustering.n_init,
         "levels": [
-            {"role": s.display_of(r).label, "cuts": ", ".join(fmt_role(v, s.display_of(r)) for v in cuts)}
+            {"role": s.display_of(r).label, "cuts": ", ".join(fmt_role(v, display_for(report, r)) for v in cuts)}
             for r, cuts in report.level_cuts.items()
         ],
-        "quality": _quality(report),
-        "confidence": _trust(report),
+        "worth": _worth(report),
+        "naming": wording.naming(report),
+        "quality": wording.quality(report),
+        "confidence": wording.trust(report),
         "k_reasons": list(c.k_reasons),
         "warnings": list(report.warnings),
         "changes": _changes(report),

@@ -118,13 +118,17 @@ def _ordered(labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
     return new_id[labels]
 
 
-def bootstrap_stability(x: np.ndarray, labels: np.ndarray, k: int, cfg: ClusteringSettings) -> np.ndarray:
+def bootstrap_stability(
+    x: np.ndarray, labels: np.ndarray, k: int, cfg: ClusteringSettings, regroup: Callable[[np.ndarray, np.ndarray, int], np.ndarray] | None = None
+) -> np.ndarray:
     """Per cluster id, its mean best Jaccard match over clustering.bootstrap resamples (Hennig's clusterboot).
 
-    Each resample draws the rows of `x` with replacement and refits K-Means with the same k; the
-    original cluster, restricted to the drawn rows, is compared with every new cluster on those rows.
-    1 = the segment comes back every time; below 0.5 it dissolves. Seeded, so the same inputs give the
-    same figures. `x` should already be a sample of manageable size (clustering.stability_sample).
+    Each resample draws the rows of `x` with replacement and refits K-Means with the same k (or, for
+    segments formed otherwise, `regroup(x_drawn, drawn, seed)`, which returns each drawn row's
+    segment id, -1 for none); the original cluster, restricted to the drawn rows, is compared with
+    every new cluster on those rows. 1 = the segment comes back every time; below 0.5 it dissolves.
+    Seeded, so the same inputs give the same figures. `x` should already be a sample of manageable
+    size (clustering.stability_sample).
     """
     n = len(x)
     rng = np.random.default_rng(cfg.seed + 7)
@@ -134,13 +138,17 @@ def bootstrap_stability(x: np.ndarray, labels: np.ndarray, k: int, cfg: Clusteri
         drawn = rng.integers(0, n, n)
         original = labels[drawn]
         xb = x[drawn]
-        distinct = len(np.unique(xb.round(12), axis=0))
-        if distinct < k:  # too few distinct customers drawn to refit: count as not found
-            continue
-        boot = _fit(xb, k, cfg, n_init=n_init, seed=cfg.seed + 1000 + b).labels_
+        if regroup is not None:
+            boot = regroup(xb, drawn, cfg.seed + 1000 + b)
+        else:
+            distinct = len(np.unique(xb.round(12), axis=0))
+            if distinct < k:  # too few distinct customers drawn to refit: count as not found
+                continue
+            boot = _fit(xb, k, cfg, n_init=n_init, seed=cfg.seed + 1000 + b).labels_
         both = np.zeros((k, k))
-        np.add.at(both, (original, boot), 1)
-        union = both.sum(axis=1)[:, None] + both.sum(axis=0)[None, :] - both
+        placed = boot >= 0
+        np.add.at(both, (original[placed], boot[placed]), 1)
+        union = np.bincount(original, minlength=k)[:, None] + np.bincount(boot[placed], minlength=k)[None, :] - both
         jaccard = np.divide(both, union, out=np.zeros_like(both), where=union > 0)
         found += jaccard.max(axis=1)
     return found / cfg.bootstrap
@@ -354,4 +362,39 @@ def _finish(
         k_curve=tuple(curve),
         sizes=tuple(int(n) for n in np.bincount(labels, minlength=k)),
         k_reasons=tuple(reasons),
+    )
+
+
+def fine(features: Features, k: int, cfg: ClusteringSettings) -> np.ndarray:
+    """Labels of K-Means with a fixed, larger k (segments formed by name from fine clusters, see
+    stages/members.py), fitted as `cluster` fits: on the rows in canonical order or on a seeded
+    sample of a large table, then every row from those centres."""
+    full = features.matrix
+    with threadpool_limits(limits=1):
+        if len(full) > cfg.fit_sample:
+            x = full[np.sort(np.random.default_rng(cfg.seed).choice(len(full), cfg.fit_sample, replace=False))]
+        else:
+            x = full[canonical_order(full)]
+        model = _fit(x, k, cfg)
+    with threadpool_limits(limits=1 if len(full) < SINGLE_THREAD_BELOW else None):
+        model = KMeans(n_clusters=k, init=model.cluster_centers_, n_init=1, random_state=cfg.seed).fit(full)
+    return _ordered(model.labels_, model.cluster_centers_)
+
+
+def regroup(features: Features, labels: np.ndarray, k: int, base: Clustering, reason: str, cfg: ClusteringSettings) -> Clustering:
+    """The clustering of segments formed otherwise than by K-Means' own partition (by name): the same
+    k curve and reasons, plus why, and quality measures of the segments as they are."""
+    x = features.matrix
+    scored = _score_rows(len(x), cfg)
+    several = len(np.unique(labels[scored])) > 1
+    return Clustering(
+        k=k,
+        k_auto=base.k_auto,
+        labels=labels,
+        silhouette=round(silhouettes(x[scored], cfg)(labels[scored]), 4) if several else 0.0,
+        davies_bouldin=round(float(davies_bouldin_score(x[scored], labels[scored])), 4) if several else 0.0,
+        calinski_harabasz=round(float(calinski_harabasz_score(x[scored], labels[scored])), 2) if several else 0.0,
+        k_curve=base.k_curve,
+        sizes=tuple(int(n) for n in np.bincount(labels, minlength=k)),
+        k_reasons=(*base.k_reasons, reason),
     )

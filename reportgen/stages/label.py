@@ -7,7 +7,7 @@ report: "income high, spending low". Quantile levels are relative to this month'
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -29,6 +29,10 @@ class Named:
     profile: str
     mixes: dict[str, dict[str, float]]
     means: dict[str, float]
+    phrases: dict[str, str] = field(default_factory=dict)  # feature -> how its level reads ("bought recently")
+    fit: float | None = None  # share of the segment's customers whose own values satisfy the rule that named it
+    rule_of: SegmentRule | None = None  # the rule that named it (None: named from the data)
+    claimed: dict[str, str] = field(default_factory=dict)  # named from the data: the levels the name states
 
 
 def quantile_points(rulebook: Rulebook) -> dict[str, tuple[float, ...]]:
@@ -66,15 +70,38 @@ def unseparated_warnings(profile: Profile, rulebook: Rulebook) -> tuple[str, ...
     )
 
 
+def rhythm_cuts(scale: LevelScale, cycle_days: float) -> tuple[float, ...]:
+    """A rhythm level's cuts in days: so many buying cycles, each kept between its floor and ceiling
+    ("recently" is never a year ago, "about to sleep" never a fortnight)."""
+    cuts = []
+    for i, cycles in enumerate(scale.cuts):
+        days = cycles * cycle_days
+        if scale.floor:
+            days = max(days, scale.floor[i])
+        if scale.ceiling:
+            days = min(days, scale.ceiling[i])
+        cuts.append(round(days, 1))
+    for i in range(1, len(cuts)):  # bounds may pinch two cuts together: keep them strictly ascending
+        cuts[i] = max(cuts[i], cuts[i - 1] + 1)
+    return tuple(cuts)
+
+
 def level_cuts(profile: Profile, rulebook: Rulebook) -> dict[str, tuple[float, ...]]:
     """Cut points per feature in the feature's own units (only features this run has, and only
-    features that can separate customers: see unseparated)."""
+    features that can separate customers: see unseparated). Rhythm levels need an order log's
+    buying cycle; without one (a customer table, or no customer who ordered twice) they judge nothing."""
     cuts: dict[str, tuple[float, ...]] = {}
     flat = unseparated(profile, rulebook)
     for role, scale in rulebook.levels.items():
         if role not in profile.population or (scale.method == "quantile" and role not in profile.quantiles) or role in flat:
             continue
-        cuts[role] = scale.cuts if scale.method == "absolute" else _quantile_values(profile, role, scale)
+        if scale.method == "rhythm":
+            cycle = profile.rhythm.cycle_days if profile.rhythm else None
+            if cycle is None:
+                continue
+            cuts[role] = rhythm_cuts(scale, cycle)
+        else:
+            cuts[role] = scale.cuts if scale.method == "absolute" else _quantile_values(profile, role, scale)
     return cuts
 
 
@@ -86,13 +113,12 @@ def _matches(rule: SegmentRule, levels: dict[str, str]) -> bool:
     return all(role in levels and levels[role] in allowed for role, allowed in rule.when.items())
 
 
+def _phrases(levels: dict[str, str], rulebook: Rulebook) -> dict[str, str]:
+    return {role: rulebook.levels[role].phrases.get(levels[role], f"{levels[role]} {role}") for role in rulebook.levels if role in levels}
+
+
 def _profile(levels: dict[str, str], rulebook: Rulebook) -> str:
-    words = []
-    for role in rulebook.levels:
-        if role in levels:
-            scale = rulebook.levels[role]
-            words.append(scale.phrases.get(levels[role], f"{levels[role]} {role}"))
-    return ", ".join(words)
+    return ", ".join(_phrases(levels, rulebook).values())
 
 
 ORDER_WORDS = {2: ("lower", "higher"), 3: ("lowest", "middle", "highest"), 4: ("lowest", "lower", "higher", "highest")}
@@ -144,15 +170,31 @@ def _tell_apart(named: list[Named], profile: Profile, levels_of: dict[str, Level
     return result
 
 
-def label(profile: Profile, rulebook: Rulebook, cuts: dict[str, tuple[float, ...]], label_of: Callable[[str], str] = str) -> list[Named]:
+def usable_rules(rulebook: Rulebook, hold_back_lapsing: bool = False) -> tuple[SegmentRule, ...]:
+    """The rules that may name a segment this run: all, or all but the lapsing ones when the history
+    is too short to tell who is slipping away."""
+    return tuple(r for r in rulebook.rules if not (hold_back_lapsing and r.lapsing))
+
+
+def label(
+    profile: Profile,
+    rulebook: Rulebook,
+    cuts: dict[str, tuple[float, ...]],
+    label_of: Callable[[str], str] = str,
+    hold_back_lapsing: bool = False,
+    given: list[SegmentRule] | None = None,
+) -> list[Named]:
+    """Each cluster named by the first rule its centre's levels match, or by the rule `given` for it
+    (segments formed by name, see stages/members.py)."""
     named = []
+    rules = usable_rules(rulebook, hold_back_lapsing)
     for cluster, centroid in enumerate(profile.centroids):
         levels = {
             role: _level(centroid[role], cuts[role], rulebook.levels[role].names)
             for role in rulebook.levels
             if role in cuts and role in centroid
         }
-        rule = next((r for r in rulebook.rules if _matches(r, levels)), rulebook.fallback)
+        rule = given[cluster] if given is not None else next((r for r in rules if _matches(r, levels)), rulebook.fallback)
         rule_id = "fallback" if rule is rulebook.fallback else rule.name
         named.append(
             Named(
@@ -160,18 +202,27 @@ def label(profile: Profile, rulebook: Rulebook, cuts: dict[str, tuple[float, ...
                 base_name=rule.name,
                 name=rule.name,
                 rule=rule_id,
-                description=rule.description,
+                # a description speaks of features; it is shown only when this run judged every one of them
+                description=rule.description if rule.about <= set(cuts) else "",
                 centroid=centroid,
                 levels=levels,
                 profile=_profile(levels, rulebook),
                 mixes=profile.mixes[cluster],
                 means=profile.means[cluster],
+                phrases=_phrases(levels, rulebook),
+                rule_of=rule,
             )
         )
     return _tell_apart(named, profile, rulebook.levels, list(rulebook.levels), label_of)
 
 
 AUTO_WORDS = ((1 / 3, "low"), (2 / 3, "medium"), (1.01, "high"))
+
+
+def auto_cuts(profile: Profile, feature: str) -> tuple[float, float]:
+    """The values at a third and two thirds of the customers: where names from the data change word."""
+    grid = np.asarray(profile.percentiles[feature])
+    return float(np.interp(100 / 3, np.arange(len(grid)), grid)), float(np.interp(200 / 3, np.arange(len(grid)), grid))
 
 
 def _share_below(profile: Profile, feature: str, value: float) -> float:
@@ -195,12 +246,15 @@ def auto_label(profile: Profile, features: tuple[str, ...], label_of: Callable[[
         ranked = sorted(shares, key=lambda f: (-abs(shares[f] - 0.5), features.index(f)))[:2]
         ranked.sort(key=features.index)  # the same levels always read the same
         parts = [f"{levels[f]} {label_of(f).lower()}" for f in ranked if levels[f] != "medium"] or ["around the middle"]
+        claimed = {f: levels[f] for f in ranked if levels[f] != "medium"} or {f: "medium" for f in ranked}
         name = parts[0][:1].upper() + parts[0][1:] + (f", {parts[1]}" if len(parts) > 1 else "")
         words = ", ".join(f"{levels[f]} {label_of(f).lower()}" for f in features if f in levels)
         named.append(
             Named(
                 cluster=cluster, base_name=name, name=name, rule="automatic", description="Named from the data: no rule judges these features.",
                 centroid=centroid, levels=levels, profile=words, mixes=profile.mixes[cluster], means=profile.means[cluster],
+                phrases={f: f"{levels[f]} {label_of(f).lower()}" for f in features if f in levels},
+                claimed=claimed,
             )
         )
     return _tell_apart(named, profile, None, list(features), label_of)

@@ -7,21 +7,46 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..model import Clustering, CustomerTable, Features, Profile
+from ..model import Clustering, CustomerTable, Features, Profile, Rhythm
 from . import features as feats
 
 PERCENTILES = tuple(i / 100 for i in range(101))
 
 
-def _means(values: np.ndarray, labels: np.ndarray, k: int, complete: bool = False) -> list[float | None]:
-    """Per cluster, the mean of the values present (`complete`: the caller knows none is NaN, and
-    10M-row copies of the values and labels without them are skipped; the sums are the same)."""
+def _sums(values: np.ndarray, labels: np.ndarray, k: int, complete: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Per cluster, the sum and the count of the values present (`complete`: the caller knows none is
+    NaN, and 10M-row copies of the values and labels without them are skipped)."""
     if not complete:
         present = ~np.isnan(values)
         values, labels = values[present], labels[present]
-    sums = np.bincount(labels, weights=values, minlength=k)
-    counts = np.bincount(labels, minlength=k)
+    return np.bincount(labels, weights=values, minlength=k), np.bincount(labels, minlength=k)
+
+
+def _means(values: np.ndarray, labels: np.ndarray, k: int, complete: bool = False) -> list[float | None]:
+    """Per cluster, the mean of the values present."""
+    sums, counts = _sums(values, labels, k, complete)
     return [float(sums[c] / counts[c]) if counts[c] else None for c in range(k)]
+
+
+def rhythm(recency: np.ndarray, frequency: np.ndarray, tenure: np.ndarray) -> Rhythm:
+    """The shop's buying cycle: the median, over customers with two orders or more, of the days
+    between their first and last purchase divided by the orders after the first (their average
+    days between orders); and how far back the log goes. Both engines call this on the three
+    per-customer columns (Spark on a sample of repeat buyers' gaps, see engines/spark.py)."""
+    repeat = frequency >= 2
+    gaps = (tenure[repeat] - recency[repeat]) / (frequency[repeat] - 1)
+    return Rhythm(
+        cycle_days=float(np.median(gaps)) if len(gaps) else None,
+        history_days=float(tenure.max()) if len(tenure) else 0.0,
+        repeat_customers=int(repeat.sum()),
+    )
+
+
+def is_binary(values: np.ndarray) -> bool:
+    """Every value present is 0 or 1 (a yes/no column: accepted a campaign, complained): its mean
+    is a rate and reads as one."""
+    present = values[~np.isnan(values)]
+    return bool(len(present)) and bool(np.isin(present, (0.0, 1.0)).all()) and present.min() != present.max()
 
 
 def centres(features: Features, labels: np.ndarray, k: int, sorted_values: dict[str, np.ndarray]) -> list[dict[str, float]]:
@@ -97,10 +122,12 @@ def profile(table: CustomerTable, clustering: Clustering, quantile_points: dict[
     frame = table.frame
     k, labels = clustering.k, clustering.labels
     population: dict[str, float] = {}
+    population_sums: dict[str, float] = {}
     means: list[dict[str, float]] = [{} for _ in range(k)]
+    sums: list[dict[str, float]] = [{} for _ in range(k)]
+    binary: list[str] = []
     percentiles: dict[str, tuple[float, ...]] = {}
     sorted_values: dict[str, np.ndarray] = {}
-    flags: list[str] = []
     positive: dict[str, float] = {}
     positive_by_cluster: list[dict[str, float]] = [{} for _ in range(k)]
     for name in table.numeric:
@@ -111,13 +138,16 @@ def profile(table: CustomerTable, clustering: Clustering, quantile_points: dict[
         if not len(present):
             continue
         population[name] = float(present.mean())
+        population_sums[name] = float(present.sum())
         sorted_values[name] = np.sort(present)
         percentiles[name] = tuple(float(v) for v in feats.sorted_quantiles(sorted_values[name], PERCENTILES))
-        for c, m in enumerate(_means(values, labels, k, complete)):
-            if m is not None:
-                means[c][name] = m
-        if sorted_values[name][0] >= 0 and sorted_values[name][-1] <= 1 and np.all((present == 0) | (present == 1)):
-            flags.append(name)
+        if is_binary(present):
+            binary.append(name)
+        totals_c, counts_c = _sums(values, labels, k, complete)
+        for c in range(k):
+            if counts_c[c]:
+                means[c][name] = float(totals_c[c] / counts_c[c])
+                sums[c][name] = float(totals_c[c])
         above = np.where(missing, np.nan, values > 0)  # a yes/no reading of any feature: has it at all
         positive[name] = float(np.count_nonzero(present > 0) / len(present))
         for c, share in enumerate(_means(above, labels, k, complete)):
@@ -149,7 +179,18 @@ def profile(table: CustomerTable, clustering: Clustering, quantile_points: dict[
         separation=separation(features, labels, k) if features is not None else {},
         category_totals=tuple(totals),
         category_population=population_totals,
-        flags=tuple(flags),
+        sums=tuple(sums),
+        population_sums=population_sums,
+        binary=tuple(binary),
+        rhythm=_rhythm(table),
         positive=positive,
         positive_by_cluster=tuple(positive_by_cluster),
     )
+
+
+def _rhythm(table: CustomerTable) -> Rhythm | None:
+    frame = table.frame
+    if table.kind != "transactions" or not {"recency_days", "frequency", "tenure_days"} <= set(frame.columns):
+        return None
+    column = lambda name: frame[name].to_numpy(dtype=np.float64)  # noqa: E731
+    return rhythm(column("recency_days"), column("frequency"), column("tenure_days"))

@@ -16,18 +16,28 @@ from .label import Named
 PLACEHOLDERS = ("{top_category}", "{top_categories}")
 
 
-def category_mix(profile: Profile, cluster: int, size: int) -> tuple[dict[str, float], dict[str, float]]:
-    """Share of the segment's category spend per category, and its spend per customer on each
-    against the average customer (2.0 = twice as much)."""
+OTHER_PRODUCTS = "Other products"
+
+
+def category_mix(profile: Profile, cluster: int, size: int, whole: str | None = None) -> tuple[dict[str, float], dict[str, float]]:
+    """Share of the segment's whole spend per category (the total of `whole`, the value feature,
+    when the categories are parts of it, with the rest as "Other products"; else of the categories'
+    sum), and its spend per customer on each against the average customer (2.0 = twice as much)."""
     if not profile.category_totals:
         return {}, {}
     totals = profile.category_totals[cluster]
     spent = sum(totals.values())
-    mix = {c: round(v / spent, 4) if spent else 0.0 for c, v in totals.items()}
+    base = profile.sums[cluster].get(whole, 0.0) if whole and cluster < len(profile.sums) else 0.0
+    if base < spent * (1 - 1e-9):  # the categories are not parts of the value feature: shares of their own sum
+        base = spent
+    mix = {c: round(v / base, 4) if base else 0.0 for c, v in totals.items()}
+    rest = base - spent
+    if base and rest > base * 5e-4:
+        mix[OTHER_PRODUCTS] = round(rest / base, 4)
     index = {}
     for c, v in totals.items():
-        base = profile.category_population.get(c, 0.0) / profile.n if profile.n else 0.0
-        index[c] = round((v / size) / base, 3) if base and size else 0.0
+        per = profile.category_population.get(c, 0.0) / profile.n if profile.n else 0.0
+        index[c] = round((v / size) / per, 3) if per and size else 0.0
     return mix, index
 
 
@@ -43,7 +53,9 @@ def _personalise(campaign: Campaign, top: list[str]) -> Campaign:
     return replace(campaign, **fields)
 
 
-def recommend(named: list[Named], clustering: Clustering, book: CampaignBook, profile: Profile | None = None) -> tuple[tuple[Segment, ...], tuple[str, ...]]:
+def recommend(
+    named: list[Named], clustering: Clustering, book: CampaignBook, profile: Profile | None = None, whole: str | None = None
+) -> tuple[tuple[Segment, ...], tuple[str, ...]]:
     total = sum(clustering.sizes)
     segments = []
     warnings = []
@@ -52,7 +64,7 @@ def recommend(named: list[Named], clustering: Clustering, book: CampaignBook, pr
         if not campaigns:
             warnings.append(f"No campaign is defined for segment '{n.base_name}': add one under campaigns: in {book.path.name}.")
         size = clustering.sizes[n.cluster]
-        mix, index = category_mix(profile, n.cluster, size) if profile is not None else ({}, {})
+        mix, index = category_mix(profile, n.cluster, size, whole) if profile is not None else ({}, {})
         top = sorted(index, key=lambda c: (-index[c], c))
         segments.append(
             Segment(
@@ -72,6 +84,8 @@ def recommend(named: list[Named], clustering: Clustering, book: CampaignBook, pr
                 category_index=index,
                 base_name=n.base_name,
                 colour=n.cluster,
+                name_fit=n.fit,
+                phrases=n.phrases,
             )
         )
     return tuple(segments), tuple(dict.fromkeys(warnings))

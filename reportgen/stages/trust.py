@@ -25,6 +25,8 @@ give the same figures.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering, KMeans
 from scipy.spatial.distance import cdist
@@ -34,8 +36,9 @@ from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import threadpool_limits
 
 from ..config import Clustering as ClusteringSettings
-from ..model import Alternative, Clustering, Confidence, Features, Trust
-from .cluster import bootstrap_stability, canonical_order, mean_silhouette, sample_rows, silhouettes
+from ..model import Alternative, Clustering, Confidence, Features, Grouping, Trust
+from . import members
+from .cluster import _fit, bootstrap_stability, canonical_order, mean_silhouette, sample_rows, silhouettes
 
 MIN_RESAMPLED = 20  # customers of each segment at least in the stability sample
 HOPKINS_POINTS = 1000  # customers probed, and as many random points
@@ -60,12 +63,16 @@ def assess(features: Features, clustering: Clustering, cfg: ClusteringSettings) 
     """Confidence, stability per cluster id and the other methods, for the clustering K-Means made."""
     x = features.matrix
     labels = np.asarray(clustering.labels)
+    g = clustering.grouping
+    own = g.own if g is not None else None
     if len(x) <= cfg.fit_sample:  # as cluster() does: the same customers give the same figures in any file order
         order = canonical_order(x)
         x, labels = x[order], labels[order]
+        own = own[order] if own is not None else None
     with threadpool_limits(limits=1):  # small samples: threads cost more than they give
         stable_rows = _stability_rows(labels, clustering.k, cfg)
-        stability = bootstrap_stability(x[stable_rows], labels[stable_rows], clustering.k, cfg)
+        regroup = _regrouping(g, own[stable_rows], cfg) if g is not None and own is not None else None
+        stability = bootstrap_stability(x[stable_rows], labels[stable_rows], clustering.k, cfg, regroup)
         stability = tuple(round(float(s), 4) for s in stability)
         tendency = round(hopkins(x, cfg.seed), 4)
         reference = reference_silhouette(x, clustering.k, cfg)
@@ -79,6 +86,21 @@ def assess(features: Features, clustering: Clustering, cfg: ClusteringSettings) 
         alternatives_sentence=alternatives_sentence(alternatives),
         rows=len(stable_rows),
     )
+
+
+def _regrouping(g: Grouping, own: np.ndarray, cfg: ClusteringSettings) -> Callable[[np.ndarray, np.ndarray, int], np.ndarray]:
+    """Segments formed by name, formed again on a resample: fine clusters refitted, names taken anew,
+    each drawn customer's segment id by name (-1 where the resample forms no segment of that name)."""
+    segment_of = {r: i for i, r in enumerate(g.rules)}
+
+    def regroup(xb: np.ndarray, drawn: np.ndarray, seed: int) -> np.ndarray:
+        k = members.fine_k(len(np.unique(xb.round(12), axis=0)), len(xb))
+        fine = _fit(xb, k, cfg, n_init=min(cfg.n_init, 3), seed=seed).labels_
+        by = members.by_name(fine, k, own[drawn], g.n_rules, members.min_size(g.min_share, len(xb)), g.max_segments)
+        ids = np.array([segment_of.get(r, -1) for r in by.rules], dtype=np.int64)
+        return ids[by.labels]
+
+    return regroup
 
 
 def _stability_rows(labels: np.ndarray, k: int, cfg: ClusteringSettings) -> np.ndarray:
