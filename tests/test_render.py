@@ -249,4 +249,4 @@ def test_an_unstable_segment_is_called_so_in_a_sentence(mall_run: Report) -> Non
     assert [s["stability_verdict"] for s in segments[:3]] == ["is unstable", "is stable", "dissolves when resampled"]
     html = environment(bundled_path("templates")).get_template("_summary.html.j2").render(**view.build(shaky))
     text = " ".join(re.sub(r"<[^>]+>", "", html).split())  # tags add no space of their own
-    assert "Tentative (stability 0.60): test before spending on it." in text
+    assert "Tentative (stability 0.60): test first." in text

@@ -1,11 +1,13 @@
 """What the executive summary's one page can hold: its lines are estimated from the text (DejaVu Sans
 widths, templates/base.css and briefing.css sizes), and the optional parts give way, in this order,
 when the page would overflow: each segment's profile line in the table, then the headline strip
-(its figures are in the lead sentence too), then the table's text size (9 pt to 8 pt).
+(its figures are in the lead sentence too), then the table's text size (9 pt to 8 pt), then each row's
+length (names in two lines, markers in one, the first action by name).
 """
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from . import textfit
@@ -25,18 +27,28 @@ def headline_label(text: str) -> str:
     return "\n".join(textfit.lines(text, WIDTH_PT / 4 - 10, 9, 3))
 
 
-def _row_pt(seg: dict[str, Any], profiles: bool, name_pt: float, action_pt: float, scale: float = 1.0) -> float:
+def short_names(names: list[str], tight: bool) -> list[str]:
+    """Segment names in the summary's table: whole, or in its tightest layout at most two lines each,
+    names that shorten alike told apart by their ends (each page's band gives its name whole)."""
+    if not tight:
+        return names
+    name_pt = COLUMNS[True][0] * WIDTH_PT - 12 - 16
+    return [html.unescape(n.replace("<br>", " ")) for n in textfit.distinct(names, name_pt, 9.9 * 8 / 9, 2)]
+
+
+def _row_pt(seg: dict[str, Any], profiles: bool, name_pt: float, action_pt: float, scale: float = 1.0, tight: bool = False) -> float:
     """A row of the segment table: 9 pt text at 1.45 line height, 5 pt padding above and below; widths
-    estimated a little wide (bold names, DejaVu at 9.9 pt)."""
-    name = _lines(seg["name"], name_pt - 16, 9.9 * scale) * 13.1 * scale
+    estimated a little wide (bold names, DejaVu at 9.9 pt). Tight: the name in two lines at most, its
+    markers in one line, the first action by its campaign's name alone."""
+    name = _lines(short_names([seg["name"]], tight)[0], name_pt - 16, 9.9 * scale) * 13.1 * scale
     if profiles:
         name += _lines(seg["profile"] + ".", name_pt, 9.0 * scale) * 12.4 * scale
-    if seg["unstable"]:
-        name += _lines("Tentative (stability 0.00): test before spending on it.", name_pt, 9.4 * scale) * 12.4 * scale
-    if seg.get("name_weak"):
-        name += _lines("The name holds for only 00% of these customers.", name_pt, 9.4 * scale) * 12.4 * scale
-    action = _lines(f"Start with {seg['top_campaign']}: {seg['top_objective']}", action_pt, 9.4 * scale) * 13.1 * scale
-    return max(name, action) + 11
+    marks = [m for m, on in (("The name holds for only 00% of them.", seg.get("name_weak")), ("Tentative (stability 0.00): test first.", seg["unstable"])) if on]
+    if tight and marks:
+        marks = ["Name fits 00%; tentative (0.00)."]
+    name += sum(_lines(m, name_pt, 9.4 * scale) * 12.4 * scale for m in marks)
+    action = f"Start with {seg['top_campaign']}" + ("." if tight else f": {seg['top_objective']}")
+    return max(name, _lines(action, action_pt, 9.4 * scale) * 13.1 * scale) + 11
 
 
 def fit(context: dict[str, Any], lead: str) -> dict[str, bool]:
@@ -48,17 +60,18 @@ def fit(context: dict[str, Any], lead: str) -> dict[str, bool]:
         worth = context["worth"]
         fixed += _lines(f"What each segment is worth: {worth['sentence']} {worth['basis']}", WIDTH_PT, 10.2) * 14.5 + 12
     fixed += 40  # the table's two-line header
-    fixed += sum(_lines(w, WIDTH_PT, 10.5) * 14.5 + 12 for w in context["warnings"])
+    fixed += sum(_lines(w, WIDTH_PT - 14, 9.4) * 11.9 + 3 for w in context["summary_warnings"]) + (12 if context["summary_warnings"] else 0)
     fixed += 36 if context["quality"]["n_dropped"] != "0" else 0  # the note on customers left out
     strip = 60.0 + 13 * max(len(context["largest"]["label"].splitlines()), len(context["most_valuable"]["label"].splitlines()))
     name_share, count_share = COLUMNS[bool(context["revenue_shares"])]
     name_pt = name_share * WIDTH_PT - 12
     action_pt = (1 - name_share - count_share * (2 if context["revenue_shares"] else 1)) * WIDTH_PT - 12
-    for profiles, headlines, small in ((True, True, False), (False, True, False), (False, False, False), (False, False, True)):
-        rows = sum(_row_pt(s, profiles, name_pt, action_pt, 8 / 9 if small else 1.0) for s in context["segments"])
+    steps = ((True, True, False, False), (False, True, False, False), (False, False, False, False), (False, False, True, False), (False, False, True, True))
+    for profiles, headlines, small, tight in steps:
+        rows = sum(_row_pt(s, profiles, name_pt, action_pt, 8 / 9 if small else 1.0, tight) for s in context["segments"])
         if fixed + rows + (strip if headlines else 0) <= PAGE_PT - SLACK_PT:
             break
-    return {"profiles": profiles, "headlines": headlines, "small": small}
+    return {"profiles": profiles, "headlines": headlines, "small": small, "tight": tight}
 
 
 # A segment's page (briefing.css): the measures on the left (52%), the map and what they buy on the

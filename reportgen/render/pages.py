@@ -18,7 +18,7 @@ HEADING_MM = 15.0  # "The segments at a glance", with its margins
 FIGURE_MM = 5.5  # a figure's margins (4pt + 10pt)
 SLACK_MM = 6.0  # what the estimate may be off by, kept free on every page
 FULL_ENOUGH = 0.6  # a page filled to less than this gets taller charts
-MOST_STRETCH = 2.0  # a chart is drawn at most this much taller than it needs
+MOST_STRETCH = 2.6  # a chart is drawn at most this much taller than it needs (a 240 px bar chart fills half a page)
 
 
 @dataclass(frozen=True)

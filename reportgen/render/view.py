@@ -365,6 +365,9 @@ def build(report: Report) -> dict[str, Any]:
         "confidence": wording.trust(report),
         "k_reasons": list(c.k_reasons),
         "warnings": list(report.warnings),
+        # the summary's table marks each segment whose name holds for too few of its customers, beside
+        # its numbers: its list of warnings leaves out those one-per-segment repeats (the pipeline's words)
+        "summary_warnings": [w for w in report.warnings if not any(w.startswith(f"'{seg.name}' holds for only") for seg in report.segments)],
         "changes": _changes(report),
         "left_out_measures": ms.left_out_sentence(readings),
         "revenue_shares": any(seg["revenue_share"] for seg in segments),
@@ -374,4 +377,7 @@ def build(report: Report) -> dict[str, Any]:
         f"({fmt_int(largest.size)} customers, {fmt_pct(largest.share)}); the most valuable is {valuable.name}, with an average value of {valuable_value} "
         f"({fmt_pct(valuable.share)} of customers)."
     )
-    return context | {"summary_fit": onepage.fit(context, lead)}
+    fit = onepage.fit(context, lead)
+    for seg, short in zip(segments, onepage.short_names([seg["name"] for seg in segments], fit["tight"])):
+        seg["table_name"] = short
+    return context | {"summary_fit": fit}
