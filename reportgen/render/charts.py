@@ -179,8 +179,16 @@ def _k_chart(report: Report) -> Chart | None:
     ks = [p.k for p in c.k_curve]
     sil = [p.silhouette for p in c.k_curve]
     fig = go.Figure(go.Scatter(x=ks, y=sil, mode="lines+markers", line={"color": "#555555"}, marker={"size": 8}, showlegend=False))
-    fig.add_trace(go.Scatter(x=[c.k], y=[dict(zip(ks, sil))[c.k]], mode="markers", marker={"size": 16, "color": "#332288", "symbol": "star"}, name=f"chosen k = {c.k}"))
-    title = f"k = {c.k} separates the customers best (silhouette {fmt_num(dict(zip(ks, sil))[c.k])})"
+    chosen = dict(zip(ks, sil)).get(c.k)
+    best = max(zip(sil, [-k for k in ks]))  # the highest silhouette, the smaller k on a tie
+    if chosen is None:  # segments formed by name from finer clusters: their number is not on the curve
+        title = f"Silhouette by number of segments; the {c.k} segments were formed by name (see the method)"
+    elif -best[1] == c.k:
+        title = f"k = {c.k} separates the customers best (silhouette {fmt_num(chosen)})"
+    else:  # other votes chose it (stability, segment sizes, names): the title must not claim the best silhouette
+        title = f"k = {c.k} chosen (silhouette {fmt_num(chosen)}); by silhouette alone k = {-best[1]} separates best ({fmt_num(best[0])})"
+    if chosen is not None:
+        fig.add_trace(go.Scatter(x=[c.k], y=[chosen], mode="markers", marker={"size": 16, "color": "#332288", "symbol": "star"}, name=f"chosen k = {c.k}"))
     fig = layout(fig, title, "Number of segments (k)", "Silhouette (higher is better)", height=360)
     fig.update_xaxes(dtick=1)
     alt = "Line chart of silhouette score by number of segments: " + ", ".join(f"k={k}: {fmt_num(s, 3)}" for k, s in zip(ks, sil))
