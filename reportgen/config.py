@@ -76,9 +76,6 @@ class Display(Strict):
     money: bool = False  # an amount of money: shown with report.currency
 
 
-RoleDisplay = Display  # the name earlier releases used
-
-
 def _default_display() -> dict[str, Display]:
     return {
         "age": Display(label="Age", suffix=" yrs"),
@@ -132,13 +129,15 @@ def check_address(value: str, where: str) -> str:
 
 
 class ReportText(Strict):
-    """Title and branding: the organisation's name, its logo (a PNG or SVG file) and accent colour."""
+    """Title and branding: the organisation's name, its logo (a PNG or SVG file) and accent colour;
+    how money reads and the month's campaign budget."""
 
     title: str = Field("Customer segments briefing", min_length=1)
     organisation: str = ""  # empty: the cover names no organisation
     logo: Path | None = None  # on the PDF cover and running header, once in the email, in the HTML page
     accent: str = "#332288"  # headings and rules; segment colours stay the colour-blind-safe palette
     currency: str = Field("", max_length=8, description="how money reads: a sign ($, €, £) or a code (EUR, CHF); empty: not stated")
+    budget: float | None = Field(None, gt=0, allow_inf_nan=False, description="this month's campaign budget, split among the recommended campaigns")
 
     @field_validator("accent")
     @classmethod
@@ -266,6 +265,7 @@ class Settings(Strict):
     scale: dict[str, Scale] = {}  # per feature; auto (default): log or rank when the data is skewed, else linear
     categories: dict[str, str] = {}  # category label -> column (or feature) of spend on it, for each segment's mix
     value: str | None = None  # the feature that measures a customer's value; None: spending, monetary, ... if present
+    responses: list[str] = []  # yes/no (0/1) features holding past campaigns' answers, oldest first (the last is "the last campaign")
     map: list[str] | None = None  # the two features of the segment map; None: the two that separate the segments most
     segments_rules: Path | None = None  # None: bundled rules/segments.yaml
     campaigns_rules: Path | None = None  # None: bundled rules/campaigns.yaml

@@ -250,6 +250,9 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
         lines += ["", "display:                     # how features read in the documents"] + display
     if spend:
         lines += ["", f"value: {spend}                # a segment's revenue is its customers' total {spend}"]
+    answers = _responses(numeric_names, numbers)
+    if answers:
+        lines += ["", f"responses: [{', '.join(answers)}]   # past campaigns' yes/no answers, oldest first: the last is 'the last campaign'"]
     sign = _currency_sign([text[c] for c in spend_cols] + [text[col] for _, col in numeric_names if col in text])
     lines += ["", *_currency_lines(sign)]
     if set(MALL_CLUSTERED) <= {p[0] for p in numeric_names}:
@@ -263,6 +266,21 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
             "# rules: my_rules",
         ]
     return lines
+
+
+RESPONSE_NAME = re.compile(r"accept|respon|convert|campaign|cmp|redeem", re.I)
+
+
+def _responses(numeric_names: list[tuple[str, str]], numbers: dict[str, Any]) -> list[str]:
+    """Yes/no (0/1) columns named like a campaign's answer (AcceptedCmp3, Response): oldest first,
+    by the number in the name, the unnumbered (the latest, as Response) last."""
+    found = []
+    for name, col in numeric_names:
+        values = numbers[col].dropna() if col in numbers else None
+        if values is not None and len(values) and RESPONSE_NAME.search(col) and values.isin([0, 1]).all() and values.nunique() == 2:
+            digits = re.findall(r"\d+", col)
+            found.append((not digits, int(digits[-1]) if digits else 0, name))
+    return [name for _, _, name in sorted(found)]
 
 
 CURRENCY_WORDS = {"eur": "€", "euro": "€", "usd": "$", "gbp": "£", "jpy": "¥", "chf": "CHF", "sek": "SEK", "nok": "NOK", "dkk": "DKK", "aud": "AUD", "cad": "CAD"}

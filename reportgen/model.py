@@ -6,6 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+# Hennig's clusterboot reading of a segment's bootstrap stability (its mean best Jaccard match on
+# resampled customers): from STABLE up it holds, below DISSOLVES it is not a finding. One home: the
+# k choice, the confidence level and the reader's words (templates included) all read these.
+STABLE = 0.75
+DISSOLVES = 0.5
+
 if TYPE_CHECKING:  # kept out of import time so the chart browser can start first
     import numpy as np
     import pandas as pd
@@ -42,6 +48,7 @@ class CustomerTable:
     kind: str = "customers"  # "customers" (a customer table) or "transactions" (aggregated from an order log)
     facts: dict[str, str] = field(default_factory=dict)  # what the reader must know, e.g. {"as_of": "2011-12-10"}
     categories: dict[str, str] = field(default_factory=dict)  # category label -> frame column of spend on it
+    scores: tuple[str, ...] = ()  # per-customer predictions in the frame (p_active, ...): written, never profiled
 
     @property
     def n_customers(self) -> int:
@@ -50,10 +57,6 @@ class CustomerTable:
     @property
     def n_dropped(self) -> int:
         return self.n_read - self.n_customers
-
-    @property
-    def numeric_roles(self) -> tuple[str, ...]:
-        return self.numeric
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,8 @@ class Grouping:
     """How segments formed by name came about (stages/members.py), so resampling can repeat it."""
 
     fine_k: int  # fine clusters
-    own: np.ndarray  # per customer (table row), the index of the first usable rule their own values match; n_rules: none
+    cells: np.ndarray  # per customer (row of the features matrix), their cell: the combination of their levels
+    own: np.ndarray  # per cell, the index of the first usable rule it matches; n_rules: none
     rules: tuple[int, ...]  # per segment id, its rule's index
     n_rules: int
     min_share: float  # a name held by fewer customers than this share (and at least 10) forms no segment
@@ -138,7 +142,7 @@ class Trust:
     """How far the segments can be believed; computed by stages.trust, shown by the renderers."""
 
     confidence: Confidence
-    stability: tuple[float, ...]  # per cluster id (0 = largest): 0..1, >= 0.75 stable, < 0.5 dissolves
+    stability: tuple[float, ...]  # per cluster id (0 = largest): 0..1, >= STABLE stable, < DISSOLVES dissolves
     alternatives: tuple[Alternative, ...]
     confidence_sentence: str
     alternatives_sentence: str
@@ -207,8 +211,14 @@ class Segment:
     colour: int = 0  # palette index; kept from last month for the same kind of customers
     name_fit: float | None = None  # share of its customers whose own values satisfy the rule that named it
     phrases: dict[str, str] = field(default_factory=dict)  # feature -> how its level reads ("bought recently")
+    level_shares: dict[str, tuple[float, ...]] = field(default_factory=dict)  # per judged feature, the share of its customers at each level
+    level_phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per judged feature, each level's phrase
     revenue: float | None = None  # total of the value feature over its customers (order logs: monetary)
     revenue_share: float | None = None  # its revenue as a share of all customers' revenue
+    p_active: float | None = None  # order logs: mean probability that its customers are still active
+    expected_orders_90d: float | None = None  # order logs: expected orders from its customers in the next 90 days
+    expected_value_12m: float | None = None  # order logs: expected value of their orders in the next 12 months
+    responses: dict[str, float] = field(default_factory=dict)  # past campaign (yes/no feature) -> share of its customers who answered
 
 
 @dataclass(frozen=True)
@@ -223,6 +233,7 @@ class SegmentChange:
     share_then: float | None
     share_now: float
     drift: dict[str, float]  # centre now minus then, by role, original units
+    old_name_fit: float | None = None  # renamed: the share of its customers that still meet last month's name's rule
 
 
 @dataclass(frozen=True)
@@ -256,6 +267,33 @@ class NamingFacts:
     cluster_fits: tuple[tuple[str, float], ...] = ()  # by name: the first clusters' names and how far they held
     folded: tuple[tuple[str, int], ...] = ()  # names held by too few customers to stand alone
     value_feature: str | None = None  # the feature whose total is a segment's revenue
+    kept_cuts: tuple[str, ...] = ()  # features whose level cuts stayed at last month's (they moved less than the margin)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing to do this month: a campaign for a segment's customers, and what is at stake."""
+
+    segment: str
+    segment_id: int
+    campaign: str
+    audience: int  # customers the campaign reaches (the segment's)
+    value_at_stake: float | None  # order logs: their expected 12-month value; customer tables: the segment's revenue
+    basis: str  # what value_at_stake is: "expected_value_12m", "revenue" or "" (no money figure)
+    expected_response: float | None  # the segment's answer rate to the last past campaign, where known
+    budget_share: float  # share of this month's campaign budget (all actions add up to 1)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The repeat-purchase models behind the predictions (stages/predict.py), or why there are none."""
+
+    fitted: bool
+    reason: str = ""  # why not fitted, in words
+    bgnbd: tuple[float, float, float, float] = ()  # r, alpha, a, b (days)
+    gamma_gamma: tuple[float, float, float] = ()  # p, q, v; empty: order values not modelled
+    customers: int = 0
+    repeat_customers: int = 0
 
 
 @dataclass(frozen=True)
@@ -275,6 +313,9 @@ class Report:
     changes: Changes | None = None  # against the previous period, when its report exists
     trust: Trust | None = None  # confidence, stability per segment, alternatives compared
     naming: NamingFacts | None = None  # how the names were given
+    forecast: Forecast | None = None  # order logs: what the customers will likely do next
+    actions: tuple[Action, ...] = ()  # ranked by value at stake
+    response_rates: dict[str, float] = field(default_factory=dict)  # past campaign -> share of all customers who answered
 
     @property
     def period(self) -> str:

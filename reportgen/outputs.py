@@ -25,6 +25,7 @@ from .errors import ConfigError, ReportgenError
 from .files import digest, dumps, sha256
 from .model import Report
 from .spreadsheet import FORMULA
+from .summary_file import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -223,7 +224,7 @@ def write_segments_csv(report: Report, path: Path, chunk: int = 250_000) -> None
 
     names = _csv_text(pa.array([s.name for s in report.segments], type=pa.string()))
     frame = report.table.frame
-    extra = [c for c in (*report.table.numeric, *report.table.attributes) if c in frame.columns]
+    extra = [c for c in (*report.table.numeric, *report.table.scores, *report.table.attributes) if c in frame.columns]
     header = ",".join(["customer_id", "segment", "cluster", *extra]) + "\n"
     n = len(report.clustering.labels)
     with path.open("wb") as fh, ThreadPoolExecutor(2, thread_name_prefix="reportgen-csv") as pool:
@@ -248,7 +249,8 @@ def _csv_lines(report: Report, names: "pa.Array", extra: list[str], start: int, 
     cells = [_csv_text(part), pc.take(names, cluster), pc.cast(cluster, pa.string())]
     for c in extra:
         block = frame[c].iloc[start:stop]
-        cells.append(_number_text(block.to_numpy(dtype=np.float64)) if c in report.table.numeric else _csv_text_repeated(_text_column(block.astype("string"))))
+        numeric = c in report.table.numeric or c in report.table.scores
+        cells.append(_number_text(block.to_numpy(dtype=np.float64)) if numeric else _csv_text_repeated(_text_column(block.astype("string"))))
     comma, newline, empty = pa.scalar(","), pa.scalar("\n"), pa.scalar("")
     joined: list[Any] = []
     for i, cell in enumerate(cells):
@@ -272,7 +274,7 @@ def write_segments_parquet(report: Report, path: Path) -> None:
         "segment": pa.DictionaryArray.from_arrays(labels, names),
         "cluster": labels,
     }
-    for c in (*report.table.numeric, *report.table.attributes):
+    for c in (*report.table.numeric, *report.table.scores, *report.table.attributes):
         if c in frame.columns:
             columns[c] = pa.array(frame[c].array, from_pandas=True)
     table = pa.table(columns)
@@ -284,6 +286,7 @@ def summary(report: Report) -> dict[str, Any]:
     c = report.clustering
     t = report.table
     return {
+        "schema_version": SCHEMA_VERSION,  # summary_file.py reads it back: raise it there when a field read changes
         "period": report.period,
         "n_customers": t.n_customers,
         "n_read": t.n_read,
@@ -315,6 +318,15 @@ def summary(report: Report) -> dict[str, Any]:
         "alternatives": [{"method": a.method, "k": a.k, "silhouette": a.silhouette, "agreement": a.agreement} for a in report.trust.alternatives] if report.trust else [],
         "level_cuts": {role: [round(v, 4) for v in cuts] for role, cuts in report.level_cuts.items()},
         "naming": _naming(report),
+        "forecast": _forecast(report),
+        "responses": report.response_rates,
+        "actions": [
+            {
+                "segment": a.segment, "campaign": a.campaign, "audience": a.audience, "value_at_stake": a.value_at_stake,
+                "value_basis": a.basis or None, "expected_response": a.expected_response, "budget_share": a.budget_share,
+            }
+            for a in report.actions
+        ],
         "largest_segment": report.largest.id,
         "most_valuable_segment": report.most_valuable.id,
         "segments": [
@@ -328,6 +340,10 @@ def summary(report: Report) -> dict[str, Any]:
                 "name_fit": s.name_fit,
                 "revenue": s.revenue,
                 "revenue_share": s.revenue_share,
+                "p_active": s.p_active,
+                "expected_orders_90d": s.expected_orders_90d,
+                "expected_value_12m": s.expected_value_12m,
+                "responses": s.responses,
                 "description": s.profile,
                 "profile": s.means,
                 "mix": s.mix,
@@ -358,6 +374,21 @@ def summary(report: Report) -> dict[str, Any]:
     }
 
 
+def _forecast(report: Report) -> dict[str, Any] | None:
+    f = report.forecast
+    if f is None:
+        return None
+    return {
+        "fitted": f.fitted,
+        "reason": f.reason or None,
+        "bgnbd": dict(zip(("r", "alpha", "a", "b"), (round(v, 6) for v in f.bgnbd))) if f.bgnbd else None,
+        "gamma_gamma": dict(zip(("p", "q", "v"), (round(v, 6) for v in f.gamma_gamma))) if f.gamma_gamma else None,
+        "time_unit": "days",
+        "customers": f.customers,
+        "repeat_customers": f.repeat_customers,
+    }
+
+
 def _naming(report: Report) -> dict[str, Any] | None:
     n = report.naming
     if n is None:
@@ -373,6 +404,7 @@ def _naming(report: Report) -> dict[str, Any] | None:
         "first_clusters": [{"name": name, "name_fit": fit} for name, fit in n.cluster_fits],
         "folded": [{"name": name, "customers": size} for name, size in n.folded],
         "value_feature": n.value_feature,
+        "kept_cuts": list(n.kept_cuts),
         "rhythm": None if r is None else {"cycle_days": None if r.cycle_days is None else round(r.cycle_days, 2), "history_days": r.history_days, "repeat_customers": r.repeat_customers},
     }
 

@@ -102,14 +102,16 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
     """Features, clusters, names and campaigns for the customers read; changes since last time.
     How far the segments hold (`judge`) is left to the caller: a run computes it while the browser
     draws the charts, which do not show it."""
-    from . import rules
+    from . import rules, summary_file
     from .render.fmt import PALETTE
     from .stages import cluster, compare, features, label, profile, recommend
     from .stages import naming as names
+    from .stages.actions import rank as rank_actions
+    from .stages.rows import LocalRows
     from .stages import value
 
     previous_dir = settings.comparison_dir()
-    previous = compare.load_previous(previous_dir) if previous_dir else None
+    previous = summary_file.load_previous(previous_dir) if previous_dir else None
 
     if engine is not None:
         with clock.stage("spark"), _naming_the_file(settings):
@@ -124,9 +126,14 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         with clock.stage("profile"):
             prof = profile.profile(table, clustering, label.quantile_points(inputs.rulebook), feats)
     with clock.stage("label"):
-        naming = names.name(table, feats, clustering, prof, inputs.rulebook, settings.clustering, lambda f: settings.display_of(f).label)
-        clustering, prof, cuts, named = naming.clustering, naming.profile, naming.cuts, naming.named
-        matches = compare.match(named, previous, feats, prof.percentiles) if previous else {}
+        rows = engine.rows(feats, clustering) if engine is not None else LocalRows(table, feats, settings.clustering, label.quantile_points(inputs.rulebook), clustering)
+        label_of = lambda f: settings.display_of(f).label  # noqa: E731
+        naming = names.name(rows, feats, clustering, prof, inputs.rulebook, settings.clustering, label_of, previous.level_cuts if previous else None)
+        clustering, prof, cuts = naming.clustering, naming.profile, naming.cuts
+        matches = compare.match(naming.named, previous, feats, prof.percentiles) if previous else {}
+        if previous:
+            naming = names.keep_names(naming, {c: previous.segments[i].base_name for c, i in matches.items()}, inputs.rulebook, prof, label_of)
+        named = naming.named
         if previous:
             named = compare.stabilise_names(named, previous, matches)
     with clock.stage("recommend"):
@@ -144,12 +151,19 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         warnings = (*flat, *_naming_warnings(naming, prof, settings), *warnings)
         segments = compare.colours(segments, previous, matches, len(PALETTE))
         segments = value.worth(segments, prof, money)
+        segments, forecast = value.forecast(rows, segments, prof, settings.clustering.seed)
+        segments, response_rates = value.responses(segments, prof, settings.responses, settings.source)
+        actions = rank_actions(segments, settings.responses[-1] if settings.responses else None)
+        if forecast is not None and not forecast.fitted:
+            warnings = (*warnings, f"No predictions of what the customers will buy next: {forecast.reason}.")
+        if isinstance(rows, LocalRows):
+            table = rows.table  # with each customer's predictions
         if money and not settings.report.currency:
             warnings = (*warnings, f"Amounts ({settings.display_of(money).label.lower()}, revenue) are shown without a currency: the settings do not say which; set report.currency (for example currency: \"£\").")
         facts = NamingFacts(
             how=naming.how, rules=str(inputs.rulebook.path), judged=tuple(cuts), unjudged=naming.unjudged,
             short_history=naming.short_history, fine_k=naming.fine_k, cluster_fits=naming.cluster_fits,
-            folded=naming.folded, value_feature=money,
+            folded=naming.folded, value_feature=money, kept_cuts=naming.kept_cuts,
         )
         changes = None
         if previous and previous_dir:
@@ -157,7 +171,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
                 counts = engine.migration_counts(previous, previous_dir, len(segments) + 1)
             else:
                 counts = compare.migration_counts(table.frame["customer_id"], clustering.labels, previous, len(segments) + 1)
-            changes = compare.changes(segments, table.n_customers, previous, matches, counts)
+            changes = compare.changes(segments, table.n_customers, previous, matches, counts, names.old_fits(naming, previous, matches, inputs.rulebook))
     for w in warnings:
         log.warning("%s", w)
     return Report(
@@ -171,6 +185,9 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
         warnings=warnings,
         changes=changes,
         naming=facts,
+        forecast=forecast,
+        actions=actions,
+        response_rates=response_rates,
     )
 
 
@@ -322,6 +339,7 @@ def _period_of_the_data(settings: Settings, record: dict[str, Any]) -> tuple[Set
 
 
 def _run(settings: Settings, record: dict[str, Any], progress: bool = False, table: CustomerTable | None = None, notes: tuple[str, ...] = ()) -> Report:
+    from .contacts import write_audiences
     from .outputs import manifest, period_lock, staging, write_json, write_segments, write_summary
     from .render.browser import BrowserSession
     from .render.pdf import PdfWorker
@@ -353,8 +371,10 @@ def _run(settings: Settings, record: dict[str, Any], progress: bool = False, tab
                 write_summary(report, tmp)
                 if engine is not None:
                     engine.write_assignments([s.name for s in report.segments], tmp, settings.segments_parquet)
+                    engine.write_audiences(report, tmp)
                 else:
                     write_segments(report, tmp)
+                    write_audiences(report, tmp)
             with clock.stage("email"):  # includes waiting for the PDF, which it attaches
                 refused = documents.write_email(docs, pdf)
             clock.timings.update(browser.timings)

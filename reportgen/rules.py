@@ -1,13 +1,14 @@
 """The rule language: segments.yaml (levels + named conditions) and campaigns.yaml, parsed and checked.
 
 A rule file is refused on load, with the file, line and rule named, when it has a YAML error, an
-unknown key, role or level, or a rule that can never match (no level allowed, or an earlier rule
-catches every centroid it would).
+unknown key, role or level, or a rule that can never match (no level allowed, or earlier rules
+catch every centroid it would, alone or together).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import product
 from pathlib import Path
 from typing import Any, Literal
 
@@ -198,6 +199,28 @@ def _about(where: str, about: list[str] | None, levels: dict[str, LevelScale], j
     return frozenset(judged | set(about or ()))
 
 
+def _caught_by(earlier: list[SegmentRule], later: SegmentRule) -> list[SegmentRule]:
+    """The earlier rules that together catch every centroid `later` would match (first match wins),
+    or [] when some centroid reaches it. One rule may do it alone (_covers); several may share the
+    work ('income: high', then 'income: [low, medium]', leave nothing for 'income: [low, high]').
+    A centroid `later` matches has one of its allowed levels for each feature it names; leaving the
+    other features without a level matches the fewest earlier rules, so only those combinations
+    are tried (a few levels per feature: a handful of combinations)."""
+    alone = next((e for e in earlier if _covers(e, later)), None)
+    if alone is not None:
+        return [alone]
+    roles = sorted(later.when)
+    catchers: list[SegmentRule] = []
+    for combo in product(*(sorted(later.when[r]) for r in roles)):
+        levels = dict(zip(roles, combo))
+        first = next((e for e in earlier if all(r in levels and levels[r] in allowed for r, allowed in e.when.items())), None)
+        if first is None:
+            return []
+        if first not in catchers:
+            catchers.append(first)
+    return catchers
+
+
 def load_segments(path: Path) -> Rulebook:
     spec, text = _parse(path, _SegmentsFile, "segments")
     levels = _levels(path, spec, text)
@@ -219,12 +242,11 @@ def load_segments(path: Path) -> Rulebook:
             when[role] = frozenset(values)
         about = _about(where, r.about, levels, set(when))
         rule = SegmentRule(r.name, when, r.description, line, about, r.lapsing)
-        for earlier in rules:
-            if _covers(earlier, rule):
-                raise RuleError(
-                    f"{where}: can never match, because rule '{earlier.name}' (line {earlier.line}) above it catches every centroid it would.",
-                    "Move the more specific rule first, or narrow the earlier one.",
-                )
+        caught = _caught_by(rules, rule)
+        if caught:
+            named = " and ".join(f"'{e.name}' (line {e.line})" for e in caught)
+            catch = f"rule {named} above it catches" if len(caught) == 1 else f"rules {named} above it catch"
+            raise RuleError(f"{where}: can never match, because {catch} every centroid it would.", "Move the more specific rule first, or narrow the earlier ones.")
         rules.append(rule)
     line = _key_line(text, "fallback")
     about = _about(f"{path} line {line}, fallback", spec.fallback.about, levels, set())

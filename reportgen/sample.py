@@ -133,7 +133,6 @@ def write(frame: pd.DataFrame, out: Path) -> Path:
 
 # ---------------------------------------------------------------- order logs (transactions)
 
-TX_COLUMNS = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
 TX_START = "2010-12-01"
 TX_DAYS = 374  # 2010-12-01 .. 2011-12-09, the span of the UCI Online Retail log
 

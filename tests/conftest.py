@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as settings_profiles
 
 from reportgen.config import Settings, load_settings
 from reportgen.model import Report
@@ -22,6 +23,17 @@ MARKETING = SHARED / "data" / "marketing_campaign.csv"
 # Subprocesses (`python -m reportgen` from a temporary folder) import this checkout's package, not
 # whichever one the virtual environment's editable install points at.
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+
+
+# Fixtures that make a whole report (Chromium, the PDF): a test that uses one is an end-to-end test
+# whether or not it says so, so it is marked e2e here (scripts/test.sh --fast leaves those out).
+FULL_RUNS = {"mall_run", "mall_folder", "mall_summary", "campaign_run", "order_run", "branded", "hostile_run", "earlier_report", "three_months"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if FULL_RUNS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
 
 
 def settings(**overrides: Any) -> Settings:
@@ -70,3 +82,18 @@ def mall_rows(n: int = 30) -> str:
         spending = (80, 50, 15)[group] + i % 4
         lines.append(f"{i + 1:04d},{'Female' if i % 2 else 'Male'},{25 + i % 40},{income},{spending}")
     return "\n".join(lines) + "\n"
+
+
+def assert_no_report(out: Path) -> None:
+    """A failed run wrote no report, for whatever period (without --period a run writes the current
+    month, so looking for one month's folder proves nothing): OUT holds at most the run ledger and
+    lock files, no period folder, hidden version or staging folder."""
+    left = sorted(p.name for p in out.iterdir()) if out.exists() else []
+    assert all(name == "history.jsonl" or (name.startswith(".") and name.endswith(".lock")) for name in left), left
+
+
+# Property tests (hypothesis) explore new examples on a developer's machine; CI (CI=true) replays a
+# fixed set, so a run there passes or fails the same way every time.
+settings_profiles.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings_profiles.load_profile("ci")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from reportgen.pipeline import analyse
 
 from .conftest import MALL, settings
 
 
+@pytest.mark.e2e
 def test_mall_income_spending_levels_and_sizes(mall_summary: dict[str, Any]) -> None:
     assert mall_summary["k"] == 5 and mall_summary["k_auto"]
     found = {(s["levels"]["income"], s["levels"]["spending"]): s["size"] for s in mall_summary["segments"]}
@@ -41,6 +43,7 @@ def test_default_sample_gives_the_planted_segments() -> None:
     )
 
 
+@pytest.mark.e2e
 def test_rerun_gives_identical_data_files(mall_folder: Path, tmp_path: Path) -> None:
     from reportgen.pipeline import run
 

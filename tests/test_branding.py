@@ -34,6 +34,7 @@ def branded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp / "out" / "2026-10"
 
 
+@pytest.mark.e2e
 def test_logo_and_accent_in_every_document(branded: Path) -> None:
     html = (branded / "report.html").read_text()
     assert "data:image/png;base64," in html and "#E4572E" in html and "Acme Stores" in html
@@ -77,6 +78,7 @@ def test_bad_accent_is_refused(tmp_path: Path) -> None:
         load_settings(config)
 
 
+@pytest.mark.e2e
 def test_a_template_folder_needs_only_the_files_it_changes(tmp_path: Path) -> None:
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "_summary.html.j2").write_text("<section><h2>Our own summary</h2><p>{{ n_customers }} customers.</p></section>\n")
@@ -86,6 +88,7 @@ def test_a_template_folder_needs_only_the_files_it_changes(tmp_path: Path) -> No
     assert "Our own summary" in html and "The segments at a glance" in html  # the rest is the bundled set
 
 
+@pytest.mark.e2e
 def test_svg_logo_is_a_png_in_the_email(tmp_path: Path) -> None:
     (tmp_path / "logo.svg").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="120" height="40">'

@@ -53,6 +53,7 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
+@pytest.mark.slow  # boots Chromium and waits for it to stop
 def test_session_exports_svg_then_png_and_stops_the_browser(tmp_path: Path) -> None:
     own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     session = BrowserSession(timeout=60).start()

@@ -8,12 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from reportgen import __version__
 from reportgen.cli import cli
 
-from .conftest import MALL, ROOT
+from .conftest import MALL, ROOT, assert_no_report
 
 
 def _reportgen(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -45,6 +46,7 @@ def test_sample_command(tmp_path: Path) -> None:
     assert len(out.read_text().splitlines()) == 121
 
 
+@pytest.mark.e2e
 def test_run_from_another_folder_with_flags(tmp_path: Path) -> None:
     """A fresh process, started outside the repository, on the real mall data with k given."""
     result = _reportgen("run", "--data", str(MALL), "--period", "2026-10", "--out", "reports", "--k", "5", "--features", "income,spending", cwd=tmp_path)
@@ -70,7 +72,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if "bad.csv" in line]
     assert len(errors) == 1 and "no column for 'income'" in errors[0]
-    assert not (tmp_path / "out" / "2026-11").exists()
+    assert_no_report(tmp_path / "out")
 
 
 def test_bad_option_exit_2(tmp_path: Path) -> None:

@@ -21,6 +21,8 @@ from reportgen.cli import cli
 
 from .conftest import MALL
 
+pytestmark = pytest.mark.e2e  # sends the report of a full run (mall_folder) or runs one
+
 
 @dataclass
 class Recorder:

@@ -75,6 +75,7 @@ def campaign_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp / "out" / "2014-07"
 
 
+@pytest.mark.e2e
 def test_every_feature_value_equals_pandas(campaign_run: Path) -> None:
     got = pd.read_csv(campaign_run / "segments.csv", dtype={"customer_id": str})
     want = _expected()
@@ -85,6 +86,7 @@ def test_every_feature_value_equals_pandas(campaign_run: Path) -> None:
     assert list(got.columns[:3]) == ["customer_id", "segment", "cluster"]
 
 
+@pytest.mark.e2e
 def test_mix_equals_members_category_totals(campaign_run: Path) -> None:
     got = pd.read_csv(campaign_run / "segments.csv", dtype={"customer_id": str})
     summary = json.loads((campaign_run / "summary.json").read_text())
@@ -99,6 +101,7 @@ def test_mix_equals_members_category_totals(campaign_run: Path) -> None:
         assert set(seg["centroid"]) == {"income", "spend", "purchases", "recency"}
 
 
+@pytest.mark.e2e
 def test_pdf_shows_labels_and_categories(campaign_run: Path) -> None:
     text = subprocess.run(["pdftotext", "-layout", str(campaign_run / "briefing.pdf"), "-"], capture_output=True, text=True, check=True).stdout
     for label in ("Two-year spend", "Income", "Purchases", "Recency", "Web share", "Tenure", "Wine", "Meat", "Gold", "Education"):
@@ -107,6 +110,7 @@ def test_pdf_shows_labels_and_categories(campaign_run: Path) -> None:
     assert "as much" in text  # "Buys 2.1x as much wine as the average customer"
 
 
+@pytest.mark.e2e
 def test_skewed_measures_scaled_and_stated(campaign_run: Path) -> None:
     summary = json.loads((campaign_run / "summary.json").read_text())
     scaling = {s["feature"]: s for s in summary["scaling"]}
@@ -154,6 +158,7 @@ def test_scale_log_tames_a_big_spender(tmp_path: Path) -> None:
         ({"columns": {"customer_id": "ID", "tenure": {"days_since": "Education"}}, "features": ["tenure"]}, "the dates cannot be read"),
     ],
 )
+@pytest.mark.slow  # a fresh reportgen process per case
 def test_bad_feature_configs_are_refused(tmp_path: Path, change: dict, message: str) -> None:
     config = _write(tmp_path, {"data": str(CAMPAIGN), "period": "2014-07", "out": str(tmp_path / "out")} | change)
     result = subprocess.run([sys.executable, "-m", "reportgen", "run", "--config", str(config)], capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
@@ -216,15 +221,27 @@ def test_a_feature_with_one_value_for_everyone_is_named_in_a_warning(tmp_path: P
     assert not any("Spend is the same" in w for w in report.warnings)
 
 
+@pytest.mark.slow  # k auto on 2,215 customers with trust
 def test_crm_export_gives_a_useful_number_of_segments(tmp_path: Path) -> None:
-    """Income, total spend, purchases and recency: 3 to 8 segments, none under 2 % of customers."""
+    """Income, total spend, purchases and recency, k auto: three segments of 27-43 % of the customers
+    the independent pandas computation keeps, sizes counted from the labels, the silhouette as
+    scikit-learn computes it, and the best of every k tried."""
+    from sklearn.metrics import silhouette_score
+
     config = {k: v for k, v in CONFIG.items() if k != "clustering"}
     report = analyse(load_settings(_write(tmp_path, config)))
-    assert 3 <= report.clustering.k <= 8
-    assert min(s.share for s in report.segments) >= 0.02
-    assert report.trust is not None and report.trust.confidence.level in ("weak", "moderate", "strong")
+    c = report.clustering
+    n = len(_expected())
+    assert report.table.n_customers == len(c.labels) == n == 2215
+    assert c.k == 3 and [s.size for s in report.segments] == np.bincount(c.labels).tolist() == [959, 646, 610]
+    assert [round(s.share, 4) for s in report.segments] == [round(v / n, 4) for v in (959, 646, 610)]
+    assert c.silhouette == pytest.approx(silhouette_score(report.features.matrix, c.labels), abs=1e-4)
+    assert c.silhouette == max(p.silhouette for p in c.k_curve)
+    assert report.trust is not None and report.trust.confidence.level == "moderate"
+    assert min(report.trust.stability) >= 0.75
 
 
+@pytest.mark.e2e
 def test_sensitive_features_are_not_clustered_unless_asked(tmp_path: Path) -> None:
     columns = {"customer_id": "ID", "income": "Income", "spend": {"sum": ["MntWines", "MntMeatProducts"]}, "age": {"birth_year": "Year_Birth", "sensitive": True}}
     base = {"data": str(CAMPAIGN), "period": "2014-07", "columns": columns, "valid": {"income": [0, 200000]}, "clustering": {"k": 3}}

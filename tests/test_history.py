@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from reportgen import history
@@ -18,6 +19,7 @@ from .conftest import MALL, ROOT
 WORKTREE = {**os.environ, "PYTHONPATH": str(ROOT)}  # the subprocess imports this checkout's package, whatever the cwd
 
 
+@pytest.mark.e2e
 def test_history_records_good_and_failed_runs(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "out"
@@ -41,6 +43,7 @@ def test_history_records_good_and_failed_runs(tmp_path: Path) -> None:
     assert json.loads(as_json[0])["period"] == "2026-03"
 
 
+@pytest.mark.e2e
 def test_rerunning_a_period_replaces_only_that_period(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "out"
@@ -53,6 +56,7 @@ def test_rerunning_a_period_replaces_only_that_period(tmp_path: Path) -> None:
     assert {p.name: p.stat().st_mtime_ns for p in (out / "2026-01").rglob("*")} == january
 
 
+@pytest.mark.e2e
 def test_json_logs_for_job_runners(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "reportgen", "--log-format", "json", "run", "--data", str(MALL), "--period", "2026-02", "--out", "out"],
@@ -71,6 +75,7 @@ def test_json_logs_for_job_runners(tmp_path: Path) -> None:
     assert last["level"] == "error" and last["exit_code"] == 2 and "missing.csv: file not found" in last["message"]
 
 
+@pytest.mark.e2e
 def test_no_progress_lines_when_not_at_a_terminal(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "reportgen", "run", "--data", str(MALL), "--out", "out"], cwd=tmp_path, capture_output=True, text=True, env=WORKTREE)
     assert result.returncode == 0 and result.stderr == ""

@@ -55,3 +55,17 @@ def test_top_level_layout() -> None:
         assert (root / folder).is_dir(), folder
     assert (root / "rules" / "mall" / "segments.yaml").is_file() and (root / "rules" / "rfm" / "campaigns.yaml").is_file()
     assert not any((PACKAGE / f).exists() for f in ("templates", "rules", "data")), "bundled files belong in the top-level folders"
+
+
+def test_stability_thresholds_have_one_home() -> None:
+    """0.75 (stable) and 0.5 (dissolves) are set in model.py; the k choice, the confidence level, the
+    view and the templates (through `stable_from`) read them from there."""
+    import re
+
+    assigned = sorted(p.name for p in PACKAGE.rglob("*.py") if re.search(r"^(STABLE|DISSOLVES)\s*(:[^=]*)?=", p.read_text(encoding="utf-8"), re.M))
+    assert assigned == ["model.py"]
+    for name in ("stages/cluster.py", "stages/trust.py", "render/view.py"):
+        assert re.search(r"from \.\.model import [^\n]*\bSTABLE\b", (PACKAGE / name).read_text(encoding="utf-8")), name
+    templates = PACKAGE.parent / "templates"
+    assert not [p.name for p in templates.iterdir() if "0.75" in p.read_text(encoding="utf-8")]
+    assert any("{{ stable_from }}" in p.read_text(encoding="utf-8") for p in templates.iterdir())

@@ -18,6 +18,8 @@ from reportgen.render import view
 
 from .shopdata import CATEGORIES, crm_table, order_log
 
+pytestmark = pytest.mark.slow  # two analyses of generated files, no browser
+
 
 @pytest.fixture(scope="module")
 def crm(tmp_path_factory: pytest.TempPathFactory) -> Report:

@@ -101,12 +101,23 @@ def test_mall_keeps_its_five_clusters_and_their_names_hold() -> None:
 
 
 def test_by_name_folds_a_name_too_few_customers_hold() -> None:
-    # two fine clusters; rule 0 held by 6 customers, rule 1 by 2 (below min_size 3), fallback (2) by 2
-    fine = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
-    own = np.array([0, 0, 0, 0, 1, 0, 0, 1, 2, 2])
-    grouped = members.by_name(fine, 2, own, n_rules=2, min_size=3, max_segments=10)
-    assert grouped.rules == (0,) and (grouped.labels == 0).all()
-    assert {r for r, _ in grouped.folded} == {1, 2}
-    # with a lower bar the fallback's two customers form their own segment and the rule-1 customers too
-    grouped = members.by_name(fine, 2, own, n_rules=2, min_size=2, max_segments=10)
-    assert set(grouped.rules) == {0, 1, 2} and np.bincount(grouped.labels).tolist() == [6, 2, 2]
+    # two fine clusters over three cells whose own names are rules 0, 1 and the fallback (2):
+    # rule 0 is held by 6 customers, rule 1 by 2, the fallback by 2
+    own = np.array([0, 1, 2])
+    table = np.array([[4, 1, 0], [2, 1, 2]])  # customers per (fine cluster, cell)
+    grouped = members.by_name(table, own, n_rules=2, min_size=3, max_segments=10)
+    assert grouped.rules == (0,) and (grouped.segment == 0).all() and grouped.sizes == (10,)
+    assert dict(grouped.folded) == {1: 2, 2: 2}  # held by some, too few for a segment: they stay with their cluster's name
+    # with a lower bar every name forms a segment and each cell goes to its own name's segment
+    grouped = members.by_name(table, own, n_rules=2, min_size=2, max_segments=10)
+    assert grouped.rules == (0, 1, 2) and grouped.sizes == (6, 2, 2)
+    assert (grouped.segment == np.array([[0, 1, 2], [0, 1, 2]])).all()
+
+
+def test_cells_number_every_combination_of_levels() -> None:
+    cuts = {"a": (1.0,), "b": (10.0, 20.0)}
+    cells = members.cells_of(cuts)
+    assert len(cells) == 3 * 4  # (missing, 0, 1) x (missing, 0, 1, 2)
+    values = {"a": np.array([0.5, 1.0, np.nan]), "b": np.array([25.0, 10.0, 5.0])}
+    numbers = members.cell_numbers(values, cuts, cells)
+    assert [tuple(cells.levels[c]) for c in numbers] == [(0, 2), (1, 1), (-1, 0)]  # a value on a cut goes above it

@@ -12,6 +12,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 # import name -> distribution name, where they differ
 DISTRIBUTIONS = {"sklearn": "scikit-learn", "yaml": "pyyaml", "css_inline": "css-inline", "pyspark": "pyspark"}
@@ -43,6 +45,8 @@ def test_every_import_is_declared_and_pinned() -> None:
         assert dist in pinned, f"constraints.txt does not pin {dist}"
 
 
+@pytest.mark.e2e
+@pytest.mark.slow  # builds the wheel, installs it into a fresh venv, runs a report
 def test_wheel_installs_into_a_fresh_venv_and_runs_anywhere(tmp_path: Path) -> None:
     """Build the wheel from a copy of the tree, install it into a new virtualenv, run the default report
     from another folder: the templates, rule packs and sample (top-level folders here) travel inside it."""

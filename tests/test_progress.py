@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.e2e  # full runs on a terminal and in cron
+
 MALL = Path(__file__).resolve().parents[2] / "shared" / "data" / "Mall_Customers.csv"
 
 

@@ -250,3 +250,22 @@ def test_an_unstable_segment_is_called_so_in_a_sentence(mall_run: Report) -> Non
     html = environment(bundled_path("templates")).get_template("_summary.html.j2").render(**view.build(shaky))
     text = " ".join(re.sub(r"<[^>]+>", "", html).split())  # tags add no space of their own
     assert "Tentative (stability 0.60): test first." in text
+
+
+def test_the_stable_threshold_in_the_words_is_the_analysis_one(mall_run: Report) -> None:
+    """The segment page and the appendix state the threshold the analysis judged with (model.STABLE)."""
+    from dataclasses import replace
+
+    from reportgen.bundled import bundled_path
+    from reportgen.model import STABLE
+    from reportgen.render import view
+    from reportgen.render.html import environment
+
+    assert mall_run.trust is not None
+    shaky = view.build(replace(mall_run, trust=replace(mall_run.trust, stability=(0.6, 0.9, 0.9, 0.9, 0.9))))
+    env = environment(bundled_path("templates"))
+    page = " ".join(re.sub(r"<[^>]+>", "", env.get_template("_segment.html.j2").render(**shaky, s=shaky["segments"][0])).split())
+    assert f"resampled (0.60 of 1; reliable from {STABLE:.2f})" in page
+    appendix = " ".join(re.sub(r"<[^>]+>", "", env.get_template("_appendix.html.j2").render(**shaky, appendix_charts=[])).split())
+    assert f"{STABLE:.2f} and up is reliable" in appendix
+    assert f"0 to 1; {STABLE:.2f} and up" in appendix

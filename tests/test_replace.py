@@ -12,7 +12,7 @@ import pytest
 
 from reportgen import outputs
 from reportgen.outputs import staging
-from reportgen.stages.compare import load_previous
+from reportgen.summary_file import load_previous
 
 
 class Killed(BaseException):

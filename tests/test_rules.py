@@ -104,3 +104,60 @@ def test_campaign_field_errors(tmp_path: Path) -> None:
     path.write_text("campaigns:\n  Big spenders:\n    - {name: X, objective: o, channels: [email], offer: f, kpi: k, budget_share: 1.5, tone: t}\n")
     with pytest.raises(RuleError, match=r"line 2: campaigns\.Big spenders\.0\.budget_share"):
         load_campaigns(path, book)
+
+
+# -- rule coverage, property-based: the load-time check agrees with how label.py matches ------------
+
+from itertools import product  # noqa: E402
+
+from hypothesis import example, given, settings, strategies as st  # noqa: E402
+
+SCALES = {"income": ("low", "medium", "high"), "spending": ("low", "high"), "age": ("young", "middle", "senior")}
+
+
+@st.composite
+def rule_lists(draw: st.DrawFn) -> list[dict[str, list[str]]]:
+    """Up to five rules, each with conditions on one to three features, one or more levels each."""
+    rules = []
+    for _ in range(draw(st.integers(1, 5))):
+        roles = draw(st.lists(st.sampled_from(sorted(SCALES)), min_size=1, max_size=3, unique=True))
+        rules.append({r: sorted(draw(st.sets(st.sampled_from(SCALES[r]), min_size=1))) for r in roles})
+    return rules
+
+
+def _reachable(when: dict[str, list[str]], earlier: list[dict[str, list[str]]]) -> bool:
+    """By brute force, as label.py matches (first match wins; a feature a centroid lacks matches no
+    condition): is there a centroid the rule matches and no earlier rule does? Every feature the
+    rule names takes each allowed level; the others are best left without a level."""
+    roles = sorted(when)
+    for combo in product(*(when[r] for r in roles)):
+        levels = dict(zip(roles, combo))
+        if not any(all(r in levels and levels[r] in allowed for r, allowed in e.items()) for e in earlier):
+            return True
+    return False
+
+
+def _yaml(rules: list[dict[str, list[str]]]) -> str:
+    levels = "".join(f"  {r}: {{method: absolute, cuts: {list(range(len(n) - 1))}, names: [{', '.join(n)}]}}\n" for r, n in SCALES.items())
+    conditions = [", ".join(f"{r}: [{', '.join(v)}]" for r, v in w.items()) for w in rules]
+    segments = "".join(f"  - name: R{i}\n    when: {{{c}}}\n" for i, c in enumerate(conditions))
+    return f"levels:\n{levels}segments:\n{segments}fallback: {{name: Others}}\n"
+
+
+@settings(max_examples=200, deadline=None)
+@given(rule_lists())
+@example([{"income": ["high"]}, {"income": ["high"], "spending": ["low"]}])  # caught by one earlier rule
+@example([{"income": ["high"]}, {"income": ["low", "medium"]}, {"income": ["low", "high"]}])  # by two together (regression)
+@example([{"spending": ["high"]}, {"income": ["high"]}, {"income": ["high"], "age": ["young"]}])
+def test_a_rule_is_refused_exactly_when_earlier_rules_always_catch_it(rules: list[dict[str, list[str]]]) -> None:
+    import tempfile
+
+    dead = next((i for i, w in enumerate(rules) if not _reachable(w, rules[:i])), None)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "segments.yaml"
+        path.write_text(_yaml(rules))
+        if dead is None:
+            assert [r.name for r in load_segments(path).rules] == [f"R{i}" for i in range(len(rules))]
+        else:
+            with pytest.raises(RuleError, match=rf"rule 'R{dead}': can never match, because rules? .* above it catch"):
+                load_segments(path)

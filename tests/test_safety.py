@@ -18,7 +18,9 @@ import pytest
 from reportgen.bundled import bundled_path
 from reportgen.sample import generate
 
-from .conftest import MALL
+from .conftest import MALL, assert_no_report
+
+pytestmark = pytest.mark.e2e  # full runs killed, raced, hung or fed hostile text
 
 
 def _start(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -104,12 +106,20 @@ def test_sigterm_leaves_no_browser_or_pdf_worker(tmp_path: Path, stage: str) -> 
 
 
 def test_concurrent_run_of_the_same_period_is_refused(tmp_path: Path) -> None:
+    """The first run takes the period's lock before it loads, so once it says 'cluster' it holds it;
+    it is then stopped (SIGSTOP) until the second run has been refused, so however slowly the second
+    starts on a loaded machine, the first cannot have finished meanwhile."""
     first = _start("run", "--data", str(MALL), "--period", "2026-05", "--out", "out", cwd=tmp_path)
     _wait_for(first, "reportgen: cluster …")
-    second = subprocess.run([sys.executable, "-m", "reportgen", "run", "--data", str(MALL), "--period", "2026-05", "--out", "out"], cwd=tmp_path, capture_output=True, text=True)
-    assert second.returncode == 2
+    first.send_signal(signal.SIGSTOP)
+    try:
+        second = subprocess.run([sys.executable, "-m", "reportgen", "run", "--data", str(MALL), "--period", "2026-05", "--out", "out"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    finally:
+        first.send_signal(signal.SIGCONT)
+    assert second.returncode == 2, second.stderr
     assert "Another reportgen run is writing" in second.stderr and "Traceback" not in second.stderr
-    assert first.wait(120) == 0
+    _, log = first.communicate(timeout=300)  # read its log to the end: a full pipe would block it
+    assert first.returncode == 0, log
     assert (tmp_path / "out" / "2026-05" / "briefing.pdf").exists()
     # another period is not blocked
     other = subprocess.run([sys.executable, "-m", "reportgen", "run", "--data", str(MALL), "--period", "2026-06", "--out", "out"], cwd=tmp_path, capture_output=True, text=True)
@@ -124,7 +134,21 @@ def test_missing_chromium_is_explained(tmp_path: Path) -> None:
         "reportgen: Chromium could not be started for chart export (ChromeNotFoundError). "
         "Install Chromium (Debian: sudo apt-get install --no-install-recommends chromium-headless-shell, or chromium) or set BROWSER_PATH."
     ]
-    assert not (tmp_path / "out" / "2026-11").exists()
+    assert_no_report(tmp_path / "out")
+
+
+def _marked_pids(mark: str) -> dict[int, str]:
+    """Every process (pid -> command line) started with REPORTGEN_TEST_MARK=mark in its environment:
+    this test's own run and what it started, whatever they exec into, and no one else's."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if f"REPORTGEN_TEST_MARK={mark}".encode() in (entry / "environ").read_bytes().split(b"\0"):
+                    found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            except OSError:
+                continue
+    return found
 
 
 def test_hung_chromium_times_out_and_is_killed(tmp_path: Path) -> None:
@@ -132,14 +156,17 @@ def test_hung_chromium_times_out_and_is_killed(tmp_path: Path) -> None:
     fake.write_text("#!/bin/sh\nexec sleep 600\n")
     fake.chmod(0o755)
     (tmp_path / "c.yaml").write_text("charts: {timeout: 4}\n")
-    env = {**os.environ, "BROWSER_PATH": str(fake)}
+    mark = f"{os.getpid()}-{time.time_ns()}"
+    env = {**os.environ, "BROWSER_PATH": str(fake), "REPORTGEN_TEST_MARK": mark}
     start = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "reportgen", "run", "--config", "c.yaml", "--out", "out"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert time.monotonic() - start < 40
     assert result.returncode == 2
     assert "Chromium did not start within 4 s" in result.stderr and "Traceback" not in result.stderr
-    leftover = subprocess.run(["pgrep", "-f", "sleep 600"], capture_output=True, text=True).stdout.split()
-    assert not leftover, "the hung browser process was left running"
+    leftover = _marked_pids(mark)  # the run has ended: anything still carrying its mark outlived it
+    for pid in leftover:
+        os.kill(pid, signal.SIGKILL)
+    assert not leftover, f"the hung browser process was left running: {leftover}"
 
 
 HOSTILE_GENDER = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>"]

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
@@ -14,7 +15,9 @@ from reportgen.config import load_settings
 from reportgen.pipeline import run
 from reportgen.sample import generate
 
-from .conftest import settings
+from .conftest import assert_no_report, settings
+
+pytestmark = pytest.mark.spark  # every test here starts a local Spark session
 
 ROWS = 10_000
 
@@ -138,6 +141,20 @@ def test_order_log_same_on_spark(tmp_path: Path) -> None:
     a, b = (json.loads((tmp_path / e / "2011-12" / "summary.json").read_text()) for e in ("local", "spark"))
     assert [s["name"] for s in a["segments"]] == [s["name"] for s in b["segments"]]
     assert b["kind"] == "transactions" and b["facts"]["as_of"] == a["facts"]["as_of"] == "2011-12-10"
+    # names formed by name, fits, worth, predictions and contact lists: the same on both engines
+    assert a["naming"] == b["naming"]
+    for feature, cuts in a["level_cuts"].items():  # Spark's quantiles are approximate (relative error 1e-4 of the rank)
+        assert b["level_cuts"][feature] == pytest.approx(cuts, rel=2e-3), feature
+    for x, y in zip(a["segments"], b["segments"]):
+        assert x["size"] == y["size"] and x["name_fit"] == y["name_fit"] and x["revenue_share"] == y["revenue_share"], x["name"]
+        for key in ("expected_orders_90d", "expected_value_12m", "p_active"):
+            assert y[key] == pytest.approx(x[key], rel=1e-4), (x["name"], key)
+    assert (local["segment"] == spark["segment"]).all()
+    for key in ("p_active", "expected_orders_90d", "expected_value_12m"):
+        np.testing.assert_allclose(spark[key].to_numpy(), local[key].to_numpy(), rtol=1e-4, atol=1e-6)
+    for name in sorted(p.name for p in (tmp_path / "local" / "2011-12" / "audiences").glob("*.csv")):
+        ids = [set(pd.read_csv(tmp_path / e / "2011-12" / "audiences" / name, dtype={"customer_id": str})["customer_id"]) for e in ("local", "spark")]
+        assert ids[0] == ids[1], name
 
 
 def test_fit_sample_is_unbiased_deterministic_and_in_file_order() -> None:
@@ -169,7 +186,7 @@ def test_a_ragged_row_stops_spark_as_it_stops_one_machine(tmp_path: Path) -> Non
     for engine in ("local", "spark"):
         with pytest.raises(DataError, match="more fields than the header|the row has 7 fields, the header has 5"):
             run(settings(data=data, out=tmp_path / engine, engine=engine))
-        assert not (tmp_path / engine / "2026-11").exists()
+        assert_no_report(tmp_path / engine)
 
 
 def test_flags_and_shares_above_zero_same_on_spark(tmp_path: Path) -> None:

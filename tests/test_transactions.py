@@ -378,6 +378,7 @@ def test_sample_transactions_command(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------------- Spark parity
 
+@pytest.mark.spark
 def test_spark_parity(december: Any, tmp_path: Path) -> None:
     pytest.importorskip("pyspark")
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -499,6 +500,7 @@ def order_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / "2011-12"
 
 
+@pytest.mark.e2e
 def test_order_log_run_without_config(order_run: Path) -> None:
     rows = pd.read_csv(order_run / "segments.csv", dtype={"customer_id": str})
     reference, as_of = expected(raw_retail(), "2011-12-31")
@@ -515,6 +517,7 @@ def test_order_log_run_without_config(order_run: Path) -> None:
                 assert ma["recency_days"] < mb["recency_days"] and ma["frequency"] >= mb["frequency"] and ma["monetary"] > mb["monetary"]
 
 
+@pytest.mark.slow  # the retail log aggregated twice
 def test_an_order_log_in_other_words_is_recognised_without_config(tmp_path: Path) -> None:
     """The retail sample with every column renamed into words no list holds gives the same
     customers and the same recency, frequency and monetary value, with no settings at all."""
@@ -531,6 +534,7 @@ def test_an_order_log_in_other_words_is_recognised_without_config(tmp_path: Path
     pd.testing.assert_frame_equal(ours.table.frame[cols].reset_index(drop=True), theirs.table.frame[cols].reset_index(drop=True))
 
 
+@pytest.mark.e2e
 def test_order_log_briefing_speaks_of_recency_and_frequency(order_run: Path) -> None:
     import subprocess
 
@@ -540,6 +544,7 @@ def test_order_log_briefing_speaks_of_recency_and_frequency(order_run: Path) -> 
     assert "cancellation" in text.lower()  # Data quality counts the cancelled lines
 
 
+@pytest.mark.e2e
 def test_month_over_month_for_rfm_segments(tmp_path: Path) -> None:
     """Champions last month, At risk this month: the migration a marketer watches."""
     from reportgen.config import load_settings

@@ -23,7 +23,7 @@ import pandas as pd
 from ..config import Settings
 from ..errors import ConfigError, DataError, ReportgenError
 from ..files import sha256
-from ..model import Clustering, CustomerTable, Features, Profile
+from ..model import Clustering, CustomerTable, Features, Profile, Rhythm
 from ..rules import Rulebook
 from ..spreadsheet import FORMULA, QUOTED_FORMULA
 from ..engines.sql import SPARK
@@ -60,8 +60,11 @@ class SparkEngine:
         self.settings = settings
         self.spark: Any = None
         self._assigned: Any = None  # customer_id, gender, roles..., label (Spark DataFrame, cached)
-        self._names: list[str] = []
         self._table: CustomerTable | None = None
+        self.scaling: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.ones(0))  # mean and scale of the transformed columns _t0, _t1, ...
+        self.sample: pd.DataFrame = pd.DataFrame()  # the fit sample as brought to the driver (in the features matrix's row order)
+        self.rulebook: Rulebook | None = None
+        self.scores: tuple[str, ...] = ()  # per-customer predictions in the assigned frame
 
     def __enter__(self) -> "SparkEngine":
         try:
@@ -227,6 +230,7 @@ class SparkEngine:
         # k and the starting centres on a bounded, seeded sample brought to the driver, as on one machine
         sample = seeded_sample(clean, cfg.fit_sample, cfg.seed).toPandas()
         xs = (sample[tcols].to_numpy(dtype=np.float64) - mean) / scale
+        self.scaling, self.sample, self.rulebook = (mean, scale), sample, rulebook
         sample_features = Features(xs, tuple(roles), mean, scale, tuple(transforms), tuple(offsets), tuple(skews), tuple(automatic))
         on_sample = local_cluster.cluster(sample_features, cfg)
         k = on_sample.k
@@ -295,6 +299,53 @@ class SparkEngine:
                 break
         return centres, nearest(centres)
 
+    @property
+    def assigned(self) -> Any:
+        """Every analysed customer with their features, transformed columns and segment (`label`)."""
+        return self._assigned
+
+    def lloyd_column(self, start: np.ndarray, name: str) -> np.ndarray:
+        """K-Means over every customer from `start` (scaled units), kept as the column `name`; the centres."""
+        from pyspark.sql import functions as F
+
+        mean, scale = self.scaling
+        tcols = [f"_t{i}" for i in range(len(mean))]
+        zcols = [f"_z{i}" for i in range(len(mean))]
+        scaled = self._assigned.select("*", *[((F.col(t) - float(mean[i])) / float(scale[i])).alias(z) for i, (t, z) in enumerate(zip(tcols, zcols))]).cache()
+        centres, label = self._lloyd(scaled, zcols, start)
+        previous, self._assigned = self._assigned, scaled.withColumn(name, label).drop(*zcols).cache()
+        self._assigned.count()  # kept before what it was computed from is let go
+        previous.unpersist()
+        scaled.unpersist()
+        return centres
+
+    def relabel(self, group: str, cell: Any, n_cells: int, keys: list[tuple[int, int]]) -> None:
+        """Each customer's `label` from (group, cell) through a small broadcast table of segment ids."""
+        from pyspark.sql import functions as F
+
+        table = self.spark.createDataFrame(keys, "_key long, _segment long")
+        keyed = self._assigned.withColumn("_key", F.col(group).cast("long") * F.lit(n_cells) + cell)
+        previous = self._assigned
+        self._assigned = keyed.join(F.broadcast(table), "_key").drop("_key", "label").withColumnRenamed("_segment", "label").cache()
+        self._assigned.count()
+        previous.unpersist()
+
+    def replace_assigned(self, frame: Any, scores: tuple[str, ...] = ()) -> None:
+        """Every customer, now with more columns (the predictions, written to segments.csv)."""
+        previous, self._assigned = self._assigned, frame.cache()
+        self._assigned.count()
+        previous.unpersist()
+        self.scores = scores
+
+    def profile_of(self, rulebook: Rulebook, k: int, features: Features, sample_labels: np.ndarray) -> Profile:
+        return self._profile(rulebook, k, features, sample_labels)
+
+    def rows(self, features: Features, clustering: Clustering) -> Any:
+        """The per-customer steps of naming (stages/naming.py Rows), on Spark."""
+        from .spark_rows import SparkRows
+
+        return SparkRows(self, features, clustering)
+
     def _profile(self, rulebook: Rulebook, k: int, features: Features, sample_labels: np.ndarray) -> Profile:
         """The aggregates of stages/profile.py, computed on every customer on Spark."""
         from pyspark.sql import functions as F
@@ -304,28 +355,41 @@ class SparkEngine:
         names = [n for n in table.numeric]
         col = lambda n: F.col(f"`{n}`")  # noqa: E731
         above = lambda n: (col(n) > 0).cast("double")  # noqa: E731  (null stays null: averaged over the values present)
-        overall = df.agg(F.count(F.lit(1)).alias("n"), *[F.avg(col(n)).alias(f"m{i}") for i, n in enumerate(names)], *[F.avg(above(n)).alias(f"p{i}") for i, n in enumerate(names)],
-                         *[F.sum(F.when(~col(n).isin(0.0, 1.0), 1).otherwise(0)).alias(f"o{i}") for i, n in enumerate(names)]).first()
+
+        def not_binary(n: str) -> Any:  # a value present other than 0 or 1
+            return F.sum(F.when(col(n).isNotNull() & ~col(n).isin(0.0, 1.0), 1).otherwise(0))
+
+        overall = df.agg(
+            F.count(F.lit(1)).alias("n"),
+            *[F.avg(col(n)).alias(f"m{i}") for i, n in enumerate(names)],
+            *[F.sum(col(n)).alias(f"s{i}") for i, n in enumerate(names)],
+            *[not_binary(n).alias(f"b{i}") for i, n in enumerate(names)],
+            *[(F.min(col(n)) != F.max(col(n))).alias(f"v{i}") for i, n in enumerate(names)],
+            *[F.avg(above(n)).alias(f"p{i}") for i, n in enumerate(names)],
+        ).first()
         population = {n: float(overall[f"m{i}"]) for i, n in enumerate(names) if overall[f"m{i}"] is not None}
-        positive, only01 = {n: float(overall[f"p{i}"]) for i, n in enumerate(names) if n in population}, [n for i, n in enumerate(names) if n in population and not overall[f"o{i}"]]
+        population_sums = {n: float(overall[f"s{i}"]) for i, n in enumerate(names) if overall[f"s{i}"] is not None}
+        binary = tuple(n for i, n in enumerate(names) if n in population and overall[f"b{i}"] == 0 and overall[f"v{i}"])
+        positive = {n: float(overall[f"p{i}"]) for i, n in enumerate(names) if n in population}
         tcols = [f"_t{i}" for i in range(len(features.roles))]
         cats = list(table.categories.items())
         per = {
             int(row["label"]): row
             for row in df.groupBy("label").agg(
                 *[F.avg(col(n)).alias(f"m{i}") for i, n in enumerate(names)],
+                *[F.sum(col(n)).alias(f"s{i}") for i, n in enumerate(names)],
                 *[F.avg(above(n)).alias(f"p{i}") for i, n in enumerate(names)],
                 *[F.avg(F.col(t)).alias(t) for t in tcols],
                 *[F.sum(F.coalesce(col(c), F.lit(0.0))).alias(f"c{j}") for j, (_, c) in enumerate(cats)],
             ).collect()
         }
         means = tuple({n: float(per[c][f"m{i}"]) for i, n in enumerate(names) if c in per and per[c][f"m{i}"] is not None} for c in range(k))
+        sums = tuple({n: float(per[c][f"s{i}"]) for i, n in enumerate(names) if c in per and per[c][f"s{i}"] is not None} for c in range(k))
         positive_by_cluster = tuple({n: float(per[c][f"p{i}"]) for i, n in enumerate(names) if c in per and per[c][f"p{i}"] is not None} for c in range(k))
         present = [n for n in names if n in population]
         probs = list(local_profile.PERCENTILES)
         grids = df.approxQuantile(present, probs, 1e-4) if present else []
         percentiles = {n: tuple(float(v) for v in grid) for n, grid in zip(present, grids)}
-        binary = tuple(n for n in only01 if percentiles[n][0] != percentiles[n][-1])  # as local_profile.is_binary: both 0 and 1 present
         centroids = [dict(m) for m in means]
         for j, name in enumerate(features.roles):
             how = features.transforms[j]
@@ -364,7 +428,32 @@ class SparkEngine:
             separation=local_profile.separation(features, sample_labels, k),
             category_totals=totals,
             category_population={label: sum(t[label] for t in totals) for label, _ in cats},
-            binary=binary, positive=positive, positive_by_cluster=positive_by_cluster,
+            sums=sums,
+            population_sums=population_sums,
+            binary=binary,
+            rhythm=self._rhythm(df, table),
+            positive=positive,
+            positive_by_cluster=positive_by_cluster,
+        )
+
+    @staticmethod
+    def _rhythm(df: Any, table: CustomerTable) -> Rhythm | None:
+        """stages/profile.py rhythm(), as aggregates: the exact median (percentile with linear
+        interpolation, as numpy's) of repeat customers' days between orders."""
+        from pyspark.sql import functions as F
+
+        if table.kind != "transactions" or not {"recency_days", "frequency", "tenure_days"} <= set(table.numeric):
+            return None
+        gap = (F.col("tenure_days") - F.col("recency_days")) / (F.col("frequency") - 1)
+        row = df.agg(
+            F.expr("max(tenure_days)").alias("history"),
+            F.sum(F.when(F.col("frequency") >= 2, 1).otherwise(0)).alias("repeat"),
+            F.percentile(F.when(F.col("frequency") >= 2, gap), F.lit(0.5)).alias("cycle"),
+        ).first()
+        return Rhythm(
+            cycle_days=float(row["cycle"]) if row["cycle"] is not None else None,
+            history_days=float(row["history"] or 0.0),
+            repeat_customers=int(row["repeat"] or 0),
         )
 
     # -- after naming --------------------------------------------------------------------------
@@ -389,6 +478,22 @@ class SparkEngine:
             counts[int(row["r"]), int(row["c"])] += int(row["count"])
         return counts
 
+    def write_audiences(self, report: Any, folder: Path) -> None:
+        """contacts.py's contact lists, one CSV per segment with a campaign, written by Spark."""
+        from pyspark.sql import functions as F
+
+        from ..contacts import FOLDER, columns, file_names
+
+        safe = lambda col: F.when(col.rlike(FORMULA), F.concat(F.lit("'"), col)).otherwise(col)  # noqa: E731
+        keep = [c for c in columns(report) if c == "customer_id" or c in self._assigned.columns]
+        (folder / FOLDER).mkdir(exist_ok=True)
+        for seg_id, name in file_names(report.segments).items():
+            part = self._assigned.where(F.col("label") == seg_id).select(*[safe(F.col(c)).alias(c) if c == "customer_id" else F.col(f"`{c}`") for c in keep])
+            parts = folder / FOLDER / f".{name}.parts"
+            part.coalesce(1).write.mode("overwrite").option("header", True).option("escape", '"').option("lineSep", "\n").csv(str(parts))
+            shutil.move(str(next(parts.glob("part-*.csv"))), folder / FOLDER / name)
+            shutil.rmtree(parts, ignore_errors=True)
+
     def write_assignments(self, names: list[str], folder: Path, parquet: bool) -> None:
         """segments.csv (one file, written by one Spark task) and, if asked, segments.parquet."""
         from pyspark.sql import functions as F
@@ -396,10 +501,10 @@ class SparkEngine:
         safe = lambda col: F.when(col.rlike(FORMULA), F.concat(F.lit("'"), col)).otherwise(col)  # noqa: E731
         segment = F.create_map(*[F.lit(x) for i, name in enumerate(names) for x in (i, name)])[F.col("label")]
         table = self._table
-        extra = [*table.numeric, *table.attributes] if table else []
+        extra = [*table.numeric, *self.scores, *table.attributes] if table else []
         out = self._assigned.select(
             safe(F.col("customer_id")).alias("customer_id"), safe(segment).alias("segment"), F.col("label").cast("int").alias("cluster"),
-            *[(F.col(f"`{c}`") if table and c in table.numeric else safe(F.col(f"`{c}`"))).alias(c) for c in extra],
+            *[(F.col(f"`{c}`") if table and (c in table.numeric or c in self.scores) else safe(F.col(f"`{c}`"))).alias(c) for c in extra],
         )
         parts = folder / ".segments-csv"
         out.coalesce(1).write.mode("overwrite").option("header", True).option("escape", '"').option("lineSep", "\n").csv(str(parts))

@@ -63,6 +63,8 @@ def signed_number(text: str, decimal_comma: bool) -> float | None:
     except ValueError:
         pass
     plain = text.translate(_SIGNS).strip()
+    if not plain.isascii():  # float() reads '１２' and '١٢'; SQL's cast does not, and the run reads what SQL reads
+        return None
     sep, grouped = (".", THOUSANDS_POINT) if decimal_comma else (",", THOUSANDS_COMMA)
     if re.match(grouped, plain):
         plain = plain.replace(sep, "").replace(" ", "")
@@ -125,12 +127,3 @@ class Dialect:
 
 DUCKDB = Dialect("duckdb")
 SPARK = Dialect("spark")
-
-_SAFE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def alias(name: str) -> str:
-    """An output column name both engines accept unquoted, for generated helper columns."""
-    if not _SAFE.match(name):
-        raise ValueError(f"not a plain name: {name!r}")
-    return name

@@ -104,6 +104,39 @@ def _sizes_chart(report: Report) -> Chart:
     return Chart("sizes", title, alt, fig)
 
 
+def _worth_chart(report: Report) -> Chart | None:
+    """Each segment's share of the customers beside its share of the revenue."""
+    segs = [s for s in report.segments if s.revenue_share is not None][::-1]
+    if not segs:
+        return None
+    n = len(segs)
+    most = max(max(s.share, s.revenue_share or 0.0) for s in segs) * 100
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=[s.share * 100 for s in segs], y=[i + 0.2 for i in range(n)], width=0.38, orientation="h", name="Share of customers",
+                marker={"color": "#BBBBBB"}, text=[fmt_pct(s.share, 0) for s in segs], textposition="outside", cliponaxis=False,
+                **hover_names([plain(f"{s.name}: {fmt_pct(s.share, 0)} of customers") for s in segs]),
+            ),
+            go.Bar(
+                x=[(s.revenue_share or 0.0) * 100 for s in segs], y=[i - 0.2 for i in range(n)], width=0.38, orientation="h", name="Share of revenue",
+                marker={"color": [color(s.colour) for s in segs]}, text=[fmt_pct(s.revenue_share or 0.0, 0) for s in segs], textposition="outside", cliponaxis=False,
+                **hover_names([plain(f"{s.name}: {fmt_pct(s.revenue_share or 0.0, 0)} of revenue") for s in segs]),
+            ),
+        ]
+    )
+    top = max(segs, key=lambda s: (s.revenue_share or 0.0, s.size))
+    title = f"{top.name}: {fmt_pct(top.share, 0)} of customers, {fmt_pct(top.revenue_share or 0.0, 0)} of revenue"
+    fig = layout(fig, title, "Share (%)", "", height=max(260, 110 + 56 * n), left=NAME_PX + 20)
+    fig.update_layout(barmode="overlay", legend={"traceorder": "normal"})
+    fig.update_xaxes(range=[0, most * 1.18])  # the values beside the longest bar stay inside the plot, clear of the legend
+    name_axis(fig, "y", [s.name for s in segs], NAME_PX, TICK_SIZE, 2)
+    alt = "Share of customers and of revenue per segment: " + "; ".join(
+        f"{s.name} {fmt_pct(s.share, 0)} of customers, {fmt_pct(s.revenue_share or 0.0, 0)} of revenue" for s in report.segments if s.revenue_share is not None
+    )
+    return Chart("worth", title, alt, fig)
+
+
 def _spread_chart(report: Report) -> Chart | None:
     """The distribution, per segment, of the feature that separates them most."""
     if not report.profile.separation:
@@ -226,9 +259,12 @@ def _migration_chart(report: Report) -> Chart | None:
 
 
 def build_charts(report: Report) -> list[Chart]:
-    """The report's charts, in reading order; charts without data (no age column, say) are left out."""
+    """The report's charts, in reading order; charts without data (no age column, say) are left out. The
+    customers-against-revenue chart takes the sizes chart's place where there is revenue: it shows each
+    segment's share of the customers too, and the summary's table gives their number."""
     charts = [
-        _map_chart(report), _sizes_chart(report), profile_chart(report), categories_chart(report), _spread_chart(report), _mix_chart(report),
+        _map_chart(report), _worth_chart(report) or _sizes_chart(report), profile_chart(report), categories_chart(report), _spread_chart(report),
+        _mix_chart(report),
         _migration_chart(report), _k_chart(report),
     ]
     return [c for c in charts if c is not None]

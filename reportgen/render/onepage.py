@@ -1,8 +1,10 @@
 """What the executive summary's one page can hold: its lines are estimated from the text (DejaVu Sans
 widths, templates/base.css and briefing.css sizes), and the optional parts give way, in this order,
-when the page would overflow: each segment's profile line in the table, then the headline strip
-(its figures are in the lead sentence too), then the table's text size (9 pt to 8 pt), then each row's
-length (names in two lines, markers in one, the first action by name).
+when the page would overflow: each segment's profile line in the table; the headline strip (its
+figures are in the lead sentence too); the worth sentence (the table's share-of-revenue column says
+it) with the table's text at 8 pt instead of 9; then each row's length (names in two lines, markers in
+one, the first action by its campaign's name), the names shortened alike on the whole page, the lead
+sentence without them and the actions without their budget note (each campaign table has its share).
 """
 
 from __future__ import annotations
@@ -48,30 +50,52 @@ def _row_pt(seg: dict[str, Any], profiles: bool, name_pt: float, action_pt: floa
         marks = ["Name fits 00%; tentative (0.00)."]
     name += sum(_lines(m, name_pt, 9.4 * scale) * 12.4 * scale for m in marks)
     action = f"Start with {seg['top_campaign']}" + ("." if tight else f": {seg['top_objective']}")
-    return max(name, _lines(action, action_pt, 9.4 * scale) * 13.1 * scale) + 11
+    counts = 2 * 12.4 * scale  # the customers column: the number, and the share below it
+    return max(name, counts, _lines(action, action_pt, 9.4 * scale) * 13.1 * scale) + 11
 
 
-def fit(context: dict[str, Any], lead: str) -> dict[str, bool]:
-    """Which optional parts the summary page shows."""
+def _fixed(context: dict[str, Any], lead: str, short: dict[str, str], worth: bool = True) -> float:
+    """Everything on the summary page but its table and the headline strip (segment names as `short` says)."""
+    def named(text: str) -> str:
+        for full, brief in short.items():
+            text = text.replace(full, brief)
+        return text
+
     fixed = 34.0  # the heading
-    fixed += _lines(lead, WIDTH_PT, 11.8) * 16.7 + 12
+    fixed += (2 if short else _lines(named(lead), WIDTH_PT, 11.8)) * 16.7 + 12  # tightest: without the names
     fixed += _lines("How sure we are: " + context["confidence"]["sentence"], WIDTH_PT, 10.2) * 14.5 + 12
-    if context.get("worth"):
+    if context.get("worth") and worth:  # when the page is tight, the table's share-of-revenue column says it
         worth = context["worth"]
-        fixed += _lines(f"What each segment is worth: {worth['sentence']} {worth['basis']}", WIDTH_PT, 10.2) * 14.5 + 12
+        fixed += _lines(named(f"What each segment is worth: {worth['sentence']} {worth['basis']}"), WIDTH_PT, 10.2) * 14.5 + 12
+    actions = context.get("actions") or {}
+    if actions.get("rows"):  # "What to do first": the first three, and a note
+        fixed += 28 + sum(
+            _lines(named(f"{a['campaign']} for {a['segment']} ({a['audience']} customers; {a['stake']}; {a['response']}; {a['budget']} of the budget)"), WIDTH_PT - 30, 10.4) * 14.5 + 4
+            for a in actions["rows"][:3]
+        )
+        note = "" if short else f" {actions['note']} Each segment's contact list is in the period folder (audiences/)."
+        fixed += _lines(f"Ranked by {actions['ranked_by']}.{note}", WIDTH_PT, 9.4) * 13 + 10
     fixed += 40  # the table's two-line header
     fixed += sum(_lines(w, WIDTH_PT - 14, 9.4) * 11.9 + 3 for w in context["summary_warnings"]) + (12 if context["summary_warnings"] else 0)
-    fixed += 36 if context["quality"]["n_dropped"] != "0" else 0  # the note on customers left out
+    return fixed + (36 if context["quality"]["n_dropped"] != "0" else 0)  # the note on customers left out
+
+
+def fit(context: dict[str, Any], lead: str) -> dict[str, Any]:
+    """Which optional parts the summary page shows, and the names it uses (its tightest layout shortens
+    long names everywhere on the page; each segment's page gives its name whole)."""
+    names = [s["name"] for s in context["segments"]]
+    short = {full: brief for full, brief in zip(names, short_names(names, True)) if brief != full}
     strip = 60.0 + 13 * max(len(context["largest"]["label"].splitlines()), len(context["most_valuable"]["label"].splitlines()))
     name_share, count_share = COLUMNS[bool(context["revenue_shares"])]
     name_pt = name_share * WIDTH_PT - 12
     action_pt = (1 - name_share - count_share * (2 if context["revenue_shares"] else 1)) * WIDTH_PT - 12
     steps = ((True, True, False, False), (False, True, False, False), (False, False, False, False), (False, False, True, False), (False, False, True, True))
     for profiles, headlines, small, tight in steps:
+        fixed = _fixed(context, lead, short if tight else {}, worth=not small) + (40 if tight else 0)  # the tightest estimate is the least sure
         rows = sum(_row_pt(s, profiles, name_pt, action_pt, 8 / 9 if small else 1.0, tight) for s in context["segments"])
         if fixed + rows + (strip if headlines else 0) <= PAGE_PT - SLACK_PT:
             break
-    return {"profiles": profiles, "headlines": headlines, "small": small, "tight": tight}
+    return {"profiles": profiles, "headlines": headlines, "small": small, "tight": tight, "names": short if tight else {}}
 
 
 # A segment's page (briefing.css): the measures on the left (52%), the map and what they buy on the
@@ -92,6 +116,7 @@ def _top(s: dict[str, Any]) -> float:
     height += 23 if s.get("name_fit") else 0
     height += 23 if s["unstable"] else 0
     height += _lines(f"Profile: {s['profile']}. {s['description']}", WIDTH_PT, 10.4) * 14.5 + 10
+    height += sum(_lines(s.get(key, ""), WIDTH_PT, 10.4) * 14.5 + 10 for key in ("outlook", "evidence") if s.get(key))
     height += H3_PT + 28
     for c in s["campaigns"]:
         first = _lines(c["name"], 0.27 * WIDTH_PT - 8, 9.4) + _lines(c["objective"], 0.27 * WIDTH_PT - 8, 8.8) + _lines(f"Tone: {c['tone']}", 0.27 * WIDTH_PT - 8, 8.8)
@@ -104,7 +129,10 @@ def _left(s: dict[str, Any], measures: int) -> float:
     labels = [m["label"] for m in s["measures"][:measures]]
     height = H3_PT + 28 + _rows(labels, 0.46 * LEFT_PT - 8)
     height += _rows([a["text"] for a in s["attributes"]], 0.54 * LEFT_PT - 8)
-    return height + (24 if measures < len(s["measures"]) else 0)  # the line naming the rest
+    rest = [m["label"].split(" (%")[0] for m in s["measures"][measures:]]
+    if rest:  # the line naming the rest, in 8 pt
+        height += _lines("Also profiled, nearer the average here: " + ", ".join(rest) + ".", LEFT_PT, 8.6) * 11.6 + 4
+    return height
 
 
 def _right(s: dict[str, Any], categories: int) -> float:
@@ -116,7 +144,8 @@ def _right(s: dict[str, Any], categories: int) -> float:
 
 def segment_fit(s: dict[str, Any], fewest: int) -> dict[str, Any]:
     """How many measure rows (at least `fewest`, the clustered ones) and category rows a segment's page
-    can hold, and which column the map goes under."""
+    can hold, which column the map goes under, and whether the map fits at all (the overview has the
+    full map)."""
     room = PAGE_PT - SLACK_PT - _top(s)
     map_pt = (H3_PT + MAP_PT["roomy" if not s["categories"] else "small"]) if s["map"] else 0.0
     measures, categories = len(s["measures"]), len(s["categories"])
@@ -124,9 +153,11 @@ def segment_fit(s: dict[str, Any], fewest: int) -> dict[str, Any]:
         left, right = _left(s, measures), _right(s, categories)
         side = "left" if left < right else "right"
         height = max(left + (map_pt if side == "left" else 0), right + (map_pt if side == "right" else 0))
-        if height <= room or (measures <= fewest and categories <= 4):
-            return {"measures": measures, "categories": categories, "map_side": side}
-        if measures > fewest and (left >= right or categories <= 4):
+        if height <= room:
+            return {"measures": measures, "categories": categories, "map_side": side, "map": bool(map_pt)}
+        if measures <= fewest and categories <= 3:
+            return {"measures": measures, "categories": categories, "map_side": side, "map": max(left, right) + map_pt <= room}
+        if measures > fewest and (left >= right or categories <= 3):
             measures -= 1
         else:
             categories -= 1

@@ -5,20 +5,20 @@ This is the only place that decides what the reader sees and in which words; it 
 
 from __future__ import annotations
 
-import calendar
 from typing import Any
 
 from ..config import Display
 from ..vocabulary import SENSITIVE_BY_DEFAULT
-from ..model import Report, Segment
+from ..model import STABLE, Report, Segment
 from ..stages.members import HOLDS
 from ..stages.recommend import OTHER_PRODUCTS
 from . import measures as ms
-from . import onepage, wording
+from . import advice, monthly, onepage, wording
 from .fmt import color, fmt_int, fmt_num, fmt_pct, fmt_role, fmt_times, text_on
 from .measures import display_for, fmt_money, shown_features
+from .monthly import change_sentences, period_label  # noqa: F401  (documents and charts read them here)
 from .textfit import shorten
-from .wording import DISSOLVES, STABLE, reliability  # noqa: F401  (the view's names for them)
+from .wording import reliability
 
 MAX_MEASURES = 16  # numeric rows on a segment page: it must stay one page
 MAX_CATEGORIES = 8  # rows of its "What they buy" table
@@ -28,11 +28,6 @@ def axis_title(display: Display) -> str:
     unit = "%" if display.percent else f"{display.prefix}{display.suffix}".strip()
     said = unit.lower() in display.label.lower().split()  # "Days since last purchase" needs no "(days)"
     return f"{display.label} ({unit})" if unit and not said else display.label
-
-
-def period_label(period: str) -> str:
-    year, month = period.split("-")
-    return f"{calendar.month_name[int(month)]} {year}"
 
 
 def map_axes(report: Report) -> tuple[str, str] | None:
@@ -82,13 +77,57 @@ def _minimap(report: Report, seg: Segment) -> dict[str, Any] | None:
     return {"x_label": shorten(axis_title(d(xr)), 210, 10), "y_label": shorten(axis_title(d(yr)), 140, 10), "points": points}
 
 
+def _bound(report: Report, f: str, cut: float, above: bool) -> str:
+    """A level's edge as the reader sees it: a cut halfway between whole numbers (1.5 orders) is the
+    whole number on the level's side of it."""
+    d = display_for(report, f)
+    if abs(cut * 2 - round(cut * 2)) < 1e-9 and round(cut * 2) % 2 == 1:
+        cut = cut + 0.5 if above else cut - 0.5
+        d = d.model_copy(update={"decimals": 0}) if not d.percent else d
+    return fmt_role(cut, d)
+
+
+def _spread_words(report: Report, seg: Segment, f: str, shares: tuple[float, ...]) -> str:
+    """No one level holds most of the segment's customers: the range of levels that does."""
+    cuts = report.level_cuts.get(f, ())
+    lo = hi = max(range(len(shares)), key=lambda i: (shares[i], -i))
+    while sum(shares[lo : hi + 1]) < HOLDS:
+        below = shares[lo - 1] if lo > 0 else -1.0
+        above = shares[hi + 1] if hi + 1 < len(shares) else -1.0
+        if above >= below:
+            hi += 1
+        else:
+            lo -= 1
+    label = report.settings.display_of(f).label.lower()
+    low = _bound(report, f, cuts[lo - 1], above=True) if lo > 0 and lo - 1 < len(cuts) else None
+    high = _bound(report, f, cuts[hi], above=False) if hi < len(cuts) else None
+    held = fmt_pct(sum(shares[lo : hi + 1]), 0)
+    if low is None and high is None:  # it takes every level to hold most of them: nothing to say ('age up to None')
+        return ""
+    if f == "recency_days":
+        where = f"{low}–{high} ago" if low and high else (f"over {low} ago" if low else f"within {high}")
+        return f"last bought {where} ({held} of them)"
+    where = f"{low}–{high}" if low and high else (f"{low} or more" if low else f"up to {high}")
+    return f"{label} {where} ({held} of them)"
+
+
 def _level_words(report: Report, seg: Segment) -> str:
     """The profile: each level's phrase with the number behind it ("bought recently (typically 23
-    days ago)"), so no level word stands without its figure."""
+    days ago)"). A phrase is the level most of the segment's own customers are at (at least the share
+    a name must hold for); where their levels spread wider, the range that holds most of them."""
     parts = []
     transforms = dict(zip(report.features.roles, report.features.transforms))
     for f, phrase in seg.phrases.items():
         value = seg.centroid.get(f, seg.means.get(f))
+        shares = seg.level_shares.get(f, ())
+        if shares and seg.level_phrases.get(f):
+            top = max(range(len(shares)), key=lambda i: (shares[i], -i))
+            if shares[top] < HOLDS:
+                spread = _spread_words(report, seg, f, shares)
+                if spread:
+                    parts.append(spread)
+                continue
+            phrase = seg.level_phrases[f][top]
         if value is None:
             parts.append(phrase)
             continue
@@ -146,6 +185,7 @@ def _segment(report: Report, seg: Segment, readings: ms.Readings) -> dict[str, A
     c = color(seg.colour)
     measures, more_measures = _measure_rows(report, readings, seg)
     categories, highlight, more_categories = _categories(report, seg)
+    shares = {(a.segment_id, a.campaign): a.budget_share for a in report.actions}  # of the month's budget, all campaigns adding up to 100%
     campaigns = [
         {
             "name": cp.name,
@@ -153,7 +193,7 @@ def _segment(report: Report, seg: Segment, readings: ms.Readings) -> dict[str, A
             "channels": ", ".join(cp.channels),
             "offer": cp.offer,
             "kpi": cp.kpi,
-            "budget": fmt_pct(cp.budget_share, 0),
+            "budget": fmt_pct(shares.get((seg.id, cp.name), 0.0), 0),
             "tone": cp.tone,
         }
         for cp in seg.campaigns
@@ -193,6 +233,8 @@ def _segment(report: Report, seg: Segment, readings: ms.Readings) -> dict[str, A
         "top_campaign": campaigns[0]["name"] if campaigns else "",
         "top_objective": campaigns[0]["objective"] if campaigns else "",
         "map": _minimap(report, seg),
+        "outlook": advice.outlook(report, seg),
+        "evidence": advice.evidence(report, seg),
     }
     fit = onepage.segment_fit(page, sum(1 for m in measures if m["clustered"]))  # its page must hold it
     if fit["measures"] < len(measures):
@@ -202,79 +244,12 @@ def _segment(report: Report, seg: Segment, readings: ms.Readings) -> dict[str, A
         kept, rest = ranked[: fit["categories"]], ranked[fit["categories"]:]
         page["categories"] = kept + [c for c in categories if not c["index"]]
         page["more_categories"] = f"Also bought, each at {rest[0]['index']} the average or less: {', '.join(c['name'] for c in rest)}."
-    return page | {"map_side": fit["map_side"]}
+    return page | {"map_side": fit["map_side"], "map": page["map"] if fit["map"] else None}
 
 
 def _is_sensitive(report: Report, name: str) -> bool:
     spec = report.settings.columns.get(name)
     return bool(getattr(spec, "sensitive", False))
-
-
-def _signed(n: float) -> str:
-    return f"+{fmt_int(n)}" if n > 0 else ("±0" if n == 0 else f"−{fmt_int(-n)}")
-
-
-def change_sentences(report: Report) -> list[str]:
-    """What changed since the previous period, in plain sentences."""
-    ch = report.changes
-    if ch is None:
-        return []
-    prev = period_label(ch.previous_period)
-    if ch.n_now == ch.n_then:
-        sentences = [f"Compared with {prev}: {fmt_int(ch.n_now)} customers analysed, as many as then."]
-    else:
-        sentences = [f"Compared with {prev}: {fmt_int(ch.n_now)} customers analysed, {_signed(ch.n_now - ch.n_then)} on {fmt_int(ch.n_then)}."]
-    for s in ch.segments:
-        if s.status == "new":
-            sentences.append(f"New segment: {s.name} ({fmt_int(s.size_now)} customers, {fmt_pct(s.share_now)}).")
-        elif s.status == "renamed":
-            sentences.append(f"{s.previous_name} is now called {s.name}: the profile of these customers changed.")
-    for name, size in ch.disappeared:
-        sentences.append(f"{name} ({fmt_int(size)} customers in {prev}) no longer forms a segment.")
-    kept = [s for s in ch.segments if s.share_then is not None and s.size_then is not None]
-    for s in sorted(kept, key=lambda s: -abs(s.share_now - (s.share_then or 0)))[:2]:
-        delta = s.share_now - (s.share_then or 0)
-        if abs(delta) >= 0.01:
-            verb = "grew" if delta > 0 else "shrank"
-            sentences.append(f"{s.name} {verb} from {fmt_int(s.size_then or 0)} to {fmt_int(s.size_now)} customers ({fmt_pct(s.share_then or 0)} → {fmt_pct(s.share_now)}).")
-    returning = ch.stayed + ch.moved
-    if returning:
-        sentences.append(
-            f"Of {fmt_int(returning)} returning customers, {fmt_int(ch.moved)} ({fmt_pct(ch.moved / returning)}) moved to another segment; "
-            f"{fmt_int(ch.new_customers)} customers are new and {fmt_int(ch.gone_customers)} have gone."
-        )
-    return sentences
-
-
-def _changes(report: Report) -> dict[str, Any] | None:
-    """The 'What changed' block: plain sentences first, then the table."""
-    ch = report.changes
-    if ch is None:
-        return None
-    prev = period_label(ch.previous_period)
-    by_name = {s.name: s for s in report.segments}
-    sentences = change_sentences(report)
-    display = lambda f: display_for(report, f)  # noqa: E731
-    rows = []
-    for s in ch.segments:
-        seg = by_name[s.name]
-        drift = ", ".join(
-            f"{display(r).label.lower()} {'+' if v >= 0 else '−'}{fmt_role(abs(v), display(r))}" for r, v in s.drift.items() if abs(v) >= 0.5
-        )
-        rows.append(
-            {
-                "name": s.name,
-                "color": color(seg.colour),
-                "then": fmt_int(s.size_then) if s.size_then is not None else "–",
-                "now": fmt_int(s.size_now),
-                "change": _signed(s.size_now - s.size_then) if s.size_then is not None else "new",
-                "share": f"{fmt_pct(s.share_then)} → {fmt_pct(s.share_now)}" if s.share_then is not None else fmt_pct(s.share_now),
-                "status": {"kept": "", "renamed": f"was {s.previous_name}", "new": "new this month"}[s.status],
-                "drift": drift or "little change",
-            }
-        )
-    gone = [{"name": name, "then": fmt_int(size)} for name, size in ch.disappeared]
-    return {"previous_label": prev, "sentences": sentences, "rows": rows, "disappeared": gone}
 
 
 def _worth(report: Report) -> dict[str, Any] | None:
@@ -292,7 +267,7 @@ def _worth(report: Report) -> dict[str, Any] | None:
     return {
         "rows": rows,
         "sentence": f"{top['name']}: {top['customers']} of customers, {top['revenue_share']} of revenue.",
-        "basis": f"Revenue is each segment's total {label} ({total} over all customers analysed).",
+        "basis": f"A segment's revenue is the sum of its customers' {label} ({total} over all customers analysed).",
         "currency_missing": not report.settings.report.currency,
     }
 
@@ -360,6 +335,9 @@ def build(report: Report) -> dict[str, Any]:
             for r, cuts in report.level_cuts.items()
         ],
         "worth": _worth(report),
+        "actions": advice.actions(report),
+        "forecast": advice.forecast(report),
+        "stable_from": fmt_num(STABLE),  # the stability from which a segment holds, as the templates say it
         "naming": wording.naming(report),
         "quality": wording.quality(report),
         "confidence": wording.trust(report),
@@ -368,7 +346,7 @@ def build(report: Report) -> dict[str, Any]:
         # the summary's table marks each segment whose name holds for too few of its customers, beside
         # its numbers: its list of warnings leaves out those one-per-segment repeats (the pipeline's words)
         "summary_warnings": [w for w in report.warnings if not any(w.startswith(f"'{seg.name}' holds for only") for seg in report.segments)],
-        "changes": _changes(report),
+        "changes": monthly.changes(report),
         "left_out_measures": ms.left_out_sentence(readings),
         "revenue_shares": any(seg["revenue_share"] for seg in segments),
     }
@@ -378,6 +356,14 @@ def build(report: Report) -> dict[str, Any]:
         f"({fmt_pct(valuable.share)} of customers)."
     )
     fit = onepage.fit(context, lead)
-    for seg, short in zip(segments, onepage.short_names([seg["name"] for seg in segments], fit["tight"])):
-        seg["table_name"] = short
+    brief = lambda name: fit["names"].get(name, name)  # noqa: E731  (the summary page's name for a segment)
+    for seg in segments:
+        seg["table_name"] = brief(seg["name"])
+    for key in ("largest", "most_valuable"):
+        context[key]["summary_name"] = brief(context[key]["name"])
+    for row in context["actions"]["rows"]:
+        row["summary_segment"] = brief(row["segment"])
+    if context["worth"]:
+        sentence = context["worth"]["sentence"]
+        context["worth"]["summary_sentence"] = next((sentence.replace(full, b) for full, b in fit["names"].items() if sentence.startswith(full)), sentence)
     return context | {"summary_fit": fit}

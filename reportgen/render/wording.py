@@ -6,12 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Report
+from ..model import DISSOLVES, STABLE, Report
 from ..stages.members import HOLDS
 from .fmt import fmt_int, fmt_num, fmt_pct
-
-STABLE, DISSOLVES = 0.75, 0.5  # Hennig's clusterboot reading of bootstrap Jaccard stability
-
 
 def reliability(stability: float | None) -> dict[str, Any]:
     """The segment's bootstrap stability as a statement about the segment (not about its customers),
@@ -25,10 +22,10 @@ def reliability(stability: float | None) -> dict[str, Any]:
         sentence = f"Reliable segment: it comes back when the customers are resampled ({figure} of 1)."
     elif shown >= DISSOLVES:
         word, verdict = "unstable", "is unstable"
-        sentence = f"Tentative segment: it only partly comes back when the customers are resampled ({figure} of 1)."
+        sentence = f"Tentative segment: it only partly comes back when the customers are resampled ({figure} of 1; reliable from {fmt_num(STABLE)})."
     else:
         word = verdict = "dissolves when resampled"
-        sentence = f"Unreliable segment: it falls apart when the customers are resampled ({figure} of 1)."
+        sentence = f"Unreliable segment: it falls apart when the customers are resampled ({figure} of 1; reliable from {fmt_num(STABLE)})."
     return {"word": word, "verdict": verdict, "sentence": sentence, "tentative": shown < STABLE, "figure": figure}
 
 
@@ -54,7 +51,7 @@ def trust(report: Report) -> dict[str, Any]:
             {"name": "Clustering tendency (Hopkins)", "value": fmt_num(c.hopkins),
              "reading": "0.5 when customers are spread evenly; higher when they bunch up, which skewed measures do too, so it is read with the silhouette"},
             {"name": "Silhouette of the segments", "value": fmt_num(c.silhouette), "reading": f"against {fmt_num(c.reference_silhouette)} that K-Means reaches on structureless customers like these"},
-            {"name": "Mean stability when resampled", "value": fmt_num(c.stability), "reading": "0 to 1; 0.75 and up: the segments hold on another sample"},
+            {"name": "Mean stability when resampled", "value": fmt_num(c.stability), "reading": f"0 to 1; {fmt_num(STABLE)} and up: the segments hold on another sample"},
         ],
         "reasons": [r[0].upper() + r[1:] for r in c.reasons],
         "alternatives": [{"method": a.method, "k": a.k, "silhouette": fmt_num(a.silhouette), "agreement": fmt_num(a.agreement)} for a in t.alternatives],
@@ -133,5 +130,10 @@ def naming(report: Report) -> dict[str, Any]:
         out.append(
             f"Recency is judged against this shop's buying cycle: customers who ordered more than once reorder every {r.cycle_days:.0f} days "
             f"(median of {fmt_int(r.repeat_customers)} repeat customers); the log covers {r.history_days:.0f} days."
+        )
+    if n.kept_cuts:
+        out.append(
+            f"The level cuts of {', '.join(label(f) for f in n.kept_cuts)} moved by less than a tenth since last month, so they were kept where they were: "
+            f"customers who did nothing different keep their levels and their segment's name."
         )
     return {"sentences": out}

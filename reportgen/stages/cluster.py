@@ -43,10 +43,9 @@ from threadpoolctl import threadpool_limits
 
 from ..config import Clustering as ClusteringSettings
 from ..errors import DataError
-from ..model import Clustering, Features, KScore
+from ..model import DISSOLVES, STABLE, Clustering, Features, KScore
 
 SINGLE_THREAD_BELOW = 20_000
-DISSOLVES = 0.5  # a segment whose bootstrap stability is below this is not a finding (Hennig)
 SHORTLIST = 3  # at most this many k are resampled for stability
 
 
@@ -273,7 +272,7 @@ def _choose(x: np.ndarray, k_low: int, k_high: int, most: int, cfg: ClusteringSe
         lead += f"; no other k weighed comes within {cfg.silhouette_tolerance:.2f} of its silhouette"
     if chosen.score.stability is not None:
         lowest = chosen.score.stability
-        if lowest >= 0.75:
+        if lowest >= STABLE:
             lead += f"; every segment holds when the customers are resampled (lowest stability {lowest:.2f})"
         elif lowest >= DISSOLVES:
             lead += f"; its least stable segment only partly holds when the customers are resampled (stability {lowest:.2f})"
@@ -365,19 +364,25 @@ def _finish(
     )
 
 
-def fine(features: Features, k: int, cfg: ClusteringSettings) -> np.ndarray:
-    """Labels of K-Means with a fixed, larger k (segments formed by name from fine clusters, see
+def fine_start(features: Features, k: int, cfg: ClusteringSettings) -> np.ndarray:
+    """The centres of K-Means with a fixed, larger k (segments formed by name from fine clusters, see
     stages/members.py), fitted as `cluster` fits: on the rows in canonical order or on a seeded
-    sample of a large table, then every row from those centres."""
+    sample of a large table. Both engines then run K-Means over every row from these centres."""
     full = features.matrix
     with threadpool_limits(limits=1):
         if len(full) > cfg.fit_sample:
             x = full[np.sort(np.random.default_rng(cfg.seed).choice(len(full), cfg.fit_sample, replace=False))]
         else:
             x = full[canonical_order(full)]
-        model = _fit(x, k, cfg)
+        return _fit(x, k, cfg).cluster_centers_
+
+
+def fine(features: Features, k: int, cfg: ClusteringSettings) -> np.ndarray:
+    """Labels of the fine clusters over every row, from `fine_start`'s centres."""
+    full = features.matrix
+    start = fine_start(features, k, cfg)
     with threadpool_limits(limits=1 if len(full) < SINGLE_THREAD_BELOW else None):
-        model = KMeans(n_clusters=k, init=model.cluster_centers_, n_init=1, random_state=cfg.seed).fit(full)
+        model = KMeans(n_clusters=k, init=start, n_init=1, random_state=cfg.seed).fit(full)
     return _ordered(model.labels_, model.cluster_centers_)
 
 

@@ -8,9 +8,7 @@ apart than MAX_DISTANCE standard deviations is not a match (the segment is new, 
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -18,7 +16,6 @@ from scipy.optimize import linear_sum_assignment
 
 from ..errors import DataError
 from ..model import Changes, Features, Segment, SegmentChange
-from ..spreadsheet import QUOTED_FORMULA
 from .label import Named
 
 MAX_DISTANCE = 1.0
@@ -37,42 +34,14 @@ class PreviousSegment:
 
 @dataclass(frozen=True)
 class Previous:
+    """Last month's report, as reportgen/summary_file.py reads it back."""
+
     period: str
     n_customers: int
     segments: tuple[PreviousSegment, ...]
     ids: pd.Series  # customer ids of last month's segments.csv
     segment_names: pd.Series  # their segment, same order
-
-
-def load_previous(folder: Path) -> Previous:
-    """Read a period folder's summary.json and segments.csv."""
-    try:
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        segments = tuple(
-            PreviousSegment(
-                name=s["name"],
-                base_name=s.get("base_name", s["name"]),
-                size=int(s["size"]),
-                share=float(s["share"]),
-                centroid={k: float(v) for k, v in s["centroid"].items()},
-                colour=int(s.get("colour", s["id"])),
-            )
-            for s in summary["segments"]
-        )
-        table = pd.read_csv(folder / "segments.csv", dtype=str, keep_default_na=False, engine="pyarrow")
-        return Previous(str(summary["period"]), int(summary["n_customers"]), segments, _unquote(table["customer_id"]), _unquote(table["segment"]))
-    except (OSError, KeyError, TypeError, ValueError, pd.errors.ParserError) as exc:
-        raise DataError(
-            f"{folder}: the previous report cannot be read for the comparison ({type(exc).__name__}: {exc}).",
-            "Re-run that period, or choose another with --compare-to.",
-        ) from None
-
-
-def _unquote(cells: pd.Series) -> pd.Series:
-    """Undo the leading quote segments.csv puts before formula-like values."""
-    cells = cells.astype(str)
-    quoted = cells.str.match(QUOTED_FORMULA)
-    return cells.where(~quoted, cells.str.slice(1))
+    level_cuts: dict[str, tuple[float, ...]] = field(default_factory=dict)  # the cuts last month's levels used
 
 
 def match(named: list[Named], previous: Previous, features: Features, percentiles: dict[str, tuple[float, ...]] | None = None) -> dict[int, int]:
@@ -157,7 +126,7 @@ def migration_counts(ids: pd.Series, labels: np.ndarray, previous: Previous, n_c
     return counts
 
 
-def changes(segments: tuple[Segment, ...], n_now: int, previous: Previous, matches: dict[int, int], counts: np.ndarray) -> Changes:
+def changes(segments: tuple[Segment, ...], n_now: int, previous: Previous, matches: dict[int, int], counts: np.ndarray, old_fits: dict[int, float] | None = None) -> Changes:
     """The month-over-month block, from the matches and the migration counts."""
     seg_changes = []
     for s in segments:
@@ -165,12 +134,14 @@ def changes(segments: tuple[Segment, ...], n_now: int, previous: Previous, match
             old = previous.segments[matches[s.id]]
             status = "kept" if old.name == s.name else "renamed"
             drift = {r: round(s.centroid[r] - old.centroid[r], 2) for r in s.centroid if r in old.centroid}
-            seg_changes.append(SegmentChange(s.name, status, old.name, old.size, s.size, old.share, s.share, drift))
+            seg_changes.append(SegmentChange(s.name, status, old.name, old.size, s.size, old.share, s.share, drift, (old_fits or {}).get(s.id)))
         else:
             seg_changes.append(SegmentChange(s.name, "new", None, None, s.size, None, s.share, {}))
     matched = set(matches.values())
     disappeared = tuple((p.name, p.size) for i, p in enumerate(previous.segments) if i not in matched)
-    stayed = sum(int(counts[matches[s.id], s.id]) for s in segments if s.id in matches)
+    # "stayed" is what a marketer means: the same customer under the same name as last month
+    row_of = {p.name: i for i, p in enumerate(previous.segments)}
+    stayed = sum(int(counts[row_of[s.name], s.id]) for s in segments if s.name in row_of)
     returning = int(counts[:-1, :-1].sum())
     return Changes(
         previous_period=previous.period,

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from ..config import Settings
 from ..definitions import BirthYear, Column, DaysSince, Ratio, Sum
-from ..engines.sql import FINITE, Dialect, quote_text
+from ..engines.sql import FINITE, Dialect
 from ..errors import ConfigError, DataError
 from ..model import RowIssue
 from ..suggest import closest_to_any, did_you_mean, names as name_list
@@ -428,7 +428,3 @@ def sources(p: Plan) -> dict[str, str]:
     for f in p.features:
         out[f.name] = f.source
     return out
-
-
-def literal(value: str) -> str:
-    return quote_text(value)

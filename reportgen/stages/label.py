@@ -33,6 +33,8 @@ class Named:
     fit: float | None = None  # share of the segment's customers whose own values satisfy the rule that named it
     rule_of: SegmentRule | None = None  # the rule that named it (None: named from the data)
     claimed: dict[str, str] = field(default_factory=dict)  # named from the data: the levels the name states
+    level_shares: dict[str, tuple[float, ...]] = field(default_factory=dict)  # per judged feature, the share of customers at each level
+    level_phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per judged feature, each level's phrase, lowest level first
 
 
 def quantile_points(rulebook: Rulebook) -> dict[str, tuple[float, ...]]:
@@ -210,6 +212,7 @@ def label(
                 mixes=profile.mixes[cluster],
                 means=profile.means[cluster],
                 phrases=_phrases(levels, rulebook),
+                level_phrases={r: tuple(rulebook.levels[r].phrases.get(n, f"{n} {r}") for n in rulebook.levels[r].names) for r in cuts if r in rulebook.levels},
                 rule_of=rule,
             )
         )

@@ -53,7 +53,7 @@ def _found(text_sql: str, pattern: str) -> str:
     return f"(CASE WHEN regexp_extract(coalesce({text_sql}, ''), {quote_text(pattern)}, 0) <> '' THEN 1 ELSE 0 END)"
 
 
-_ISO = "^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+_ISO = "^[0-9]{4}[/.-][0-9]{1,2}[/.-][0-9]{1,2}"  # year first: 2020-03-13, 2020/03/13, 2020.03.13
 _DMY = "^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}"
 
 
@@ -86,7 +86,8 @@ def probe_sql(cols: Columns, d: Dialect) -> str:
         f"max({sep}) AS sep, min(CASE WHEN t IS NOT NULL AND {_found(t, _ISO)} + dmy = 0 THEN t END) AS odd, "
         f"sum(comma) AS n_comma, sum(point) AS n_point, sum({_found(t, '[0-9]:[0-9]{2}:[0-9]{2}')} * w) AS n_sec, "
         f"sum({_found(t, '[0-9][ T][0-9]{1,2}:[0-9]{2}')} * w) AS n_time, sum({_found(t, '[0-9]T[0-9]')} * w) AS n_t, "
-        f"sum({_found(t, '[0-9] ?[AaPp][Mm]$')} * w) AS n_ampm, sum(CASE WHEN {plain_time_sql(t)} <> t THEN w ELSE 0 END) AS n_zoned "
+        f"sum({_found(t, '[0-9] ?[AaPp][Mm]$')} * w) AS n_ampm, sum(CASE WHEN {plain_time_sql(t)} <> t THEN w ELSE 0 END) AS n_zoned, "
+        f"max(CASE WHEN {_found(t, _ISO)} = 1 THEN regexp_extract({t}, '^[0-9]{{4}}([/.-])', 1) END) AS iso_sep "
         f"FROM (SELECT *, {dmy} AS dmy FROM ({distinct}) g) h"
     )
 
@@ -109,6 +110,7 @@ class Probe:
     n_t: int  # ISO 'T' between date and time
     n_ampm: int = 0  # a 12-hour time with AM or PM
     n_zoned: int = 0  # a time with a fraction of a second or a zone
+    iso_sep: str | None = None  # the separator of year-first dates: '-', '/' or '.'
 
     def times(self) -> tuple[str, ...]:
         """Time-of-day formats to try, the most common shape first (all are tried)."""
@@ -133,7 +135,8 @@ def date_formats(probe: Probe, cols: Columns, source: str) -> tuple[str, ...]:
     if probe.n_iso + probe.n_dmy < probe.n / 2:
         raise DataError(f"{source}: most values of '{cols.date}' are not dates I can read (e.g. {probe.odd!r}).", hint)
     if probe.n_iso >= probe.n_dmy:
-        return tuple("%Y-%m-%d" + t for t in probe.times())
+        iso = probe.iso_sep or "-"
+        return tuple(f"%Y{iso}%m{iso}%d" + t for t in probe.times())
     sep = probe.sep or "/"
     if probe.year_len != probe.year_len_min:
         raise DataError(f"{source}: the dates in '{cols.date}' mix two- and four-digit years.", hint)

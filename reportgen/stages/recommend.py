@@ -13,8 +13,6 @@ from ..model import Campaign, Clustering, Profile, Segment
 from ..rules import CampaignBook
 from .label import Named
 
-PLACEHOLDERS = ("{top_category}", "{top_categories}")
-
 
 OTHER_PRODUCTS = "Other products"
 
@@ -86,6 +84,8 @@ def recommend(
                 colour=n.cluster,
                 name_fit=n.fit,
                 phrases=n.phrases,
+                level_shares=n.level_shares,
+                level_phrases=n.level_phrases,
             )
         )
     return tuple(segments), tuple(dict.fromkeys(warnings))

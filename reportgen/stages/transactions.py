@@ -278,9 +278,9 @@ _DUCK_ENCODING = {"utf-8-sig": "utf-8", "cp1252": "latin-1", "latin-1": "latin-1
 
 
 def _probe(row: tuple[Any, ...]) -> Probe:
-    n, n_iso, n_dmy, max_a, max_b, year_len, year_len_min, sep, odd, *counts = row
+    n, n_iso, n_dmy, max_a, max_b, year_len, year_len_min, sep, odd, *counts, iso_sep = row
     n_comma, n_point, n_sec, n_time, n_t, n_ampm, n_zoned = (int(c or 0) for c in counts)
-    return Probe(int(n or 0), int(n_iso or 0), int(n_dmy or 0), max_a, max_b, year_len, year_len_min, sep, odd, n_comma, n_point, n_sec, n_time, n_t, n_ampm, n_zoned)
+    return Probe(int(n or 0), int(n_iso or 0), int(n_dmy or 0), max_a, max_b, year_len, year_len_min, sep, odd, n_comma, n_point, n_sec, n_time, n_t, n_ampm, n_zoned, iso_sep or None)
 
 
 def _not_numbers(counts: list[tuple[Any, ...]]) -> int:

@@ -36,7 +36,7 @@ from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import threadpool_limits
 
 from ..config import Clustering as ClusteringSettings
-from ..model import Alternative, Clustering, Confidence, Features, Grouping, Trust
+from ..model import STABLE, Alternative, Clustering, Confidence, Features, Grouping, Trust
 from . import members
 from .cluster import _fit, bootstrap_stability, canonical_order, mean_silhouette, sample_rows, silhouettes
 
@@ -46,7 +46,7 @@ HOPKINS_SAMPLE = 10_000  # the nearest neighbours are looked for among at most t
 REFERENCE_POINTS = 1000  # structureless customers drawn for the reference silhouette
 REFERENCE_DRAWS = 2  # draws of each reference, averaged
 # silhouette excess = the segments' silhouette minus the reference's
-STRONG = {"hopkins": 0.75, "silhouette": 0.5, "excess": 0.1, "stability": 0.75}  # all must hold
+STRONG = {"hopkins": 0.75, "silhouette": 0.5, "excess": 0.1, "stability": STABLE}  # all must hold
 WEAK = {"hopkins": 0.6, "silhouette": 0.25, "excess": 0.05, "stability": 0.6}  # any one below makes it weak
 SAME = 0.75  # agreement (adjusted Rand) from which two methods find "much the same" segments
 APART = 0.5  # below this they draw the lines elsewhere
@@ -64,14 +64,14 @@ def assess(features: Features, clustering: Clustering, cfg: ClusteringSettings) 
     x = features.matrix
     labels = np.asarray(clustering.labels)
     g = clustering.grouping
-    own = g.own if g is not None else None
+    cells = g.cells if g is not None else None
     if len(x) <= cfg.fit_sample:  # as cluster() does: the same customers give the same figures in any file order
         order = canonical_order(x)
         x, labels = x[order], labels[order]
-        own = own[order] if own is not None else None
+        cells = cells[order] if cells is not None else None
     with threadpool_limits(limits=1):  # small samples: threads cost more than they give
         stable_rows = _stability_rows(labels, clustering.k, cfg)
-        regroup = _regrouping(g, own[stable_rows], cfg) if g is not None and own is not None else None
+        regroup = _regrouping(g, cells[stable_rows], cfg) if g is not None and cells is not None else None
         stability = bootstrap_stability(x[stable_rows], labels[stable_rows], clustering.k, cfg, regroup)
         stability = tuple(round(float(s), 4) for s in stability)
         tendency = round(hopkins(x, cfg.seed), 4)
@@ -88,17 +88,19 @@ def assess(features: Features, clustering: Clustering, cfg: ClusteringSettings) 
     )
 
 
-def _regrouping(g: Grouping, own: np.ndarray, cfg: ClusteringSettings) -> Callable[[np.ndarray, np.ndarray, int], np.ndarray]:
+def _regrouping(g: Grouping, cells: np.ndarray, cfg: ClusteringSettings) -> Callable[[np.ndarray, np.ndarray, int], np.ndarray]:
     """Segments formed by name, formed again on a resample: fine clusters refitted, names taken anew,
     each drawn customer's segment id by name (-1 where the resample forms no segment of that name)."""
     segment_of = {r: i for i, r in enumerate(g.rules)}
+    n_cells = len(g.own)
 
     def regroup(xb: np.ndarray, drawn: np.ndarray, seed: int) -> np.ndarray:
         k = members.fine_k(len(np.unique(xb.round(12), axis=0)), len(xb))
         fine = _fit(xb, k, cfg, n_init=min(cfg.n_init, 3), seed=seed).labels_
-        by = members.by_name(fine, k, own[drawn], g.n_rules, members.min_size(g.min_share, len(xb)), g.max_segments)
-        ids = np.array([segment_of.get(r, -1) for r in by.rules], dtype=np.int64)
-        return ids[by.labels]
+        mine = cells[drawn]
+        by = members.by_name(members.counts(fine, k, mine, n_cells), g.own, g.n_rules, members.min_size(g.min_share, len(xb)), g.max_segments)
+        ids = np.array([segment_of.get(r, -1) for r in by.rules] or [-1], dtype=np.int64)
+        return ids[by.segment[fine, mine]]
 
     return regroup
 
