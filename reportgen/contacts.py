@@ -8,7 +8,6 @@ the same columns in the same order (the Spark engine through engines/spark.py wr
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ import pandas as pd
 
 from .model import Report, Segment
 from .spreadsheet import FORMULA
+from .vocabulary import words
 
 FOLDER = "audiences"
 
@@ -28,7 +28,7 @@ def file_names(segments: tuple[Segment, ...]) -> dict[int, str]:
     for s in segments:
         if not s.campaigns:
             continue
-        base = re.sub(r"[^a-z0-9]+", "-", s.name.lower().replace("'", "")).strip("-") or f"segment-{s.id}"
+        base = "-".join(words(s.name.replace("'", "").replace("\u2019", ""))) or f"segment-{s.id}"
         name, n = base, 2
         while name in taken:
             name, n = f"{base}-{n}", n + 1

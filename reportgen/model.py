@@ -113,6 +113,12 @@ class Clustering:
     sizes: tuple[int, ...]
     k_reasons: tuple[str, ...] = ()  # why this k, in words, for the appendix
     grouping: Grouping | None = None  # segments formed by name from fine clusters, not K-Means' own partition
+    chosen_k: int | None = None  # with a grouping: the k K-Means chose before the segments were formed by name
+
+    @property
+    def clusters_k(self) -> int:
+        """The k of the k curve: K-Means' own choice (k itself unless the segments were formed by name)."""
+        return self.chosen_k if self.chosen_k is not None else self.k
 
 
 @dataclass(frozen=True)

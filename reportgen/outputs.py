@@ -307,6 +307,7 @@ def summary(report: Report) -> dict[str, Any]:
         "definitions": t.columns,
         "population": {f: round(v, 4) for f, v in report.population.items()},
         "k": c.k,
+        "k_clusters": c.clusters_k,  # K-Means' own k; differs from k when the segments were formed by name
         "k_auto": c.k_auto,
         "metrics": {"silhouette": c.silhouette, "davies_bouldin": c.davies_bouldin, "calinski_harabasz": c.calinski_harabasz},
         "k_selection": [

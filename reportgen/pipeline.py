@@ -264,8 +264,9 @@ def run(settings: Settings, progress: bool = False) -> Report:
         "settings_sha256": digest(settings.model_dump(mode="json")),
     }
     try:
-        settings, table, notes = _period_of_the_data(settings, record)
-        report = _run(settings, record, progress, table, notes)
+        clock = _Clock(progress)
+        settings, table, notes = _period_of_the_data(settings, record, clock)
+        report = _run(settings, record, clock, table, notes)
     except BaseException as exc:  # a bug (exit 1) or an interrupt is recorded too, then goes on up
         if isinstance(exc, (ReportgenError, OSError)):
             status, error = "failed", str(exc)
@@ -315,14 +316,23 @@ def latest_date(table: CustomerTable) -> str | None:
     return (dt.date.fromisoformat(end) - dt.timedelta(days=int(fewest))).isoformat()
 
 
-def _period_of_the_data(settings: Settings, record: dict[str, Any]) -> tuple[Settings, CustomerTable | None, tuple[str, ...]]:
+def _period_of_the_data(settings: Settings, record: dict[str, Any], clock: _Clock) -> tuple[Settings, CustomerTable | None, tuple[str, ...]]:
     """Without --period, a run on data that ends before this month reports on the month the data
-    ends in, and says so: no briefing is dated after its data without a word."""
+    ends in, and says so: no briefing is dated after its data without a word. Only data with dates
+    is read ahead (an order log, a table with days-since features); the rest is read while the
+    browser starts, as with --period."""
     if settings.period_given or settings.engine != "local":
         return settings, None, ()
-    from .stages import load
+    from .stages import derive, load, read
 
-    table = load_table(settings, _Clock())
+    if load.kind(settings) == "customers":
+        try:
+            plan = derive.plan(settings, read.header(settings.data_path), settings.data_path)
+        except Exception:  # the run itself names the problem, with its own message
+            return settings, None, ()
+        if not any(f.kind == "days_since" for f in plan.features):
+            return settings, None, ()
+    table = load_table(settings, clock)
     last = latest_date(table) if table is not None else None
     if last is None or last[:7] >= settings.period:
         return settings, table, ()
@@ -338,13 +348,12 @@ def _period_of_the_data(settings: Settings, record: dict[str, Any]) -> tuple[Set
     return moved, keep, (note,)
 
 
-def _run(settings: Settings, record: dict[str, Any], progress: bool = False, table: CustomerTable | None = None, notes: tuple[str, ...] = ()) -> Report:
+def _run(settings: Settings, record: dict[str, Any], clock: _Clock, table: CustomerTable | None = None, notes: tuple[str, ...] = ()) -> Report:
     from .contacts import write_audiences
     from .outputs import manifest, period_lock, staging, write_json, write_segments, write_summary
     from .render.browser import BrowserSession
     from .render.pdf import PdfWorker
 
-    clock = _Clock(progress)
     start = time.perf_counter()
     target = settings.period_dir
     rulebook, campaigns = check_inputs(settings, clock)  # most mistakes stop here, before any browser starts

@@ -53,7 +53,7 @@ def test_run_from_another_folder_with_flags(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     folder = tmp_path / "reports" / "2026-10"
     assert "5 segments" in result.stdout and str(Path("reports") / "2026-10") in result.stdout
-    expected = {"briefing.pdf", "report.html", "report.eml", "segments.csv", "summary.json", "manifest.json", "charts"}
+    expected = {"briefing.pdf", "report.html", "report.eml", "segments.csv", "summary.json", "manifest.json", "charts", "audiences"}
     assert {p.name for p in folder.iterdir()} == expected
     rows = (folder / "segments.csv").read_text().splitlines()
     assert rows[0] == "customer_id,segment,cluster,age,income,spending,gender" and len(rows) == 201 and rows[1].startswith("0001,")

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -134,3 +135,46 @@ def test_segments_formed_by_name_when_a_name_stops_holding(tmp_path: Path) -> No
     summary = json.loads((tmp_path / "out" / "2026-03" / "summary.json").read_text())
     assert summary["naming"]["how"] == "by name" and summary["naming"]["fine_clusters"] == 30
     assert "finer groups" in summary["k_reasons"][-1]
+
+
+@pytest.mark.e2e
+def test_an_order_logs_names_change_only_for_customers_whose_levels_changed(tmp_path: Path) -> None:
+    """The same log reported at two month ends: every segment keeps its name, the level cuts stay
+    where they were, and a returning customer who is under another name this month is one whose own
+    levels changed (they bought again, or a month passed), never one who stayed where they were."""
+    retail = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail_sample.csv"
+    for period in ("2011-10", "2011-11"):
+        run(settings(data=retail, period=period, out=tmp_path))
+    then, now = (_summary(tmp_path, p) for p in ("2011-10", "2011-11"))
+    assert now["level_cuts"] == then["level_cuts"] and set(now["naming"]["kept_cuts"]) <= set(now["level_cuts"])
+    assert {s["status"] for s in now["changes"]["segments"]} == {"kept"}
+    frames = [pd.read_csv(tmp_path / p / "segments.csv", dtype={"customer_id": str}).set_index("customer_id") for p in ("2011-10", "2011-11")]
+    both = frames[0].join(frames[1], lsuffix="_then", rsuffix="_now", how="inner")
+    cuts = now["level_cuts"]
+
+    def levels(suffix: str) -> pd.DataFrame:
+        return pd.DataFrame({f: np.searchsorted(cuts[f], both[f"{f}_{suffix}"], side="right") for f in cuts}, index=both.index)
+
+    from reportgen.bundled import bundled_path
+    from reportgen.rules import load_segments
+
+    book = load_segments(bundled_path("rules", "rfm", "segments.yaml"))
+    rules = {r.name: r for r in book.rules}
+
+    def holds(suffix: str) -> pd.Series:
+        """Whether the customer's own levels satisfy the rule their segment is named by."""
+        lv = levels(suffix)
+        ok = []
+        for cid, seg in both[f"segment_{suffix}"].items():
+            rule = rules[seg]
+            ok.append(all(book.levels[f].names[lv.at[cid, f]] in allowed for f, allowed in rule.when.items()))
+        return pd.Series(ok, index=both.index)
+
+    moved = both["segment_then"] != both["segment_now"]
+    changed = (levels("then") != levels("now")).any(axis=1)
+    described = holds("then") & holds("now")
+    assert moved.sum() > 0 and not (moved & ~changed & described).any()
+    # the few who moved without changing are customers no segment's rule describes (too few for a
+    # segment of their own), who stay with their group's segment
+    assert (moved & ~changed).sum() <= (~described).sum() and (~described).mean() < 0.05
+    assert now["changes"]["moved"] == int(moved.sum()) and now["changes"]["stayed"] == int((~moved).sum())

@@ -40,6 +40,8 @@ def test_every_name_holds_for_its_customers_recomputed_from_segments_csv(retail:
     rules = {r.name: r for r in book.rules}
     levels = _own_levels(frame, summary["level_cuts"], book)
     assert summary["naming"]["how"] == "by name"  # the first clusters' names did not hold
+    assert summary["k_clusters"] == len(summary["naming"]["first_clusters"]) and summary["k"] == len(summary["segments"])
+    assert summary["k_reasons"][0].startswith(f"k={summary['k_clusters']}:")  # the k curve's choice, not the segments' count
     assert min(c["name_fit"] for c in summary["naming"]["first_clusters"]) < members.HOLDS
     for seg in summary["segments"]:
         mine = (frame["segment"] == seg["name"]).to_numpy()

@@ -79,7 +79,9 @@ class SparkRows:
 
         return self.engine.assigned.select(
             (F.col("frequency") - 1).alias("x"), (F.col("tenure_days") - F.col("recency_days")).alias("t_x"), F.col("tenure_days").alias("T"),
-            F.col("frequency").alias("orders"), F.col("avg_order_value").alias("m"), F.col("customer_id"),
+            F.col("frequency").alias("orders"),
+            (F.col("avg_order_value") if "avg_order_value" in self.engine.assigned.columns else F.lit(None).cast("double")).alias("m"),
+            F.col("customer_id"),
         )
 
     def triples(self) -> pd.DataFrame:

@@ -114,6 +114,18 @@ def _kaleido_class() -> type:
     return Kaleido
 
 
+def _shared_imports() -> None:
+    """Modules both plotly (imported by the browser thread) and scikit-learn (imported by the analysis
+    in the main thread at the same time) import: imported here first, in the calling thread, because
+    two threads importing narwhals' interlinked modules at once can stop with a deadlock error
+    (seen under load: `_DeadlockError ... narwhals.stable.v1`). About 0.08 s."""
+    try:
+        import narwhals.stable.v1  # noqa: F401
+        import narwhals.stable.v2  # noqa: F401
+    except ImportError:  # an older plotly or scikit-learn without narwhals: nothing shared to race on
+        pass
+
+
 class BrowserSession:
     """One headless Chromium (through kaleido) for all of a run's images, with a time limit.
 
@@ -135,6 +147,7 @@ class BrowserSession:
     def start(self) -> "BrowserSession":
         requested = time.perf_counter()
         path = self.path or find_browser()
+        _shared_imports()
 
         async def _open() -> Any:
             self._lock = asyncio.Lock()

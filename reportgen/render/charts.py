@@ -212,16 +212,19 @@ def _k_chart(report: Report) -> Chart | None:
     ks = [p.k for p in c.k_curve]
     sil = [p.silhouette for p in c.k_curve]
     fig = go.Figure(go.Scatter(x=ks, y=sil, mode="lines+markers", line={"color": "#555555"}, marker={"size": 8}, showlegend=False))
-    chosen = dict(zip(ks, sil)).get(c.k)
-    best = max(zip(sil, [-k for k in ks]))  # the highest silhouette, the smaller k on a tie
-    if chosen is None:  # segments formed by name from finer clusters: their number is not on the curve
-        title = f"Silhouette by number of segments; the {c.k} segments were formed by name (see the method)"
-    elif -best[1] == c.k:
-        title = f"k = {c.k} separates the customers best (silhouette {fmt_num(chosen)})"
-    else:  # other votes chose it (stability, segment sizes, names): the title must not claim the best silhouette
-        title = f"k = {c.k} chosen (silhouette {fmt_num(chosen)}); by silhouette alone k = {-best[1]} separates best ({fmt_num(best[0])})"
+    k = c.clusters_k  # K-Means' own k (segments formed by name may number more or fewer)
+    chosen = dict(zip(ks, sil)).get(k)
+    best = max(zip(sil, [-n for n in ks]))  # the highest silhouette, the smaller k on a tie
+    if chosen is None:
+        title = "Silhouette by number of segments"
+    elif -best[1] == k:
+        title = f"k = {k} separates the customers best (silhouette {fmt_num(chosen)})"
+    else:  # other votes chose it (stability, segment sizes): the title must not claim the best silhouette
+        title = f"k = {k} chosen (silhouette {fmt_num(chosen)}); by silhouette alone k = {-best[1]} separates best ({fmt_num(best[0])})"
+    if k != c.k:
+        title += f"; the {c.k} segments were then formed by name"
     if chosen is not None:
-        fig.add_trace(go.Scatter(x=[c.k], y=[chosen], mode="markers", marker={"size": 16, "color": "#332288", "symbol": "star"}, name=f"chosen k = {c.k}"))
+        fig.add_trace(go.Scatter(x=[k], y=[chosen], mode="markers", marker={"size": 16, "color": "#332288", "symbol": "star"}, name=f"chosen k = {k}"))
     fig = layout(fig, title, "Number of segments (k)", "Silhouette (higher is better)", height=360)
     fig.update_xaxes(dtick=1)
     alt = "Line chart of silhouette score by number of segments: " + ", ".join(f"k={k}: {fmt_num(s, 3)}" for k, s in zip(ks, sil))

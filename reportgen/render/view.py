@@ -326,7 +326,7 @@ def build(report: Report) -> dict[str, Any]:
             "davies_bouldin": fmt_num(c.davies_bouldin),
             "calinski_harabasz": fmt_num(c.calinski_harabasz, 1),
         },
-        "k_curve": [{"k": p.k, "silhouette": fmt_num(p.silhouette, 3), "chosen": p.k == c.k} for p in c.k_curve],
+        "k_curve": [{"k": p.k, "silhouette": fmt_num(p.silhouette, 3), "chosen": p.k == c.clusters_k} for p in c.k_curve],
         "k_range": f"{s.clustering.k_min}–{max((p.k for p in c.k_curve), default=s.clustering.k_max)}",
         "seed": s.clustering.seed,
         "n_init": s.clustering.n_init,

@@ -402,4 +402,5 @@ def regroup(features: Features, labels: np.ndarray, k: int, base: Clustering, re
         k_curve=base.k_curve,
         sizes=tuple(int(n) for n in np.bincount(labels, minlength=k)),
         k_reasons=(*base.k_reasons, reason),
+        chosen_k=base.clusters_k,
     )

@@ -62,7 +62,8 @@ def inputs(frame: pd.DataFrame) -> pd.DataFrame:
         "t_x": tenure - recency,
         "T": tenure,
         "orders": frequency,
-        "m": frame["avg_order_value"].to_numpy(dtype=np.float64),
+        # a log without order values (customer and date only) has no average order value: no value model
+        "m": frame["avg_order_value"].to_numpy(dtype=np.float64) if "avg_order_value" in frame.columns else np.full(len(frame), np.nan),
     })
 
 
