@@ -12,6 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..model import Report
+from . import measures as ms
 from . import textfit
 from .chartkit import FONT_SIZE, HEIGHT, TICK_SIZE, WIDTH, Chart, blend, cell_grid, hover_names, layout, legend_names, log_axis, name_axis, plain, tick_names
 from .fmt import color, fmt_int, fmt_num, fmt_pct, fmt_role
@@ -139,9 +140,11 @@ def _worth_chart(report: Report) -> Chart | None:
 
 def _spread_chart(report: Report) -> Chart | None:
     """The distribution, per segment, of the feature that separates them most."""
-    if not report.profile.separation:
+    kinds = {m.name: m.kind for m in ms.readings(report).measures}
+    spread = {f: v for f, v in report.profile.separation.items() if kinds.get(f) == ms.MEAN}  # a box of mostly zeros says nothing
+    if not spread:
         return None
-    name = max(report.profile.separation, key=lambda f: (report.profile.separation[f], -report.features.roles.index(f)))
+    name = max(spread, key=lambda f: (spread[f], -report.features.roles.index(f)))
     frame = report.table.frame
     idx = _sample(len(frame), report.settings.clustering.seed)
     values = frame[name].to_numpy()[idx]
