@@ -172,6 +172,8 @@ class Profile:
     sums: tuple[dict[str, float], ...] = ()  # per cluster: total of each numeric feature (a segment's revenue)
     population_sums: dict[str, float] = field(default_factory=dict)  # total of each numeric feature over all customers
     binary: tuple[str, ...] = ()  # numeric features whose every value is 0 or 1 (yes/no): shown as rates
+    positive: dict[str, float] = field(default_factory=dict)  # feature -> share of all customers with a value above 0
+    positive_by_cluster: tuple[dict[str, float], ...] = ()  # per cluster: feature -> share of its customers above 0
     rhythm: Rhythm | None = None  # order logs: how often the shop's customers buy, and how far back the log goes
 
 

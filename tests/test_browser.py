@@ -13,7 +13,8 @@ import pytest
 
 from reportgen.errors import RenderError
 from reportgen.render.browser import BROWSER_NICE, BrowserSession, Image, find_browser
-from reportgen.render.charts import Chart, export
+from reportgen.render.chartfiles import export
+from reportgen.render.chartkit import Chart
 from reportgen.render.pdf import PdfWorker
 
 
@@ -178,7 +179,7 @@ def test_pdf_worker_reports_a_broken_document(tmp_path: Path, monkeypatch: pytes
 
 
 def test_svg_tidy_fixes_ids_and_merges_same_style_circles(tmp_path: Path) -> None:
-    from reportgen.render.charts import _tidy_svg
+    from reportgen.render.chartfiles import _tidy_svg
 
     point = '<path class="point" transform="translate({x},{y})" d="M3.5,0A3.5,3.5 0 1,1 0,-3.5A3.5,3.5 0 0,1 3.5,0Z" style="{style}"/>'
     same = "".join(point.format(x=10 + i, y=20.5, style="opacity: 0.75; fill: rgb(1, 2, 3);") for i in range(3))
@@ -209,7 +210,7 @@ def test_svg_tidy_fixes_ids_and_merges_same_style_circles(tmp_path: Path) -> Non
 def test_svg_tidy_draws_plain_circles_as_round_dots(tmp_path: Path) -> None:
     """plotly's filled circles without an outline become zero-length round-capped strokes (a disc
     of the same diameter, far cheaper for WeasyPrint); outlined markers keep their arcs."""
-    from reportgen.render.charts import _tidy_svg
+    from reportgen.render.chartfiles import _tidy_svg
 
     point = '<path class="point" transform="translate({x},{y})" d="M3.5,0A3.5,3.5 0 1,1 0,-3.5A3.5,3.5 0 0,1 3.5,0Z" style="{style}"/>'
     plain = "opacity: 0.75; stroke-width: 0px; fill: rgb(51, 34, 136); fill-opacity: 1;"

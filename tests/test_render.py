@@ -74,8 +74,12 @@ def test_pdf_pages_show_charts(mall_folder: Path, tmp_path: Path) -> None:
 def test_chart_images_exist_with_size(mall_folder: Path) -> None:
     charts = {p.stem: Image.open(p).size for p in (mall_folder / "charts").glob("*.png")}
     assert set(charts) == {"map", "sizes", "profile", "spread", "mix", "k_selection"}
-    assert all(size == (1600, 900) for size in charts.values())
     assert {p.stem for p in (mall_folder / "charts").glob("*.svg")} == set(charts)  # the PDF's vector versions
+    for key, (width, height) in charts.items():  # each as tall as its content needs, at twice the SVG's size
+        svg = (mall_folder / "charts" / f"{key}.svg").read_text()
+        size = re.search(r'<svg [^>]*width="(\d+)" height="(\d+)"', svg)
+        assert size and (width, height) == (2 * int(size.group(1)), 2 * int(size.group(2))) and width == 1600, key
+        assert 200 <= height / 2 <= 1100, key
 
 
 def test_pdf_charts_are_vectors(mall_folder: Path) -> None:
@@ -116,8 +120,11 @@ def test_email_html_is_mail_safe(mall_folder: Path) -> None:
     assert "<script" not in lowered and "<style" not in lowered  # CSS is inline
     assert "http://" not in lowered and "https://" not in lowered and "data:" not in lowered
     assert 'width="600"' in html and "style=" in html
-    for img in re.findall(r"<img[^>]+>", html):
-        assert 'alt="' in img and 'width="560"' in img and 'height="315"' in img
+    for img in re.findall(r"<img[^>]+>", html):  # each chart at 560 px wide, as tall as its own shape
+        cid = re.search(r'src="cid:([^@"]+)@', img)
+        assert cid and 'alt="' in img and 'width="560"' in img
+        png = Image.open(mall_folder / "charts" / f"{cid.group(1)}.png")
+        assert f'height="{round(560 * png.height / png.width)}"' in img
     for name in NAMES:
         assert name in html
     for cid in ("0001", "0199"):
@@ -199,7 +206,8 @@ def test_pdf_states_how_sure_it_is(mall_folder: Path) -> None:
     text = " ".join(subprocess.run(["pdftotext", str(mall_folder / "briefing.pdf"), "-"], capture_output=True, text=True, check=True).stdout.split())
     summary = json.loads((mall_folder / "summary.json").read_text())
     level = summary["confidence"]["level"]
-    assert level in ("strong", "moderate") and f"How sure we are: {level}:" in text
+    assert level in ("strong", "moderate") and f"How sure we are: {'Confident.' if level == 'strong' else 'Fairly sure.'}" in text
+    assert text.count("How sure we are:") == 1 and f"({level} confidence)" in text  # said once; the appendix gives the figures
     assert all(0.9 <= s["stability"] <= 1 for s in summary["segments"])
     assert "stability" in text and "Gaussian mixture" in text and "Ward hierarchical" in text
     assert {a["method"] for a in summary["alternatives"]} == {"Gaussian mixture", "Ward hierarchical"}
@@ -241,7 +249,7 @@ def test_an_unstable_segment_is_called_so_in_a_sentence(mall_run: Report) -> Non
     assert [s["stability_verdict"] for s in segments[:3]] == ["is unstable", "is stable", "dissolves when resampled"]
     html = environment(bundled_path("templates")).get_template("_summary.html.j2").render(**view.build(shaky))
     text = " ".join(re.sub(r"<[^>]+>", "", html).split())  # tags add no space of their own
-    assert "Tentative: this segment is unstable (stability 0.60); test before spending on it. Start with" in text
+    assert "Tentative (stability 0.60): test first." in text
 
 
 def test_the_stable_threshold_in_the_words_is_the_analysis_one(mall_run: Report) -> None:
@@ -257,7 +265,7 @@ def test_the_stable_threshold_in_the_words_is_the_analysis_one(mall_run: Report)
     shaky = view.build(replace(mall_run, trust=replace(mall_run.trust, stability=(0.6, 0.9, 0.9, 0.9, 0.9))))
     env = environment(bundled_path("templates"))
     page = " ".join(re.sub(r"<[^>]+>", "", env.get_template("_segment.html.j2").render(**shaky, s=shaky["segments"][0])).split())
-    assert f"holds together only 0.60 of the time ({STABLE:.2f} and up is stable)" in page
+    assert f"resampled (0.60 of 1; reliable from {STABLE:.2f})" in page
     appendix = " ".join(re.sub(r"<[^>]+>", "", env.get_template("_appendix.html.j2").render(**shaky, appendix_charts=[])).split())
-    assert f"{STABLE:.2f} and up is stable" in appendix
+    assert f"{STABLE:.2f} and up is reliable" in appendix
     assert f"0 to 1; {STABLE:.2f} and up" in appendix

@@ -187,3 +187,20 @@ def test_a_ragged_row_stops_spark_as_it_stops_one_machine(tmp_path: Path) -> Non
         with pytest.raises(DataError, match="more fields than the header|the row has 7 fields, the header has 5"):
             run(settings(data=data, out=tmp_path / engine, engine=engine))
         assert_no_report(tmp_path / engine)
+
+
+def test_flags_and_shares_above_zero_same_on_spark(tmp_path: Path) -> None:
+    """The yes/no flags and the shares of customers above 0 that the documents show, on both engines."""
+    import yaml
+
+    from reportgen.pipeline import analyse
+
+    rows = "".join(f"{i},{20 + i % 50},{(i * 7) % 90},{int(i % 9 == 0)},{0 if i % 5 else (i % 13) / 10},{'' if i == 3 else i % 2}\n" for i in range(1, 301))
+    (tmp_path / "t.csv").write_text("id,income,spend,complain,returns,member\n" + rows)
+    columns = {"customer_id": "id", "income": "income", "spend": "spend", "complain": "complain", "returns": "returns", "member": "member"}
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"data": str(tmp_path / "t.csv"), "period": "2020-03", "columns": columns, "features": ["income", "spend"], "clustering": {"k": 3}}))
+    local, spark = (analyse(load_settings(config, {"engine": e, "out": str(tmp_path / e)})).profile for e in ("local", "spark"))
+    assert local.binary == spark.binary == ("complain", "member")
+    assert spark.positive == pytest.approx(local.positive, abs=1e-12)
+    assert [s["returns"] for s in spark.positive_by_cluster] == pytest.approx([s["returns"] for s in local.positive_by_cluster], abs=1e-12)

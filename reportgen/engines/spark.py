@@ -371,6 +371,8 @@ class SparkEngine:
         table = self._table
         names = [n for n in table.numeric]
         col = lambda n: F.col(f"`{n}`")  # noqa: E731
+        above = lambda n: (col(n) > 0).cast("double")  # noqa: E731  (null stays null: averaged over the values present)
+
         def not_binary(n: str) -> Any:  # a value present other than 0 or 1
             return F.sum(F.when(col(n).isNotNull() & ~col(n).isin(0.0, 1.0), 1).otherwise(0))
 
@@ -380,10 +382,12 @@ class SparkEngine:
             *[F.sum(col(n)).alias(f"s{i}") for i, n in enumerate(names)],
             *[not_binary(n).alias(f"b{i}") for i, n in enumerate(names)],
             *[(F.min(col(n)) != F.max(col(n))).alias(f"v{i}") for i, n in enumerate(names)],
+            *[F.avg(above(n)).alias(f"p{i}") for i, n in enumerate(names)],
         ).first()
         population = {n: float(overall[f"m{i}"]) for i, n in enumerate(names) if overall[f"m{i}"] is not None}
         population_sums = {n: float(overall[f"s{i}"]) for i, n in enumerate(names) if overall[f"s{i}"] is not None}
         binary = tuple(n for i, n in enumerate(names) if n in population and overall[f"b{i}"] == 0 and overall[f"v{i}"])
+        positive = {n: float(overall[f"p{i}"]) for i, n in enumerate(names) if n in population}
         tcols = [f"_t{i}" for i in range(len(features.roles))]
         cats = list(table.categories.items())
         per = {
@@ -391,12 +395,14 @@ class SparkEngine:
             for row in df.groupBy("label").agg(
                 *[F.avg(col(n)).alias(f"m{i}") for i, n in enumerate(names)],
                 *[F.sum(col(n)).alias(f"s{i}") for i, n in enumerate(names)],
+                *[F.avg(above(n)).alias(f"p{i}") for i, n in enumerate(names)],
                 *[F.avg(F.col(t)).alias(t) for t in tcols],
                 *[F.sum(F.coalesce(col(c), F.lit(0.0))).alias(f"c{j}") for j, (_, c) in enumerate(cats)],
             ).collect()
         }
         means = tuple({n: float(per[c][f"m{i}"]) for i, n in enumerate(names) if c in per and per[c][f"m{i}"] is not None} for c in range(k))
         sums = tuple({n: float(per[c][f"s{i}"]) for i, n in enumerate(names) if c in per and per[c][f"s{i}"] is not None} for c in range(k))
+        positive_by_cluster = tuple({n: float(per[c][f"p{i}"]) for i, n in enumerate(names) if c in per and per[c][f"p{i}"] is not None} for c in range(k))
         present = [n for n in names if n in population]
         probs = list(local_profile.PERCENTILES)
         grids = df.approxQuantile(present, probs, 1e-4) if present else []
@@ -443,6 +449,8 @@ class SparkEngine:
             population_sums=population_sums,
             binary=binary,
             rhythm=self._rhythm(df, table),
+            positive=positive,
+            positive_by_cluster=positive_by_cluster,
         )
 
     @staticmethod

@@ -14,9 +14,11 @@ import jinja2
 
 from ..errors import RenderError
 from ..model import Report
-from . import view
+from . import pages, view
 from .browser import BrowserSession
-from .charts import HEIGHT, WIDTH, Chart, ChartFiles, build_charts, export
+from .chartfiles import ChartFiles, export
+from .chartkit import EMAIL_WIDTH, WIDTH, Chart
+from .charts import build_charts
 from .email import build_message, cid_for, inline_css
 from .html import environment, render
 from .pdf import PdfWorker, PendingPdf
@@ -44,7 +46,10 @@ class Documents:
 
     def chart_values(self, src: dict[str, str], keys: tuple[str, ...] | None = None, exclude: tuple[str, ...] = (), live: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         return [
-            {"key": c.key, "title": c.title, "alt": c.alt, "src": src[c.key], "width": WIDTH, "height": HEIGHT, "live": (live or {}).get(c.key, "")}
+            {
+                "key": c.key, "title": c.title, "alt": c.alt, "src": src[c.key], "width": WIDTH, "height": c.height, "live": (live or {}).get(c.key, ""),
+                "email_width": EMAIL_WIDTH, "email_height": round(EMAIL_WIDTH * c.height / WIDTH),
+            }
             for c in self.charts
             if (keys is None or c.key in keys) and c.key not in exclude
         ]
@@ -88,7 +93,19 @@ def draw(report: Report, session: BrowserSession, folder: Path) -> tuple[list[Ch
     """Build the charts and start their export; returns at once, and the browser draws while the
     caller goes on (the trust measures, the HTML)."""
     charts = build_charts(report)
+    _fit_overview(report, charts)
     return charts, export(session, charts, folder / "charts")
+
+
+def _fit_overview(report: Report, charts: list[Chart]) -> None:
+    """Draw the charts of a mostly empty overview page taller (render/pages.py)."""
+    change = [c for c in charts if c.key in CHANGE_CHARTS]
+    overview = [c for c in charts if c.key not in APPENDIX_CHARTS + CHANGE_CHARTS]
+    lead = 0.0
+    if report.changes is not None:
+        said = view.change_sentences(report)
+        lead = pages.changes_mm(len(said), len(report.changes.segments) + len(report.changes.disappeared))
+    pages.fit(change + overview, lead, heading_at=len(change))
 
 
 def prepare(report: Report, drawing: tuple[list[Chart], ChartFiles], folder: Path) -> Documents:
@@ -103,8 +120,8 @@ def write_briefing(docs: Documents, worker: PdfWorker) -> PendingPdf:
     charts' size, while the SVGs are still drawing; it draws them in once they are written. ``wait()`` on the result writes the file and returns the URLs the PDF
     engine refused to fetch (expected: none), or raises the charts' or the PDF's RenderError."""
     relative = {key: f"charts/{key}.svg" for key in docs.files.keys}
-    html = render(docs.env, "briefing.html.j2", docs.with_charts(relative))
-    late = {path: (WIDTH, HEIGHT) for path in relative.values()}
+    html = render(docs.env, "briefing.html.j2", docs.with_charts(relative) | {"appendix_charts": []})  # the k table says it in the PDF
+    late = {f"charts/{c.key}.svg": (WIDTH, c.height) for c in docs.charts}
     return worker.render(html, docs.folder, docs.folder / PDF_NAME, ready=docs.files.svgs, late=late)
 
 

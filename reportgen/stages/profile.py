@@ -128,6 +128,8 @@ def profile(table: CustomerTable, clustering: Clustering, quantile_points: dict[
     binary: list[str] = []
     percentiles: dict[str, tuple[float, ...]] = {}
     sorted_values: dict[str, np.ndarray] = {}
+    positive: dict[str, float] = {}
+    positive_by_cluster: list[dict[str, float]] = [{} for _ in range(k)]
     for name in table.numeric:
         values = frame[name].to_numpy(dtype=np.float64)
         missing = np.isnan(values)
@@ -146,6 +148,11 @@ def profile(table: CustomerTable, clustering: Clustering, quantile_points: dict[
             if counts_c[c]:
                 means[c][name] = float(totals_c[c] / counts_c[c])
                 sums[c][name] = float(totals_c[c])
+        above = np.where(missing, np.nan, values > 0)  # a yes/no reading of any feature: has it at all
+        positive[name] = float(np.count_nonzero(present > 0) / len(present))
+        for c, share in enumerate(_means(above, labels, k, complete)):
+            if share is not None:
+                positive_by_cluster[c][name] = share
     centroids = [dict(m) for m in means]
     if features is not None:
         for c, judged in enumerate(centres(features, labels, k, sorted_values)):
@@ -176,6 +183,8 @@ def profile(table: CustomerTable, clustering: Clustering, quantile_points: dict[
         population_sums=population_sums,
         binary=tuple(binary),
         rhythm=_rhythm(table),
+        positive=positive,
+        positive_by_cluster=tuple(positive_by_cluster),
     )
 
 
