@@ -102,13 +102,22 @@ def quality(report: Report) -> dict[str, Any]:
     }
 
 
+def _pack_name(path: str) -> str:
+    """A rule pack as a reader knows it: a bundled pack's name ('rfm'), else its folder's name."""
+    from pathlib import Path
+
+    folder = Path(path).parent
+    bundled = folder.name in ("mall", "rfm") and folder.parent.name in ("rules", "_bundled")
+    return f"'{folder.name}'" + (" (bundled)" if bundled else "")
+
+
 def naming(report: Report) -> dict[str, Any]:
     """How the names were given, in words, for the appendix."""
     n = report.naming
     if n is None:
         return {"sentences": []}
     label = lambda f: report.settings.display_of(f).label.lower()  # noqa: E731
-    pack = n.rules
+    pack = _pack_name(n.rules)
     out = []
     if n.how == "data":
         out.append(f"The rule pack ({pack}) does not judge {', '.join(label(f) for f in n.unjudged)}, which the segments were formed on, so they are named from the data.")
