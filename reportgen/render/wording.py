@@ -59,10 +59,21 @@ def trust(report: Report) -> dict[str, Any]:
     }
 
 
+def left_out_because(report: Report) -> str:
+    """Why customers were left out, in the words of the data-quality table: an order log's customers
+    with no purchase are not missing values."""
+    t = report.table
+    prefix = "customers left out: "
+    reasons = [i.reason.removeprefix(prefix) for i in t.issues if i.reason.startswith(prefix)]
+    if reasons and t.kind == "transactions" and sum(i.rows for i in t.issues if i.reason.startswith(prefix)) == t.n_dropped:
+        return "; ".join(reasons)
+    return "of missing or invalid values"
+
+
 def counts_sentence(report: Report) -> str:
     """What was read and what was analysed, each count naming what it counts."""
     t = report.table
-    left_out = f"{fmt_int(t.n_dropped)} left out for missing or invalid values" if t.n_dropped else "none left out"
+    left_out = f"{fmt_int(t.n_dropped)} left out because {left_out_because(report)}" if t.n_dropped else "none left out"
     lines = t.facts.get("lines")
     if t.kind == "transactions" and lines is not None:
         purchases = t.facts.get("purchase_lines")
@@ -90,6 +101,7 @@ def quality(report: Report) -> dict[str, Any]:
         "n_read": fmt_int(t.n_read),
         "n_used": fmt_int(t.n_customers),
         "n_dropped": fmt_int(t.n_dropped),
+        "left_out_because": left_out_because(report),
         "counts": counts_sentence(report),
         "unit": unit,
         "columns": [{"role": role, "column": col} for role, col in t.columns.items()],
