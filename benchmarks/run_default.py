@@ -11,6 +11,10 @@ is shared: say what the load was when you quote a figure).
 --compare DIR runs another source tree (for example `git archive main | tar -x -C /tmp/base`) in
 alternation with this one (A B A B ...), so both see the same background load, and prints both side
 by side. Stages that exist in only one of them show as '-'.
+
+--notebook also runs benchmarks/notebook.py (the seed notebooks' pipeline: a browser per image, and
+with --one-browser one for all) in turn with the runs, and prints the run's median over the
+notebook's (issue 24: the default briefing stays <= 0.45x the notebook pipeline, in the same run).
 """
 
 from __future__ import annotations
@@ -48,8 +52,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--compare", type=Path, help="another source tree to run in alternation (the 'before')")
     parser.add_argument("extra", nargs="*", help="options passed on to 'reportgen run'")
+    parser.add_argument("--notebook", action="store_true", help="also time benchmarks/notebook.py in turn, and the ratio to it")
     args = parser.parse_args()
     trees = {"this": HERE} if args.compare is None else {"before": args.compare.resolve(), "after": HERE}
+    notebooks: dict[str, list[float]] = {"notebook (a browser per image)": [], "notebook --one-browser": []}
     walls: dict[str, list[float]] = {name: [] for name in trees}
     cpus: dict[str, list[float]] = {name: [] for name in trees}
     stages: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
@@ -63,6 +69,13 @@ def main() -> None:
                 for stage, seconds in timings.items():
                     stages[name].setdefault(stage, []).append(seconds)
                 print(f"run {i + 1} {name:<6}: {wall:5.2f} s wall, {cpu:5.2f} s CPU, load {os.getloadavg()[0]:.1f}", flush=True)
+            if args.notebook:
+                for label, extra in zip(notebooks, ([], ["--one-browser"])):
+                    start = time.perf_counter()
+                    subprocess.run([sys.executable, str(HERE / "benchmarks" / "notebook.py"), "--out", str(Path(work) / f"nb-{i}-{len(extra)}"), *extra],
+                                   check=True, capture_output=True, cwd=work)
+                    notebooks[label].append(time.perf_counter() - start)
+                    print(f"run {i + 1} {label}: {notebooks[label][-1]:5.2f} s wall, load {os.getloadavg()[0]:.1f}", flush=True)
     load_after = os.getloadavg()
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"\nload average (1, 5, 15 min): before {load_before[0]:.1f} {load_before[1]:.1f} {load_before[2]:.1f}, after {load_after[0]:.1f} {load_after[1]:.1f} {load_after[2]:.1f}; {os.cpu_count()} cores")
@@ -70,6 +83,11 @@ def main() -> None:
         w = walls[name]
         print(f"wall time, fresh process, {name}: median {statistics.median(w):.2f} s, min {min(w):.2f} s, max {max(w):.2f} s over {len(w)} runs;"
               f" CPU (user+sys of the processes it waited for; less sensitive to other load) median {statistics.median(cpus[name]):.2f} s")
+    if args.notebook:
+        for label, w in notebooks.items():
+            print(f"{label}: median {statistics.median(w):.2f} s over {len(w)} runs; "
+                  + ", ".join(f"{name} / notebook = {statistics.median(walls[name]) / statistics.median(w):.2f}x" for name in trees)
+                  + (" (goal <= 0.45x)" if "per image" in label else ""))
     names = list(dict.fromkeys(s for name in trees for s in stages[name]))
     print("\nstages inside the run, median s" + ("" if len(trees) == 1 else " (" + " | ".join(trees) + ")") + ":")
     for stage in names:

@@ -17,7 +17,7 @@ from hypothesis import example, given, settings, strategies as st
 from reportgen.engines.sql import DUCKDB, quote_text
 from reportgen.errors import ConfigError, DataError
 from reportgen.stages.dates import TIMED, date_format, plain_time, plain_time_sql
-from reportgen.stages.order_sql import Columns, date_formats, probe_sql
+from reportgen.stages.order_sql import Columns, date_formats, probe_sql, values_sql
 from reportgen.stages.transactions import _probe
 
 PROPERTY = settings(max_examples=50, deadline=None)  # each example builds a table and runs the probe: ~0.1 s
@@ -73,8 +73,9 @@ def python_reads(texts: list[str]) -> list[dt.datetime] | None:
 def sql_reads(con: duckdb.DuckDBPyConnection, texts: list[str]) -> list[dt.datetime] | None:
     """The order-log twin: the probe over the texts, the formats it gives, each text parsed with the
     first that reads it (as lines_sql does); None if refused."""
-    con.execute("CREATE OR REPLACE TEMP TABLE norm (dtext VARCHAR, amt_text VARCHAR, i INTEGER)")
-    con.executemany("INSERT INTO norm VALUES (?, '1', ?)", [(t, i) for i, t in enumerate(texts)])
+    con.execute("CREATE OR REPLACE TEMP TABLE src (d VARCHAR, a VARCHAR, i INTEGER)")
+    con.executemany("INSERT INTO src VALUES (?, '1', ?)", [(t, i) for i, t in enumerate(texts)])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE vals AS {values_sql(COLS, DUCKDB)}")
     probe = _probe(con.execute(probe_sql(COLS, DUCKDB)).fetchone())
     try:
         formats = date_formats(probe, COLS, "log.csv")
@@ -82,7 +83,7 @@ def sql_reads(con: duckdb.DuckDBPyConnection, texts: list[str]) -> list[dt.datet
         return None
     stamp = plain_time_sql("dtext") if probe.n_zoned else "dtext"
     parsed = ", ".join(DUCKDB.timestamp(stamp, f) for f in formats)
-    rows = con.execute(f"SELECT coalesce({parsed}) FROM norm ORDER BY i").fetchall()
+    rows = con.execute(f"SELECT coalesce({parsed}) FROM (SELECT d AS dtext, i FROM src) n ORDER BY i").fetchall()
     return [r[0] for r in rows]
 
 

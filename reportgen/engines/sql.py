@@ -117,8 +117,13 @@ class Dialect:
         return "'" + value.replace("'", "''") + "'"
 
     def text(self, column: str) -> str:
-        """A column's cell as trimmed text; NULL stays NULL."""
-        return f"trim(CAST({self.ident(column)} AS STRING))"
+        """A column's cell as trimmed text; NULL stays NULL. DuckDB's trim (which also takes no-break
+        and other Unicode spaces off) costs ~0.3 CPU s per million cells; it runs only on cells that
+        could change: a space at either end, or a character outside ASCII (strlen counts bytes)."""
+        cell = f"CAST({self.ident(column)} AS STRING)"
+        if self.name == "spark":
+            return f"trim({cell})"
+        return f"(CASE WHEN {cell} LIKE ' %' OR {cell} LIKE '% ' OR strlen({cell}) <> length({cell}) THEN trim({cell}) ELSE {cell} END)"
 
     def blank(self, column: str, typed: bool) -> str:
         """True for an empty cell (NULL, or blank text)."""

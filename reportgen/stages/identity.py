@@ -16,10 +16,11 @@ _WHOLE, _MAIL = re.compile(_DECIMAL_WHOLE), re.compile(_EMAIL)
 
 
 def customer_id_sql(text_sql: str) -> str:
-    """A trimmed id text (NULL stays NULL) as the id it stands for."""
-    whole = f"regexp_extract({text_sql}, {quote_text(_DECIMAL_WHOLE)}, 1)"
+    """A trimmed id text (NULL stays NULL) as the id it stands for. A whole number written as a decimal
+    is the text before its point: one regular expression per id, not two (an order log has one id a line)."""
+    whole = f"regexp_extract({text_sql}, {quote_text(_DECIMAL_WHOLE)}, 0)"
     return (
-        f"(CASE WHEN instr({text_sql}, '.0') > 0 AND {whole} <> '' THEN {whole} "
+        f"(CASE WHEN instr({text_sql}, '.0') > 0 AND {whole} <> '' THEN substr({text_sql}, 1, instr({text_sql}, '.') - 1) "
         f"WHEN instr({text_sql}, '@') > 0 AND regexp_extract({text_sql}, {quote_text(_EMAIL)}, 0) <> '' THEN lower({text_sql}) ELSE {text_sql} END)"
     )
 

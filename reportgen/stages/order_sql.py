@@ -1,8 +1,12 @@
-"""The order log's SQL: four passes written once as text through `engines.sql.Dialect`, which DuckDB
-(stages/transactions.py `load`) and Spark SQL (`spark_frame`) run alike. Each value column is read
-with the decimal mark and thousands separators its values prove (numbers_sql, stages/numbers.py);
-pass 3 runs a second time, reading currency signs, only when values did not read as numbers. The
-definitions they implement are in stages/transactions.py's docstring."""
+"""The order log's SQL, written once as text through `engines.sql.Dialect`, which DuckDB
+(stages/transactions.py `load`) and Spark SQL (`spark_frame`) run alike. Two scans of the file:
+pass 1 counts the distinct texts of the date and value columns (values_sql), from which the dates'
+shape (probe_sql) and each value column's decimal mark and thousands separators (numbers_sql,
+stages/numbers.py) are decided; pass 2 reads every line once, cleaned and parsed with those
+conventions, into the kept relation `lines` (lines_sql), over which the line counts (counts_sql) and
+the per-customer table (customers_sql) are aggregated. Lines are read a second time, with currency
+signs, only when values did not read as numbers. The definitions they implement are in
+stages/transactions.py's docstring."""
 
 from __future__ import annotations
 
@@ -71,16 +75,33 @@ _ISO = "^[0-9]{4}[/.-][0-9]{1,2}[/.-][0-9]{1,2}"  # year first: 2020-03-13, 2020
 _DMY = "^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}"
 
 
+def values_sql(cols: Columns, d: Dialect) -> str:
+    """Pass 1 (kept by the engine as `vals`): each distinct text of the date column and of each value
+    column with its number of lines, in one scan of `src` (GROUPING SETS; g_<name> = 0 marks the rows
+    of that column). A log repeats its times, prices and quantities, so this is small; the texts are
+    trimmed and the null words read per distinct text afterwards, not per line."""
+    raw = {"dtext": cols.date, **value_texts(cols)}
+    cast = ", ".join(f"CAST({d.ident(column)} AS STRING) AS {name}" for name, column in raw.items())
+    tags = ", ".join(f"grouping({name}) AS g_{name}" for name in raw)
+    sets = ", ".join(f"({name})" for name in raw)
+    return f"SELECT {', '.join(raw)}, count(*) AS w, {tags} FROM (SELECT {cast} FROM src) r GROUP BY GROUPING SETS ({sets})"
+
+
+def _distinct(name: str, clean: str) -> str:
+    """The distinct texts of one column of `vals` as the lines read them (`clean`), with their line counts."""
+    return f"SELECT t AS {name}, sum(w) AS w FROM (SELECT {clean} AS t, w FROM vals WHERE g_{name} = 0) v GROUP BY t"
+
+
 def probe_sql(cols: Columns, d: Dialect) -> str:
-    """Pass 2: the shape of the dates. The regular expressions run once per distinct date text (a log
-    has far fewer distinct times than lines); how the values write their numbers is numbers_sql's."""
+    """The shape of the dates, from `vals`. The regular expressions run once per distinct date text (a
+    log has far fewer distinct times than lines); how the values write their numbers is numbers_sql's."""
     t = "t"
     field_a = f"try_cast(NULLIF(regexp_extract({t}, '^([0-9]{{1,2}})[/.-][0-9]{{1,2}}[/.-]', 1), '') AS INT)"
     field_b = f"try_cast(NULLIF(regexp_extract({t}, '^[0-9]{{1,2}}[/.-]([0-9]{{1,2}})[/.-]', 1), '') AS INT)"
     year = f"length(regexp_extract({t}, '^[0-9]{{1,2}}[/.-][0-9]{{1,2}}[/.-]([0-9]{{2,4}})', 1))"
     sep = f"NULLIF(regexp_extract({t}, '^[0-9]{{1,2}}([/.-])', 1), '')"
     dmy = _found(t, _DMY)
-    distinct = "SELECT dtext AS t, count(*) AS w FROM norm GROUP BY dtext"
+    distinct = f"SELECT dtext AS t, w FROM ({_distinct('dtext', _blank_null('trim(dtext)'))}) d"
     return (
         f"SELECT sum(CASE WHEN t IS NULL THEN 0 ELSE w END) AS n, sum({_found(t, _ISO)} * w) AS n_iso, sum(dmy * w) AS n_dmy, "
         f"max(CASE WHEN dmy = 1 THEN {field_a} END) AS max_a, "
@@ -142,14 +163,15 @@ def value_texts(cols: Columns) -> dict[str, str]:
 
 
 def numbers_sql(cols: Columns) -> str:
-    """How the value columns write their numbers: their cells by shape (stages/numbers.py), over every line."""
+    """How the value columns write their numbers: their cells by shape (stages/numbers.py), over every
+    line, from `vals`."""
     texts = value_texts(cols)
     if not texts:
         return "SELECT 0 AS nothing"
     # each distinct text once (a log repeats its prices and quantities), weighted by its lines
     parts = []
     for t in texts:
-        shaped = f"SELECT {t}, {numbers.shape_sql(t)} AS {t}_s, w FROM (SELECT {t}, count(*) AS w FROM norm GROUP BY {t}) d"
+        shaped = f"SELECT {t}, {numbers.shape_sql(t)} AS {t}_s, w FROM ({_distinct(t, f'trim({t})')}) d"
         parts.append(f"(SELECT {', '.join(numbers.counts_sql(t, t, 'w'))} FROM ({shaped}) s{len(parts)}) c{len(parts)}")
     return "SELECT * FROM " + " CROSS JOIN ".join(parts)
 
@@ -200,9 +222,8 @@ def date_formats(probe: Probe, cols: Columns, source: str) -> tuple[str, ...]:
 
 
 def norm_sql(cols: Columns, d: Dialect) -> str:
-    """Pass 1 (kept by the engine: a DuckDB temp table, a cached Spark view named `norm`): the columns
-    used, as trimmed text with blanks and null words as NULL, ids as stages/identity.py reads them
-    ('17850.0' is 17850, e-mails without case)."""
+    """The columns of `src` used, as trimmed text with blanks and null words as NULL, ids as
+    stages/identity.py reads them ('17850.0' is 17850, e-mails without case): what lines_sql reads."""
     cid = customer_id_sql(_blank_null(d.text(cols.customer_id)))
     order = _blank_null(d.text(cols.order_id or cols.date))  # no order id: the lines' date and time stand for the order
     texts = [f"{cid} AS cid", f"{order} AS inv", f"{_blank_null(d.text(cols.date))} AS dtext"]
@@ -220,7 +241,8 @@ def lines_sql(
     cols: Columns, d: Dialect, formats: tuple[str, ...], period_end: str, comma: frozenset[str] = frozenset(), zoned: bool = False,
     signed: frozenset[str] = frozenset(),
 ) -> str:
-    """Every line of `norm` with its customer, order, time, status code, purchase and returned value, item.
+    """Pass 2 (kept by the engine as `lines`): every line of `src` with its customer, order, time,
+    status code, purchase and returned value, item (and its date text when that did not read).
     `comma`: the value texts (amt_text, q_text, p_text) whose decimal mark is a comma;
     `zoned`: cut a fraction of a second and a zone from the times first (the probe saw some);
     `signed`: the value texts to read with currency signs, spaces and thousands separators
@@ -248,15 +270,15 @@ def lines_sql(
         f"ELSE {PURCHASE} END"
     )
     return (
-        f"SELECT cid, inv, ts, item, dtext, status, "
+        f"SELECT cid, inv, ts, item, CASE WHEN status = {BAD_DATE} THEN dtext END AS dtext, status, "
         f"CASE WHEN status = {PURCHASE} THEN {bought} END AS pv, "
         f"CASE WHEN status IN ({CANCELLED}, {QTY_NONPOS}) AND {known} THEN {returned} END AS rv "
-        f"FROM (SELECT *, {status} AS status FROM (SELECT cid, inv, dtext, item, {ts} AS ts, {values} FROM norm) p) s"
+        f"FROM (SELECT *, {status} AS status FROM (SELECT cid, inv, dtext, item, {ts} AS ts, {values} FROM ({norm_sql(cols, d)}) norm) p) s"
     )
 
 
 def counts_sql(lines: str) -> str:
-    """Pass 3: lines, revenue and first/last time by status and item (a small result)."""
+    """Lines, revenue and first/last time by status and item (a small result)."""
     return (
         f"SELECT status, item, count(*) AS n, sum(pv) AS revenue, min(ts) AS first_ts, max(ts) AS last_ts, "
         f"min(CASE WHEN status = {BAD_DATE} THEN dtext END) AS bad_example FROM ({lines}) l GROUP BY status, item"
@@ -273,7 +295,7 @@ LEFT_OUT = {
 
 
 def customers_sql(lines: str, d: Dialect, as_of: str, items: dict[str, str], value: bool = True) -> str:
-    """Pass 4: one row per customer with a line on or before the period's last day; `items` maps item
+    """One row per customer with a line on or before the period's last day; `items` maps item
     text -> output column. `left_out` says why a customer without a purchase line has no features
     (KEPT for the others: the engine keeps those rows). Without a `value`, monetary, average order
     value and return rate are left out. Aggregated by (customer, order) first, then by customer:

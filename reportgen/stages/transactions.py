@@ -5,14 +5,15 @@ on one machine (`load`) or by Spark SQL (`spark_frame`). Only reading the file i
 `src` (every column as text) and keeping an intermediate result differ between the engines (`derive`
 takes both as functions); every query below is the same text for both.
 
-Four steps (their SQL is in stages/order_sql.py):
-  1. `norm`: the columns used, as clean text (kept: a DuckDB temp table, a cached Spark view), so
-     the file is parsed once;
-  2. probes: the shape of the dates (ISO or d/m/y vs m/d/y, two- or four-digit years, time of day)
-     and how each value column writes its numbers (decimal point or comma, thousands separators:
-     stages/numbers.py), decided over every line;
-  3. line counts by what happened to each line (purchase, no customer id, unreadable date, after the
-     period, cancellation, ...) and revenue by product, which give the row issues, the as-of day and
+Two scans of the file, then aggregations of what the second kept (their SQL is in stages/order_sql.py):
+  1. `vals`: the distinct texts of the date and value columns with their line counts (small: a log
+     repeats its times and prices), from which the shape of the dates (ISO or d/m/y vs m/d/y, two-
+     or four-digit years, time of day) and how each value column writes its numbers (decimal point
+     or comma, thousands separators: stages/numbers.py) are decided, over every line;
+  2. `lines` (kept: a DuckDB temp table, a cached Spark view): every line read once, cleaned and
+     parsed with those conventions, with what happened to it (purchase, no customer id, unreadable
+     date, after the period, cancellation, ...);
+  3. line counts and revenue by status and product, which give the row issues, the as-of day and
      the top products;
   4. the per-customer aggregation.
 
@@ -48,6 +49,7 @@ from ..model import CustomerTable, RowIssue
 from .order_columns import _auto, recognise, resolve  # noqa: F401  (resolve, recognise: also used through this module)
 from .order_sql import (
     KEPT, LEFT_OUT, NOT_NUMBER, Columns, Probe, conventions, counts_sql, customers_sql, date_formats, lines_sql, norm_sql, numbers_sql, probe_sql,
+    values_sql,
 )
 from .order_summary import NO_VALUE, Summary, definitions, period_end, summarise  # noqa: F401  (NO_VALUE: the report's statement)
 
@@ -72,7 +74,7 @@ def _probe(row: tuple[Any, ...]) -> Probe:
 
 
 def _not_numbers(counts: list[tuple[Any, ...]]) -> int:
-    """Lines whose value is not a number, from pass 3's rows (status first, line count third)."""
+    """Lines whose value is not a number, from counts_sql's rows (status first, line count third)."""
     return sum(int(row[2] or 0) for row in counts if row[0] == NOT_NUMBER)
 
 
@@ -119,13 +121,21 @@ def is_order_log(path: Path, settings: Settings) -> bool:
 
     if not recognise(read.header(path), settings):
         return False
-    try:
-        return _ids_repeat(path, path)
-    except _NotUtf8:
-        from . import encodings
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _REPEATS:  # a run asks up to four times (checks, load, period); at 5M lines each asks ~1-2 s
+        _REPEATS.clear()
+        try:
+            _REPEATS[key] = _ids_repeat(path, path)
+        except _NotUtf8:
+            from . import encodings
 
-        with encodings.utf8_copy(path) as (copy, _):
-            return _ids_repeat(path, copy)
+            with encodings.utf8_copy(path) as (copy, _):
+                _REPEATS[key] = _ids_repeat(path, copy)
+    return _REPEATS[key]
+
+
+_REPEATS: dict[tuple[str, int, int], bool] = {}  # the last file's answer: (path, size, modified) -> ids repeat
 
 
 def _ids_repeat(path: Path, readable: Path) -> bool:
@@ -163,25 +173,27 @@ def check_customers(n: int, source: str, least: int = 2) -> None:
 def derive(dialect: Dialect, query: Callable[[str], list[tuple[Any, ...]]], keep: Callable[[str, str], None],
            cols: Columns, source: str, settings: Settings, delimiter: str) -> tuple[Summary, str]:
     """The derivation, engine-neutral: `keep(sql, name)` stores a result as a named relation (DuckDB
-    temp table, cached Spark view), `query(sql)` returns rows. The view `src` must exist. Returns
-    what pass 3 told and the SQL of the per-customer table (pass 4), for the engine to run."""
-    keep(norm_sql(cols, dialect), "norm")
+    temp table, cached Spark view; a second keep of a name replaces it), `query(sql)` returns rows.
+    The view `src` must exist. Returns what the line counts told and the SQL of the per-customer
+    table, for the engine to run."""
+    keep(values_sql(cols, dialect), "vals")
     probe = _probe(query(probe_sql(cols, dialect))[0])
     formats = date_formats(probe, cols, source)
     end = period_end(settings.period).isoformat()
     found = conventions(query(numbers_sql(cols))[0], cols, delimiter, settings.decimal, source)
     comma = frozenset(t for t, c in found.items() if c.comma)
     grouped = frozenset(t for t, c in found.items() if c.grouped)
-    lines = lines_sql(cols, dialect, formats, end, comma, zoned=probe.n_zoned > 0, signed=grouped)
-    counts = query(counts_sql(lines))
+    keep(lines_sql(cols, dialect, formats, end, comma, zoned=probe.n_zoned > 0, signed=grouped), "lines")
+    counts = query(counts_sql("SELECT * FROM lines"))
     unread = _not_numbers(counts)
     if unread:  # values with currency signs? Read them so, if that reads more.
         signed = lines_sql(cols, dialect, formats, end, comma, zoned=probe.n_zoned > 0, signed=frozenset(found))
         signed_counts = query(counts_sql(signed))
         if _not_numbers(signed_counts) < unread:
-            lines, counts = signed, signed_counts
+            keep(signed, "lines")
+            counts = signed_counts
     summary = summarise(counts, cols, source, settings, formats)
-    return summary, customers_sql(lines, dialect, summary.as_of, summary.items, value=cols.has_value)
+    return summary, customers_sql("SELECT * FROM lines", dialect, summary.as_of, summary.items, value=cols.has_value)
 
 
 def load(settings: Settings) -> CustomerTable:
@@ -203,15 +215,31 @@ def load(settings: Settings) -> CustomerTable:
 
 
 def _load(settings: Settings, path: Path, readable: Path) -> CustomerTable:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..files import sha256
+
+    # the checksum (~0.1 s per 100 MB) is read beside DuckDB's passes: hashlib lets go of the GIL
+    with ThreadPoolExecutor(1) as pool:
+        checksum = pool.submit(sha256, path)
+        frame, cols, summary = _aggregate(settings, path, readable)
+        return _customers(frame, path, checksum.result(), cols, summary)
+
+
+def _aggregate(settings: Settings, path: Path, readable: Path) -> tuple[pd.DataFrame, Columns, Summary]:
+    """The per-customer frame DuckDB computes (every customer with a line in the period, `left_out` saying why
+    some have no features), the roles of the columns and what the line counts told."""
     import duckdb
 
     source = str(path)
-    # line order does not matter to any query; without keeping it DuckDB stores `norm` in parallel
-    con = duckdb.connect(config={"preserve_insertion_order": False})
+    # `lines` kept in the file's order: the sums of money then add up in the same order as before the
+    # order log was read in one pass (letting DuckDB store it in any order moved their last bits, and the
+    # Gamma-Gamma fit's sixth digit with them)
+    con = duckdb.connect(config={"preserve_insertion_order": True})
     con.execute("SET enable_progress_bar = false")
     try:
         try:
-            header, delimiter, checksum = _duck_source(con, path, readable=readable)
+            header, delimiter, _ = _duck_source(con, path, checksum=False, readable=readable)
         except duckdb.Error as exc:
             if "unicode" in str(exc).lower() and readable == path:
                 raise _NotUtf8() from None  # a byte that is not UTF-8
@@ -222,7 +250,7 @@ def _load(settings: Settings, path: Path, readable: Path) -> CustomerTable:
         read.refuse_indistinct(source, read.header(path), cols.used)  # DuckDB renames such twins
         try:
             summary, final = derive(
-                DUCKDB, lambda sql: con.execute(sql).fetchall(), lambda sql, name: con.execute(f"CREATE TEMP TABLE {name} AS {sql}"),
+                DUCKDB, lambda sql: con.execute(sql).fetchall(), lambda sql, name: con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}"),
                 cols, source, settings, delimiter,
             )
             frame = con.execute(final + " ORDER BY customer_id").df()
@@ -232,6 +260,12 @@ def _load(settings: Settings, path: Path, readable: Path) -> CustomerTable:
             raise DataError(f"{source}: the order log could not be read ({str(exc).splitlines()[0]}).", "Check that it is a CSV with one line per order line.") from None
     finally:
         con.close()
+    return frame, cols, summary
+
+
+def _customers(frame: pd.DataFrame, path: Path, checksum: str, cols: Columns, summary: Summary) -> CustomerTable:
+    """The customers with a purchase, typed; those left out counted by why."""
+    source = str(path)
     left_out = {int(k): int(n) for k, n in frame["left_out"].value_counts().items() if int(k) != KEPT}
     frame = frame[frame["left_out"] == KEPT].drop(columns="left_out").reset_index(drop=True)
     check_customers(len(frame), source)
