@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings, label_from_name
-from .engines.sql import signed_number
+from .sql import signed_number
 from .errors import ConfigError, DataError, ReportgenError
 from .suggest import norm
 from .vocabulary import CUSTOMER_COLUMNS, MALL_CLUSTERED, MALL_FEATURES, feature_name, find_column, usual_names

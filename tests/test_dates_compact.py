@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from reportgen.config import load_settings
-from reportgen.engines.sql import EXCEL, java_format
+from reportgen.sql import EXCEL, java_format
 from reportgen.errors import ConfigError
 from reportgen.init import write
 from reportgen.stages import dates, load, transactions

@@ -27,7 +27,7 @@ from ..files import sha256
 from ..model import Clustering, CustomerTable, Features, Profile, Rhythm
 from ..rules import Rulebook
 from ..spreadsheet import FORMULA, QUOTED_FORMULA
-from ..engines.sql import SPARK
+from ..sql import SPARK
 from ..stages import cluster as local_cluster
 from ..stages import derive, derive_sql, probe
 from ..stages import features as local_features

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..config import Settings
-from ..engines.sql import FINITE, Dialect, quote_text
+from ..sql import FINITE, Dialect, quote_text
 from ..errors import ConfigError, DataError
 from ..model import RowIssue
 from .dates import plain_time_sql

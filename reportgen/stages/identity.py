@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..engines.sql import quote_text
+from ..sql import quote_text
 
 _DECIMAL_WHOLE = "^([0-9]+)[.]0+$"  # no backslashes: used as it is in both engines' SQL
 _WHOLE = re.compile(_DECIMAL_WHOLE)

@@ -15,7 +15,7 @@ import numpy as np
 from ..config import Settings
 from ..suggest import did_you_mean
 from ..vocabulary import RFM_FEATURES, TRANSACTION_FEATURES
-from ..engines.sql import DUCKDB
+from ..sql import DUCKDB
 from ..errors import ConfigError, DataError
 from ..model import CustomerTable
 from . import derive, derive_sql, probe, read

@@ -1,4 +1,4 @@
-"""The order log's SQL: four passes written once as text through `engines.sql.Dialect`, which DuckDB
+"""The order log's SQL: four passes written once as text through `reportgen.sql.Dialect`, which DuckDB
 (stages/transactions.py `load`) and Spark SQL (`spark_frame`) run alike. Each value column is read
 with the decimal mark and thousands separators its values prove (numbers_sql, stages/numbers.py);
 pass 3 runs a second time, reading currency signs, only when values did not read as numbers. The
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..engines.sql import EXCEL, Dialect, quote_text
+from ..sql import EXCEL, Dialect, quote_text
 from ..errors import DataError
 from . import numbers
 from .identity import customer_id_sql

@@ -1,6 +1,6 @@
 """Transaction logs in: one row per customer with recency, frequency, monetary value and friends.
 
-The derivation is written once, as SQL text built through `engines.sql.Dialect`, and run by DuckDB
+The derivation is written once, as SQL text built through `reportgen.sql.Dialect`, and run by DuckDB
 on one machine (`load`) or by Spark SQL (`spark_frame`). Only reading the file into a view named
 `src` (every column as text) and keeping an intermediate result differ between the engines (`derive`
 takes both as functions); every query below is the same text for both.
@@ -42,7 +42,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..engines.sql import DUCKDB, SPARK, Dialect, quote_text
+from ..sql import DUCKDB, SPARK, Dialect, quote_text
 from ..errors import DataError
 from ..model import CustomerTable, RowIssue
 from .order_columns import _auto, recognise, resolve  # noqa: F401  (resolve, recognise: also used through this module)
