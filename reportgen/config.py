@@ -21,10 +21,11 @@ from .errors import ConfigError
 from .paths import check_out
 from .schema import Strict, first_error, keys_at, message, unknown_key
 from .suggest import did_you_mean
-from .vocabulary import FEATURE_NAME
+from .model import COLOURS
+from .vocabulary import FEATURE_NAME, label_from_name
 from .yamlfile import read_yaml
 
-MAX_SEGMENTS = 10  # the palette has ten colour-blind-safe colours; more is not a briefing
+MAX_SEGMENTS = COLOURS  # one colour per segment; more is not a briefing
 PERIOD_RE = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # used with fullmatch: ASCII digits, no trailing line break
 
 
@@ -88,13 +89,6 @@ def _default_display() -> dict[str, Display]:
         "avg_order_value": Display(label="Average order value", decimals=2, money=True),
         "return_rate": Display(label="Return rate", decimals=1, percent=True),
     }
-
-
-def label_from_name(name: str) -> str:
-    """web_share -> 'Web share', MntWines -> 'Mnt wines', NumWebPurchases -> 'Num web purchases'."""
-    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ").split()
-    text = " ".join(w if (w.isupper() and len(w) > 1) else w.lower() for w in words)
-    return text[:1].upper() + text[1:]
 
 
 def _default_valid() -> dict[str, tuple[float | None, float | None]]:

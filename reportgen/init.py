@@ -14,11 +14,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .config import Settings, label_from_name
+from .config import Settings
 from .sql import signed_number
 from .errors import ConfigError, DataError, ReportgenError
 from .suggest import norm
-from .vocabulary import CUSTOMER_COLUMNS, MALL_CLUSTERED, MALL_FEATURES, feature_name, find_column, usual_names
+from .vocabulary import CUSTOMER_COLUMNS, MALL_CLUSTERED, MALL_FEATURES, feature_name, find_column, label_from_name, usual_names
 
 MAX_FEATURES = 5
 MAX_ATTRIBUTE_VALUES = 20

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from filelock import FileLock, Timeout
 
-from . import __version__
 from .errors import ConfigError, ReportgenError
 from .files import digest, dumps, sha256
 from .model import Report
 from .spreadsheet import FORMULA
 from .summary_file import SCHEMA_VERSION
+from .version import __version__
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -469,8 +469,8 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def manifest(report: Report, folder: Path) -> dict[str, Any]:
-    settings = report.settings.model_dump(mode="json")  # no secrets live in settings
+def manifest(report: Report, folder: Path, settings_dump: dict[str, Any]) -> dict[str, Any]:
+    settings = settings_dump  # no secrets live in settings
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json")
     return {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -488,9 +488,9 @@ def write_json(data: dict[str, Any], path: Path) -> None:
     path.write_text(dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-def write_segments(report: Report, folder: Path) -> None:
+def write_segments(report: Report, folder: Path, parquet: bool = False) -> None:
     write_segments_csv(report, folder / "segments.csv")
-    if report.settings.segments_parquet:
+    if parquet:
         write_segments_parquet(report, folder / "segments.parquet")
 
 

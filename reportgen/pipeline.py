@@ -103,7 +103,8 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
     How far the segments hold (`judge`) is left to the caller: a run computes it while the browser
     draws the charts, which do not show it."""
     from . import rules, summary_file
-    from .render.fmt import PALETTE
+    from .model import COLOURS
+    from .presentation import resolve
     from .stages import cluster, compare, features, label, profile, recommend
     from .stages import naming as names
     from .stages.actions import rank as rank_actions
@@ -149,7 +150,7 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
             for f in features.constant_roles(feats)
         )
         warnings = (*flat, *_naming_warnings(naming, prof, settings), *warnings)
-        segments = compare.colours(segments, previous, matches, len(PALETTE))
+        segments = compare.colours(segments, previous, matches, COLOURS)
         segments = value.worth(segments, prof, money)
         segments, forecast = value.forecast(rows, segments, prof, settings.clustering.seed)
         segments, response_rates = value.responses(segments, prof, settings.responses, settings.source)
@@ -175,7 +176,9 @@ def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngi
     for w in warnings:
         log.warning("%s", w)
     return Report(
-        settings=settings,
+        period=settings.period,
+        presentation=resolve(settings, (*table.numeric, *table.attributes, *table.scores, *feats.roles)),
+        value=settings.value,
         table=table,
         features=feats,
         clustering=clustering,
@@ -212,12 +215,12 @@ def _naming_warnings(naming: Any, prof: Any, settings: Settings) -> tuple[str, .
     return tuple(out)
 
 
-def judge(report: Report, clock: _Clock) -> Report:
+def judge(report: Report, clock: _Clock, settings: Settings) -> Report:
     """The report with its trust measures: confidence, stability per segment, other methods."""
     from .stages import trust
 
     with clock.stage("trust"):
-        return replace(report, trust=trust.assess(report.features, report.clustering, report.settings.clustering))
+        return replace(report, trust=trust.assess(report.features, report.clustering, settings.clustering))
 
 
 @contextmanager
@@ -244,7 +247,7 @@ def analyse(settings: Settings) -> Report:
     clock = _Clock()
     inputs = read_inputs(settings, clock)
     with _engine(settings) as engine:
-        return judge(segment(settings, inputs, clock, engine), clock)
+        return judge(segment(settings, inputs, clock, engine), clock, settings)
 
 
 def run(settings: Settings, progress: bool = False) -> Report:
@@ -370,7 +373,7 @@ def _run(settings: Settings, record: dict[str, Any], clock: _Clock, table: Custo
 
             with clock.stage("charts"):
                 drawing = documents.draw(report, browser, tmp)
-            report = judge(report, clock)  # while the browser draws the charts
+            report = judge(report, clock, settings)  # while the browser draws the charts
             docs = documents.prepare(report, drawing, tmp)
             with clock.stage("pdf"):  # the briefing's HTML, waiting for the SVGs, handing over to the worker
                 pdf = documents.write_briefing(docs, pdf_worker)
@@ -382,7 +385,7 @@ def _run(settings: Settings, record: dict[str, Any], clock: _Clock, table: Custo
                     engine.write_assignments([s.name for s in report.segments], tmp, settings.segments_parquet)
                     engine.write_audiences(report, tmp)
                 else:
-                    write_segments(report, tmp)
+                    write_segments(report, tmp, settings.segments_parquet)
                     write_audiences(report, tmp)
             with clock.stage("email"):  # includes waiting for the PDF, which it attaches
                 refused = documents.write_email(docs, pdf)
@@ -395,6 +398,6 @@ def _run(settings: Settings, record: dict[str, Any], clock: _Clock, table: Custo
                 log.warning("Refused to fetch %s while rendering the PDF.", url)
             clock.timings["total"] = time.perf_counter() - start
             report = replace(report, timings=dict(clock.timings), folder=target)
-            write_json(manifest(report, tmp), tmp / "manifest.json")
+            write_json(manifest(report, tmp, settings.model_dump(mode="json")), tmp / "manifest.json")
     log.info("Report written to %s (%.1f s)", target, clock.timings["total"])
     return report

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 import numpy as np
 
+from ..config import MAX_SEGMENTS
 from ..config import Clustering as ClusteringSettings
 from ..model import Clustering, Features, Grouping, Profile
 from ..rules import Rulebook, SegmentRule
@@ -27,7 +28,6 @@ from .rows import Rows
 CUT_MARGIN = 0.1  # a level cut within this share of last month's is kept as it was, so names do not flip on noise
 SHORT_DAYS = 90  # a log covering fewer days than this cannot tell lapsing customers from quiet ones
 SHORT_CYCLES = 3  # nor one covering fewer buying cycles
-MAX_SEGMENTS = 10
 
 
 @dataclass(frozen=True)
