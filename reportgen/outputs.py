@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+    from .stages.rows import Rows as Batches  # every customer in the table's order, a chunk at a time
+
 PACKAGES = ("pandas", "numpy", "scikit-learn", "jinja2", "weasyprint", "plotly", "kaleido", "pyyaml", "pydantic")
 
 
@@ -218,44 +220,50 @@ def _number_text(values: np.ndarray) -> "pa.Array":
     return pc.fill_null(text, "")
 
 
-def write_segments_csv(report: Report, path: Path, chunk: int = 250_000) -> None:
+CHUNK = 250_000  # rows of segments.csv built at a time
+
+
+def written_columns(report: Report) -> list[str]:
+    """segments.csv's columns after customer_id, segment and cluster: every feature, the predictions, the attributes."""
+    t = report.table
+    return [*t.numeric, *t.scores, *t.attributes]
+
+
+def write_segments_csv(report: Report, rows: Batches, path: Path, chunk: int = CHUNK) -> None:
     """customer_id,segment,cluster, then every feature under its own name, for every customer.
 
     Built `chunk` rows at a time, two chunks at once (Arrow's kernels release the GIL, so both
-    cores work), and written in order."""
+    cores work), and written in order; the rows come from the engine that holds them."""
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
 
     names = _csv_text(pa.array([s.name for s in report.segments], type=pa.string()))
-    frame = report.table.frame
-    extra = [c for c in (*report.table.numeric, *report.table.scores, *report.table.attributes) if c in frame.columns]
+    extra = written_columns(report)
+    numeric = {*report.table.numeric, *report.table.scores}
     header = ",".join(["customer_id", "segment", "cluster", *extra]) + "\n"
-    n = len(report.clustering.labels)
     with path.open("wb") as fh, ThreadPoolExecutor(2, thread_name_prefix="reportgen-csv") as pool:
         fh.write(header.encode())
         pending: list[Any] = []
-        for start in range(0, n, chunk):
-            pending.append(pool.submit(_csv_lines, report, names, extra, start, start + chunk))
+        for columns, labels in rows.batches(["customer_id", *extra], chunk):
+            pending.append(pool.submit(_csv_lines, names, extra, numeric, columns, labels))
             if len(pending) > 2:  # at most three chunks in memory
                 fh.write(pending.pop(0).result())
         for job in pending:
             fh.write(job.result())
 
 
-def _csv_lines(report: Report, names: "pa.Array", extra: list[str], start: int, stop: int) -> memoryview:
-    """Rows start:stop of segments.csv, as the bytes to write."""
+def _csv_lines(names: "pa.Array", extra: list[str], numeric: set[str], columns: dict[str, "pd.Series"], labels: np.ndarray) -> memoryview:
+    """One chunk of segments.csv's rows, as the bytes to write."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    frame = report.table.frame
-    part = _text_column(frame["customer_id"].iloc[start:stop])
-    cluster = pa.array(report.clustering.labels[start:stop])
+    part = _text_column(columns["customer_id"])
+    cluster = pa.array(labels)
     cells = [_csv_text(part), pc.take(names, cluster), pc.cast(cluster, pa.string())]
     for c in extra:
-        block = frame[c].iloc[start:stop]
-        numeric = c in report.table.numeric or c in report.table.scores
-        cells.append(_number_text(block.to_numpy(dtype=np.float64)) if numeric else _csv_text_repeated(_text_column(block.astype("string"))))
+        block = columns[c]
+        cells.append(_number_text(block.to_numpy(dtype=np.float64)) if c in numeric else _csv_text_repeated(_text_column(block.astype("string"))))
     comma, newline, empty = pa.scalar(","), pa.scalar("\n"), pa.scalar("")
     joined: list[Any] = []
     for i, cell in enumerate(cells):
@@ -267,23 +275,29 @@ def _csv_lines(report: Report, names: "pa.Array", extra: list[str], start: int, 
     return memoryview(lines.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
 
 
-def write_segments_parquet(report: Report, path: Path) -> None:
+def write_segments_parquet(report: Report, rows: Batches, path: Path, chunk: int = 1_000_000) -> None:
+    """segments.parquet: the same columns, the segment as a dictionary of names, written a chunk at a time."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     names = pa.array([s.name for s in report.segments], type=pa.string())
-    labels = pa.array(report.clustering.labels.astype("int16"))
-    frame = report.table.frame
-    columns: dict[str, Any] = {
-        "customer_id": pa.array(frame["customer_id"].array, type=pa.string(), from_pandas=True),
-        "segment": pa.DictionaryArray.from_arrays(labels, names),
-        "cluster": labels,
-    }
-    for c in (*report.table.numeric, *report.table.scores, *report.table.attributes):
-        if c in frame.columns:
-            columns[c] = pa.array(frame[c].array, from_pandas=True)
-    table = pa.table(columns)
-    pq.write_table(table, path)
+    extra = written_columns(report)
+    writer = None
+    try:
+        for columns, labels in rows.batches(["customer_id", *extra], chunk):
+            cluster = pa.array(np.asarray(labels).astype("int16"))
+            table = pa.table({
+                "customer_id": pa.array(columns["customer_id"].array, type=pa.string(), from_pandas=True),
+                "segment": pa.DictionaryArray.from_arrays(cluster, names),
+                "cluster": cluster,
+                **{c: pa.array(columns[c].array, from_pandas=True) for c in extra},
+            })
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def summary(report: Report) -> dict[str, Any]:
@@ -488,10 +502,10 @@ def write_json(data: dict[str, Any], path: Path) -> None:
     path.write_text(dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-def write_segments(report: Report, folder: Path, parquet: bool = False) -> None:
-    write_segments_csv(report, folder / "segments.csv")
+def write_segments(report: Report, rows: Batches, folder: Path, parquet: bool = False) -> None:
+    write_segments_csv(report, rows, folder / "segments.csv")
     if parquet:
-        write_segments_parquet(report, folder / "segments.parquet")
+        write_segments_parquet(report, rows, folder / "segments.parquet")
 
 
 def write_summary(report: Report, folder: Path) -> None:

@@ -14,10 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from .errors import DataError
-from .spreadsheet import QUOTED_FORMULA
 from .stages.compare import Previous, PreviousSegment
 
 SCHEMA_VERSION = 2  # 1: the unversioned files of earlier releases
@@ -37,7 +34,8 @@ def schema_version(summary: dict[str, Any], path: Path) -> int:
 
 
 def load_previous(folder: Path) -> Previous:
-    """Read a period folder's summary.json and segments.csv."""
+    """Read a period folder's summary.json; its segments.csv, which lists every customer, is read
+    by the engine that counts who moved (stages/compare.py, on one machine)."""
     path = folder / "summary.json"
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
@@ -55,18 +53,13 @@ def load_previous(folder: Path) -> Previous:
             )
             for s in summary["segments"]
         )
-        table = pd.read_csv(folder / "segments.csv", dtype=str, keep_default_na=False, engine="pyarrow")
+        if not (folder / "segments.csv").is_file():
+            raise FileNotFoundError(f"no segments.csv in {folder}")
         cuts = {str(f): tuple(float(v) for v in c) for f, c in (summary.get("level_cuts") or {}).items()}
-        return Previous(str(summary["period"]), int(summary["n_customers"]), segments, _unquote(table["customer_id"]), _unquote(table["segment"]), cuts)
-    except (OSError, KeyError, TypeError, ValueError, pd.errors.ParserError) as exc:
+        return Previous(str(summary["period"]), int(summary["n_customers"]), segments, folder, cuts)
+    except (OSError, KeyError, TypeError, ValueError) as exc:
         raise DataError(
             f"{folder}: the previous report cannot be read for the comparison ({type(exc).__name__}: {exc}).",
             "Re-run that period, or choose another with --compare-to.",
         ) from None
 
-
-def _unquote(cells: pd.Series) -> pd.Series:
-    """Undo the leading quote segments.csv puts before formula-like values."""
-    cells = cells.astype(str)
-    quoted = cells.str.match(QUOTED_FORMULA)
-    return cells.where(~quoted, cells.str.slice(1))

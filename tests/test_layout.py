@@ -81,7 +81,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("stages",),  # the analysis
     ("engines",),  # where the customers are: they execute what the analysis defines
     ("render",),  # the view and the documents
-    ("outputs", "contacts", "summary_file", "presentation", "history", "deliver", "pipeline", "init", "sample"),
+    ("outputs", "contacts", "summary_file", "presentation", "analysis", "history", "deliver", "pipeline", "init", "sample"),
     ("cli", "__main__", "__init__"),
 )
 

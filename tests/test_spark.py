@@ -162,7 +162,7 @@ def test_fit_sample_is_unbiased_deterministic_and_in_file_order() -> None:
     are as likely to be in it as the oldest (before, the over-sample was cut by line number)."""
     from pyspark.sql import SparkSession
 
-    from reportgen.engines.spark import seeded_sample
+    from reportgen.engines.spark_rows import seeded_sample
 
     spark = SparkSession.builder.master("local[2]").appName("reportgen-sample-test").getOrCreate()
     n, size = 30_000, 1000

@@ -32,7 +32,7 @@ benchmarks/trust.py for the cost of choosing k and of the trust measures.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Callable, Protocol
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -46,6 +46,8 @@ from ..errors import DataError
 from ..model import DISSOLVES, STABLE, Clustering, Features, KScore
 
 SINGLE_THREAD_BELOW = 20_000
+MAX_ITER, TOL = 300, 1e-4  # a K-Means pass over every row: scikit-learn's defaults, which both engines keep
+LABEL, FINE = "label", "_fine"  # the rows' columns of each customer's cluster (then segment) and fine cluster
 SHORTLIST = 3  # at most this many k are resampled for stability
 
 
@@ -106,15 +108,6 @@ def canonical_order(x: np.ndarray) -> np.ndarray:
 
 def _score_rows(n: int, cfg: ClusteringSettings) -> slice | np.ndarray:
     return sample_rows(n, cfg.fit_sample, cfg.seed + 1)
-
-
-def _ordered(labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """Relabel so cluster 0 is the largest; equal sizes are ordered by their centre's coordinates."""
-    sizes = np.bincount(labels, minlength=len(centers))
-    order = sorted(range(len(centers)), key=lambda c: (-sizes[c], *centers[c].round(9)))
-    new_id = np.empty(len(centers), dtype=np.int64)
-    new_id[order] = np.arange(len(centers))
-    return new_id[labels]
 
 
 def bootstrap_stability(
@@ -297,24 +290,36 @@ def _and(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def cluster(features: Features, cfg: ClusteringSettings) -> Clustering:
+def cluster(features: Features, cfg: ClusteringSettings, rows: PassRows | None = None) -> Clustering:
+    """k and the starting centres from the held rows (every row, or a seeded sample of a large
+    table), then one K-Means pass over every customer from those centres, executed by `rows` (by
+    default the features matrix in memory); clusters numbered largest first."""
     # Small tables (and the sample k is chosen on, at most fit_sample rows) cluster faster on one
     # thread than with OpenMP threads spinning against the chart browser that boots at the same
-    # time; the pass over every row of a large table uses every core.
+    # time; the pass over every row of a large table uses every core (kmeans_pass).
     with threadpool_limits(limits=1):
         x, model, curve, reasons = _on_sample(features, cfg)
-    with threadpool_limits(limits=1 if len(features.matrix) < SINGLE_THREAD_BELOW else None):
-        return _finish(features.matrix, x, model, curve, reasons, cfg)
+    labels, sizes = finish(rows or InMemory(features.matrix), features, model.cluster_centers_, cfg.seed, LABEL)
+    held = features.matrix
+    k = int(model.n_clusters)
+    scored = _score_rows(len(held), cfg)  # the quality measures on a seeded sample of large tables
+    with threadpool_limits(limits=1 if len(held) < SINGLE_THREAD_BELOW else None):
+        return Clustering(
+            k=k,
+            k_auto=cfg.k == "auto",
+            labels=labels,
+            silhouette=round(silhouettes(held[scored], cfg)(labels[scored]), 4),
+            davies_bouldin=round(float(davies_bouldin_score(held[scored], labels[scored])), 4),
+            calinski_harabasz=round(float(calinski_harabasz_score(held[scored], labels[scored])), 2),
+            k_curve=tuple(curve),
+            sizes=sizes,
+            k_reasons=tuple(reasons),
+        )
 
 
 def _on_sample(features: Features, cfg: ClusteringSettings) -> tuple[np.ndarray, KMeans, list[KScore], list[str]]:
     """k (by the rule above) and the model, fitted on every row or a seeded sample of a large table."""
-    full = features.matrix
-    if len(full) > cfg.fit_sample:
-        rows = np.sort(np.random.default_rng(cfg.seed).choice(len(full), cfg.fit_sample, replace=False))
-        x = full[rows]
-    else:
-        x = full[canonical_order(full)]
+    x = _fit_rows(features.matrix, cfg)
     distinct = len(np.unique(x.round(12), axis=0))
     if distinct < 2:
         raise DataError(
@@ -342,48 +347,84 @@ def _on_sample(features: Features, cfg: ClusteringSettings) -> tuple[np.ndarray,
     return x, model, curve, reasons
 
 
-def _finish(
-    full: np.ndarray, x: np.ndarray, model: KMeans, curve: list[KScore], reasons: list[str], cfg: ClusteringSettings
-) -> Clustering:
-    if x is not full:  # every row, from the sample's centres
-        model = KMeans(n_clusters=model.n_clusters, init=model.cluster_centers_, n_init=1, random_state=cfg.seed).fit(full)
-        x = full
-    labels = _ordered(model.labels_, model.cluster_centers_)
-    k = int(model.n_clusters)
-    scored = _score_rows(len(x), cfg)  # the quality measures on a seeded sample of large tables
-    return Clustering(
-        k=k,
-        k_auto=cfg.k == "auto",
-        labels=labels,
-        silhouette=round(silhouettes(x[scored], cfg)(labels[scored]), 4),
-        davies_bouldin=round(float(davies_bouldin_score(x[scored], labels[scored])), 4),
-        calinski_harabasz=round(float(calinski_harabasz_score(x[scored], labels[scored])), 2),
-        k_curve=tuple(curve),
-        sizes=tuple(int(n) for n in np.bincount(labels, minlength=k)),
-        k_reasons=tuple(reasons),
-    )
+def _fit_rows(full: np.ndarray, cfg: ClusteringSettings) -> np.ndarray:
+    """The rows K-Means' starts are fitted on: a seeded sample of a large table, else every row in
+    canonical order."""
+    if len(full) > cfg.fit_sample:
+        return full[np.sort(np.random.default_rng(cfg.seed).choice(len(full), cfg.fit_sample, replace=False))]
+    return full[canonical_order(full)]
+
+
+def numbering(sizes: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """New cluster ids: the largest cluster is 0; equal sizes are ordered by their centre's
+    coordinates (new_id[old] = new), so the same data gives the same ids on every engine."""
+    order = sorted(range(len(centres)), key=lambda c: (-sizes[c], *np.asarray(centres[c]).round(9)))
+    new_id = np.empty(len(centres), dtype=np.int64)
+    new_id[order] = np.arange(len(centres))
+    return new_id
+
+
+def finish(rows: PassRows, features: Features, start: np.ndarray, seed: int, column: str) -> tuple[np.ndarray, tuple[int, ...]]:
+    """One K-Means pass over every customer from `start`, by the engine that holds them, numbered
+    largest first: the held rows' cluster ids and each cluster's customers."""
+    centres, sizes = rows.kmeans(features, start, seed, column)
+    new_id = numbering(sizes, centres)
+    held = rows.renumber(column, new_id)
+    ordered = np.empty(len(sizes), dtype=np.int64)
+    ordered[new_id] = sizes
+    return held, tuple(int(n) for n in ordered)
+
+
+def kmeans_pass(matrix: np.ndarray, start: np.ndarray, seed: int) -> KMeans:
+    """K-Means over rows in memory from given centres (n_init=1): every core for a large table."""
+    with threadpool_limits(limits=1 if len(matrix) < SINGLE_THREAD_BELOW else None):
+        return KMeans(n_clusters=len(start), init=start, n_init=1, max_iter=MAX_ITER, tol=TOL, random_state=seed).fit(matrix)
+
+
+def tolerance(variances: np.ndarray) -> float:
+    """When Lloyd's iterations stop: the centres moved (summed squared shift) by no more than TOL
+    times the mean variance of the features, as scikit-learn's K-Means decides (the Spark engine's
+    iterations stop by the same rule)."""
+    return float(np.mean(variances) * TOL)
+
+
+class PassRows(Protocol):
+    """The part of stages/rows.py's Rows that K-Means passes need."""
+
+    def kmeans(self, features: Features, start: np.ndarray, seed: int, column: str) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def renumber(self, column: str, new_id: np.ndarray) -> np.ndarray: ...
+
+
+class InMemory:
+    """K-Means passes over a matrix in memory (one machine's rows, or a features matrix alone)."""
+
+    def __init__(self, matrix: np.ndarray) -> None:
+        self.matrix = matrix
+        self.labels: dict[str, np.ndarray] = {}
+
+    def kmeans(self, features: Features, start: np.ndarray, seed: int, column: str) -> tuple[np.ndarray, np.ndarray]:
+        model = kmeans_pass(self.matrix, start, seed)
+        self.labels[column] = model.labels_
+        return model.cluster_centers_, np.bincount(model.labels_, minlength=len(start))
+
+    def renumber(self, column: str, new_id: np.ndarray) -> np.ndarray:
+        self.labels[column] = new_id[self.labels[column]]
+        return self.labels[column]
 
 
 def fine_start(features: Features, k: int, cfg: ClusteringSettings) -> np.ndarray:
     """The centres of K-Means with a fixed, larger k (segments formed by name from fine clusters, see
     stages/members.py), fitted as `cluster` fits: on the rows in canonical order or on a seeded
     sample of a large table. Both engines then run K-Means over every row from these centres."""
-    full = features.matrix
     with threadpool_limits(limits=1):
-        if len(full) > cfg.fit_sample:
-            x = full[np.sort(np.random.default_rng(cfg.seed).choice(len(full), cfg.fit_sample, replace=False))]
-        else:
-            x = full[canonical_order(full)]
-        return _fit(x, k, cfg).cluster_centers_
+        return _fit(_fit_rows(features.matrix, cfg), k, cfg).cluster_centers_
 
 
-def fine(features: Features, k: int, cfg: ClusteringSettings) -> np.ndarray:
-    """Labels of the fine clusters over every row, from `fine_start`'s centres."""
-    full = features.matrix
-    start = fine_start(features, k, cfg)
-    with threadpool_limits(limits=1 if len(full) < SINGLE_THREAD_BELOW else None):
-        model = KMeans(n_clusters=k, init=start, n_init=1, random_state=cfg.seed).fit(full)
-    return _ordered(model.labels_, model.cluster_centers_)
+def fine(features: Features, k: int, cfg: ClusteringSettings, rows: PassRows, column: str = FINE) -> np.ndarray:
+    """Fine clusters over every customer from `fine_start`'s centres, kept as `column`; the held rows' ids."""
+    held, _ = finish(rows, features, fine_start(features, k, cfg), cfg.seed, column)
+    return held
 
 
 def regroup(features: Features, labels: np.ndarray, k: int, base: Clustering, reason: str, cfg: ClusteringSettings) -> Clustering:
