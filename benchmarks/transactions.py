@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OURS = """
 import json, resource, sys, time
 start = time.perf_counter()
-from reportgen.config import load_settings
+from reportgen.settings_file import load_settings
 from reportgen.stages import transactions as tx
 table = tx.load(load_settings(None, {"data": sys.argv[1], "period": "2011-12"}))
 wall = time.perf_counter() - start

@@ -114,6 +114,8 @@ def _naming_warnings(naming: Any, prof: Any) -> tuple[str, ...]:
     from .stages.members import HOLDS
 
     out = []
+    if prof.rhythm is not None and "monetary" not in prof.population:
+        out.append("The order log has no value column (an amount, or a quantity and a price), so the segments are formed on recency and frequency only and no revenue is stated.")
     r = prof.rhythm
     if r is not None and naming.short_history:
         cycle = f" and its customers reorder every {r.cycle_days:.0f} days" if r.cycle_days is not None else ""

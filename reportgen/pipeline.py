@@ -241,7 +241,9 @@ def _period_of_the_data(settings: Settings, record: dict[str, Any], clock: _Cloc
 def _run(settings: Settings, record: dict[str, Any], clock: _Clock, table: CustomerTable | None = None, notes: tuple[str, ...] = ()) -> Report:
     from .analysis import judge, segment
     from .contacts import write_audiences
-    from .outputs import manifest, period_lock, staging, write_json, write_segments, write_summary
+    from .outputs import manifest, period_lock, staging, write_json
+    from .segments_file import write_segments
+    from .summary_file import write_summary
     from .render.browser import BrowserSession
     from .render.pdf import PdfWorker
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reportgen.config import load_settings
+from reportgen.settings_file import load_settings
 from reportgen.sql import EXCEL, java_format
 from reportgen.errors import ConfigError
 from reportgen.init import write

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import cli
-from reportgen.config import load_settings
+from reportgen.settings_file import load_settings
 from reportgen.stages import load, transactions
 
 
@@ -109,7 +109,8 @@ def test_customers_whose_every_line_is_zero_are_counted_as_left_out(tmp_path: Pa
     assert sum(reasons.values()) == len(left)
     assert reasons["customers left out: every line of theirs has a zero or negative value (no purchase)"] == len(left)
     text = " ".join(subprocess.run(["pdftotext", str(folder / "briefing.pdf"), "-"], capture_output=True, text=True, check=True).stdout.split())
-    assert f"{len(bought) + len(left)} rows read, {len(bought)} analysed, {len(left)} left out" in text
+    assert f"{len(raw)} order lines read" in text and f"{len(bought)} customers analysed, {len(left)} left out because every line of theirs has a zero or negative value" in text
+    assert f"{len(left)} of {len(bought) + len(left)} customers were left out because every line of theirs has a zero or negative value" in text
     assert "customers left out: every line of theirs has a zero or negative value" in text
 
 

@@ -12,13 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import cli
-from reportgen.config import load_settings
+from reportgen.settings_file import load_settings
 from reportgen.errors import DataError
 from reportgen.stages import identity, load, transactions
 
 SPELLINGS = {
     "2": "2", "2.0": "2", "2.00": "2", "17850.0": "17850", "00123": "00123", "AB12": "AB12", "A17.0": "A17.0", "2.5": "2.5",
     "Anna@Shop.Example": "anna@shop.example", "anna@shop.example": "anna@shop.example", "1.05": "1.05", "10.0.0": "10.0.0",
+    "@SUM(1+1)": "@SUM(1+1)", "+cmd|' /C calc'!A0": "+cmd|' /C calc'!A0", "Team@Home": "Team@Home",  # not e-mail addresses: as written
 }
 
 

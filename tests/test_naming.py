@@ -59,7 +59,7 @@ def test_recency_levels_are_days_of_the_shops_own_cycle(retail: tuple[dict[str, 
     repeat = frame[frame["frequency"] >= 2]
     cycle = float(((repeat["tenure_days"] - repeat["recency_days"]) / (repeat["frequency"] - 1)).median())
     assert summary["naming"]["rhythm"]["cycle_days"] == pytest.approx(cycle, abs=0.01)
-    expected = [min(max(c * cycle, lo), hi) for c, lo, hi in zip((1, 2, 4, 8), (14, 30, 60, 120), (90, 180, 365, 730))]
+    expected = [min(max(c * cycle, lo), hi) for c, lo, hi in zip((1, 2, 4, 8), (14, 30, 60, 120), (90, 180, 270, 365))]
     assert summary["level_cuts"]["recency_days"] == pytest.approx(expected, abs=0.06)
     for seg in summary["segments"]:
         mine = frame[frame["segment"] == seg["name"]]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from reportgen.config import load_settings
+from reportgen.settings_file import load_settings
 from reportgen.pipeline import run
 from reportgen.sample import generate
 

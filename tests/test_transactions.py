@@ -19,7 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import cli
-from reportgen.config import Settings, Transactions, load_settings
+from reportgen.config import Settings, Transactions
+from reportgen.settings_file import load_settings
 from reportgen.bundled import bundled_path
 from reportgen.vocabulary import TRANSACTION_FEATURES
 from reportgen.errors import DataError
@@ -535,7 +536,7 @@ def test_order_log_run_without_config(order_run: Path) -> None:
 def test_an_order_log_in_other_words_is_recognised_without_config(tmp_path: Path) -> None:
     """The retail sample with every column renamed into words no list holds gives the same
     customers and the same recency, frequency and monetary value, with no settings at all."""
-    from reportgen.config import load_settings
+    from reportgen.settings_file import load_settings
     from reportgen.pipeline import analyse
 
     renamed = tmp_path / "orders.csv"
@@ -561,7 +562,7 @@ def test_order_log_briefing_speaks_of_recency_and_frequency(order_run: Path) -> 
 @pytest.mark.e2e
 def test_month_over_month_for_rfm_segments(tmp_path: Path) -> None:
     """Champions last month, At risk this month: the migration a marketer watches."""
-    from reportgen.config import load_settings
+    from reportgen.settings_file import load_settings
     from reportgen.pipeline import analyse, run
 
     for period in ("2011-11", "2011-12"):

@@ -15,7 +15,7 @@ import pandas as pd
 from ..model import CustomerTable, Features
 from ..stages import compare, members, predict
 from ..stages import features as feats
-from ..stages.cluster import InMemory
+from ..stages.kmeans import InMemory
 from ..stages.rows import LABEL, Aggregates, Cycle, Moments
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from ..config import Clustering as ClusteringSettings
 from ..model import CustomerTable, Features
 from ..spreadsheet import QUOTED_FORMULA
-from ..stages import cluster, members, predict
+from ..stages import kmeans, members, predict
 from ..stages import features as feats
 from ..stages.rows import LABEL, Aggregates, Cycle, Moments, nearest
 
@@ -59,9 +59,9 @@ def cell_column(cuts: dict[str, tuple[float, ...]], cells: members.Cells) -> Any
     return total.cast("long")
 
 
-def lloyd(scaled: Any, zcols: list[str], start: np.ndarray, tol: float, max_iter: int = cluster.MAX_ITER) -> tuple[np.ndarray, Any]:
+def lloyd(scaled: Any, zcols: list[str], start: np.ndarray, tol: float, max_iter: int = kmeans.MAX_ITER) -> tuple[np.ndarray, Any]:
     """Lloyd's iterations over every customer as SQL expressions, from `start`, stopping by the rule
-    of stages/cluster.py (tolerance): the centres and each customer's nearest centre (a column)."""
+    of stages/kmeans.py (tolerance): the centres and each customer's nearest centre (a column)."""
     from pyspark.sql import functions as F
 
     centres = start.copy()
@@ -143,7 +143,7 @@ class SparkRows:
             "*", *[((F.col(f"_t{i}") - float(features.mean[i])) / float(features.scale[i])).alias(z) for i, z in enumerate(zcols)]
         ).cache()
         variances = scaled.agg(*[F.var_pop(z) for z in zcols]).first()
-        tol = cluster.tolerance(np.array([float(v or 0.0) for v in variances]))
+        tol = kmeans.tolerance(np.array([float(v or 0.0) for v in variances]))
         centres, label = lloyd(scaled, zcols, start, tol)
         self._replace(scaled.withColumn(column, label).drop(*zcols))
         scaled.unpersist()

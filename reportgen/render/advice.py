@@ -18,7 +18,7 @@ def outlook(report: Report, seg: Segment) -> str:
     value = f", worth {fmt_money(report, seg.expected_value_12m)} over the next 12 months" if seg.expected_value_12m is not None else ""
     return (
         f"Expected: {fmt_int(seg.expected_orders_90d)} orders from these customers in the next 90 days{value}; "
-        f"on average {fmt_pct(seg.p_active, 0 if seg.p_active < 0.995 else 1)} of them are still active (repeat-purchase models, see the appendix)."
+        f"{'nearly all of them are' if seg.p_active >= 0.995 else f'on average {fmt_pct(seg.p_active, 0)} of them are'} still active (repeat-purchase models, see the appendix)."
     )
 
 

@@ -112,9 +112,12 @@ def _rows(texts: list[str], width: float, size: float = 8.5) -> float:
 
 def _top(s: dict[str, Any]) -> float:
     """Band, notes, profile and campaigns: everything above the two columns."""
-    height = 16 + _lines(s["name"], WIDTH_PT - 28, 17.6) * 21 + 17 + (14 if s["reliability"] else 0)
-    height += 23 if s.get("name_fit") else 0
-    height += 23 if s["unstable"] else 0
+    height = 16 + _lines(s["name"], WIDTH_PT - 28, 17.6) * 21 + 17 + (_lines(s["reliability"], WIDTH_PT - 28, 9.9) * 13 if s["reliability"] else 0)
+    if s.get("name_weak"):  # the warning repeats the name, bold (templates/_segment.html.j2)
+        height += _lines(f'The name "{s["name"]}" holds for only {s["name_fit"]} of these customers: their own values satisfy its rule; read it as a rough description.', WIDTH_PT, 11.0) * 14.5 + 10
+    elif s.get("name_fit"):
+        height += 23
+    height += _lines("Treat this segment as tentative: test its campaigns on a small group first.", WIDTH_PT, 11.0) * 14.5 + 10 if s["unstable"] else 0
     height += _lines(f"Profile: {s['profile']}. {s['description']}", WIDTH_PT, 10.4) * 14.5 + 10
     height += sum(_lines(s.get(key, ""), WIDTH_PT, 10.4) * 14.5 + 10 for key in ("outlook", "evidence") if s.get(key))
     height += H3_PT + 28

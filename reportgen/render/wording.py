@@ -59,10 +59,21 @@ def trust(report: Report) -> dict[str, Any]:
     }
 
 
+def left_out_because(report: Report) -> str:
+    """Why customers were left out, in the words of the data-quality table: an order log's customers
+    with no purchase are not missing values."""
+    t = report.table
+    prefix = "customers left out: "
+    reasons = [i.reason.removeprefix(prefix) for i in t.issues if i.reason.startswith(prefix)]
+    if reasons and t.kind == "transactions" and sum(i.rows for i in t.issues if i.reason.startswith(prefix)) == t.n_dropped:
+        return "; ".join(reasons)
+    return "of missing or invalid values"
+
+
 def counts_sentence(report: Report) -> str:
     """What was read and what was analysed, each count naming what it counts."""
     t = report.table
-    left_out = f"{fmt_int(t.n_dropped)} left out for missing or invalid values" if t.n_dropped else "none left out"
+    left_out = f"{fmt_int(t.n_dropped)} left out because {left_out_because(report)}" if t.n_dropped else "none left out"
     lines = t.facts.get("lines")
     if t.kind == "transactions" and lines is not None:
         purchases = t.facts.get("purchase_lines")
@@ -90,6 +101,7 @@ def quality(report: Report) -> dict[str, Any]:
         "n_read": fmt_int(t.n_read),
         "n_used": fmt_int(t.n_customers),
         "n_dropped": fmt_int(t.n_dropped),
+        "left_out_because": left_out_because(report),
         "counts": counts_sentence(report),
         "unit": unit,
         "columns": [{"role": role, "column": col} for role, col in t.columns.items()],
@@ -102,13 +114,22 @@ def quality(report: Report) -> dict[str, Any]:
     }
 
 
+def _pack_name(path: str) -> str:
+    """A rule pack as a reader knows it: a bundled pack's name ('rfm'), else its folder's name."""
+    from pathlib import Path
+
+    folder = Path(path).parent
+    bundled = folder.name in ("mall", "rfm") and folder.parent.name in ("rules", "_bundled")
+    return f"'{folder.name}'" + (" (bundled)" if bundled else "")
+
+
 def naming(report: Report) -> dict[str, Any]:
     """How the names were given, in words, for the appendix."""
     n = report.naming
     if n is None:
         return {"sentences": []}
     label = lambda f: report.presentation.display(f).label.lower()  # noqa: E731
-    pack = n.rules
+    pack = _pack_name(n.rules)
     out = []
     if n.how == "data":
         out.append(f"The rule pack ({pack}) does not judge {', '.join(label(f) for f in n.unjudged)}, which the segments were formed on, so they are named from the data.")

@@ -10,8 +10,9 @@ import re
 
 from ..sql import quote_text
 
-_DECIMAL_WHOLE = "^([0-9]+)[.]0+$"  # no backslashes: used as it is in both engines' SQL
-_WHOLE = re.compile(_DECIMAL_WHOLE)
+_DECIMAL_WHOLE = "^([0-9]+)[.]0+$"  # no backslashes: used as they are in both engines' SQL
+_EMAIL = "^[^@ ]+@[^@ ]+[.][^@ ]+$"  # name@domain.tld: '@SUM(1+1)' is not an e-mail address
+_WHOLE, _MAIL = re.compile(_DECIMAL_WHOLE), re.compile(_EMAIL)
 
 
 def customer_id_sql(text_sql: str) -> str:
@@ -19,7 +20,7 @@ def customer_id_sql(text_sql: str) -> str:
     whole = f"regexp_extract({text_sql}, {quote_text(_DECIMAL_WHOLE)}, 1)"
     return (
         f"(CASE WHEN instr({text_sql}, '.0') > 0 AND {whole} <> '' THEN {whole} "
-        f"WHEN instr({text_sql}, '@') > 0 THEN lower({text_sql}) ELSE {text_sql} END)"
+        f"WHEN instr({text_sql}, '@') > 0 AND regexp_extract({text_sql}, {quote_text(_EMAIL)}, 0) <> '' THEN lower({text_sql}) ELSE {text_sql} END)"
     )
 
 
@@ -29,4 +30,4 @@ def customer_id(text: str) -> str:
     m = _WHOLE.match(t)
     if m:
         return m.group(1)
-    return t.lower() if "@" in t else t
+    return t.lower() if _MAIL.match(t) else t

@@ -58,18 +58,21 @@ def shape_sql(text_sql: str) -> str:
     """0 no separator (or not a number), 1 proves a decimal point, 2 a decimal comma, 3 '18.611', 4 '3,750'."""
     t = _plain(text_sql)
     test = lambda pattern: f"regexp_extract({t}, {quote_text(pattern)}, 0) <> ''"  # noqa: E731
+    # the ambiguous shapes end in a separator and three digits: a cheap test first spares most cells two regexes
+    three = lambda sep: f"length({t}) - instr({t}, '{sep}') = 3"  # noqa: E731
     return (
-        f"(CASE WHEN instr({t}, '.') + instr({t}, ',') = 0 THEN 0 WHEN {test(AMBIGUOUS_POINT)} THEN 3 WHEN {test(AMBIGUOUS_COMMA)} THEN 4 "
-        f"WHEN {test(POINT)} THEN 1 WHEN {test(COMMA)} THEN 2 ELSE 0 END)"
+        f"(CASE WHEN instr({t}, '.') + instr({t}, ',') = 0 THEN 0 WHEN {three('.')} AND {test(AMBIGUOUS_POINT)} THEN 3 "
+        f"WHEN {three(',')} AND {test(AMBIGUOUS_COMMA)} THEN 4 WHEN {test(POINT)} THEN 1 WHEN {test(COMMA)} THEN 2 ELSE 0 END)"
     )
 
 
-def counts_sql(text_sql: str, key: str) -> list[str]:
-    """Aggregate expressions (named `key`_...) over a shape column `key`_s (see shape_sql) and the cell text."""
+def counts_sql(text_sql: str, key: str, weight: str = "1") -> list[str]:
+    """Aggregate expressions (named `key`_...) over a shape column `key`_s (see shape_sql) and the cell
+    text; `weight`: how many cells a row stands for (a column of counts over distinct texts)."""
     s = f"{key}_s"
 
     def count(cond: str) -> str:
-        return f"sum(CASE WHEN {cond} THEN 1 ELSE 0 END)"
+        return f"sum(CASE WHEN {cond} THEN {weight} ELSE 0 END)"
 
     has_point, has_comma = f"instr({text_sql}, '.') > 0", f"instr({text_sql}, ',') > 0"
     return [

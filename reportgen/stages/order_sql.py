@@ -146,9 +146,12 @@ def numbers_sql(cols: Columns) -> str:
     texts = value_texts(cols)
     if not texts:
         return "SELECT 0 AS nothing"
-    shapes = ", ".join(f"{t}, {numbers.shape_sql(t)} AS {t}_s" for t in texts)
-    parts = [x for t in texts for x in numbers.counts_sql(t, t)]
-    return f"SELECT {', '.join(parts)} FROM (SELECT {shapes} FROM norm) v"
+    # each distinct text once (a log repeats its prices and quantities), weighted by its lines
+    parts = []
+    for t in texts:
+        shaped = f"SELECT {t}, {numbers.shape_sql(t)} AS {t}_s, w FROM (SELECT {t}, count(*) AS w FROM norm GROUP BY {t}) d"
+        parts.append(f"(SELECT {', '.join(numbers.counts_sql(t, t, 'w'))} FROM ({shaped}) s{len(parts)}) c{len(parts)}")
+    return "SELECT * FROM " + " CROSS JOIN ".join(parts)
 
 
 def conventions(row: tuple[object, ...], cols: Columns, delimiter: str, setting: str, source: str) -> dict[str, numbers.Convention]:

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..model import CustomerTable, Features
 from . import members, predict
-from .cluster import FINE, LABEL  # noqa: F401  (the label columns every Rows keeps)
+from .kmeans import FINE, LABEL  # noqa: F401  (the label columns every Rows keeps)
 
 
 @dataclass(frozen=True)

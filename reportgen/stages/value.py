@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..model import Forecast, Profile, Segment
 from . import predict
 
@@ -48,6 +50,8 @@ def forecast(rows: Rows, segments: tuple[Segment, ...], profile: Profile, seed: 
     if isinstance(model, str):
         return segments, Forecast(fitted=False, reason=model)
     sums = rows.score(model, len(segments))
+    if not all(np.all(np.isfinite(v)) for v in sums.values()):
+        return segments, Forecast(fitted=False, reason="the repeat-purchase model gives no finite prediction for some of these customers")
     out = []
     for s in segments:
         out.append(replace(
