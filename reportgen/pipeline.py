@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .config import Settings
@@ -126,15 +127,25 @@ def open_rows(engine: Engine, inputs: Inputs, clock: _Clock) -> Rows:
         return engine.rows(None)
 
 
-def analyse(settings: Settings) -> Report:
-    """Everything but rendering and writing (for notebooks, tests and other tools)."""
+def analyse(settings: Settings, data_to: Path | None = None) -> Report:
+    """Everything but rendering (for notebooks, tests and other tools); with `data_to`, the data
+    files a run writes (summary.json, segments.csv) are written into that folder, by the engine
+    that holds the customers."""
     from .analysis import judge, segment
 
     clock = _Clock()
     inputs = read_inputs(settings, clock)
     with _engine(settings) as engine:
         rows = open_rows(engine, inputs, clock)
-        return judge(segment(settings, inputs.rulebook, inputs.campaigns, rows, clock), clock, settings)
+        report = judge(segment(settings, inputs.rulebook, inputs.campaigns, rows, clock), clock, settings)
+        if data_to is not None:
+            from .segments_file import write_segments
+            from .summary_file import write_summary
+
+            data_to.mkdir(parents=True, exist_ok=True)
+            write_summary(report, data_to)
+            write_segments(report, rows, data_to)
+        return report
 
 
 def run(settings: Settings, progress: bool = False) -> Report:

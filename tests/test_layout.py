@@ -169,3 +169,16 @@ def test_no_module_over_400_lines() -> None:
     """A module over 400 lines mixes jobs; split it by job (../shared/DESIGN.md)."""
     long = sorted(f"{p.relative_to(PACKAGE)}: {n}" for p in PACKAGE.rglob("*.py") if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400)
     assert long == []
+
+
+def test_the_readme_layout_names_every_module() -> None:
+    """README's Layout section lists the tree as it is: every module by name, and none that is gone."""
+    import re
+
+    text = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    layout = text[text.index("## Layout") : text.index("## Developing")]
+    modules = {p.stem for p in PACKAGE.rglob("*.py") if p.stem not in ("__init__", "__main__") and "_bundled" not in p.parts}
+    missing = sorted(m for m in modules if not re.search(rf"\b{m}\b", layout))
+    assert missing == []
+    named = set(re.findall(r"\b([a-z_]+)\.py\b", layout))
+    assert sorted(named - modules - {"setup", "test", "test_layout", "test_packaging"}) == []

@@ -21,7 +21,7 @@ from ..stages import kmeans, members, predict
 from ..stages import features as feats
 from ..stages.rows import LABEL, Aggregates, Cycle, Moments, nearest
 
-QUANTILE_ERROR = 1e-4  # Spark's approxQuantile: relative error of the rank
+QUANTILE_ERROR = 1e-4  # Spark's approxQuantile: relative error of the rank (the exact quantiles' brackets)
 
 
 def seeded_sample(df: Any, size: int, seed: int, order: str = "_line") -> Any:
@@ -98,6 +98,7 @@ class SparkRows:
         self.scratch = scratch
         self._held: dict[str, np.ndarray] = {}  # per label column, the held rows' raw ids
         self._exported: dict[tuple[str, ...], Path] = {}
+        self._present: dict[str, int] = {}  # per feature, the customers with a value (its quantiles' n)
 
     @property
     def table(self) -> CustomerTable:
@@ -216,13 +217,49 @@ class SparkRows:
         )
 
     def quantiles(self, points: Mapping[str, Sequence[float]]) -> dict[str, np.ndarray]:
-        groups: dict[tuple[float, ...], list[str]] = {}
-        for name, shares in points.items():
-            groups.setdefault(tuple(float(s) for s in shares), []).append(name)
-        out = {}
-        for shares, names in groups.items():
-            for name, values in zip(names, self._frame.approxQuantile(names, list(shares), QUANTILE_ERROR)):
-                out[name] = np.asarray(values, dtype=np.float64)
+        """Exact, as on one machine (numpy's linear interpolation between order statistics), without
+        bringing the values to the driver: Spark's approximate quantiles bracket each order
+        statistic needed within QUANTILE_ERROR of its rank, and only the distinct values inside the
+        brackets come back, counted, with how many customers lie below each bracket."""
+        return {name: self._exact_quantiles(name, [float(q) for q in shares]) for name, shares in points.items()}
+
+    def _exact_quantiles(self, name: str, shares: list[float]) -> np.ndarray:
+        from pyspark.sql import functions as F
+
+        column = _col(name)
+        present = self._frame.where(column.isNotNull() & ~F.isnan(column))
+        if name not in self._present:
+            self._present[name] = present.count()
+        n = self._present[name]
+        if n == 0 or not shares:
+            return np.full(len(shares), np.nan)
+        virtual = (n - 1) * np.asarray(shares, dtype=np.float64)
+        lower = np.clip(np.floor(virtual), 0, n - 1).astype(np.int64)
+        upper = np.minimum(lower + 1, n - 1)
+        margin = QUANTILE_ERROR * n + 2  # approxQuantile's rank error, and a little more
+        asked = [max(0.0, (r - margin) / n) for r in lower] + [min(1.0, (r + 1 + margin) / n) for r in upper]
+        bounds = present.approxQuantile(name, asked, QUANTILE_ERROR)
+        lo, hi = bounds[: len(shares)], bounds[len(shares) :]
+        inside = F.lit(False)
+        for a, b in zip(lo, hi):
+            inside = inside | ((column >= F.lit(float(a))) & (column <= F.lit(float(b))))
+        below = present.agg(*[F.sum((column < F.lit(float(a))).cast("long")) for a in lo]).first()
+        counted = sorted((float(r[0]), int(r[1])) for r in present.where(inside).groupBy(column).count().collect())
+        values = np.array([v for v, _ in counted], dtype=np.float64)
+        ends = np.cumsum([c for _, c in counted])
+        out = np.empty(len(shares))
+        for j, (a, b) in enumerate(zip(lo, hi)):
+            first = int(np.searchsorted(values, float(a)))  # the bracket's first value in `counted`
+            before = int(below[j] or 0)
+            upto = ends[first:] - (int(ends[first - 1]) if first else 0) + before  # customers at or below each value from there
+            pair = []
+            for r in (lower[j], upper[j]):  # order statistic r (from 0): the first value with more than r customers at or below it
+                k = int(np.searchsorted(upto, r, side="right")) + first
+                if before > r or k >= len(values) or values[k] > float(b):
+                    raise AssertionError(f"{name}: the quantile bracket [{a}, {b}] misses rank {r} of {n}")
+                pair.append(values[k])
+            # numpy's own arithmetic on the two order statistics (features.sorted_quantiles)
+            out[j] = feats.sorted_quantiles(np.array(pair), float(virtual[j] - lower[j]))[0]
         return out
 
     def cycle(self) -> Cycle | None:

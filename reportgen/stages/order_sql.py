@@ -1,5 +1,5 @@
 """The order log's SQL: four passes written once as text through `reportgen.sql.Dialect`, which DuckDB
-(stages/transactions.py `load`) and Spark SQL (`spark_frame`) run alike. Each value column is read
+(stages/transactions.py `load`) and Spark SQL (engines/spark_read.py `orders`) run alike. Each value column is read
 with the decimal mark and thousands separators its values prove (numbers_sql, stages/numbers.py);
 pass 3 runs a second time, reading currency signs, only when values did not read as numbers. The
 definitions they implement are in stages/transactions.py's docstring."""

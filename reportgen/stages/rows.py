@@ -99,7 +99,7 @@ class Rows(Protocol):
 
     def quantiles(self, points: Mapping[str, Sequence[float]]) -> dict[str, np.ndarray]:
         """Each feature's values at the given shares of the customers with a value (linear
-        interpolation between order statistics; Spark's are approximate, to 1e-4 of the rank)."""
+        interpolation between order statistics, numpy's 'linear'), the same on every engine."""
         ...
 
     def cycle(self) -> Cycle | None:
