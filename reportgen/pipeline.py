@@ -28,6 +28,7 @@ class Engine(Protocol):
 
     def rows(self, table: CustomerTable | None) -> Rows: ...
 
+
 log = logging.getLogger("reportgen")
 
 

@@ -410,7 +410,7 @@ def test_spark_parity(december: Any, tmp_path: Path) -> None:
     def spark_frame(location: str, period: str) -> tuple[pd.DataFrame, Any]:
         """The order log read and aggregated by the Spark engine (engines/spark_read.py), sorted by id."""
         with ExitStack() as copies:  # the UTF-8 copy of a local file lives while Spark reads it
-            sdf, t = spark_read.orders(spark, settings(data=location, period=period), copies)
+            sdf, t = spark_read.order_frame(spark, settings(data=location, period=period), copies)
             return sdf.toPandas().sort_values("customer_id").reset_index(drop=True), t
 
     try:

@@ -5,6 +5,7 @@ customer table, stages/transactions.py's passes for an order log. Only the execu
 from __future__ import annotations
 
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,8 +105,15 @@ def customers(spark: Any, settings: Settings, copies: ExitStack) -> tuple[Any, C
 
 
 def orders(spark: Any, settings: Settings, copies: ExitStack) -> tuple[Any, CustomerTable]:
-    """An order log aggregated on Spark by the passes of stages/transactions.py: (one row per customer
-    with a purchase, every feature a double, cached; the table of counts, facts and issues)."""
+    """An order log's customers as the analysis takes them (stages/load.py load_orders on one machine)."""
+    customers, table = order_frame(spark, settings, copies)
+    return customers, with_order_features(table, settings)
+
+
+def order_frame(spark: Any, settings: Settings, copies: ExitStack) -> tuple[Any, CustomerTable]:
+    """An order log aggregated on Spark by the passes of stages/transactions.py, as transactions.load
+    does on one machine: (one row per customer with a purchase, every feature a double, cached; the
+    table of counts, facts and issues)."""
     from pyspark.sql import functions as F
 
     location = settings.data_location
@@ -136,6 +144,4 @@ def orders(spark: Any, settings: Settings, copies: ExitStack) -> tuple[Any, Cust
     empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in customers.columns if c != "customer_id"})
     empty.insert(0, "customer_id", pd.Series(dtype="str"))
     table = transactions.order_table(empty, path, source.checksum, cols, summary, n, left_out, n_used=n)
-    from dataclasses import replace
-
-    return customers, with_order_features(replace(table, notes=(*table.notes, *notes)), settings)
+    return customers, replace(table, notes=(*table.notes, *notes))
