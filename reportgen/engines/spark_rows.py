@@ -220,46 +220,46 @@ class SparkRows:
         """Exact, as on one machine (numpy's linear interpolation between order statistics), without
         bringing the values to the driver: Spark's approximate quantiles bracket each order
         statistic needed within QUANTILE_ERROR of its rank, and only the distinct values inside the
-        brackets come back, counted, with how many customers lie below each bracket."""
-        return {name: self._exact_quantiles(name, [float(q) for q in shares]) for name, shares in points.items()}
-
-    def _exact_quantiles(self, name: str, shares: list[float]) -> np.ndarray:
+        brackets come back, counted, with how many customers lie below each bracket. A handful of
+        Spark jobs for every feature asked at once, one more per feature."""
         from pyspark.sql import functions as F
 
-        column = _col(name)
-        present = self._frame.where(column.isNotNull() & ~F.isnan(column))
-        if name not in self._present:
-            self._present[name] = present.count()
-        n = self._present[name]
-        if n == 0 or not shares:
-            return np.full(len(shares), np.nan)
-        virtual = (n - 1) * np.asarray(shares, dtype=np.float64)
-        lower = np.clip(np.floor(virtual), 0, n - 1).astype(np.int64)
-        upper = np.minimum(lower + 1, n - 1)
-        margin = QUANTILE_ERROR * n + 2  # approxQuantile's rank error, and a little more
-        asked = [max(0.0, (r - margin) / n) for r in lower] + [min(1.0, (r + 1 + margin) / n) for r in upper]
-        bounds = present.approxQuantile(name, asked, QUANTILE_ERROR)
-        lo, hi = bounds[: len(shares)], bounds[len(shares) :]
-        inside = F.lit(False)
-        for a, b in zip(lo, hi):
-            inside = inside | ((column >= F.lit(float(a))) & (column <= F.lit(float(b))))
-        below = present.agg(*[F.sum((column < F.lit(float(a))).cast("long")) for a in lo]).first()
-        counted = sorted((float(r[0]), int(r[1])) for r in present.where(inside).groupBy(column).count().collect())
-        values = np.array([v for v, _ in counted], dtype=np.float64)
-        ends = np.cumsum([c for _, c in counted])
-        out = np.empty(len(shares))
-        for j, (a, b) in enumerate(zip(lo, hi)):
-            first = int(np.searchsorted(values, float(a)))  # the bracket's first value in `counted`
-            before = int(below[j] or 0)
-            upto = ends[first:] - (int(ends[first - 1]) if first else 0) + before  # customers at or below each value from there
-            pair = []
-            for r in (lower[j], upper[j]):  # order statistic r (from 0): the first value with more than r customers at or below it
-                k = int(np.searchsorted(upto, r, side="right")) + first
-                if before > r or k >= len(values) or values[k] > float(b):
-                    raise AssertionError(f"{name}: the quantile bracket [{a}, {b}] misses rank {r} of {n}")
-                pair.append(values[k])
-            # numpy's own arithmetic on the two order statistics (features.sorted_quantiles)
-            out[j] = feats.sorted_quantiles(np.array(pair), float(virtual[j] - lower[j]))[0]
+        names = [n for n in points if len(points[n])]
+        out = {name: np.full(len(points[name]), np.nan) for name in points}
+        valued = self._frame.select(*[F.when(F.isnan(_col(n)), None).otherwise(_col(n)).alias(n) for n in names])  # a NaN is no value
+        unknown = [n for n in names if n not in self._present]
+        if unknown:
+            row = valued.agg(*[F.count(_col(n)) for n in unknown]).first()
+            self._present.update({n: int(row[i]) for i, n in enumerate(unknown)})
+        names = [n for n in names if self._present[n]]
+        if not names:
+            return out
+        virtual, lower, upper, asked = {}, {}, {}, set()
+        for name in names:
+            n = self._present[name]
+            virtual[name] = (n - 1) * np.asarray(points[name], dtype=np.float64)
+            lower[name] = np.clip(np.floor(virtual[name]), 0, n - 1).astype(np.int64)
+            upper[name] = np.minimum(lower[name] + 1, n - 1)
+            margin = QUANTILE_ERROR * n + 2  # approxQuantile's rank error, and a little more
+            asked |= {max(0.0, (r - margin) / n) for r in lower[name]} | {min(1.0, (r + 1 + margin) / n) for r in upper[name]}
+        grid = sorted(asked)
+        found = dict(zip(names, valued.approxQuantile(names, grid, QUANTILE_ERROR)))
+        brackets = {}
+        for name in names:
+            n, at = self._present[name], dict(zip(grid, found[name]))
+            margin = QUANTILE_ERROR * n + 2
+            brackets[name] = [(at[max(0.0, (lo - margin) / n)], at[min(1.0, (hi + 1 + margin) / n)]) for lo, hi in zip(lower[name], upper[name])]
+        below = valued.agg(*[F.sum((_col(n) < F.lit(float(a))).cast("long")) for n in names for a, _ in brackets[n]]).first()
+        i = 0
+        for name in names:
+            column = _col(name)
+            inside = F.lit(False)
+            for a, b in brackets[name]:
+                inside = inside | ((column >= F.lit(float(a))) & (column <= F.lit(float(b))))
+            counted = sorted((float(r[0]), int(r[1])) for r in valued.where(inside).groupBy(column).count().collect())
+            firsts = [int(below[i + j] or 0) for j in range(len(brackets[name]))]
+            i += len(brackets[name])
+            out[name] = feats.counted_quantiles(counted, brackets[name], firsts, lower[name], upper[name], virtual[name], name)
         return out
 
     def cycle(self) -> Cycle | None:

@@ -85,6 +85,28 @@ def sorted_quantiles(sorted_x: np.ndarray, q: np.ndarray | float) -> np.ndarray:
     return out
 
 
+def counted_quantiles(counted: list[tuple[float, int]], brackets: list[tuple[float, float]], below: list[int],
+                      lower: np.ndarray, upper: np.ndarray, virtual: np.ndarray, name: str) -> np.ndarray:
+    """Quantiles from an engine that cannot sort every value in one place (Spark): each share's two
+    order statistics (`lower`, `upper`, from 0) read off the distinct values counted inside its
+    bracket (`counted`, sorted; `below[j]` customers lie under bracket j), then interpolated by
+    numpy's own arithmetic (sorted_quantiles), so both engines give the same numbers."""
+    values = np.array([v for v, _ in counted], dtype=np.float64)
+    ends = np.cumsum([c for _, c in counted])
+    out = np.empty(len(brackets))
+    for j, (a, b) in enumerate(brackets):
+        first = int(np.searchsorted(values, float(a)))  # the bracket's first value in `counted`
+        upto = ends[first:] - (int(ends[first - 1]) if first else 0) + below[j]  # customers at or below each value from there
+        pair = []
+        for r in (lower[j], upper[j]):  # order statistic r: the first value with more than r customers at or below it
+            k = int(np.searchsorted(upto, r, side="right")) + first
+            if below[j] > r or k >= len(values) or values[k] > float(b):
+                raise AssertionError(f"{name}: the quantile bracket [{a}, {b}] misses rank {r}")
+            pair.append(values[k])
+        out[j] = sorted_quantiles(np.array(pair), float(virtual[j] - lower[j]))[0]
+    return out
+
+
 def transform_sql(column: str, how: str, offset: float) -> str:
     """`transform` as a Spark SQL expression over a column (a quoted identifier): the same arithmetic
     (log1p; percent_rank, which gives equal values the lowest rank)."""
