@@ -74,8 +74,13 @@ def _differences(a: Any, b: Any, where: str = "") -> list[str]:
 
 
 def test_summary_json_is_the_same_on_both_engines(written: dict[str, Any]) -> None:
+    """Everything but the example lines of Data quality: Spark counts a check's rows but does not
+    know their lines in the file (its row ids are per partition), so it lists none."""
     local, spark = (json.loads((written[e] / "summary.json").read_text(encoding="utf-8")) for e in ("local", "spark"))
     assert local["n_customers"] > 100 and local["segments"]
+    assert all(i["example_lines"] == [] for i in spark.get("row_issues", []))
+    for issue in local.get("row_issues", []):
+        issue["example_lines"] = []
     assert _differences(local, spark) == []
 
 
