@@ -72,16 +72,17 @@ def _predicted(summary: dict, segments: pd.DataFrame, joined: pd.DataFrame, days
     """Orders and value each segment's customers were predicted to place over `days`, beside what they did."""
     f = summary.get("forecast") or {}
     if not f.get("fitted") or not f.get("bgnbd"):
-        return pd.DataFrame(columns=["predicted_orders", "actual_orders", "predicted_value", "actual_value"])
+        return pd.DataFrame(columns=["predicted_bought_again", "predicted_orders", "actual_orders", "predicted_value", "actual_value"])
     bg, gg = f["bgnbd"], f.get("gamma_gamma")
     model = predict.Model(bg["r"], bg["alpha"], bg["a"], bg["b"], (gg["p"], gg["q"], gg["v"]) if gg else None, f["customers"], f["repeat_customers"])
     d = predict.inputs(segments)
     x, t_x, T = (d[c].to_numpy() for c in ("x", "t_x", "T"))
     orders = predict.expected_orders(model, days, x, t_x, T)
     value = orders * predict.expected_value(model, d["orders"].to_numpy(), d["m"].to_numpy()) if gg else orders * float("nan")
-    frame = pd.DataFrame({"segment": segments["segment"], "predicted_orders": orders, "predicted_value": value,
-                          "actual_orders": joined["orders"].to_numpy(), "actual_value": joined["revenue"].to_numpy()})
-    return frame.groupby("segment")[["predicted_orders", "actual_orders", "predicted_value", "actual_value"]].sum()
+    frame = pd.DataFrame({"segment": segments["segment"], "predicted_bought_again": predict.p_order(model, days, x, t_x, T), "predicted_orders": orders,
+                          "predicted_value": value, "actual_orders": joined["orders"].to_numpy(), "actual_value": joined["revenue"].to_numpy()})
+    grouped = frame.groupby("segment")
+    return grouped[["predicted_orders", "actual_orders", "predicted_value", "actual_value"]].sum().join(grouped[["predicted_bought_again"]].mean())
 
 
 def backtest(path: Path, period: str, months: int, out: Path) -> tuple[pd.DataFrame, bool]:
@@ -109,6 +110,8 @@ def backtest(path: Path, period: str, months: int, out: Path) -> tuple[pd.DataFr
     days = ((pd.Period(period, "M") + months).end_time - pd.Period(period, "M").end_time).days
     table = table.join(_predicted(summary, segments, joined, days), on="segment")
     table = table.sort_values("bought_again", ascending=False)
+    if "predicted_bought_again" in table:  # beside what it predicts
+        table.insert(table.columns.get_loc("bought_again") + 1, "predicted_bought_again", table.pop("predicted_bought_again"))
     by_name = table.set_index("segment")["bought_again"]
     active = [by_name[n] for n in ACTIVE if n in by_name]
     lapsing = [by_name[n] for n in LAPSING if n in by_name]
@@ -132,7 +135,7 @@ def main() -> int:
         kept &= ok
         print(f"\n{args.data.name}, report for {period}; what the customers did in the next {args.months} months:")
         print(table.to_string(index=False, formatters={
-            "name_fit": "{:.0%}".format, "bought_again": "{:.0%}".format, "orders_per_customer": "{:.2f}".format,
+            "name_fit": "{:.0%}".format, "bought_again": "{:.0%}".format, "predicted_bought_again": "{:.0%}".format, "orders_per_customer": "{:.2f}".format,
             "revenue_per_customer": "{:,.0f}".format, "share_of_later_revenue": "{:.0%}".format,
             "predicted_orders": "{:,.0f}".format, "actual_orders": "{:,.0f}".format, "predicted_value": "{:,.0f}".format, "actual_value": "{:,.0f}".format,
         }))

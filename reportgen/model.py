@@ -224,6 +224,7 @@ class Segment:
     revenue: float | None = None  # total of the value feature over its customers (order logs: monetary)
     revenue_share: float | None = None  # its revenue as a share of all customers' revenue
     p_active: float | None = None  # order logs: mean probability that its customers are still active
+    p_order_90d: float | None = None  # order logs: expected share of its customers who order in the next 90 days
     expected_orders_90d: float | None = None  # order logs: expected orders from its customers in the next 90 days
     expected_value_12m: float | None = None  # order logs: expected value of their orders in the next 12 months
     responses: dict[str, float] = field(default_factory=dict)  # past campaign (yes/no feature) -> share of its customers who answered

@@ -128,6 +128,7 @@ def summary(report: Report) -> dict[str, Any]:
                 "revenue": s.revenue,
                 "revenue_share": s.revenue_share,
                 "p_active": s.p_active,
+                "p_order_90d": s.p_order_90d,
                 "expected_orders_90d": s.expected_orders_90d,
                 "expected_value_12m": s.expected_value_12m,
                 "responses": s.responses,

@@ -60,6 +60,22 @@ def test_expected_orders_and_activity_match_what_simulated_customers_did() -> No
     a = predict.p_active(model, np.array([0.0, 0.0]), np.array([0.0, 0.0]), np.array([365.0, 7.0]))
     assert a[0] < a[1] < 1.0
     assert ((scores["p_active"] >= 0) & (scores["p_active"] <= 1)).all()
+    # the share who order in the next 90 days, the figure a segment's page states, overall and by group
+    assert scores["p_order_90d"].mean() == pytest.approx((later > 0).mean(), abs=0.01)
+    assert scores.loc[one, "p_order_90d"].mean() == pytest.approx((later[one] > 0).mean(), abs=0.015)
+    assert scores.loc[~one, "p_order_90d"].mean() == pytest.approx((later[~one] > 0).mean(), abs=0.015)
+    assert (scores["p_order_90d"] <= scores["p_active"]).all() and (scores["p_order_90d"] < scores["p_active"]).mean() > 0.99
+
+
+def test_a_fit_with_a_huge_shape_still_predicts() -> None:
+    """Customers with near-identical buying rates fit r and alpha in the thousands, where scipy's
+    hyp2f1 returns NaN: the expected orders then come from the series, equal to the Poisson rate
+    r / alpha times the days for customers who are surely active."""
+    model = predict.Model(r=12652.95, alpha=1632348.4, a=0.00326, b=303.05, gg=None, customers=66, repeat_customers=53)
+    x, t_x, T = np.array([0.0, 3.0]), np.array([0.0, 150.0]), np.array([100.0, 200.0])
+    orders = predict.expected_orders(model, 90.0, x, t_x, T)
+    assert np.isfinite(orders).all()
+    assert orders == pytest.approx((model.r + x) / (model.alpha + T) * 90 * predict.p_active(model, x, t_x, T), rel=0.01)
 
 
 def test_gamma_gamma_recovers_order_values() -> None:

@@ -146,10 +146,10 @@ def test_order_log_same_on_spark(tmp_path: Path) -> None:
     assert b["level_cuts"] == a["level_cuts"]  # Spark's quantiles are exact, interpolated as numpy's
     for x, y in zip(a["segments"], b["segments"]):
         assert x["size"] == y["size"] and x["name_fit"] == y["name_fit"] and x["revenue_share"] == y["revenue_share"], x["name"]
-        for key in ("expected_orders_90d", "expected_value_12m", "p_active"):
+        for key in ("expected_orders_90d", "expected_value_12m", "p_active", "p_order_90d"):
             assert y[key] == pytest.approx(x[key], rel=1e-4), (x["name"], key)
     assert (local["segment"] == spark["segment"]).all()
-    for key in ("p_active", "expected_orders_90d", "expected_value_12m"):
+    for key in ("p_active", "p_order_90d", "expected_orders_90d", "expected_value_12m"):
         np.testing.assert_allclose(spark[key].to_numpy(), local[key].to_numpy(), rtol=1e-4, atol=1e-6)
     for name in sorted(p.name for p in (tmp_path / "local" / "2011-12" / "audiences").glob("*.csv")):
         ids = [set(pd.read_csv(tmp_path / e / "2011-12" / "audiences" / name, dtype={"customer_id": str})["customer_id"]) for e in ("local", "spark")]

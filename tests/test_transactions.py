@@ -154,7 +154,7 @@ def test_december_matches_an_independent_pandas_computation(december: Any) -> No
     out = {i.reason: i.rows for i in december.issues if i.reason.startswith("customers left out")}
     assert out == {
         **({"customers left out: every line of theirs has a zero or negative value (no purchase)": int((left["max"] == 1).sum())} if (left["max"] == 1).any() else {}),
-        "customers left out: only cancellations, returns or zero lines (no purchase)": int((left["max"] == 2).sum()),
+        "customers left out: they have only cancellations, returns or zero lines (no purchase)": int((left["max"] == 2).sum()),
     }
     f = december.frame
     assert (f["recency_days"] >= 1).all() and (f["tenure_days"] >= f["recency_days"]).all()

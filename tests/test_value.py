@@ -119,7 +119,10 @@ def test_predictions_add_up_and_the_documents_state_them(retail: tuple[Any, ...]
         assert seg["p_active"] == pytest.approx(mine["p_active"].mean(), abs=1e-4)
         assert seg["expected_orders_90d"] == pytest.approx(mine["expected_orders_90d"].sum(), abs=0.05)
         assert seg["expected_value_12m"] == pytest.approx(mine["expected_value_12m"].sum(), rel=1e-5)
+        assert seg["p_order_90d"] == pytest.approx(mine["p_order_90d"].mean(), abs=1e-4) and seg["p_order_90d"] < seg["p_active"]
         assert f"Expected: {seg['expected_orders_90d']:,.0f} orders from these customers in the next 90 days" in text
+        assert f"about {seg['p_order_90d']:.0%} of them are expected to order in that time" in text
+    assert "still active" not in text  # the model's "not gone for good" is not a marketer's "active"
     assert ((segments["p_active"] >= 0) & (segments["p_active"] <= 1)).all()
     # on an order log the value at stake is the audience's expected 12-month value
     for a in summary["actions"]:

@@ -335,12 +335,13 @@ class SparkRows:
         scored = pd.DataFrame({
             "_x": x, "_tx": t_x, "_T": T,
             "p_active": predict.p_active(model, x, t_x, T).round(6),
+            "p_order_90d": predict.p_order(model, 90.0, x, t_x, T).round(6),
             "expected_orders_90d": predict.expected_orders(model, 90.0, x, t_x, T).round(6),
             "_orders_365": predict.expected_orders(model, 365.0, x, t_x, T),
         })
         keys = [(F.col("frequency") - 1) == F.col("_x"), (F.col("tenure_days") - F.col("recency_days")) == F.col("_tx"), F.col("tenure_days") == F.col("_T")]
         joined = self._frame.join(F.broadcast(self.spark.createDataFrame(scored)), keys, "left")
-        names = ["p_active", "expected_orders_90d"]
+        names = ["p_active", "p_order_90d", "expected_orders_90d"]
         if model.gg is not None:
             value = F.expr(predict.expected_value_sql(model, "frequency", "avg_order_value"))
             joined = joined.withColumn("expected_value_12m", F.round(F.col("_orders_365") * value, 6))

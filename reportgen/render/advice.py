@@ -13,12 +13,14 @@ from .measures import fmt_money
 
 def outlook(report: Report, seg: Segment) -> str:
     """Order logs: what the models expect of the segment's customers, in one sentence."""
-    if seg.expected_orders_90d is None or seg.p_active is None:
+    if seg.expected_orders_90d is None or seg.p_order_90d is None:
         return ""
     value = f", worth {fmt_money(report, seg.expected_value_12m)} over the next 12 months" if seg.expected_value_12m is not None else ""
     return (
         f"Expected: {fmt_int(seg.expected_orders_90d)} orders from these customers in the next 90 days{value}; "
-        f"{'nearly all of them are' if seg.p_active >= 0.995 else f'on average {fmt_pct(seg.p_active, 0)} of them are'} still active (repeat-purchase models, see the appendix)."
+        # the share likely to order, not p_active: a model's "still active" (not yet gone for good) read
+        # "nearly all still active" on a Hibernating page whose customers 20-25% bought again (backtest)
+        f"about {fmt_pct(seg.p_order_90d, 0)} of them are expected to order in that time (repeat-purchase models, see the appendix)."
     )
 
 
@@ -73,7 +75,7 @@ def forecast(report: Report) -> list[str]:
     out = [
         f"Predictions: a repeat-purchase model (the modified BG/NBD of Batislam, Denizel and Filiztekin) fitted by maximum likelihood on all "
         f"{fmt_int(f.customers)} customers ({fmt_int(f.repeat_customers)} of whom ordered more than once) gives each customer's chance of still "
-        f"being active and their expected orders in the next 90 days (r {r:.3g}, alpha {alpha:.3g} days, a {a:.3g}, b {b:.3g})."
+        f"being active, of ordering in the next 90 days, and their expected orders in that time (r {r:.3g}, alpha {alpha:.3g} days, a {a:.3g}, b {b:.3g})."
     ]
     if f.gamma_gamma:
         p, q, v = f.gamma_gamma

@@ -267,8 +267,8 @@ def counts_sql(lines: str) -> str:
 KEPT, ONLY_ZERO, ONLY_RETURNS, UNREADABLE = range(4)
 LEFT_OUT = {
     ONLY_ZERO: "customers left out: every line of theirs has a zero or negative value (no purchase)",
-    ONLY_RETURNS: "customers left out: only cancellations, returns or zero lines (no purchase)",
-    UNREADABLE: "customers left out: no purchase line that could be read (date, value or order id)",
+    ONLY_RETURNS: "customers left out: they have only cancellations, returns or zero lines (no purchase)",
+    UNREADABLE: "customers left out: none of their purchase lines could be read (date, value or order id)",
 }
 
 

@@ -57,6 +57,7 @@ def forecast(rows: Rows, segments: tuple[Segment, ...], profile: Profile, seed: 
         out.append(replace(
             s,
             p_active=round(float(sums["p_active"][s.id]) / s.size, 4) if s.size else None,
+            p_order_90d=round(float(sums["p_order_90d"][s.id]) / s.size, 4) if s.size else None,
             expected_orders_90d=round(float(sums["expected_orders_90d"][s.id]), 2),
             expected_value_12m=round(float(sums["expected_value_12m"][s.id]), 2) if "expected_value_12m" in sums else None,
         ))
