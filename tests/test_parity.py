@@ -61,7 +61,16 @@ def written(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     return folders
 
 
+# The order-value model (gamma-gamma) is fitted by an optimiser that stops at its tolerance: the
+# last bits in which Spark's and DuckDB's average order values differ move its parameters by about
+# 1e-6, and the expected values built on them by as much. Everything else is compared exactly.
+VALUE_MODEL = ("gamma_gamma", "expected_value_12m", "value_at_stake")
+VALUE_MODEL_REL = 1e-5
+
+
 def _differences(a: Any, b: Any, where: str = "") -> list[str]:
+    if isinstance(a, float) and isinstance(b, float) and any(k in where for k in VALUE_MODEL) and abs(a - b) <= VALUE_MODEL_REL * abs(a):
+        return []
     if isinstance(a, dict) and isinstance(b, dict):
         if set(a) != set(b):
             return [f"{where}: keys {sorted(set(a) ^ set(b))} in one only"]
@@ -88,7 +97,16 @@ def test_segments_csv_is_the_same_on_both_engines(written: dict[str, Any]) -> No
     local, spark = ((written[e] / "segments.csv").read_text(encoding="utf-8").splitlines() for e in ("local", "spark"))
     assert len(local) > 100
     assert local[0] == spark[0]
-    differing = [(a, b) for a, b in zip(local, spark) if a != b]
+    header = local[0].split(",")
+    modelled = header.index("expected_value_12m") if "expected_value_12m" in header else None
+
+    def same(a: str, b: str) -> bool:
+        if a == b or modelled is None:
+            return a == b
+        x, y = a.split(","), b.split(",")  # (a segment's name with a comma shifts both lines alike)
+        return x[:modelled] == y[:modelled] and x[modelled + 1 :] == y[modelled + 1 :] and abs(float(x[modelled]) - float(y[modelled])) <= VALUE_MODEL_REL * abs(float(x[modelled])) + 1e-6
+
+    differing = [(a, b) for a, b in zip(local, spark) if not same(a, b)]
     assert len(local) == len(spark) and differing[:3] == []
 
 

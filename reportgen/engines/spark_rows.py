@@ -314,7 +314,7 @@ class SparkRows:
         )
 
     def triples(self) -> pd.DataFrame:
-        counted = self._inputs().groupBy("x", "t_x", "T").count().withColumnRenamed("count", "n").toPandas()
+        counted = self._inputs().groupBy("x", "t_x", "T").count().withColumnRenamed("count", "n").orderBy("x", "t_x", "T").toPandas()  # sorted, as on one machine
         return counted.astype({"x": "float64", "t_x": "float64", "T": "float64", "n": "int64"})
 
     def value_sample(self, limit: int, seed: int) -> pd.DataFrame:
@@ -322,7 +322,8 @@ class SparkRows:
 
         repeat = self._inputs().where(F.col("orders") >= 2)
         chosen = repeat.withColumn("_k", F.xxhash64(F.col("customer_id"), F.lit(int(seed)))).orderBy("_k", "customer_id").limit(limit)
-        return chosen.select("orders", "m").toPandas().astype("float64")
+        # in the customers' order, as on one machine: the value model's sums then add up alike
+        return chosen.orderBy("customer_id").select("orders", "m").toPandas().astype("float64")
 
     def score(self, model: predict.Model, k: int) -> dict[str, np.ndarray]:
         """Every customer's predictions without Python on the executors: stages/predict.py scores each
