@@ -263,40 +263,42 @@ def _run(settings: Settings, record: dict[str, Any], clock: _Clock, table: Custo
     target = settings.period_dir
     rulebook, campaigns = check_inputs(settings, clock)  # most mistakes stop here, before any browser starts
     # The browser boots, and the PDF worker imports WeasyPrint, while the customers are loaded and clustered.
-    with period_lock(target), _engine(settings) as engine, BrowserSession(timeout=settings.charts.timeout) as browser, PdfWorker() as pdf_worker:
+    # The staging folder is entered first so that it is removed (or committed) only after the browser,
+    # the PDF worker and the engine have stopped: a failed run removed it while the browser was still
+    # writing charts into it, and a half-removed staging folder stayed behind.
+    with period_lock(target), staging(target) as tmp, _engine(settings) as engine, BrowserSession(timeout=settings.charts.timeout) as browser, PdfWorker() as pdf_worker:
         inputs = Inputs(rulebook, campaigns, table if table is not None else load_table(settings, clock))
         rows = open_rows(engine, inputs, clock)
         report = segment(settings, rulebook, campaigns, rows, clock)
         if notes:
             report = replace(report, warnings=(*notes, *report.warnings))
         record["input_sha256"] = report.table.checksum
-        with staging(target) as tmp:
-            browser.imported()  # plotly is imported by one thread at a time
-            from .render import documents
+        browser.imported()  # plotly is imported by one thread at a time
+        from .render import documents
 
-            with clock.stage("charts"):
-                drawing = documents.draw(report, browser, tmp)
-            report = judge(report, clock, settings)  # while the browser draws the charts
-            docs = documents.prepare(report, drawing, tmp)
-            with clock.stage("pdf"):  # the briefing's HTML, waiting for the SVGs, handing over to the worker
-                pdf = documents.write_briefing(docs, pdf_worker)
-            with clock.stage("html"):  # includes waiting for the PNGs
-                documents.write_page(docs)
-            with clock.stage("write"):  # while the PDF worker and the browser finish
-                write_summary(report, tmp)
-                write_segments(report, rows, tmp, settings.segments_parquet)
-                write_audiences(report, rows, tmp)
-            with clock.stage("email"):  # includes waiting for the PDF, which it attaches
-                refused = documents.write_email(docs, pdf)
-            clock.timings.update(browser.timings)
-            clock.timings.update(pdf_worker.timings)
-            clock.timings["waiting_for_svg"] = docs.files.svg.waited
-            clock.timings["waiting_for_png"] = docs.files.png.waited
-            clock.timings["waiting_for_pdf"] = pdf.waited
-            for url in refused:
-                log.warning("Refused to fetch %s while rendering the PDF.", url)
-            clock.timings["total"] = time.perf_counter() - start
-            report = replace(report, timings=dict(clock.timings), folder=target)
-            write_json(manifest(report, tmp, settings.model_dump(mode="json")), tmp / "manifest.json")
+        with clock.stage("charts"):
+            drawing = documents.draw(report, browser, tmp)
+        report = judge(report, clock, settings)  # while the browser draws the charts
+        docs = documents.prepare(report, drawing, tmp)
+        with clock.stage("pdf"):  # the briefing's HTML, waiting for the SVGs, handing over to the worker
+            pdf = documents.write_briefing(docs, pdf_worker)
+        with clock.stage("html"):  # includes waiting for the PNGs
+            documents.write_page(docs)
+        with clock.stage("write"):  # while the PDF worker and the browser finish
+            write_summary(report, tmp)
+            write_segments(report, rows, tmp, settings.segments_parquet)
+            write_audiences(report, rows, tmp)
+        with clock.stage("email"):  # includes waiting for the PDF, which it attaches
+            refused = documents.write_email(docs, pdf)
+        clock.timings.update(browser.timings)
+        clock.timings.update(pdf_worker.timings)
+        clock.timings["waiting_for_svg"] = docs.files.svg.waited
+        clock.timings["waiting_for_png"] = docs.files.png.waited
+        clock.timings["waiting_for_pdf"] = pdf.waited
+        for url in refused:
+            log.warning("Refused to fetch %s while rendering the PDF.", url)
+        clock.timings["total"] = time.perf_counter() - start
+        report = replace(report, timings=dict(clock.timings), folder=target)
+        write_json(manifest(report, tmp, settings.model_dump(mode="json")), tmp / "manifest.json")
     log.info("Report written to %s (%.1f s)", target, clock.timings["total"])
     return report
