@@ -35,7 +35,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reportgen.config import load_settings  # noqa: E402
+from reportgen.settings_file import load_settings  # noqa: E402
 from reportgen.pipeline import run  # noqa: E402
 from reportgen.stages import read  # noqa: E402
 from reportgen.stages import predict  # noqa: E402

@@ -50,7 +50,7 @@ class Timed:
     def __getattr__(self, k): return getattr(self.con, k)
 connect = duckdb.connect
 duckdb.connect = lambda *a, **k: Timed(connect(*a, **k))
-from reportgen.config import load_settings
+from reportgen.settings_file import load_settings
 from reportgen.stages import transactions as tx
 t = time.perf_counter()
 table = tx.load(load_settings(None, {"data": sys.argv[1], "period": "2011-12"}))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from .version import __version__
 
 if TYPE_CHECKING:
     from .model import Report
@@ -17,7 +17,7 @@ def run(config: str | None = None, **overrides: Any) -> "Report":
 
     Example: ``reportgen.run(data="customers.csv", period="2026-11", out="output")``.
     """
-    from .config import load_settings
+    from .settings_file import load_settings
     from .pipeline import run as run_pipeline
 
     return run_pipeline(load_settings(config, overrides))

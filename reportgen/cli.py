@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from . import __version__
+from .version import __version__
 from .errors import ConfigError, ReportgenError
 
 
@@ -120,7 +120,7 @@ def run(
     seed: int | None, compare_to: str | None, engine: str | None, spark_master: str | None, send_after: bool, to: str | None, resend: bool,
 ) -> None:
     """Build the period's report folder: briefing.pdf, report.html, report.eml, segments.csv, summary.json."""
-    from .config import load_settings
+    from .settings_file import load_settings
     from .pipeline import run as run_pipeline
 
     settings = load_settings(config, {"data": data, "period": period, "out": out, "k": _k(k), "features": _csv(features), "seed": seed, "compare_to": compare_to, "engine": engine, "spark_master": spark_master})
@@ -143,7 +143,7 @@ def run(
 @click.option("--resend", is_flag=True, help="Send even to recipients who already had this period's report.")
 def send(period: str | None, to: str | None, config: Path | None, out: Path | None, resend: bool) -> None:
     """Email a period's report.eml over SMTP (login from REPORTGEN_SMTP_USER / REPORTGEN_SMTP_PASSWORD)."""
-    from .config import load_settings
+    from .settings_file import load_settings
 
     recipients = _recipients(to)
     _send(load_settings(config, {"period": period, "out": out}), recipients, resend)
@@ -151,7 +151,7 @@ def send(period: str | None, to: str | None, config: Path | None, out: Path | No
 
 def _recipients(to: str | None) -> list[str] | None:
     """--to as a list of addresses, each on one line (a line break would forge mail headers)."""
-    from .config import check_address
+    from .mailcheck import check_address
 
     return [check_address(a, "--to") for a in _csv(to) or []] or None
 
@@ -173,7 +173,7 @@ def _send(settings: Any, to: list[str] | None, resend: bool) -> None:
 def history(out: Path | None, config: Path | None, as_json: bool) -> None:
     """List past runs: period, status, time, customers, k, segment sizes, input checksum."""
     from . import history as hist
-    from .config import load_settings
+    from .settings_file import load_settings
 
     records = hist.read(load_settings(config, {"out": out}).out)
     if as_json:

@@ -1,30 +1,29 @@
 """Validated settings: the only place defaults live.
 
 Settings come from three layers, later wins: these defaults, a YAML file (``--config``), and
-keyword overrides (the CLI's flags or ``reportgen.run(**overrides)``).
+keyword overrides (the CLI's flags or ``reportgen.run(**overrides)``); settings_file.py reads the
+file and rebases its paths, mailcheck.py checks addresses and the logo.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from .bundled import bundled_path
-from .definitions import KINDS, FeatureSpec, Ratio
+from .definitions import FeatureSpec, Ratio
 from .errors import ConfigError
-from .paths import check_out
-from .schema import Strict, first_error, keys_at, message, unknown_key
-from .suggest import did_you_mean
-from .vocabulary import FEATURE_NAME
-from .yamlfile import read_yaml
+from .mailcheck import address_problem, fold, undrawable
+from .schema import Strict
+from .model import COLOURS
+from .vocabulary import FEATURE_NAME, label_from_name
 
-MAX_SEGMENTS = 10  # the palette has ten colour-blind-safe colours; more is not a briefing
+MAX_SEGMENTS = COLOURS  # one colour per segment; more is not a briefing
 PERIOD_RE = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")  # used with fullmatch: ASCII digits, no trailing line break
 
 
@@ -90,72 +89,8 @@ def _default_display() -> dict[str, Display]:
     }
 
 
-def label_from_name(name: str) -> str:
-    """web_share -> 'Web share', MntWines -> 'Mnt wines', NumWebPurchases -> 'Num web purchases'."""
-    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ").split()
-    text = " ".join(w if (w.isupper() and len(w) > 1) else w.lower() for w in words)
-    return text[:1].upper() + text[1:]
-
-
 def _default_valid() -> dict[str, tuple[float | None, float | None]]:
     return {"age": (0, 120), "income": (0, None), "spending": (0, None)}
-
-
-def fold(value: Any) -> Any:
-    """Text that ends in a mail header or a one-line heading: every run of whitespace (a YAML folded
-    or literal block's line breaks included) becomes one space."""
-    return " ".join(value.split()) if isinstance(value, str) else value
-
-
-_ADDRESS = re.compile(r"[^\s@<>,;]+@[^\s@<>,;]+")
-
-
-def breaks_line(value: str) -> bool:
-    """A line break as Python's mail library sees one (str.splitlines: also U+2028, U+2029, U+0085,
-    \\x1c-\\x1e) or another control character: never in a value that ends in a mail header."""
-    import unicodedata
-
-    return len(f"x{value}x".splitlines()) > 1 or any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value)
-
-
-def _address_problem(value: str) -> str | None:
-    from email.utils import parseaddr
-
-    if breaks_line(value):
-        return f"{value!r} contains a line break or control character; write each address on one line"
-    if not _ADDRESS.fullmatch(parseaddr(value)[1]):
-        return f"{value!r} is not an e-mail address like name@example.com"
-    return None
-
-
-def check_address(value: str, where: str) -> str:
-    """One e-mail address on one line; a line break would let a value write its own mail headers."""
-    problem = _address_problem(value)
-    if problem:
-        raise ConfigError(f"{where}: {problem}.", "Fix the address and run again.")
-    return value.strip()
-
-
-def _undrawable(path: Path) -> str | None:
-    """Why the documents could not draw the logo, found before any work starts: a PNG is decoded
-    whole as the PDF engine decodes it (Pillow: a damaged file would be dropped from the PDF
-    silently), an SVG drawn as the email draws it (CairoSVG, unsafe=False: no entity declarations,
-    no external references)."""
-    try:
-        if path.suffix.lower() == ".png":
-            from PIL import Image
-
-            with Image.open(path) as image:
-                image.load()
-        else:
-            import cairosvg
-
-            cairosvg.svg2png(bytestring=path.read_bytes(), output_height=16, unsafe=False)
-    except Exception as exc:  # Pillow and CairoSVG raise many types for a damaged or unsafe file
-        if "Entities" in type(exc).__name__ or "DTD" in type(exc).__name__:
-            return "declares XML entities or a DTD, which are refused (they can expand without end or read other files)"
-        return f"cannot be drawn ({type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else 'damaged'})"
-    return None
 
 
 class ReportText(Strict):
@@ -194,7 +129,7 @@ class ReportText(Strict):
             raise ValueError(f"logo {text!r} is not a PNG image")
         if path.suffix.lower() == ".svg" and b"<svg" not in path.read_bytes()[:4096].lower():
             raise ValueError(f"logo {text!r} is not an SVG image")
-        problem = _undrawable(path)
+        problem = undrawable(path)
         if problem:
             raise ValueError(f"logo {text!r} {problem}; save it again as PNG or SVG")
         return path
@@ -233,7 +168,7 @@ class Email(Strict):
     @field_validator("sender")
     @classmethod
     def _sender(cls, v: str) -> str:
-        problem = _address_problem(v)
+        problem = address_problem(v)
         if problem:
             raise ValueError(problem)
         return v.strip()
@@ -242,7 +177,7 @@ class Email(Strict):
     @classmethod
     def _recipients(cls, v: list[str]) -> list[str]:
         for i, r in enumerate(v, start=1):
-            problem = _address_problem(r)
+            problem = address_problem(r)
             if problem:
                 raise ValueError(f"recipient {i}: {problem}")
         return [r.strip() for r in v]
@@ -426,7 +361,7 @@ class Settings(Strict):
     def rules_dir(self, kind: str = "customers") -> Path:
         """The rule pack's folder: a bundled pack by name, else a folder of the user's."""
         name = self.rules if self.rules != "auto" else ("rfm" if kind == "transactions" else "mall")
-        return bundled_path("rules", name) if _is_pack(name) else Path(name)
+        return bundled_path("rules", name) if is_pack(name) else Path(name)
 
     @property
     def templates_path(self) -> Path:
@@ -452,75 +387,6 @@ class Settings(Strict):
         return folder if (folder / "summary.json").is_file() else None
 
 
-def _is_pack(name: str) -> bool:
+def is_pack(name: str) -> bool:
     """A bundled rule pack's name (mall, rfm) or auto, as opposed to a folder."""
     return name == "auto" or (re.match(r"^[a-z][a-z0-9_-]*$", name) is not None and bundled_path("rules", name).is_dir())
-
-
-_PATH_KEYS = ("data", "out", "segments_rules", "campaigns_rules", "templates")
-# Flat override names (CLI flags, run() keywords) -> where they live in the settings tree.
-_OVERRIDE_PATHS = {"k": ("clustering", "k"), "seed": ("clustering", "seed"), "spark_master": ("spark", "master")}
-
-
-def _explain(err: ValidationError, source: str) -> ConfigError:
-    first = first_error(err)
-    loc = [str(p) for p in first["loc"] if not str(p).startswith(("function-", "lax-", "[key]"))]
-    kind = None
-    if len(loc) >= 3 and loc[0] == "columns" and loc[2] in (*KINDS, "str"):
-        kind = loc.pop(2)  # the feature definition's tag, not a key the user wrote
-    where = ".".join(loc)
-    if unknown_key(first):
-        allowed = keys_at(KINDS[kind], loc[-1:]) if kind in KINDS else keys_at(Settings, loc)
-        return ConfigError(f"{source}: unknown setting '{where}'.", did_you_mean(loc[-1], sorted(allowed), listing="Valid keys"))
-    return ConfigError(f"{source}: setting '{where}': {message(first)}.", "Fix the value and run again.")
-
-
-def load_settings(config: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
-    """Defaults <- YAML file <- overrides; relative paths in the file are relative to the file."""
-    raw: dict[str, Any] = {}
-    source = "settings"
-    if config is not None:
-        cfg = Path(config)
-        source = str(cfg)
-        loaded = read_yaml(cfg, "Config file")
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{cfg}: the top level must be a mapping of settings.", "See examples/marketing_campaign/reportgen.yaml.")
-        raw = dict(loaded)
-        for key in _PATH_KEYS:  # out: ~/reports means the home folder, as in a shell
-            if isinstance(raw.get(key), str) and raw[key].startswith("~"):
-                raw[key] = os.path.expanduser(raw[key])
-        if isinstance(raw.get("out"), str):
-            check_out(Path(raw["out"]), cfg.parent, source)
-        for key in _PATH_KEYS:
-            if isinstance(raw.get(key), str) and "://" not in raw[key]:
-                raw[key] = str((cfg.parent / raw[key]))
-        report = raw.get("report")
-        if isinstance(report, dict) and isinstance(report.get("logo"), str) and "://" not in report["logo"]:
-            raw["report"] = {**report, "logo": str(cfg.parent / Path(report["logo"]).expanduser())}
-        if isinstance(raw.get("rules"), str) and not _is_pack(raw["rules"]):
-            raw["rules"] = str(cfg.parent / raw["rules"])  # a pack folder of the user's, beside the config
-    for key, value in (overrides or {}).items():
-        if value is None:
-            continue
-        if key in _PATH_KEYS and isinstance(value, (str, Path)) and str(value).startswith("~"):
-            value = Path(os.path.expanduser(str(value)))
-        if key == "out":
-            check_out(Path(value), Path.cwd(), "--out")
-        if key in _OVERRIDE_PATHS:
-            section, name = _OVERRIDE_PATHS[key]
-            raw[section] = {**(raw.get(section) or {}), name: value}
-        else:
-            raw[key] = value
-    try:
-        settings = Settings.model_validate(raw)
-    except ValidationError as exc:
-        loc = tuple(str(p) for p in exc.errors()[0]["loc"])
-        for key, value in (overrides or {}).items():  # a bad command-line value is named as the option
-            if value is not None and loc[: len(_OVERRIDE_PATHS.get(key, (key,)))] == _OVERRIDE_PATHS.get(key, (key,)):
-                source = f"--{key.replace('_', '-')}"
-        raise _explain(exc, source) from None
-    settings._source = source
-    settings._period_given = raw.get("period") is not None
-    return settings

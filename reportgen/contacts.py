@@ -3,12 +3,13 @@ one row per customer of the segment with the measures a campaign tool needs (the
 an order log, p_active and the expected orders and value). Per-customer data like segments.csv:
 never in the PDF or the email; manifest.json lists the files with their checksums.
 
-Cells a spreadsheet would run as formulas get a leading quote, as in segments.csv. Both engines write
-the same columns in the same order (the Spark engine through engines/spark.py write_audiences)."""
+Cells a spreadsheet would run as formulas get a leading quote, as in segments.csv. One writer for both
+engines: the rows come from the engine that holds them (stages/rows.py Rows.batches)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,9 @@ import pandas as pd
 from .model import Report, Segment
 from .spreadsheet import FORMULA
 from .vocabulary import words
+
+if TYPE_CHECKING:
+    from .stages.rows import Rows as Batches
 
 FOLDER = "audiences"
 
@@ -39,25 +43,33 @@ def file_names(segments: tuple[Segment, ...]) -> dict[int, str]:
 
 def columns(report: Report) -> list[str]:
     t = report.table
-    return [c for c in ("customer_id", *t.numeric, *t.scores) if c in t.frame.columns or c == "customer_id"]
+    return ["customer_id", *t.numeric, *t.scores]
 
 
-def write_audiences(report: Report, folder: Path) -> list[Path]:
-    """One machine: each audience from the table's rows."""
+def write_audiences(report: Report, rows: Batches, folder: Path, chunk: int = 1_000_000) -> list[Path]:
+    """Each audience from every customer of its segment, read a chunk at a time from the engine that
+    holds them, in the table's order."""
     names = file_names(report.segments)
     if not names:
         return []
     (folder / FOLDER).mkdir(exist_ok=True)
-    frame = report.table.frame
     keep = columns(report)
-    ids = frame["customer_id"].astype("string")
-    safe = ids.where(~ids.str.match(FORMULA).fillna(False), "'" + ids)
-    labels = np.asarray(report.clustering.labels)
-    written = []
-    for seg_id, name in names.items():
-        rows = labels == seg_id
-        part = pd.DataFrame({c: (safe[rows] if c == "customer_id" else frame.loc[rows, c]) for c in keep})
-        path = folder / FOLDER / name
-        part.to_csv(path, index=False, lineterminator="\n", float_format="%.12g")
-        written.append(path)
-    return written
+    paths = {seg_id: folder / FOLDER / name for seg_id, name in names.items()}
+    started: set[int] = set()
+    handles = {seg_id: path.open("w", encoding="utf-8", newline="") for seg_id, path in paths.items()}
+    try:
+        for batch, labels in rows.batches(keep, chunk):
+            ids = batch["customer_id"].astype("string")
+            safe = ids.where(~ids.str.match(FORMULA).fillna(False), "'" + ids)
+            labels = np.asarray(labels)
+            for seg_id, fh in handles.items():
+                mine = labels == seg_id
+                if not mine.any() and seg_id in started:
+                    continue
+                part = pd.DataFrame({c: (safe[mine] if c == "customer_id" else batch[c][mine]) for c in keep})
+                part.to_csv(fh, index=False, header=seg_id not in started, lineterminator="\n", float_format="%.12g")
+                started.add(seg_id)
+    finally:
+        for fh in handles.values():
+            fh.close()
+    return list(paths.values())

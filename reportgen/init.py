@@ -14,11 +14,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .config import Settings, label_from_name
-from .engines.sql import signed_number
+from .config import Settings
+from .currency import currency_of_header, currency_sign, order_currency
+from .sql import signed_number
 from .errors import ConfigError, DataError, ReportgenError
 from .suggest import norm
-from .vocabulary import CUSTOMER_COLUMNS, MALL_CLUSTERED, MALL_FEATURES, feature_name, find_column, usual_names
+from .vocabulary import CUSTOMER_COLUMNS, MALL_CLUSTERED, MALL_FEATURES, feature_name, find_column, label_from_name, usual_names
 
 MAX_FEATURES = 5
 MAX_ATTRIBUTE_VALUES = 20
@@ -71,7 +72,7 @@ def _order_log(path: Path, header: list[str], data_ref: str, settings: Settings 
         f"features: [recency_days, frequency{', monetary' if cols.has_value else ''}]",
         "",
     ]
-    return lines + _currency_lines(currency_of_header(header) or _order_currency(path, header, fields))
+    return lines + _currency_lines(currency_of_header(header) or order_currency(path, header, fields))
 
 
 def _currency_lines(sign: str) -> list[str]:
@@ -79,15 +80,6 @@ def _currency_lines(sign: str) -> list[str]:
         return ["report:", f"  currency: {_yaml_text(sign)}              # found in the data; how money reads in the documents"]
     return ["# report:", "#   currency: \"$\"           # CHECK: the data shows no currency; say how money reads ($, €, £, EUR ...)"]
 
-
-def _order_currency(path: Path, header: list[str], fields: dict[str, Any]) -> str:
-    from .stages import read
-
-    money = [c for c in (fields.get("amount"), fields.get("price")) if c]
-    if not money:
-        return ""
-    frame = read.read(path, header, set()).frame
-    return _currency_sign([frame[c].astype("string") for c in money if c in frame.columns])
 
 
 def _skew(values: Any) -> float:
@@ -310,7 +302,7 @@ def _table(path: Path, header: list[str], data_ref: str) -> list[str]:
     answers = _responses(numeric_names, numbers)
     if answers:
         lines += ["", f"responses: [{', '.join(answers)}]   # past campaigns' yes/no answers, oldest first: the last is 'the last campaign'"]
-    sign = _currency_sign([text[c] for c in spend_cols] + [text[col] for _, col in numeric_names if col in text])
+    sign = currency_sign([text[c] for c in spend_cols] + [text[col] for _, col in numeric_names if col in text])
     lines += ["", *_currency_lines(sign)]
     if set(MALL_CLUSTERED) <= {p[0] for p in numeric_names}:
         lines += ["", "rules: mall                  # the bundled pack judges income and spending (and age): it fits the features above"]
@@ -340,27 +332,6 @@ def _responses(numeric_names: list[tuple[str, str]], numbers: dict[str, Any]) ->
     return [name for _, _, name in sorted(found)]
 
 
-CURRENCY_WORDS = {"eur": "€", "euro": "€", "usd": "$", "gbp": "£", "jpy": "¥", "chf": "CHF", "sek": "SEK", "nok": "NOK", "dkk": "DKK", "aud": "AUD", "cad": "CAD"}
-
-
-def _currency_sign(columns: list[Any]) -> str:
-    """The currency sign most money values are written with ('$1,234.50', '1.234,50 €'), if any."""
-    counts: dict[str, int] = {}
-    for values in columns:
-        written = values.dropna().astype(str).head(2000)
-        for sign in "$€£¥":
-            counts[sign] = counts.get(sign, 0) + int(written.str.contains(sign, regex=False).sum())
-    best = max(counts, key=lambda k: counts[k]) if counts else ""
-    return best if counts.get(best, 0) else ""
-
-
-def currency_of_header(header: list[str]) -> str:
-    """A currency named in a column's words ('Net Total (EUR)', 'amount_usd'), if exactly one is."""
-    from .vocabulary import words
-
-    found = {CURRENCY_WORDS[w] for h in header for w in words(h) if w in CURRENCY_WORDS}
-    return found.pop() if len(found) == 1 else ""
-
 
 def draft(data: Path, out: Path) -> str:
     """The settings text for `data`, with paths relative to where it will be written."""
@@ -387,7 +358,7 @@ def draft(data: Path, out: Path) -> str:
 def write(data: Path, out: Path, force: bool = False) -> Path:
     """Write the draft to `out`; an existing file is kept unless `force`. The draft is checked by
     loading it as settings, so it runs as written."""
-    from .config import load_settings
+    from .settings_file import load_settings
 
     if out.exists() and not force:
         raise ConfigError(f"{out} already exists.", "Choose another --out, or add --force to replace it.")

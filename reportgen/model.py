@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 # k choice, the confidence level and the reader's words (templates included) all read these.
 STABLE = 0.75
 DISSOLVES = 0.5
+# Segment colours: each segment keeps one of this many colour-blind-safe colours everywhere (the
+# documents' palette, render/fmt.py PALETTE, has exactly these); the analysis assigns them and caps
+# the number of segments with it (config.MAX_SEGMENTS).
+COLOURS = 10
 
 if TYPE_CHECKING:  # kept out of import time so the chart browser can start first
     import numpy as np
     import pandas as pd
-
-    from .config import Settings
 
 
 @dataclass(frozen=True)
@@ -304,10 +306,55 @@ class Forecast:
 
 
 @dataclass(frozen=True)
+class Display:
+    """How a feature's numbers read to people ('Annual income' 86 -> '$86k'; a share 0.42 -> '42%'),
+    resolved from the settings' `display:` by the pipeline."""
+
+    label: str
+    prefix: str = ""
+    suffix: str = ""
+    decimals: int = 0
+    percent: bool = False  # show 0.42 as 42%
+    money: bool = False  # an amount of money: shown with the report's currency
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """What the documents show as the settings say it, resolved once by the pipeline: the renderers
+    read these values, never the settings."""
+
+    displays: dict[str, Display]  # every feature of the run (numbers, attributes, predictions)
+    title: str
+    organisation: str = ""
+    accent: str = "#332288"
+    logo: Path | None = None
+    currency: str = ""
+    budget: float | None = None  # this month's campaign budget, when given
+    templates: Path | None = None  # the template folder
+    responses: tuple[str, ...] = ()  # past campaigns' yes/no features, oldest first
+    sensitive: tuple[str, ...] = ()  # features marked sensitive in the settings
+    map: tuple[str, ...] = ()  # the two map features the settings chose, if any
+    seed: int = 42
+    k_min: int = 3
+    k_max: int = 8
+    n_init: int = 10
+    email_subject: str = ""
+    email_sender: str = ""
+    email_recipients: tuple[str, ...] = ()
+
+    def display(self, name: str) -> Display:
+        """How a feature reads; a name the settings do not know reads as words ('web_share' -> 'Web share')."""
+        from .vocabulary import label_from_name
+
+        return self.displays.get(name) or Display(label=label_from_name(name), decimals=1)
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything a run found; renderers and writers read it, nobody changes it."""
 
-    settings: Settings
+    period: str
+    presentation: Presentation
     table: CustomerTable
     features: Features
     clustering: Clustering
@@ -323,10 +370,7 @@ class Report:
     forecast: Forecast | None = None  # order logs: what the customers will likely do next
     actions: tuple[Action, ...] = ()  # ranked by value at stake
     response_rates: dict[str, float] = field(default_factory=dict)  # past campaign -> share of all customers who answered
-
-    @property
-    def period(self) -> str:
-        return self.settings.period
+    value: str | None = None  # the settings' `value:` feature, when set
 
     @property
     def population(self) -> dict[str, float]:
@@ -342,8 +386,8 @@ class Report:
         """The feature that measures a customer's value: the settings' `value`, else the first known one present."""
         from .vocabulary import VALUE_FEATURES
 
-        if self.settings.value:
-            return self.settings.value
+        if self.value:
+            return self.value
         return next((f for f in VALUE_FEATURES if f in self.population), None)
 
     @property

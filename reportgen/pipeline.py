@@ -7,23 +7,34 @@ import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .config import Settings
-from .errors import DataError
-from .model import CustomerTable, NamingFacts, Report
+from .model import CustomerTable, Report
 from .render.html import check as check_templates
 from .rules import CampaignBook, Rulebook
 
 if TYPE_CHECKING:
-    from .engines.spark import SparkEngine
+    from .stages.rows import Rows
+
+
+class Engine(Protocol):
+    """Where the customers are held (engines/local.py, engines/spark.py)."""
+
+    def __enter__(self) -> "Engine": ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def rows(self, table: CustomerTable | None) -> Rows: ...
+
 
 log = logging.getLogger("reportgen")
 
 
 # What a person at a terminal is told while a stage runs (the long ones; the rest pass quickly).
 PROGRESS_WORDS = {
-    "load": "Reading the customers", "spark": "Analysing on Spark", "cluster": "Choosing the number of segments",
+    "load": "Reading the customers", "cluster": "Choosing the number of segments",
     "trust": "Checking how far the segments hold", "charts": "Drawing the charts", "pdf": "Writing the PDF briefing",
     "email": "Writing the email",
 }
@@ -98,155 +109,44 @@ def read_inputs(settings: Settings, clock: _Clock) -> Inputs:
     return Inputs(*check_inputs(settings, clock), load_table(settings, clock))
 
 
-def segment(settings: Settings, inputs: Inputs, clock: _Clock, engine: SparkEngine | None = None) -> Report:
-    """Features, clusters, names and campaigns for the customers read; changes since last time.
-    How far the segments hold (`judge`) is left to the caller: a run computes it while the browser
-    draws the charts, which do not show it."""
-    from . import rules, summary_file
-    from .render.fmt import PALETTE
-    from .stages import cluster, compare, features, label, profile, recommend
-    from .stages import naming as names
-    from .stages.actions import rank as rank_actions
-    from .stages.rows import LocalRows
-    from .stages import value
-
-    previous_dir = settings.comparison_dir()
-    previous = summary_file.load_previous(previous_dir) if previous_dir else None
-
-    if engine is not None:
-        with clock.stage("spark"), _naming_the_file(settings):
-            table, feats, clustering, prof = engine.analyse(inputs.rulebook)
-    else:
-        assert inputs.table is not None
-        table = inputs.table
-        with clock.stage("features"):
-            feats = features.build(table, settings)
-        with clock.stage("cluster"), _naming_the_file(settings):
-            clustering = cluster.cluster(feats, settings.clustering)
-        with clock.stage("profile"):
-            prof = profile.profile(table, clustering, label.quantile_points(inputs.rulebook), feats)
-    with clock.stage("label"):
-        rows = engine.rows(feats, clustering) if engine is not None else LocalRows(table, feats, settings.clustering, label.quantile_points(inputs.rulebook), clustering)
-        label_of = lambda f: settings.display_of(f).label  # noqa: E731
-        naming = names.name(rows, feats, clustering, prof, inputs.rulebook, settings.clustering, label_of, previous.level_cuts if previous else None)
-        clustering, prof, cuts = naming.clustering, naming.profile, naming.cuts
-        matches = compare.match(naming.named, previous, feats, prof.percentiles) if previous else {}
-        if previous:
-            naming = names.keep_names(naming, {c: previous.segments[i].base_name for c, i in matches.items()}, inputs.rulebook, prof, label_of)
-        named = naming.named
-        if previous:
-            named = compare.stabilise_names(named, previous, matches)
-    with clock.stage("recommend"):
-        money = value.money_feature(table.kind, settings.value, table.numeric)
-        segments, warnings = recommend.recommend(named, clustering, inputs.campaigns, prof, money)
-        unjudged = rules.unjudged(inputs.rulebook, naming.unjudged) if naming.how == "data" else None
-        if unjudged:  # named from the data; the missing campaigns follow from the missing rules
-            warnings = (unjudged,)
-        else:
-            warnings = (*label.unseparated_warnings(prof, inputs.rulebook), *warnings)
-        flat = tuple(
-            f"{settings.display_of(f).label} is the same for every customer, so it cannot tell segments apart; leave it out of features."
-            for f in features.constant_roles(feats)
-        )
-        warnings = (*flat, *_naming_warnings(naming, prof, settings), *warnings)
-        segments = compare.colours(segments, previous, matches, len(PALETTE))
-        segments = value.worth(segments, prof, money)
-        segments, forecast = value.forecast(rows, segments, prof, settings.clustering.seed)
-        segments, response_rates = value.responses(segments, prof, settings.responses, settings.source)
-        actions = rank_actions(segments, settings.responses[-1] if settings.responses else None)
-        if forecast is not None and not forecast.fitted:
-            warnings = (*warnings, f"No predictions of what the customers will buy next: {forecast.reason}.")
-        if isinstance(rows, LocalRows):
-            table = rows.table  # with each customer's predictions
-        if money and not settings.report.currency:
-            warnings = (*warnings, f"Amounts ({settings.display_of(money).label.lower()}, revenue) are shown without a currency: the settings do not say which; set report.currency (for example currency: \"£\").")
-        facts = NamingFacts(
-            how=naming.how, rules=str(inputs.rulebook.path), judged=tuple(cuts), unjudged=naming.unjudged,
-            short_history=naming.short_history, fine_k=naming.fine_k, cluster_fits=naming.cluster_fits,
-            folded=naming.folded, value_feature=money, kept_cuts=naming.kept_cuts,
-        )
-        changes = None
-        if previous and previous_dir:
-            if engine is not None:
-                counts = engine.migration_counts(previous, previous_dir, len(segments) + 1)
-            else:
-                counts = compare.migration_counts(table.frame["customer_id"], clustering.labels, previous, len(segments) + 1)
-            changes = compare.changes(segments, table.n_customers, previous, matches, counts, names.old_fits(naming, previous, matches, inputs.rulebook))
-    for w in warnings:
-        log.warning("%s", w)
-    return Report(
-        settings=settings,
-        table=table,
-        features=feats,
-        clustering=clustering,
-        segments=segments,
-        level_cuts=cuts,
-        profile=prof,
-        warnings=warnings,
-        changes=changes,
-        naming=facts,
-        forecast=forecast,
-        actions=actions,
-        response_rates=response_rates,
-    )
-
-
-def _naming_warnings(naming: Any, prof: Any, settings: Settings) -> tuple[str, ...]:
-    """What the reader must know before trusting the names: a log too short to judge recency, no
-    buying cycle, names that hold for too few of their customers."""
-    from .stages.members import HOLDS
-
-    out = []
-    if prof.rhythm is not None and "monetary" not in prof.population:
-        out.append("The order log has no value column (an amount, or a quantity and a price), so the segments are formed on recency and frequency only and no revenue is stated.")
-    r = prof.rhythm
-    if r is not None and naming.short_history:
-        cycle = f" and its customers reorder every {r.cycle_days:.0f} days" if r.cycle_days is not None else ""
-        out.append(
-            f"The order log covers only {r.history_days:.0f} days{cycle}: too short to tell who is slipping away, so no segment is given a "
-            f"lapsing name (About to sleep, At risk, Lost ...); read recency and frequency as a snapshot."
-        )
-    if r is not None and r.cycle_days is None:
-        out.append("No customer ordered twice in this log, so the shop's buying cycle is unknown and recency cannot be judged against it; the segments are named from the data.")
-    for nm in naming.named:
-        if nm.fit is not None and nm.fit < HOLDS:
-            out.append(f"'{nm.name}' holds for only {nm.fit:.0%} of its customers: read it as a rough description, not as true of each customer.")
-    return tuple(out)
-
-
-def judge(report: Report, clock: _Clock) -> Report:
-    """The report with its trust measures: confidence, stability per segment, other methods."""
-    from .stages import trust
-
-    with clock.stage("trust"):
-        return replace(report, trust=trust.assess(report.features, report.clustering, report.settings.clustering))
-
-
-@contextmanager
-def _naming_the_file(settings: Settings) -> Iterator[None]:
-    """Data errors from clustering name the customer file, like the loader's do."""
-    try:
-        yield
-    except DataError as exc:
-        where = settings.data_location
-        raise DataError(exc.message if exc.message.startswith(where) else f"{where}: {exc.message}", exc.hint) from None
-
-
-def _engine(settings: Settings) -> AbstractContextManager[SparkEngine | None]:
-    """The Spark session for --engine spark; nothing for one machine."""
+def _engine(settings: Settings) -> AbstractContextManager[Engine]:
+    """Where the customers are held: one machine, or a Spark session for --engine spark."""
     if settings.engine == "spark":
         from .engines.spark import SparkEngine
 
         return SparkEngine(settings)
-    return nullcontext(None)
+    from .engines.local import LocalEngine
+
+    return LocalEngine()
 
 
-def analyse(settings: Settings) -> Report:
-    """Everything but rendering and writing (for notebooks, tests and other tools)."""
+def open_rows(engine: Engine, inputs: Inputs, clock: _Clock) -> Rows:
+    """The customers, held by the engine (Spark reads and derives them here)."""
+    if inputs.table is not None:
+        return engine.rows(inputs.table)
+    with clock.stage("load"):
+        return engine.rows(None)
+
+
+def analyse(settings: Settings, data_to: Path | None = None) -> Report:
+    """Everything but rendering (for notebooks, tests and other tools); with `data_to`, the data
+    files a run writes (summary.json, segments.csv) are written into that folder, by the engine
+    that holds the customers."""
+    from .analysis import judge, segment
+
     clock = _Clock()
     inputs = read_inputs(settings, clock)
     with _engine(settings) as engine:
-        return judge(segment(settings, inputs, clock, engine), clock)
+        rows = open_rows(engine, inputs, clock)
+        report = judge(segment(settings, inputs.rulebook, inputs.campaigns, rows, clock), clock, settings)
+        if data_to is not None:
+            from .segments_file import write_segments
+            from .summary_file import write_summary
+
+            data_to.mkdir(parents=True, exist_ok=True)
+            write_summary(report, data_to)
+            write_segments(report, rows, data_to)
+        return report
 
 
 def run(settings: Settings, progress: bool = False) -> Report:
@@ -351,8 +251,11 @@ def _period_of_the_data(settings: Settings, record: dict[str, Any], clock: _Cloc
 
 
 def _run(settings: Settings, record: dict[str, Any], clock: _Clock, table: CustomerTable | None = None, notes: tuple[str, ...] = ()) -> Report:
+    from .analysis import judge, segment
     from .contacts import write_audiences
-    from .outputs import manifest, period_lock, staging, write_json, write_segments, write_summary
+    from .outputs import manifest, period_lock, staging, write_json
+    from .segments_file import write_segments
+    from .summary_file import write_summary
     from .render.browser import BrowserSession
     from .render.pdf import PdfWorker
 
@@ -365,7 +268,8 @@ def _run(settings: Settings, record: dict[str, Any], clock: _Clock, table: Custo
     # writing charts into it, and a half-removed staging folder stayed behind.
     with period_lock(target), staging(target) as tmp, _engine(settings) as engine, BrowserSession(timeout=settings.charts.timeout) as browser, PdfWorker() as pdf_worker:
         inputs = Inputs(rulebook, campaigns, table if table is not None else load_table(settings, clock))
-        report = segment(settings, inputs, clock, engine)
+        rows = open_rows(engine, inputs, clock)
+        report = segment(settings, rulebook, campaigns, rows, clock)
         if notes:
             report = replace(report, warnings=(*notes, *report.warnings))
         record["input_sha256"] = report.table.checksum
@@ -374,7 +278,7 @@ def _run(settings: Settings, record: dict[str, Any], clock: _Clock, table: Custo
 
         with clock.stage("charts"):
             drawing = documents.draw(report, browser, tmp)
-        report = judge(report, clock)  # while the browser draws the charts
+        report = judge(report, clock, settings)  # while the browser draws the charts
         docs = documents.prepare(report, drawing, tmp)
         with clock.stage("pdf"):  # the briefing's HTML, waiting for the SVGs, handing over to the worker
             pdf = documents.write_briefing(docs, pdf_worker)
@@ -382,12 +286,8 @@ def _run(settings: Settings, record: dict[str, Any], clock: _Clock, table: Custo
             documents.write_page(docs)
         with clock.stage("write"):  # while the PDF worker and the browser finish
             write_summary(report, tmp)
-            if engine is not None:
-                engine.write_assignments([s.name for s in report.segments], tmp, settings.segments_parquet)
-                engine.write_audiences(report, tmp)
-            else:
-                write_segments(report, tmp)
-                write_audiences(report, tmp)
+            write_segments(report, rows, tmp, settings.segments_parquet)
+            write_audiences(report, rows, tmp)
         with clock.stage("email"):  # includes waiting for the PDF, which it attaches
             refused = documents.write_email(docs, pdf)
         clock.timings.update(browser.timings)
@@ -399,6 +299,6 @@ def _run(settings: Settings, record: dict[str, Any], clock: _Clock, table: Custo
             log.warning("Refused to fetch %s while rendering the PDF.", url)
         clock.timings["total"] = time.perf_counter() - start
         report = replace(report, timings=dict(clock.timings), folder=target)
-        write_json(manifest(report, tmp), tmp / "manifest.json")
+        write_json(manifest(report, tmp, settings.model_dump(mode="json")), tmp / "manifest.json")
     log.info("Report written to %s (%.1f s)", target, clock.timings["total"])
     return report

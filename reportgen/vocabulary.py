@@ -13,6 +13,13 @@ from .suggest import norm
 # A feature's name as settings, rule files and outputs write it.
 FEATURE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
+
+def label_from_name(name: str) -> str:
+    """web_share -> 'Web share', MntWines -> 'Mnt wines', NumWebPurchases -> 'Num web purchases'."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ").split()
+    text = " ".join(w if (w.isupper() and len(w) > 1) else w.lower() for w in words)
+    return text[:1].upper() + text[1:]
+
 # The mall schema, used when a file is recognised without any `columns:` settings, and the two of its
 # features clustered by default (age describes a segment; the classic analysis maps income x spending).
 MALL_FEATURES: tuple[str, ...] = ("age", "income", "spending")

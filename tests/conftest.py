@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from hypothesis import settings as settings_profiles
 
-from reportgen.config import Settings, load_settings
+from reportgen.config import Settings
+from reportgen.settings_file import load_settings
 from reportgen.model import Report
 from reportgen.pipeline import run
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from reportgen.config import load_settings
+from reportgen.settings_file import load_settings
 from reportgen.errors import ConfigError
 
 MALL = Path(__file__).resolve().parents[2] / "shared" / "data" / "Mall_Customers.csv"

@@ -17,7 +17,7 @@ from typing import Any
 import cairosvg
 import pytest
 
-from reportgen.config import load_settings
+from reportgen.settings_file import load_settings
 from reportgen.init import write
 from reportgen.pipeline import run
 

@@ -3,6 +3,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from reportgen.config import Clustering as ClusteringSettings
+from reportgen.engines.local import LocalRows
 from reportgen.errors import DataError
 from reportgen.model import Features
 from reportgen.stages.cluster import cluster
@@ -14,7 +15,8 @@ from .conftest import MALL, settings
 
 def _features(roles: list[str]) -> Features:
     s = settings(data=MALL, features=roles)
-    return build(load(s), s)
+    table = load(s)
+    return build(LocalRows(table), table.clustered, s.scale)
 
 
 def test_standardised_features() -> None:

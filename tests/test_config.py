@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.config import Settings, current_period, load_settings
+from reportgen.config import Settings, current_period
+from reportgen.settings_file import load_settings
 from reportgen.errors import ConfigError
 
 

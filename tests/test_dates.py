@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from reportgen.engines.sql import DUCKDB, quote_text
+from reportgen.sql import DUCKDB, quote_text
 from reportgen.errors import ConfigError, DataError
 from reportgen.stages.dates import TIMED, date_format, plain_time, plain_time_sql
 from reportgen.stages.order_sql import Columns, date_formats, probe_sql, values_sql

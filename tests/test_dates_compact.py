@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reportgen.config import load_settings
-from reportgen.engines.sql import EXCEL, java_format
+from reportgen.settings_file import load_settings
+from reportgen.sql import EXCEL, java_format
 from reportgen.errors import ConfigError
 from reportgen.init import write
 from reportgen.stages import dates, load, transactions

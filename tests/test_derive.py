@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from reportgen.config import load_settings
+from reportgen.settings_file import load_settings
 from reportgen.errors import ConfigError
 from reportgen.pipeline import analyse
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.config import load_settings
+from reportgen.settings_file import load_settings
 from reportgen.stages import encodings, load, transactions
 
 ROWS = [("Mâle", "Besançon"), ("Femme", "Orléans"), ("Mâle", "Zoë Café")]

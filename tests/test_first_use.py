@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import cli
-from reportgen.config import load_settings
+from reportgen.settings_file import load_settings
 from reportgen.stages import load, transactions
 
 

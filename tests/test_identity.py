@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import cli
-from reportgen.config import load_settings
+from reportgen.settings_file import load_settings
 from reportgen.errors import DataError
 from reportgen.stages import identity, load, transactions
 

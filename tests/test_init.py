@@ -11,7 +11,7 @@ import pytest
 import numpy as np
 import yaml
 
-from reportgen.config import load_settings
+from reportgen.settings_file import load_settings
 from reportgen.errors import ConfigError
 from reportgen.init import write
 from reportgen.pipeline import analyse

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from reportgen import init
 from reportgen.cli import cli
-from reportgen.config import load_settings
+from reportgen.settings_file import load_settings
 from reportgen.errors import ConfigError
 from reportgen.pipeline import analyse
 

@@ -7,8 +7,14 @@ from reportgen.bundled import bundled_path
 from reportgen.model import Profile, Clustering, CustomerTable
 from reportgen.rules import load_campaigns, load_segments
 from reportgen.stages.label import label, level_cuts, quantile_points
-from reportgen.stages.profile import profile
+from reportgen.engines.local import LocalRows
+from reportgen.stages.profile import profile as profile_rows
 from reportgen.stages.recommend import recommend
+
+
+def profile(table: CustomerTable, clustering: Clustering, points: dict) -> Profile:
+    """The stage on one machine's rows, the segments already assigned."""
+    return profile_rows(LocalRows(table, clustering.labels), clustering.k, clustering.labels, points)
 
 
 def _table(rows: list[tuple[float, float, float]]) -> CustomerTable:
@@ -70,7 +76,7 @@ def test_fallback_and_missing_campaign_warning(tmp_path: Path) -> None:
 
 def test_segments_are_named_from_the_data_when_no_rule_judges_the_features(tmp_path: Path) -> None:
     """A first run on a new table (no rule pack for its features) still gives readable, distinct names."""
-    from reportgen.config import load_settings
+    from reportgen.settings_file import load_settings
     from reportgen.pipeline import analyse
 
     campaign = Path(__file__).resolve().parents[2] / "shared" / "data" / "marketing_campaign.csv"

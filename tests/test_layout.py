@@ -69,3 +69,116 @@ def test_stability_thresholds_have_one_home() -> None:
     templates = PACKAGE.parent / "templates"
     assert not [p.name for p in templates.iterdir() if "0.75" in p.read_text(encoding="utf-8")]
     assert any("{{ stable_from }}" in p.read_text(encoding="utf-8") for p in templates.iterdir())
+
+
+# The house reads one way: a module imports only modules of its own layer or a lower one, and no
+# import chain comes back to where it started. Lowest first.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    # shared by all: errors, files, plain rules of text, the strict YAML base, the SQL dialect
+    ("errors", "files", "spreadsheet", "paths", "bundled", "schema", "suggest", "yamlfile", "vocabulary", "definitions", "sql", "version", "mailcheck"),
+    ("model",),  # the typed values passed between stages
+    ("config", "settings_file", "rules"),  # settings (their schema, then the file read into it) and rule packs
+    ("stages",),  # the analysis
+    ("engines",),  # where the customers are: they execute what the analysis defines
+    ("render",),  # the view and the documents
+    ("outputs", "segments_file", "contacts", "summary_file", "presentation", "analysis", "history", "deliver", "pipeline", "init", "currency", "sample"),
+    ("cli", "__main__", "__init__"),
+)
+
+
+def _module(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    return ".".join(parts[:-1]) if parts[-1] == "__init__" and len(parts) > 1 else ".".join(parts)
+
+
+def _graph() -> dict[str, set[str]]:
+    """Module -> the reportgen modules it imports (type-checking imports included: they are arrows too)."""
+    modules = {_module(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name.split(".")[:-1] if path.name != "__init__.py" else name.split(".")
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+                stem = ".".join(base + ([node.module] if node.module else []))
+                targets = [f"{stem}.{a.name}".strip(".") for a in node.names] + [stem]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("reportgen"):
+                stem = node.module.removeprefix("reportgen").strip(".")  # type: ignore[union-attr]
+                targets = [f"{stem}.{a.name}".strip(".") for a in node.names] + [stem]
+            elif isinstance(node, ast.Import):
+                targets = [a.name.removeprefix("reportgen").strip(".") for a in node.names if a.name.startswith("reportgen")]
+            for t in targets:
+                if t in modules and t != name:
+                    found.add(t)
+                    break
+        graph[name] = found
+    return graph
+
+
+def _layer(module: str) -> int:
+    top = module.split(".")[0] or "__init__"
+    for i, names in enumerate(LAYERS):
+        if top in names:
+            return i
+    raise AssertionError(f"reportgen/{module.replace('.', '/')}.py is in no layer of tests/test_layout.py LAYERS: place it")
+
+
+def test_imports_never_run_back_up() -> None:
+    graph = _graph()
+    upward = sorted(f"{a} -> {b}" for a, targets in graph.items() for b in targets if _layer(b) > _layer(a))
+    assert upward == []
+
+
+def test_no_import_cycles() -> None:
+    graph = _graph()
+    seen: dict[str, int] = {}
+    cycles: list[str] = []
+
+    def visit(node: str, trail: list[str]) -> None:
+        seen[node] = 1
+        for nxt in sorted(graph[node]):
+            if seen.get(nxt) == 1:
+                cycles.append(" -> ".join(trail[trail.index(nxt):] + [node, nxt]) if nxt in trail else f"{node} -> {nxt}")
+            elif nxt not in seen:
+                visit(nxt, trail + [node])
+        seen[node] = 2
+
+    for node in sorted(graph):
+        if node not in seen:
+            visit(node, [])
+    assert cycles == []
+
+
+def test_stages_never_import_engines_and_render_never_reads_settings() -> None:
+    graph = _graph()
+    assert sorted(f"{a} -> {b}" for a, t in graph.items() if a.startswith("stages.") for b in t if b.split(".")[0] == "engines") == []
+    assert sorted(f"{a} -> {b}" for a, t in graph.items() if a.startswith("render.") for b in t if b == "config") == []
+    readers = sorted(p.name for p in (PACKAGE / "render").glob("*.py") if ".settings" in p.read_text(encoding="utf-8"))
+    assert readers == [], "render/ reads the Report's presentation, never the settings"
+
+
+def test_engines_are_imported_by_the_pipeline_alone() -> None:
+    graph = _graph()
+    users = sorted({a for a, t in graph.items() for b in t if b.split(".")[0] == "engines" and a.split(".")[0] != "engines"})
+    assert users == ["pipeline"]
+
+
+def test_no_module_over_400_lines() -> None:
+    """A module over 400 lines mixes jobs; split it by job (../shared/DESIGN.md)."""
+    long = sorted(f"{p.relative_to(PACKAGE)}: {n}" for p in PACKAGE.rglob("*.py") if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400)
+    assert long == []
+
+
+def test_the_readme_layout_names_every_module() -> None:
+    """README's Layout section lists the tree as it is: every module by name, and none that is gone."""
+    import re
+
+    text = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    layout = text[text.index("## Layout") : text.index("## Developing")]
+    modules = {p.stem for p in PACKAGE.rglob("*.py") if p.stem not in ("__init__", "__main__") and "_bundled" not in p.parts}
+    missing = sorted(m for m in modules if not re.search(rf"\b{m}\b", layout))
+    assert missing == []
+    named = set(re.findall(r"\b([a-z_]+)\.py\b", layout))
+    assert sorted(named - modules - {"setup", "test", "test_layout", "test_packaging"}) == []

@@ -191,7 +191,7 @@ def test_non_finite_numbers_are_dropped_and_counted(write_csv, encoding: str) ->
 
 def test_non_finite_ratio_is_dropped(write_csv) -> None:
     """A ratio whose parts overflow (1e308 / 1e-308) is inf in SQL; it is dropped, not clustered."""
-    from reportgen.config import load_settings
+    from reportgen.settings_file import load_settings
 
     rows = ["id,orders,spent"] + [f"{i},{1 + i % 5},{100 + 7 * i}" for i in range(30)] + ["99,1e-308,1e308"]
     path = write_csv("\n".join(rows) + "\n")

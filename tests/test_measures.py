@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from reportgen.config import load_settings
+from reportgen.settings_file import load_settings
 from reportgen.init import write
 from reportgen.model import Report
 from reportgen.pipeline import analyse

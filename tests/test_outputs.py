@@ -1,4 +1,4 @@
-"""What outputs.py writes for numbers at the edge of what a double holds: segments.csv keeps a
+"""What segments_file.py writes for numbers at the edge of what a double holds: segments.csv keeps a
 finite 1e308 finite (rounding to 6 decimals once multiplied it into inf)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 from reportgen.cli import cli
-from reportgen.outputs import _number_text
+from reportgen.segments_file import _number_text
 
 
 def test_huge_finite_numbers_stay_finite_as_text() -> None:

@@ -7,8 +7,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reportgen.model import Clustering, CustomerTable
-from reportgen.stages.profile import profile
+from reportgen.model import Clustering, CustomerTable, Profile
+from reportgen.engines.local import LocalRows
+from reportgen.stages.profile import profile as profile_rows
+
+
+def profile(table: CustomerTable, clustering: Clustering, points: dict) -> Profile:
+    """The stage on one machine's rows, the segments already assigned."""
+    return profile_rows(LocalRows(table, clustering.labels), clustering.k, clustering.labels, points)
 
 
 def _table(frame: pd.DataFrame) -> CustomerTable:

@@ -269,3 +269,12 @@ def test_the_stable_threshold_in_the_words_is_the_analysis_one(mall_run: Report)
     appendix = " ".join(re.sub(r"<[^>]+>", "", env.get_template("_appendix.html.j2").render(**shaky, appendix_charts=[])).split())
     assert f"{STABLE:.2f} and up is reliable" in appendix
     assert f"0 to 1; {STABLE:.2f} and up" in appendix
+
+
+def test_the_palette_has_a_colour_for_every_segment_the_analysis_may_form() -> None:
+    """The analysis sizes its colours with model.COLOURS; the documents' palette has exactly that many,
+    each distinct, so no two segments of a run share a colour."""
+    from reportgen.config import MAX_SEGMENTS
+    from reportgen.model import COLOURS
+
+    assert len(PALETTE) == len(set(PALETTE)) == COLOURS >= MAX_SEGMENTS

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from reportgen.config import load_settings
+from reportgen.settings_file import load_settings
 from reportgen.errors import ReportgenError
 from reportgen.pipeline import analyse
 

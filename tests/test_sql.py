@@ -1,4 +1,4 @@
-"""The number reader's two twins agree: engines/sql.signed_number (Python: `reportgen init` and the
+"""The number reader's two twins agree: sql.signed_number (Python: `reportgen init` and the
 probe that decides which columns to read so) and Dialect.number(signed=True) (the SQL every run
 executes, here on DuckDB). Property-based: hypothesis writes numbers as shop exports do (currency
 and percent signs before or after, thousands separators, decimal commas, minus signs, no-break
@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from reportgen.engines.sql import DUCKDB, signed_number
+from reportgen.sql import DUCKDB, signed_number
 
 PROPERTY = settings(max_examples=150, deadline=None)
 

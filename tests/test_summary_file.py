@@ -1,4 +1,4 @@
-"""summary.json's schema_version: written by outputs.summary, checked by summary_file.load_previous,
+"""summary.json's schema_version: written by summary_file.summary, checked by summary_file.load_previous,
 which still reads the unversioned files of earlier months and refuses a version it does not know."""
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import cli
+from reportgen.engines.local import LocalRows
 from reportgen.errors import DataError
 from reportgen.model import Report
-from reportgen.outputs import summary, write_segments, write_summary
+from reportgen.segments_file import write_segments
 from reportgen.pipeline import analyse
-from reportgen.summary_file import READABLE, SCHEMA_VERSION, load_previous
+from reportgen.stages.compare import read_assignments
+from reportgen.summary_file import READABLE, SCHEMA_VERSION, load_previous, summary, write_summary
 
 from .conftest import mall_rows, settings
 
@@ -29,7 +31,7 @@ def october(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Report]:
     folder = work / "out" / "2026-10"
     folder.mkdir(parents=True)
     write_summary(report, folder)
-    write_segments(report, folder)
+    write_segments(report, LocalRows(report.table, report.clustering.labels), folder)
     return folder, report
 
 
@@ -55,7 +57,9 @@ def test_a_summary_is_read_back_as_written(october: tuple[Path, Report]) -> None
     previous = load_previous(folder)
     assert previous.period == "2026-10" and previous.n_customers == report.table.n_customers == 60
     assert [(s.name, s.size) for s in previous.segments] == [(s.name, s.size) for s in report.segments]
-    assert sorted(previous.ids) == sorted(report.table.frame["customer_id"])
+    ids, names = read_assignments(previous.folder)
+    assert sorted(ids) == sorted(report.table.frame["customer_id"])
+    assert sorted(names.value_counts().items()) == sorted((s.name, s.size) for s in report.segments)
 
 
 def test_an_unversioned_summary_of_an_earlier_release_still_reads(october: tuple[Path, Report], tmp_path: Path) -> None:

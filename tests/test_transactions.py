@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from reportgen.cli import cli
-from reportgen.config import Settings, Transactions, load_settings
+from reportgen.config import Settings, Transactions
+from reportgen.settings_file import load_settings
 from reportgen.bundled import bundled_path
 from reportgen.vocabulary import TRANSACTION_FEATURES
 from reportgen.errors import DataError
@@ -398,24 +400,29 @@ def test_spark_parity(december: Any, tmp_path: Path) -> None:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
+    from reportgen.engines import spark_read
+
     spark = (
         SparkSession.builder.master("local[2]").appName("reportgen-tx-test")
         .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "2").getOrCreate()
     )
+    def spark_frame(location: str, period: str) -> tuple[pd.DataFrame, Any]:
+        """The order log read and aggregated by the Spark engine (engines/spark_read.py), sorted by id."""
+        with ExitStack() as copies:  # the UTF-8 copy of a local file lives while Spark reads it
+            sdf, t = spark_read.order_frame(spark, settings(data=location, period=period), copies)
+            return sdf.toPandas().sort_values("customer_id").reset_index(drop=True), t
+
     try:
-        frame, table = tx.spark_frame(spark, str(RETAIL), settings(data=RETAIL, period="2011-12"))
-        got = frame.toPandas().sort_values("customer_id").reset_index(drop=True)
+        got, table = spark_frame(str(RETAIL), "2011-12")
         others = {}  # real exports: US short dates, Windows-1252 with ';' and decimal commas, a June re-run
         for path, period in ((_export(tmp_path, "us_short.csv", dates="us_short"), "2011-12"),
                              (_export(tmp_path, "web_shop.csv", dates="iso_zone", money=True), "2011-12"),
                              (_export(tmp_path, "ampm.csv", dates="ampm"), "2011-12"),
                              (CASES / "windows1252_semicolon.csv", "2010-12"), (RETAIL, "2011-06")):
-            sdf, t = tx.spark_frame(spark, str(path), settings(data=path, period=period))
-            others[(path, period)] = (sdf.toPandas().sort_values("customer_id").reset_index(drop=True), t)
+            others[(path, period)] = spark_frame(str(path), period)
         semicolon = _export(tmp_path, "semicolon.csv", semicolon=True, dates="day_first")  # as a URL: no local sniffing
-        sdf, t = tx.spark_frame(spark, semicolon.as_uri(), settings(data=semicolon, period="2011-12"))
-        by_url = sdf.toPandas().sort_values("customer_id").reset_index(drop=True)
+        by_url, _ = spark_frame(semicolon.as_uri(), "2011-12")
     finally:
         spark.stop()
     local = december.frame
@@ -535,7 +542,7 @@ def test_order_log_run_without_config(order_run: Path) -> None:
 def test_an_order_log_in_other_words_is_recognised_without_config(tmp_path: Path) -> None:
     """The retail sample with every column renamed into words no list holds gives the same
     customers and the same recency, frequency and monetary value, with no settings at all."""
-    from reportgen.config import load_settings
+    from reportgen.settings_file import load_settings
     from reportgen.pipeline import analyse
 
     renamed = tmp_path / "orders.csv"
@@ -561,7 +568,7 @@ def test_order_log_briefing_speaks_of_recency_and_frequency(order_run: Path) -> 
 @pytest.mark.e2e
 def test_month_over_month_for_rfm_segments(tmp_path: Path) -> None:
     """Champions last month, At risk this month: the migration a marketer watches."""
-    from reportgen.config import load_settings
+    from reportgen.settings_file import load_settings
     from reportgen.pipeline import analyse, run
 
     for period in ("2011-11", "2011-12"):

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reportgen.config import load_settings
+from reportgen.settings_file import load_settings
 from reportgen.contacts import file_names
 from reportgen.init import write
 from reportgen.pipeline import run

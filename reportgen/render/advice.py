@@ -26,23 +26,23 @@ def outlook(report: Report, seg: Segment) -> str:
 
 def evidence(report: Report, seg: Segment) -> str:
     """Past campaigns: how this segment answered, against all customers."""
-    cols = report.settings.responses
+    cols = report.presentation.responses
     if not cols or not seg.responses:
         return ""
     last = cols[-1]
-    label = report.settings.display_of(last).label
+    label = report.presentation.display(last).label
     text = f"Answered the last campaign ({label}): {fmt_pct(seg.responses.get(last, 0.0), 0)} against {fmt_pct(report.response_rates.get(last, 0.0), 0)} overall."
     earlier = [c for c in cols[:-1] if c in seg.responses]
     if earlier:
         text += " Earlier campaigns: " + "; ".join(
-            f"{report.settings.display_of(c).label} {fmt_pct(seg.responses[c], 0)} ({fmt_pct(report.response_rates.get(c, 0.0), 0)} overall)" for c in earlier
+            f"{report.presentation.display(c).label} {fmt_pct(seg.responses[c], 0)} ({fmt_pct(report.response_rates.get(c, 0.0), 0)} overall)" for c in earlier
         ) + "."
     return text
 
 
 def actions(report: Report) -> dict[str, Any]:
     """What to do first: the ranked actions, worded, with the budget they share."""
-    budget = report.settings.report.budget
+    budget = report.presentation.budget
     rows = []
     for i, a in enumerate(report.actions, start=1):
         stake = ""

@@ -41,8 +41,8 @@ def _map_chart(report: Report) -> Chart | None:
         return None
     xr, yr = axes
     frame = report.table.frame
-    idx = _sample(len(frame), report.settings.clustering.seed, MAP_POINTS)
-    d = report.settings.display_of
+    idx = _sample(len(frame), report.presentation.seed, MAP_POINTS)
+    d = report.presentation.display
     sx, sy = (100.0 if d(xr).percent else 1.0), (100.0 if d(yr).percent else 1.0)  # shares drawn as %
     x = frame[xr].to_numpy()[idx] * sx
     y = frame[yr].to_numpy()[idx] * sy
@@ -146,10 +146,10 @@ def _spread_chart(report: Report) -> Chart | None:
         return None
     name = max(spread, key=lambda f: (spread[f], -report.features.roles.index(f)))
     frame = report.table.frame
-    idx = _sample(len(frame), report.settings.clustering.seed)
+    idx = _sample(len(frame), report.presentation.seed)
     values = frame[name].to_numpy()[idx]
     labels = report.clustering.labels[idx]
-    d = report.settings.display_of(name)
+    d = report.presentation.display(name)
     scale = 100.0 if d.percent else 1.0
     segs = list(report.segments)
     fig = go.Figure()
@@ -178,7 +178,7 @@ def _mix_chart(report: Report) -> Chart | None:
     values = sorted({v for s in report.segments for v in s.mixes.get(attr, {})})[:9]
     shades = ["#4D4D4D", "#A6A6A6", "#D9D9D9", "#7F7F7F", "#BFBFBF", "#5F5F5F", "#E6E6E6", "#8C8C8C", "#333333"]
     segs = list(report.segments)[::-1]
-    label = report.settings.display_of(attr).label
+    label = report.presentation.display(attr).label
     fig = go.Figure()
     for i, (v, legend) in enumerate(zip(values, legend_names(values))):
         shares = [s.mixes.get(attr, {}).get(v, 0) for s in segs]

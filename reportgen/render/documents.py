@@ -56,7 +56,7 @@ class Documents:
 
     def logo(self, how: str) -> str:
         """The logo for one document: a data: URI (PDF, page) or a cid: reference (email, PNG only)."""
-        path = self.report.settings.report.logo
+        path = self.report.presentation.logo
         if path is None:
             return ""
         kind = "svg+xml" if path.suffix.lower() == ".svg" else "png"
@@ -67,7 +67,7 @@ class Documents:
     def email_logo(self) -> Path | None:
         """The logo as a PNG for the email: mail clients do not show SVG, so an SVG logo is drawn
         to PNG (CairoSVG, with external references refused)."""
-        path = self.report.settings.report.logo
+        path = self.report.presentation.logo
         if path is None or path.suffix.lower() == ".png":
             return path
         import cairosvg
@@ -111,7 +111,7 @@ def _fit_overview(report: Report, charts: list[Chart]) -> None:
 def prepare(report: Report, drawing: tuple[list[Chart], ChartFiles], folder: Path) -> Documents:
     """The documents' shared values, for the report as it will be shown (with its trust measures)."""
     charts, files = drawing
-    return Documents(report, folder, view.build(report), charts, files, environment(report.settings.templates_path))
+    return Documents(report, folder, view.build(report), charts, files, environment(report.presentation.templates))
 
 
 def write_briefing(docs: Documents, worker: PdfWorker) -> PendingPdf:
@@ -141,14 +141,14 @@ def write_email(docs: Documents, pdf: PendingPdf) -> list[str]:
     """report.eml: waits for briefing.pdf, which it attaches; returns what the PDF engine refused."""
     cids = {key: f"cid:{cid_for(key)}" for key in docs.files.keys}
     context = docs.context | {"email_charts": docs.chart_values(cids), "pdf_name": PDF_NAME, "logo_src": docs.logo("cid")}
-    s = docs.report.settings
+    s = docs.report.presentation
     html = inline_css(render(docs.env, "email.html.j2", context))
     text = render(docs.env, "email.txt.j2", context)
     refused = pdf.wait()
     message = build_message(
-        subject=s.email.subject or f"{s.report.title} — {docs.context['period_label']}",
-        sender=s.email.sender,
-        recipients=list(s.email.recipients),
+        subject=s.email_subject or f"{s.title} — {docs.context['period_label']}",
+        sender=s.email_sender,
+        recipients=list(s.email_recipients),
         html=html,
         text=text,
         images=docs.images | ({"logo": logo} if (logo := docs.email_logo()) else {}),

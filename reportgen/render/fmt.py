@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..config import Display
+from ..model import Display
 
 # Paul Tol's "muted" qualitative palette: colour-blind safe, ten colours (segment 0 gets the first).
 PALETTE: tuple[str, ...] = (

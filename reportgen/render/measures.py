@@ -8,10 +8,9 @@ Used by the view (tables, sentences) and the charts alike, so both show the same
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ..config import Display
-from ..model import Report, Segment
+from ..model import Display, Report, Segment
 from .fmt import fmt_pct, fmt_role
 
 MEAN, FLAG, ABOVE_ZERO = "mean", "flag", "above zero"
@@ -21,18 +20,18 @@ ZERO_HEAVY = 0.5  # a measure at 0 for at least this share of customers is shown
 def display_for(report: Report, name: str) -> Display:
     """How a feature reads in this report: its display settings, with the report's currency on money
     and a yes/no (0/1) feature shown as the share of customers with the trait."""
-    d = report.settings.display_of(name)
+    d = report.presentation.display(name)
     if name in report.profile.binary and not d.percent:
-        return d.model_copy(update={"percent": True, "decimals": 0, "prefix": "", "suffix": ""})
-    currency = report.settings.report.currency
+        return replace(d, percent=True, decimals=0, prefix="", suffix="")
+    currency = report.presentation.currency
     if currency and _is_money(report, name) and not d.prefix:
         sign = currency if not currency.isalpha() else f"{currency} "
-        return d.model_copy(update={"prefix": sign, "money": True})
+        return replace(d, prefix=sign, money=True)
     return d
 
 
 def _is_money(report: Report, name: str) -> bool:
-    d = report.settings.display_of(name)
+    d = report.presentation.display(name)
     naming = report.naming
     return (
         d.money
@@ -44,7 +43,7 @@ def _is_money(report: Report, name: str) -> bool:
 
 def fmt_money(report: Report, value: float) -> str:
     """An amount in the report's currency: '£1,234'."""
-    currency = report.settings.report.currency
+    currency = report.presentation.currency
     sign = "" if not currency else (currency if not currency.isalpha() else f"{currency} ")
     return f"{sign}{value:,.0f}"
 

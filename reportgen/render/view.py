@@ -5,11 +5,11 @@ This is the only place that decides what the reader sees and in which words; it 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from ..config import Display
 from ..vocabulary import SENSITIVE_BY_DEFAULT
-from ..model import STABLE, Report, Segment
+from ..model import STABLE, Display, Report, Segment
 from ..stages.members import HOLDS
 from ..stages.recommend import OTHER_PRODUCTS
 from . import measures as ms
@@ -33,7 +33,7 @@ def axis_title(display: Display) -> str:
 def map_axes(report: Report) -> tuple[str, str] | None:
     """The two features of the segment map: the settings' choice, else the two clustered features
     that separate the segments most (then other features, for a single clustered one)."""
-    chosen = report.settings.map
+    chosen = report.presentation.map
     if chosen and all(f in report.population for f in chosen):
         return chosen[0], chosen[1]
     sep = report.profile.separation
@@ -83,7 +83,7 @@ def _bound(report: Report, f: str, cut: float, above: bool) -> str:
     d = display_for(report, f)
     if abs(cut * 2 - round(cut * 2)) < 1e-9 and round(cut * 2) % 2 == 1:
         cut = cut + 0.5 if above else cut - 0.5
-        d = d.model_copy(update={"decimals": 0}) if not d.percent else d
+        d = replace(d, decimals=0) if not d.percent else d
     return fmt_role(cut, d)
 
 
@@ -98,7 +98,7 @@ def _spread_words(report: Report, seg: Segment, f: str, shares: tuple[float, ...
             hi += 1
         else:
             lo -= 1
-    label = report.settings.display_of(f).label.lower()
+    label = report.presentation.display(f).label.lower()
     low = _bound(report, f, cuts[lo - 1], above=True) if lo > 0 and lo - 1 < len(cuts) else None
     high = _bound(report, f, cuts[hi], above=False) if hi < len(cuts) else None
     held = fmt_pct(sum(shares[lo : hi + 1]), 0)
@@ -248,8 +248,7 @@ def _segment(report: Report, seg: Segment, readings: ms.Readings) -> dict[str, A
 
 
 def _is_sensitive(report: Report, name: str) -> bool:
-    spec = report.settings.columns.get(name)
-    return bool(getattr(spec, "sensitive", False))
+    return name in report.presentation.sensitive
 
 
 def _worth(report: Report) -> dict[str, Any] | None:
@@ -262,19 +261,19 @@ def _worth(report: Report) -> dict[str, Any] | None:
         for seg in ranked
     ]
     top = rows[0]
-    label = report.settings.display_of(report.naming.value_feature).label.lower()
+    label = report.presentation.display(report.naming.value_feature).label.lower()
     total = fmt_money(report, sum(seg.revenue or 0.0 for seg in report.segments))
     return {
         "rows": rows,
         "sentence": f"{top['name']}: {top['customers']} of customers, {top['revenue_share']} of revenue.",
         "basis": f"A segment's revenue is the sum of its customers' {label} ({total} over all customers analysed).",
-        "currency_missing": not report.settings.report.currency,
+        "currency_missing": not report.presentation.currency,
     }
 
 
 def build(report: Report) -> dict[str, Any]:
     """Everything the templates need, already worded and formatted."""
-    s = report.settings
+    s = report.presentation
     c = report.clustering
     largest, valuable = report.largest, report.most_valuable
     readings = ms.readings(report)
@@ -285,25 +284,25 @@ def build(report: Report) -> dict[str, Any]:
     f = report.features
     scaling = [
         {
-            "label": s.display_of(name).label,
+            "label": s.display(name).label,
             "transform": {"linear": "as is", "log": "logarithm", "rank": "rank"}[how],
             "skew": fmt_num(skew, 1),
             "why": ("chosen from the skew" if auto else "set in the settings"),
         }
         for name, how, skew, auto in zip(f.roles, f.transforms, f.skew, f.automatic)
     ]
-    sensitive = [s.display_of(n).label for n in f.roles if n in SENSITIVE_BY_DEFAULT or _is_sensitive(report, n)]
+    sensitive = [s.display(n).label for n in f.roles if n in SENSITIVE_BY_DEFAULT or _is_sensitive(report, n)]
     context = {
-        "title": s.report.title,
-        "organisation": s.report.organisation,
-        "accent": s.report.accent,
-        "accent_text": text_on(s.report.accent),
+        "title": s.title,
+        "organisation": s.organisation,
+        "accent": s.accent,
+        "accent_text": text_on(s.accent),
         "period": report.period,
         "period_label": period_label(report.period),
         "n_customers": fmt_int(report.table.n_customers),
         "k": c.k,
         "k_auto": c.k_auto,
-        "features": [s.display_of(r).label for r in report.features.roles],
+        "features": [s.display(r).label for r in report.features.roles],
         "scaling": scaling,
         "sensitive": sensitive,
         "largest": {
@@ -327,11 +326,11 @@ def build(report: Report) -> dict[str, Any]:
             "calinski_harabasz": fmt_num(c.calinski_harabasz, 1),
         },
         "k_curve": [{"k": p.k, "silhouette": fmt_num(p.silhouette, 3), "chosen": p.k == c.clusters_k} for p in c.k_curve],
-        "k_range": f"{s.clustering.k_min}–{max((p.k for p in c.k_curve), default=s.clustering.k_max)}",
-        "seed": s.clustering.seed,
-        "n_init": s.clustering.n_init,
+        "k_range": f"{s.k_min}–{max((p.k for p in c.k_curve), default=s.k_max)}",
+        "seed": s.seed,
+        "n_init": s.n_init,
         "levels": [
-            {"role": s.display_of(r).label, "cuts": ", ".join(fmt_role(v, display_for(report, r)) for v in cuts)}
+            {"role": s.display(r).label, "cuts": ", ".join(fmt_role(v, display_for(report, r)) for v in cuts)}
             for r, cuts in report.level_cuts.items()
         ],
         "worth": _worth(report),

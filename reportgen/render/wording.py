@@ -128,7 +128,7 @@ def naming(report: Report) -> dict[str, Any]:
     n = report.naming
     if n is None:
         return {"sentences": []}
-    label = lambda f: report.settings.display_of(f).label.lower()  # noqa: E731
+    label = lambda f: report.presentation.display(f).label.lower()  # noqa: E731
     pack = _pack_name(n.rules)
     out = []
     if n.how == "data":

@@ -44,8 +44,8 @@ from threadpoolctl import threadpool_limits
 from ..config import Clustering as ClusteringSettings
 from ..errors import DataError
 from ..model import DISSOLVES, STABLE, Clustering, Features, KScore
+from .kmeans import FINE, LABEL, SINGLE_THREAD_BELOW, InMemory, PassRows, finish
 
-SINGLE_THREAD_BELOW = 20_000
 SHORTLIST = 3  # at most this many k are resampled for stability
 
 
@@ -106,15 +106,6 @@ def canonical_order(x: np.ndarray) -> np.ndarray:
 
 def _score_rows(n: int, cfg: ClusteringSettings) -> slice | np.ndarray:
     return sample_rows(n, cfg.fit_sample, cfg.seed + 1)
-
-
-def _ordered(labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """Relabel so cluster 0 is the largest; equal sizes are ordered by their centre's coordinates."""
-    sizes = np.bincount(labels, minlength=len(centers))
-    order = sorted(range(len(centers)), key=lambda c: (-sizes[c], *centers[c].round(9)))
-    new_id = np.empty(len(centers), dtype=np.int64)
-    new_id[order] = np.arange(len(centers))
-    return new_id[labels]
 
 
 def bootstrap_stability(
@@ -297,24 +288,36 @@ def _and(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def cluster(features: Features, cfg: ClusteringSettings) -> Clustering:
+def cluster(features: Features, cfg: ClusteringSettings, rows: PassRows | None = None) -> Clustering:
+    """k and the starting centres from the held rows (every row, or a seeded sample of a large
+    table), then one K-Means pass over every customer from those centres, executed by `rows` (by
+    default the features matrix in memory); clusters numbered largest first."""
     # Small tables (and the sample k is chosen on, at most fit_sample rows) cluster faster on one
     # thread than with OpenMP threads spinning against the chart browser that boots at the same
-    # time; the pass over every row of a large table uses every core.
+    # time; the pass over every row of a large table uses every core (kmeans_pass).
     with threadpool_limits(limits=1):
         x, model, curve, reasons = _on_sample(features, cfg)
-    with threadpool_limits(limits=1 if len(features.matrix) < SINGLE_THREAD_BELOW else None):
-        return _finish(features.matrix, x, model, curve, reasons, cfg)
+    labels, sizes = finish(rows or InMemory(features.matrix), features, model.cluster_centers_, cfg.seed, LABEL)
+    held = features.matrix
+    k = int(model.n_clusters)
+    scored = _score_rows(len(held), cfg)  # the quality measures on a seeded sample of large tables
+    with threadpool_limits(limits=1 if len(held) < SINGLE_THREAD_BELOW else None):
+        return Clustering(
+            k=k,
+            k_auto=cfg.k == "auto",
+            labels=labels,
+            silhouette=round(silhouettes(held[scored], cfg)(labels[scored]), 4),
+            davies_bouldin=round(float(davies_bouldin_score(held[scored], labels[scored])), 4),
+            calinski_harabasz=round(float(calinski_harabasz_score(held[scored], labels[scored])), 2),
+            k_curve=tuple(curve),
+            sizes=sizes,
+            k_reasons=tuple(reasons),
+        )
 
 
 def _on_sample(features: Features, cfg: ClusteringSettings) -> tuple[np.ndarray, KMeans, list[KScore], list[str]]:
     """k (by the rule above) and the model, fitted on every row or a seeded sample of a large table."""
-    full = features.matrix
-    if len(full) > cfg.fit_sample:
-        rows = np.sort(np.random.default_rng(cfg.seed).choice(len(full), cfg.fit_sample, replace=False))
-        x = full[rows]
-    else:
-        x = full[canonical_order(full)]
+    x = _fit_rows(features.matrix, cfg)
     distinct = len(np.unique(x.round(12), axis=0))
     if distinct < 2:
         raise DataError(
@@ -342,48 +345,26 @@ def _on_sample(features: Features, cfg: ClusteringSettings) -> tuple[np.ndarray,
     return x, model, curve, reasons
 
 
-def _finish(
-    full: np.ndarray, x: np.ndarray, model: KMeans, curve: list[KScore], reasons: list[str], cfg: ClusteringSettings
-) -> Clustering:
-    if x is not full:  # every row, from the sample's centres
-        model = KMeans(n_clusters=model.n_clusters, init=model.cluster_centers_, n_init=1, random_state=cfg.seed).fit(full)
-        x = full
-    labels = _ordered(model.labels_, model.cluster_centers_)
-    k = int(model.n_clusters)
-    scored = _score_rows(len(x), cfg)  # the quality measures on a seeded sample of large tables
-    return Clustering(
-        k=k,
-        k_auto=cfg.k == "auto",
-        labels=labels,
-        silhouette=round(silhouettes(x[scored], cfg)(labels[scored]), 4),
-        davies_bouldin=round(float(davies_bouldin_score(x[scored], labels[scored])), 4),
-        calinski_harabasz=round(float(calinski_harabasz_score(x[scored], labels[scored])), 2),
-        k_curve=tuple(curve),
-        sizes=tuple(int(n) for n in np.bincount(labels, minlength=k)),
-        k_reasons=tuple(reasons),
-    )
+def _fit_rows(full: np.ndarray, cfg: ClusteringSettings) -> np.ndarray:
+    """The rows K-Means' starts are fitted on: a seeded sample of a large table, else every row in
+    canonical order."""
+    if len(full) > cfg.fit_sample:
+        return full[np.sort(np.random.default_rng(cfg.seed).choice(len(full), cfg.fit_sample, replace=False))]
+    return full[canonical_order(full)]
 
 
 def fine_start(features: Features, k: int, cfg: ClusteringSettings) -> np.ndarray:
     """The centres of K-Means with a fixed, larger k (segments formed by name from fine clusters, see
     stages/members.py), fitted as `cluster` fits: on the rows in canonical order or on a seeded
     sample of a large table. Both engines then run K-Means over every row from these centres."""
-    full = features.matrix
     with threadpool_limits(limits=1):
-        if len(full) > cfg.fit_sample:
-            x = full[np.sort(np.random.default_rng(cfg.seed).choice(len(full), cfg.fit_sample, replace=False))]
-        else:
-            x = full[canonical_order(full)]
-        return _fit(x, k, cfg).cluster_centers_
+        return _fit(_fit_rows(features.matrix, cfg), k, cfg).cluster_centers_
 
 
-def fine(features: Features, k: int, cfg: ClusteringSettings) -> np.ndarray:
-    """Labels of the fine clusters over every row, from `fine_start`'s centres."""
-    full = features.matrix
-    start = fine_start(features, k, cfg)
-    with threadpool_limits(limits=1 if len(full) < SINGLE_THREAD_BELOW else None):
-        model = KMeans(n_clusters=k, init=start, n_init=1, random_state=cfg.seed).fit(full)
-    return _ordered(model.labels_, model.cluster_centers_)
+def fine(features: Features, k: int, cfg: ClusteringSettings, rows: PassRows, column: str = FINE) -> np.ndarray:
+    """Fine clusters over every customer from `fine_start`'s centres, kept as `column`; the held rows' ids."""
+    held, _ = finish(rows, features, fine_start(features, k, cfg), cfg.seed, column)
+    return held
 
 
 def regroup(features: Features, labels: np.ndarray, k: int, base: Clustering, reason: str, cfg: ClusteringSettings) -> Clustering:

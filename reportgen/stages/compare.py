@@ -9,6 +9,7 @@ apart than MAX_DISTANCE standard deviations is not a match (the segment is new, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,8 @@ from scipy.optimize import linear_sum_assignment
 
 from ..errors import DataError
 from ..model import Changes, Features, Segment, SegmentChange
+from ..spreadsheet import QUOTED_FORMULA
+from .features import to_model_units
 from .label import Named
 
 MAX_DISTANCE = 1.0
@@ -39,8 +42,7 @@ class Previous:
     period: str
     n_customers: int
     segments: tuple[PreviousSegment, ...]
-    ids: pd.Series  # customer ids of last month's segments.csv
-    segment_names: pd.Series  # their segment, same order
+    folder: Path  # last month's period folder: its segments.csv lists each customer's segment
     level_cuts: dict[str, tuple[float, ...]] = field(default_factory=dict)  # the cuts last month's levels used
 
 
@@ -58,12 +60,7 @@ def match(named: list[Named], previous: Previous, features: Features, percentile
         out = []
         for r, i in zip(roles, index):
             how = features.transforms[i] if features.transforms else "linear"
-            value = centroid[r]
-            if how == "log":
-                value = float(np.log1p(max(value - features.offsets[i], 0.0)))
-            elif how == "rank" and percentiles and r in percentiles:
-                value = float(np.interp(value, percentiles[r], np.linspace(0, 1, len(percentiles[r]))))
-            out.append(value)
+            out.append(to_model_units(centroid[r], how, features.offsets[i], (percentiles or {}).get(r)))
         return out
 
     now = np.array([model_units(n.centroid) for n in named]) / scale
@@ -109,20 +106,63 @@ def colours(segments: tuple[Segment, ...], previous: Previous | None, matches: d
     return tuple(out)
 
 
-def migration_counts(ids: pd.Series, labels: np.ndarray, previous: Previous, n_columns: int) -> np.ndarray:
-    """Customers from last month's segment (rows, then "new") to this month's (columns, then "gone")."""
+def read_assignments(folder: Path) -> tuple[pd.Series, pd.Series]:
+    """Last month's segments.csv, on one machine: each customer's id and segment name, as written
+    (the leading quote before a formula-like cell taken off again)."""
+    try:
+        table = pd.read_csv(folder / "segments.csv", dtype=str, keep_default_na=False, engine="pyarrow", usecols=["customer_id", "segment"])
+    except (OSError, KeyError, ValueError, pd.errors.ParserError) as exc:
+        raise DataError(
+            f"{folder}: the previous report cannot be read for the comparison ({type(exc).__name__}: {exc}).",
+            "Re-run that period, or choose another with --compare-to.",
+        ) from None
+    return unquote(table["customer_id"]), unquote(table["segment"])
+
+
+def unquote(cells: pd.Series) -> pd.Series:
+    """Undo the leading quote segments.csv puts before formula-like values."""
+    cells = cells.astype(str)
+    quoted = cells.str.match(QUOTED_FORMULA)
+    return cells.where(~quoted, cells.str.slice(1))
+
+
+def pairs_in_memory(ids: pd.Series, labels: np.ndarray, before_ids: pd.Series, before_names: pd.Series) -> tuple[dict[tuple[str | None, int | None], int], bool]:
+    """Rows.migration for customers held in memory: counts per (last month's segment or None, this
+    month's or None) over the customers of either month, matched by id; and whether last month
+    lists a customer twice."""
+    try:
+        where = pd.Index(before_ids).get_indexer(ids.astype(str))
+    except pd.errors.InvalidIndexError:
+        return {}, True
+    codes, names = pd.factorize(before_names.to_numpy(dtype=object))
+    m = len(names)
+    found = where >= 0
+    before = np.where(found, codes[np.maximum(where, 0)], m)  # m: not a customer then
+    k = int(labels.max()) + 1 if len(labels) else 0
+    grid = np.bincount(before * k + labels, minlength=(m + 1) * k).reshape(m + 1, k)
+    out: dict[tuple[str | None, int | None], int] = {}
+    for b, c in zip(*np.nonzero(grid)):
+        out[(str(names[b]) if b < m else None, int(c))] = int(grid[b, c])
+    seen = np.zeros(len(before_ids), dtype=bool)
+    seen[where[found]] = True
+    for b, n in enumerate(np.bincount(codes[~seen], minlength=m)):
+        if n:
+            out[(str(names[b]), None)] = int(n)
+    return out, False
+
+
+def migration_counts(pairs: dict[tuple[str | None, int | None], int], twice: bool, previous: Previous, n_columns: int) -> np.ndarray:
+    """Customers from last month's segment (rows, then "new") to this month's (columns, then "gone"),
+    from the engine's counts per (last month's segment name or None, this month's segment or None)."""
+    if twice:
+        raise DataError(f"The {previous.period} segments.csv lists a customer twice.", f"Re-run {previous.period}, or choose another with --compare-to.")
     n_rows = len(previous.segments) + 1
     row_of = {p.name: i for i, p in enumerate(previous.segments)}
-    prev_rows = previous.segment_names.map(row_of).fillna(n_rows - 1).to_numpy(dtype=np.int64)
-    try:
-        where = pd.Index(previous.ids).get_indexer(ids.astype(str))
-    except pd.errors.InvalidIndexError:
-        raise DataError(f"The {previous.period} segments.csv lists a customer twice.", f"Re-run {previous.period}, or choose another with --compare-to.") from None
-    now_rows = np.where(where >= 0, prev_rows[np.maximum(where, 0)], n_rows - 1)
-    counts = np.bincount(now_rows * n_columns + labels, minlength=n_rows * n_columns).reshape(n_rows, n_columns)
-    seen = np.zeros(len(previous.ids), dtype=bool)
-    seen[where[where >= 0]] = True
-    counts[:, -1] = np.bincount(prev_rows[~seen], minlength=n_rows)
+    counts = np.zeros((n_rows, n_columns), dtype=np.int64)
+    for (before, now), n in pairs.items():
+        if before is None and now is None:
+            continue
+        counts[row_of.get(before, n_rows - 1) if before is not None else n_rows - 1, now if now is not None else n_columns - 1] += n
     return counts
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from ..engines.sql import EXCEL, quote_text
+from ..sql import EXCEL, quote_text
 from ..errors import ConfigError
 
 DATE = re.compile(r"^(\d{1,4})([-/.])(\d{1,2})\2(\d{1,4})(?:([ T])(\d{1,2}):(\d{2})(:\d{2})?( ?[AaPp][Mm])?)?")

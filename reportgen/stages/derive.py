@@ -1,7 +1,7 @@
 """A customer table's columns -> one row per customer with named features: the plan.
 
 Each feature is defined once, in `columns:` (a column, sum, ratio, birth_year, days_since), and
-turned into one SQL query by stages/derive_sql.py through engines/sql.py, which DuckDB runs on one
+turned into one SQL query by stages/derive_sql.py through reportgen/sql.py, which DuckDB runs on one
 machine and Spark SQL on a cluster: the same text, so the same meaning. `plan` needs only the file's
 header (no pandas), so mistakes in the settings are found before any browser or engine starts;
 which columns hold text, numbers with currency signs or dates with zones is learnt from the data by
@@ -165,7 +165,7 @@ def plan(settings: Settings, header: list[str], path: Path, kind: str = "custome
             )
         if f.date_format is not None:
             try:
-                from ..engines.sql import java_format
+                from ..sql import java_format
 
                 java_format(f.date_format)
             except ValueError as exc:

@@ -9,15 +9,17 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from ..config import Settings
-from ..engines.sql import FINITE, Dialect, quote_text
+from ..sql import FINITE, Dialect, quote_text
 from ..errors import ConfigError, DataError
-from ..model import RowIssue
+from ..model import CustomerTable, RowIssue
 from .dates import plain_time_sql
 from .identity import customer_id_sql
-from .derive import MAX_EXAMPLES, Feature, Plan  # noqa: F401  (MAX_EXAMPLES: the engines' example lines)
+from .derive import MAX_EXAMPLES, Feature, Plan, sources  # noqa: F401  (MAX_EXAMPLES: the engines' example lines)
+
+NO_ID = "The file has no customer id column; customers are identified by their line number."
 
 
 
@@ -256,3 +258,20 @@ def check_kept(path: Path | str, n_read: int, kept: int, found: tuple[RowIssue, 
         )
     if kept < settings.quality.min_rows:
         raise DataError(f"{path}: only {kept} usable customers; at least {settings.quality.min_rows} are needed.", "Give a larger customer table.")
+
+
+def facts(p: Plan) -> dict[str, str]:
+    """What the reader must know about a customer table: the day its days-since features count to."""
+    dated = [f.name for f in p.features if f.kind == "days_since"]
+    return {"dates_to": period_end(p.period)} if dated else {}
+
+
+def customer_table(
+    p: Plan, q: Query, frame: Any, source: Path, checksum: str, n_read: int, found: tuple[RowIssue, ...], notes: tuple[str, ...], n_used: int | None = None
+) -> CustomerTable:
+    """The CustomerTable of a derivation, whichever engine ran it (`frame`: the rows it holds)."""
+    return CustomerTable(
+        frame=frame, source=source, checksum=checksum, n_read=n_read, columns=sources(p), issues=found,
+        notes=(() if p.id_column else (NO_ID,)) + notes, n_used=n_used, numeric=q.numeric, attributes=q.attributes,
+        clustered=tuple(p.clustered or ()), categories=dict(p.categories), facts=facts(p),
+    )

@@ -5,14 +5,23 @@ Skewed measures (money, counts) would otherwise let a handful of big spenders fo
 their own. `scale: {feature: auto}` (the default) takes log1p(x - min) when the data's skewness is
 above SKEWED (rank when values can be negative) and keeps the values linear otherwise; the choice
 and the skew are stated in the appendix.
+
+The transform is written here once, twice spelt: `transform` (numpy, one machine) and
+`transform_sql` (the Spark engine), tested against each other; `to_model_units` and `inverse` take
+one value to and from the space K-Means sees.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from ..config import Settings
-from ..model import CustomerTable, Features
+from ..model import Features
+
+if TYPE_CHECKING:
+    from .rows import Rows
 
 SKEWED = 1.0  # |skewness| above this counts as skewed (a common rule of thumb)
 
@@ -38,6 +47,8 @@ def choose(setting: str, skew: float, minimum: float, maximum: float) -> str:
 
 
 def transform(x: np.ndarray, how: str, offset: float) -> np.ndarray:
+    """The values as K-Means sees them (before standardising): log1p(x - offset), the rank as a share
+    (the lowest rank of equal values, (rank - 1) / (n - 1)), or as they are."""
     if how == "log":
         return np.log1p(x - offset)
     if how == "rank":
@@ -74,33 +85,79 @@ def sorted_quantiles(sorted_x: np.ndarray, q: np.ndarray | float) -> np.ndarray:
     return out
 
 
-def inverse(value: float, how: str, offset: float, sorted_values: np.ndarray | None = None) -> float:
-    """A transformed value back in original units (what the rules judge)."""
+def counted_quantiles(counted: list[tuple[float, int]], brackets: list[tuple[float, float]], below: list[int],
+                      lower: np.ndarray, upper: np.ndarray, virtual: np.ndarray, name: str) -> np.ndarray:
+    """Quantiles from an engine that cannot sort every value in one place (Spark): each share's two
+    order statistics (`lower`, `upper`, from 0) read off the distinct values counted inside its
+    bracket (`counted`, sorted; `below[j]` customers lie under bracket j), then interpolated by
+    numpy's own arithmetic (sorted_quantiles), so both engines give the same numbers."""
+    values = np.array([v for v, _ in counted], dtype=np.float64)
+    ends = np.cumsum([c for _, c in counted])
+    out = np.empty(len(brackets))
+    for j, (a, b) in enumerate(brackets):
+        first = int(np.searchsorted(values, float(a)))  # the bracket's first value in `counted`
+        upto = ends[first:] - (int(ends[first - 1]) if first else 0) + below[j]  # customers at or below each value from there
+        pair = []
+        for r in (lower[j], upper[j]):  # order statistic r: the first value with more than r customers at or below it
+            k = int(np.searchsorted(upto, r, side="right")) + first
+            if below[j] > r or k >= len(values) or values[k] > float(b):
+                raise AssertionError(f"{name}: the quantile bracket [{a}, {b}] misses rank {r}")
+            pair.append(values[k])
+        out[j] = sorted_quantiles(np.array(pair), float(virtual[j] - lower[j]))[0]
+    return out
+
+
+def transform_sql(column: str, how: str, offset: float) -> str:
+    """`transform` as a Spark SQL expression over a column (a quoted identifier): the same arithmetic
+    (log1p; percent_rank, which gives equal values the lowest rank)."""
+    if how == "log":
+        return f"CAST(log1p({column} - CAST('{float(offset)!r}' AS DOUBLE)) AS DOUBLE)"
+    if how == "rank":
+        return f"CAST(percent_rank() OVER (ORDER BY {column}) AS DOUBLE)"
+    return f"CAST({column} AS DOUBLE)"
+
+
+def inverse(value: float, how: str, offset: float, quantile: Callable[[float], float] | None = None) -> float:
+    """A transformed value back in original units (what the rules judge): for a rank, the value at
+    that share of the customers (`quantile`, which the engine computes)."""
     if how == "log":
         return float(np.expm1(value) + offset)
     if how == "rank":
-        assert sorted_values is not None
-        return float(sorted_quantiles(sorted_values, min(max(value, 0.0), 1.0))[0])
+        assert quantile is not None
+        return quantile(clip_share(value))
     return float(value)
 
 
-def build(table: CustomerTable, settings: Settings) -> Features:
-    names = table.clustered or tuple(settings.features or ())
-    columns, transforms, offsets, skews, automatic = [], [], [], [], []
+def clip_share(value: float) -> float:
+    return min(max(value, 0.0), 1.0)
+
+
+def to_model_units(value: float, how: str, offset: float, percentiles: Sequence[float] | None = None) -> float:
+    """One value in original units as K-Means saw it (before standardising): log1p of its distance
+    from the minimum, or its share of customers below it from the percentiles (a rank)."""
+    if how == "log":
+        return float(np.log1p(max(value - offset, 0.0)))
+    if how == "rank" and percentiles:
+        return float(np.interp(value, percentiles, np.linspace(0, 1, len(percentiles))))
+    return value
+
+
+def build(rows: Rows, names: Sequence[str], scale_settings: dict[str, str]) -> Features:
+    """The clustering features of every customer: each feature's transform chosen from its moments
+    over every customer, the transformed values standardised by their mean and standard deviation
+    over every customer; the matrix holds the held rows."""
+    moments = rows.moments(names)
+    transforms, offsets, skews, automatic = [], [], [], []
     for name in names:
-        x = table.frame[name].to_numpy(dtype=np.float64)
-        skew = skewness(x)
-        setting = settings.scale.get(name, "auto")
-        how = choose(setting, skew, float(x.min()), float(x.max()))
-        offset = float(x.min()) if how == "log" else 0.0
-        columns.append(transform(x, how, offset))
+        m = moments[name]
+        setting = scale_settings.get(name, "auto")
+        how = choose(setting, m.skew, m.low, m.high)
         transforms.append(how)
-        offsets.append(offset)
-        skews.append(round(skew, 4))
+        offsets.append(m.low if how == "log" else 0.0)
+        skews.append(round(m.skew, 4))
         automatic.append(setting == "auto")
-    raw = np.column_stack(columns)
-    mean = raw.mean(axis=0)
-    scale = raw.std(axis=0)
+    raw, mean, scale = rows.transformed(names, transforms, offsets)
+    scale = scale.copy()
     scale[scale == 0] = 1.0
     return Features(
         matrix=(raw - mean) / scale,

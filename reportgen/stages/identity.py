@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..engines.sql import quote_text
+from ..sql import quote_text
 
 _DECIMAL_WHOLE = "^([0-9]+)[.]0+$"  # no backslashes: used as they are in both engines' SQL
 _EMAIL = "^[^@ ]+@[^@ ]+[.][^@ ]+$"  # name@domain.tld: '@SUM(1+1)' is not an e-mail address

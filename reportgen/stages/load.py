@@ -15,7 +15,7 @@ import numpy as np
 from ..config import Settings
 from ..suggest import did_you_mean
 from ..vocabulary import RFM_FEATURES, TRANSACTION_FEATURES
-from ..engines.sql import DUCKDB
+from ..sql import DUCKDB
 from ..errors import ConfigError, DataError
 from ..model import CustomerTable
 from . import derive, derive_sql, probe, read
@@ -86,22 +86,7 @@ def load(settings: Settings) -> CustomerTable:
     kept["customer_id"] = kept["customer_id"].astype(str)
     for name in q.numeric:
         kept[name] = kept[name].astype("float64")
-    notes = () if plan.id_column else ("The file has no customer id column; customers are identified by their line number.",)
-    notes += raw.notes + derive_sql.note_texts(q.notes, count)
-    return CustomerTable(
-        frame=kept,
-        source=path,
-        checksum=raw.checksum,
-        n_read=result.num_rows,
-        columns=derive.sources(plan),
-        issues=found,
-        notes=notes,
-        numeric=q.numeric,
-        attributes=q.attributes,
-        clustered=tuple(plan.clustered or ()),
-        categories=dict(plan.categories),
-        facts=_facts(plan),
-    )
+    return derive_sql.customer_table(plan, q, kept, path, raw.checksum, result.num_rows, found, raw.notes + derive_sql.note_texts(q.notes, count))
 
 
 def _maybe_numbers(plan: derive.Plan) -> set[str]:
@@ -145,11 +130,6 @@ def _flags(column: Any) -> np.ndarray:
     import pyarrow.compute as pc
 
     return np.asarray(pc.fill_null(column, False).to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def _facts(plan: derive.Plan) -> dict[str, str]:
-    dated = [f.name for f in plan.features if f.kind == "days_since"]
-    return {"dates_to": derive_sql.period_end(plan.period)} if dated else {}
 
 
 def _resolve(con: object, plan: derive.Plan, settings: Settings, typed: set[str], decimal_comma: bool) -> derive.Plan:

@@ -7,8 +7,8 @@ cycle (rules `method: rhythm`); when the log covers too little time to tell who 
 (under SHORT_DAYS days or SHORT_CYCLES buying cycles), the rules marked `lapsing` are held back.
 
 The per-customer work (counting customers per cluster and cell, the fine clusters, applying the
-segments back to every customer) goes through `Rows` (stages/rows.py): `LocalRows` on one machine,
-the Spark engine's own on a cluster; the decisions are made here, once, for both.
+segments back to every customer) goes through `Rows` (stages/rows.py), which each engine keeps;
+the decisions are made here, once, for both.
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ from dataclasses import dataclass, replace
 from typing import Any
 import numpy as np
 
+from ..config import MAX_SEGMENTS
 from ..config import Clustering as ClusteringSettings
 from ..model import Clustering, Features, Grouping, Profile
 from ..rules import Rulebook, SegmentRule
-from . import cluster, label, members
-from .rows import Rows
+from . import cluster, label, members, profile
+from .rows import FINE, LABEL, Rows
 
 CUT_MARGIN = 0.1  # a level cut within this share of last month's is kept as it was, so names do not flip on noise
 SHORT_DAYS = 90  # a log covering fewer days than this cannot tell lapsing customers from quiet ones
 SHORT_CYCLES = 3  # nor one covering fewer buying cycles
-MAX_SEGMENTS = 10
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def _auto_fits(rows: Rows, prof: Profile, named: list[label.Named], clustering: 
     features = sorted({f for n in named for f in n.claimed})
     cuts = {f: label.auto_cuts(prof, f) for f in features}
     cells = members.cells_of(cuts)
-    table = rows.cell_counts(clustering.labels, clustering.k, cuts, cells)
+    table = rows.cell_counts(LABEL, clustering.k, cuts, cells)
     words = [w for _, w in label.AUTO_WORDS]
     out = []
     for c, n in enumerate(named):
@@ -122,7 +122,7 @@ def name(
     cells = members.cells_of(cuts)
     named = label.label(prof, rulebook, cuts, label_of, short)
     by = [nm.rule_of or rulebook.fallback for nm in named]
-    table = rows.cell_counts(clustering.labels, clustering.k, cuts, cells)
+    table = rows.cell_counts(LABEL, clustering.k, cuts, cells)
     fit = members.fits(table, by, rules, cells, rulebook)
     if min(fit) >= members.HOLDS or cfg.k != "auto":  # a k set in the settings is kept; weak names are flagged
         return Naming(clustering, prof, _with(named, fit, table, cells), cuts, "clusters", short_history=short, table=table, cells=cells, rules=rules, kept_cuts=kept)
@@ -131,9 +131,9 @@ def name(
     n = prof.n
     distinct = len(np.unique(feats.matrix.round(12), axis=0))
     k_fine = members.fine_k(distinct, n)
-    fine = rows.fine(k_fine)
+    cluster.fine(feats, k_fine, cfg, rows)
     own = members.own_rules(cells, rules, rulebook)
-    table = rows.cell_counts(fine, k_fine, cuts, cells)
+    table = rows.cell_counts(FINE, k_fine, cuts, cells)
     grouped = members.by_name(table, own, len(rules), members.min_size(cfg.min_share, n), MAX_SEGMENTS)
     given: list[SegmentRule] = [rules[i] if i < len(rules) else rulebook.fallback for i in grouped.rules]
     weak = ", ".join(f"{nm} ({f:.0%})" for nm, f in first if f < members.HOLDS)
@@ -142,7 +142,8 @@ def name(
         f"so the customers were clustered into {k_fine} finer groups, each group took the name that holds for most of its customers, "
         f"and the groups with the same name form one segment: {len(given)} segments."
     )
-    labels, prof, row_cells = rows.regroup(fine, k_fine, grouped.segment, cuts, cells, len(given))
+    labels, row_cells = rows.assign(FINE, grouped.segment, cuts, cells)
+    prof = profile.profile(rows, len(given), labels, label.quantile_points(rulebook), feats)
     grouping = Grouping(k_fine, row_cells, own, grouped.rules, len(rules), cfg.min_share, MAX_SEGMENTS)
     regrouped = replace(cluster.regroup(feats, labels, len(given), clustering, reason, cfg), grouping=grouping, sizes=grouped.sizes)
     named = label.label(prof, rulebook, cuts, label_of, short, given)

@@ -5,7 +5,7 @@ and a column that proves both ('3.75' beside '3,75') is refused rather than gues
 tells ('18.611', '3,750' and whole numbers only), the file's delimiter does: a ';' file is a
 European export (decimal comma), any other uses a decimal point. The `decimal` setting overrides.
 
-The counts are SQL aggregates over every cell (DuckDB and Spark alike, through engines.sql.Dialect);
+The counts are SQL aggregates over every cell (DuckDB and Spark alike, through reportgen.sql.Dialect);
 the decision is made here in Python, for customer tables (stages/probe.py) and order logs
 (stages/order_sql.py) alike.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..engines.sql import SIGNS_FROM, quote_text
+from ..sql import SIGNS_FROM, quote_text
 from ..errors import DataError
 
 # A cell's shape, after currency and percent signs, spaces and signs are taken out (no backslashes:

@@ -1,5 +1,5 @@
-"""The order log's SQL, written once as text through `engines.sql.Dialect`, which DuckDB
-(stages/transactions.py `load`) and Spark SQL (`spark_frame`) run alike. Two scans of the file:
+"""The order log's SQL, written once as text through `reportgen.sql.Dialect`, which DuckDB
+(stages/transactions.py `load`) and Spark SQL (engines/spark_read.py `order_frame`) run alike. Two scans of the file:
 pass 1 counts the distinct texts of the date and value columns (values_sql), from which the dates'
 shape (probe_sql) and each value column's decimal mark and thousands separators (numbers_sql,
 stages/numbers.py) are decided; pass 2 reads every line once, cleaned and parsed with those
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..engines.sql import EXCEL, Dialect, quote_text
+from ..sql import EXCEL, Dialect, quote_text
 from ..errors import DataError
 from . import numbers
 from .identity import customer_id_sql

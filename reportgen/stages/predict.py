@@ -172,6 +172,14 @@ def expected_value(model: Model, orders: np.ndarray, m: np.ndarray) -> np.ndarra
     return (p * (v + orders * m)) / (p * orders + q - 1)
 
 
+def expected_value_sql(model: Model, orders: str, m: str) -> str:
+    """`expected_value` as a SQL expression over two columns (the Spark engine), the same arithmetic
+    in the same order."""
+    assert model.gg is not None
+    p, q, v = (f"CAST('{float(x)!r}' AS DOUBLE)" for x in model.gg)
+    return f"(({p} * ({v} + {orders} * {m})) / ({p} * {orders} + {q} - 1))"
+
+
 def predict(frame: pd.DataFrame, model: Model) -> pd.DataFrame:
     """Per customer: p_active, expected_orders_90d and (when order values could be modelled)
     expected_value_12m. Both engines call this on their customers."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..config import Settings
-from ..engines.sql import FINITE, Dialect, quote_text, signed_number
+from ..sql import FINITE, Dialect, quote_text, signed_number
 from ..errors import ConfigError
 from ..vocabulary import SENSITIVE_BY_DEFAULT
 from . import numbers

@@ -150,12 +150,15 @@ def header(path: Path) -> list[str]:
     return sniff(path).header
 
 
+def comma_decimals(delimiter: str, decimal: str = "auto") -> bool:
+    """Whether a number without other evidence has a decimal comma: the setting's mark, else a comma
+    in a ';' file (a European export), else a point (stages/numbers.py then decides each column from
+    its values). Every engine reads a file so (stages/source.py)."""
+    return decimal == "comma" if decimal != "auto" else delimiter == ";"
+
+
 def decimal_mark(sniffed: Sniffed, decimal: str = "auto") -> str:
-    """The decimal mark a number without other evidence has: the setting's, else ',' in a ';' file
-    (a European export), else '.' (see stages/numbers.py, which decides each column from its values)."""
-    if decimal != "auto":
-        return "," if decimal == "comma" else "."
-    return "," if sniffed.delimiter == ";" else "."
+    return "," if comma_decimals(sniffed.delimiter, decimal) else "."
 
 
 def refuse_indistinct(path: Path | str, header: list[str], used: list[str]) -> None:

@@ -1,9 +1,9 @@
 """Transaction logs in: one row per customer with recency, frequency, monetary value and friends.
 
-The derivation is written once, as SQL text built through `engines.sql.Dialect`, and run by DuckDB
-on one machine (`load`) or by Spark SQL (`spark_frame`). Only reading the file into a view named
-`src` (every column as text) and keeping an intermediate result differ between the engines (`derive`
-takes both as functions); every query below is the same text for both.
+The derivation is written once, as SQL text built through `reportgen.sql.Dialect`, and run by DuckDB
+on one machine (`load`) or by Spark SQL (engines/spark_read.py). Only reading the file into a view
+named `src` (every column as text) and keeping an intermediate result differ between the engines
+(`derive` takes both as functions); every query below is the same text for both.
 
 Two scans of the file, then aggregations of what the second kept (their SQL is in stages/order_sql.py):
   1. `vals`: the distinct texts of the date and value columns with their line counts (small: a log
@@ -39,11 +39,10 @@ they come from: stages/order_summary.py):
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..engines.sql import DUCKDB, SPARK, Dialect, quote_text
+from ..sql import DUCKDB, Dialect, quote_text
 from ..errors import DataError
 from ..model import CustomerTable, RowIssue
 from .order_columns import _auto, recognise, resolve  # noqa: F401  (resolve, recognise: also used through this module)
@@ -272,10 +271,10 @@ def _customers(frame: pd.DataFrame, path: Path, checksum: str, cols: Columns, su
     frame["customer_id"] = frame["customer_id"].astype(str)
     for name in ("recency_days", "frequency", "tenure_days"):
         frame[name] = frame[name].astype("int64")
-    return _table(frame, path, checksum, cols, summary, len(frame), left_out)
+    return order_table(frame, path, checksum, cols, summary, len(frame), left_out)
 
 
-def _table(
+def order_table(
     frame: pd.DataFrame, path: Path, checksum: str, cols: Columns, summary: Summary, n: int, left_out: dict[int, int], n_used: int | None = None
 ) -> CustomerTable:
     """The CustomerTable of an order log: n customers with a purchase, and the customers left out
@@ -291,77 +290,3 @@ def _table(
         frame=frame, source=path, checksum=checksum, n_read=n + sum(left_out.values()), columns=columns, issues=(*summary.issues, *gone),
         notes=notes, n_used=n_used, kind="transactions", facts=dict(summary.facts), categories=dict(summary.items),
     )
-
-
-# ---------------------------------------------------------------- engines: Spark
-
-def spark_frame(spark: Any, location: str, settings: Settings, copies: ExitStack | None = None) -> tuple[Any, CustomerTable]:
-    """The same derivation on Spark: (per-customer Spark DataFrame, table of facts and issues).
-
-    The Spark DataFrame has customer_id, the six features and the spend_* columns, and is cached
-    (one row per customer). The returned CustomerTable carries no rows: its frame is empty with
-    those columns, n_used and n_read are the number of customers; issues, facts, categories and
-    columns are as on one machine. A local CSV that is not UTF-8 is read through a UTF-8 copy that
-    `copies` keeps (by default until the per-customer table is cached and counted).
-    """
-    if copies is None:
-        with ExitStack() as own:
-            return spark_frame(spark, location, settings, own)
-    import pandas as pd
-
-    local = "://" not in location
-    path = Path(location)
-    source = location
-    delimiter = ","
-    checksum = ""
-    notes: tuple[str | None, ...] = ()
-    if local:
-        from ..files import sha256
-        from . import read
-
-        resolve(read.header(path), settings, source)  # the file's own header: Spark renames columns that differ only by case
-        if read.is_parquet(path):
-            reader = spark.read.parquet(str(path))
-        else:
-            from . import encodings
-
-            sniffed = read.sniff(path)
-            delimiter = sniffed.delimiter
-            readable, encoding = str(path), "utf-16"
-            if sniffed.encoding != "utf-16":  # Spark reads Windows-1252 only as Latin-1 (no euro sign): a UTF-8 copy
-                copy, found = copies.enter_context(encodings.utf8_copy(path))
-                readable, encoding, notes = str(copy), "utf-8", (encodings.note(path, found),) if found.damaged else ()
-            reader = spark.read.csv(readable, header=True, sep=delimiter, encoding=encoding, quote='"', escape='"', inferSchema=False)
-        checksum = sha256(path) if path.is_file() else ""
-    elif location.lower().endswith((".parquet", ".pq")):
-        reader = spark.read.parquet(location)
-    else:  # a folder or URL: the delimiter from the first line, as Spark reads it
-        first = spark.read.text(location).first()
-        line = str(first[0]) if first is not None else ""
-        delimiter = max(",;\t|", key=line.count) if line else ","
-        reader = spark.read.csv(location, header=True, sep=delimiter, quote='"', escape='"', inferSchema=False)
-    reader.createOrReplaceTempView("src")
-    cols = resolve([str(c) for c in reader.columns], settings, source)
-    kept: list[Any] = []
-
-    def keep(sql: str, name: str) -> None:
-        frame = spark.sql(sql).cache()
-        frame.createOrReplaceTempView(name)
-        kept.append(frame)
-
-    summary, final = derive(SPARK, lambda sql: [tuple(r) for r in spark.sql(sql).collect()], keep, cols, source, settings, delimiter)
-    every = spark.sql(final).cache()
-    counts = {int(r[0]): int(r[1]) for r in every.groupBy("left_out").count().collect()}
-    customers = every.where(f"left_out = {KEPT}").drop("left_out").cache()
-    n = customers.count()
-    every.unpersist()
-    for frame in kept:
-        frame.unpersist()
-    check_customers(n, source)
-    left_out = {k: v for k, v in counts.items() if k != KEPT}
-    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in customers.columns if c != "customer_id"})
-    empty.insert(0, "customer_id", pd.Series(dtype="str"))
-    table = _table(empty, path, checksum, cols, summary, n, left_out, n_used=n)
-    from dataclasses import replace
-
-    return customers, replace(table, notes=(*table.notes, *(x for x in notes if x)))

@@ -1,7 +1,7 @@
 """The few SQL spellings where DuckDB (one machine) and Spark SQL (a cluster) differ.
 
 Derivations and aggregations are written once, as SQL built from these pieces, so a feature means
-the same on both engines: the meaning lives in stages/derive_sql.py and stages/transactions.py; only the
+the same on both engines: the meaning lives in stages/derive_sql.py and stages/order_sql.py; only the
 spelling of an identifier, a text-to-number cast, a date parse and a day difference lives here.
 Everything else used by those queries (CASE, COALESCE, abs, ln, sum, count, max, min, GROUP BY,
 DATE 'yyyy-mm-dd' literals) is spelt the same on both.
