@@ -142,7 +142,12 @@ def _right(s: dict[str, Any], categories: int) -> float:
     if not s["categories"]:
         return 0.0
     rows = [c["name"] for c in s["categories"][:categories]]
-    return H3_PT + _lines(s["category_highlight"], RIGHT_PT, 9.4) * 13 + 6 + 28 + _rows(rows, 0.58 * RIGHT_PT - 8, 8.4)
+    height = H3_PT + _lines(s["category_highlight"], RIGHT_PT, 9.4) * 13 + 6 + 28 + _rows(rows, 0.58 * RIGHT_PT - 8, 8.4)
+    rest = [c["name"] for c in s["categories"][categories:] if c.get("index")]
+    text = ("Also bought, each at 0.0x the average or less: " + ", ".join(rest) + ".") if rest else s.get("more_categories", "")
+    if text:  # the line naming the rest, in 8 pt, under the table (view.py)
+        height += _lines(text, RIGHT_PT, 8.6) * 11.6 + 4
+    return height
 
 
 def segment_fit(s: dict[str, Any], fewest: int) -> dict[str, Any]:
@@ -158,7 +163,7 @@ def segment_fit(s: dict[str, Any], fewest: int) -> dict[str, Any]:
         height = max(left + (map_pt if side == "left" else 0), right + (map_pt if side == "right" else 0))
         if height <= room:
             return {"measures": measures, "categories": categories, "map_side": side, "map": bool(map_pt)}
-        if measures <= fewest and categories <= 3:
+        if measures <= fewest and categories <= 1:  # a long name's warnings can leave room for one category row
             return {"measures": measures, "categories": categories, "map_side": side, "map": max(left, right) + map_pt <= room}
         if measures > fewest and (left >= right or categories <= 3):
             measures -= 1
