@@ -17,6 +17,7 @@ from reportgen.errors import ReportgenError
 from reportgen.pipeline import analyse
 
 pytest.importorskip("pyspark")
+pytestmark = pytest.mark.spark  # every case runs both engines, Spark included
 
 HOSTILE = [
     "C:\\Temp\\", "x\\' OR 1=1 --", "It's a \"deal\"", "tab\\there", "\\", "'; DROP TABLE norm; --", "100% \\d+ [a-z]*", "ends with \\'",
