@@ -229,6 +229,10 @@ class BrowserSession:
         except Exception:  # it never started, hung, or is already gone
             pass
         finally:
+            try:  # a failed run may leave chart batches in flight: end them now, not when they are garbage
+                asyncio.run_coroutine_threadsafe(_cancel_pending(), loop).result(5)
+            except Exception:
+                pass
             self._kill()
             loop.call_soon_threadsafe(loop.stop)
             if self._thread is not None:
@@ -243,3 +247,12 @@ class BrowserSession:
         except (ProcessLookupError, PermissionError):
             process.kill()
         process.wait(5)
+
+
+async def _cancel_pending() -> None:
+    """Cancel every other task on the browser's loop and wait for them to end (their errors, such as
+    a chart file whose staging folder is already gone, are the failed run's, already reported)."""
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
