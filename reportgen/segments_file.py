@@ -19,9 +19,11 @@ if TYPE_CHECKING:
     from .stages.rows import Rows as Batches  # every customer in the table's order, a chunk at a time
 
 
-def _csv_text(values: "pa.Array") -> "pa.Array":
+def csv_text(values: "pa.Array", quoted: bytes = b'",\r\n') -> "pa.Array":
     """Spreadsheet-safe, CSV-escaped text: a leading quote before = + - @ tab CR (OWASP), and
-    quotes around values with a comma, quote or line break."""
+    quotes around values with one of `quoted` (a comma, quote or line break)."""
+    import re
+
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -30,9 +32,9 @@ def _csv_text(values: "pa.Array") -> "pa.Array":
         formula = pc.match_substring_regex(values, FORMULA)
         if pc.any(formula).as_py():  # else unchanged: building the joined copy costs more than the test
             values = pc.if_else(formula, pc.binary_join_element_wise(pa.scalar("'"), values, empty), values)
-    if not _may_hold(values, b'",\r\n'):
+    if not _may_hold(values, quoted):
         return values
-    special = pc.match_substring_regex(values, '[",\r\n]')
+    special = pc.match_substring_regex(values, "[" + re.escape(quoted.decode()) + "]")
     if not pc.any(special).as_py():
         return values
     quoted = pc.binary_join_element_wise(quote, pc.replace_substring(values, '"', '""'), quote, empty)
@@ -56,14 +58,14 @@ def _may_hold(values: "pa.Array", chars: bytes) -> bool:
 
 
 def _csv_text_repeated(values: "pa.Array") -> "pa.Array":
-    """_csv_text for a column of few distinct values (gender, region): each value escaped once."""
+    """csv_text for a column of few distinct values (gender, region): each value escaped once."""
     import pyarrow.compute as pc
 
     encoded = pc.dictionary_encode(values)
-    return pc.take(_csv_text(encoded.dictionary), encoded.indices)
+    return pc.take(csv_text(encoded.dictionary), encoded.indices)
 
 
-def _text_column(values: "pd.Series") -> "pa.Array":
+def text_column(values: "pd.Series") -> "pa.Array":
     import pyarrow as pa
 
     part = pa.array(values.array, type=pa.string(), from_pandas=True)
@@ -104,7 +106,7 @@ def write_segments_csv(report: Report, rows: Batches, path: Path, chunk: int = C
 
     import pyarrow as pa
 
-    names = _csv_text(pa.array([s.name for s in report.segments], type=pa.string()))
+    names = csv_text(pa.array([s.name for s in report.segments], type=pa.string()))
     extra = written_columns(report)
     numeric = {*report.table.numeric, *report.table.scores}
     header = ",".join(["customer_id", "segment", "cluster", *extra]) + "\n"
@@ -124,18 +126,31 @@ def _csv_lines(names: "pa.Array", extra: list[str], numeric: set[str], columns: 
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    part = _text_column(columns["customer_id"])
+    part = text_column(columns["customer_id"])
     cluster = pa.array(labels)
-    cells = [_csv_text(part), pc.take(names, cluster), pc.cast(cluster, pa.string())]
+    cells = [csv_text(part), pc.take(names, cluster), pc.cast(cluster, pa.string())]
     for c in extra:
         block = columns[c]
-        cells.append(_number_text(block.to_numpy(dtype=np.float64)) if c in numeric else _csv_text_repeated(_text_column(block.astype("string"))))
+        cells.append(_number_text(block.to_numpy(dtype=np.float64)) if c in numeric else _csv_text_repeated(text_column(block.astype("string"))))
+    return text_bytes(csv_lines(cells))
+
+
+def csv_lines(cells: list["pa.Array"]) -> "pa.Array":
+    """Cells of CSV text joined into lines, one per row, each ending in a newline."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     comma, newline, empty = pa.scalar(","), pa.scalar("\n"), pa.scalar("")
     joined: list[Any] = []
     for i, cell in enumerate(cells):
         joined += [cell] if i == 0 else [comma, cell]
-    lines = pc.binary_join_element_wise(*joined, newline, empty)
-    # the lines' text buffer is exactly the file's next bytes
+    return pc.binary_join_element_wise(*joined, newline, empty)
+
+
+def text_bytes(lines: "pa.Array") -> memoryview:
+    """The text of a string array's values, back to back: of CSV lines, the file's next bytes."""
+    import pyarrow as pa
+
     width = np.int64 if pa.types.is_large_string(lines.type) else np.int32
     offsets = np.frombuffer(lines.buffers()[1], dtype=width)[lines.offset : lines.offset + len(lines) + 1]
     return memoryview(lines.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
