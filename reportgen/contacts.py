@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .model import Report, Segment
-from .segments_file import csv_lines, csv_text, text_bytes, text_column
+from .segments_file import csv_lines, csv_text, text_bytes, text_column, whole_number_text
 from .vocabulary import words
 
 if TYPE_CHECKING:
@@ -109,10 +109,8 @@ def _number_text(values: pd.Series) -> pa.Array:
     if v.dtype.kind != "f":
         return pc.fill_null(csv_text(text_column(values.astype("string")), QUOTED), "")
     v = v.astype(np.float64, copy=False)
-    with np.errstate(invalid="ignore"):
-        whole = np.isfinite(v) & (np.abs(v) < 1e12) & (v == np.trunc(v)) & ~((v == 0) & np.signbit(v))  # %.12g writes -0.0 as -0
-    text = pc.cast(pa.array(np.where(whole, v, 0).astype(np.int64)), pa.string())
-    other = ~whole & ~np.isnan(v)
+    text, rest = whole_number_text(v, 1e12)  # %.12g writes whole numbers under 1e12 in full
+    other = rest & ~np.isnan(v)
     if other.any():
         text = pc.replace_with_mask(text, pa.array(other), pa.array(["%.12g" % x for x in v[other].tolist()], type=pa.string()))
     missing = np.isnan(v)

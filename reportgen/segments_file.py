@@ -72,12 +72,36 @@ def text_column(values: "pd.Series") -> "pa.Array":
     return part.combine_chunks() if isinstance(part, pa.ChunkedArray) else part  # ids read by pyarrow arrive in chunks
 
 
+def whole_number_text(values: np.ndarray, below: float) -> tuple["pa.Array", np.ndarray]:
+    """Whole numbers under `below` (not -0) as integer text, through Arrow's integer cast (about ten
+    times faster than its float cast; most of a customer table's numbers are whole), and the mask of
+    the other values, which the caller writes in its own format (every value's text is a placeholder
+    there)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    with np.errstate(invalid="ignore"):
+        whole = (np.abs(values) < below) & (values == np.trunc(values)) & ~((values == 0) & np.signbit(values))
+    return pc.cast(pa.array(np.where(whole, values, 0).astype(np.int64)), pa.string()), ~whole
+
+
 def _number_text(values: np.ndarray) -> "pa.Array":
-    """Numbers as CSV text: up to 6 decimals, no trailing zeros, blank when missing."""
+    """Numbers as CSV text: up to 6 decimals, no trailing zeros, blank when missing. Whole numbers
+    under 1e9 read the same as integers (Arrow writes 1e10 and over with an exponent)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     values = np.asarray(values, dtype=np.float64)
+    text, rest = whole_number_text(values, 1e9)
+    if not rest.any():
+        return text
+    return pc.replace_with_mask(text, pa.array(rest), _decimal_text(values[rest]))
+
+
+def _decimal_text(values: np.ndarray) -> "pa.Array":
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     small = np.abs(values) < 1e15  # rounding 1e308 to 6 decimals multiplies it by 1e6: inf
     rounded_values = values.copy()
     rounded_values[small] = np.round(values[small], 6)

@@ -10,12 +10,21 @@ import pandas as pd
 from click.testing import CliRunner
 
 from reportgen.cli import cli
-from reportgen.segments_file import _number_text
+from reportgen.segments_file import _decimal_text, _number_text
 
 
 def test_huge_finite_numbers_stay_finite_as_text() -> None:
     values = np.array([1e308, 1.7976931348623157e308, -1e308, 1e300, 123.4567891, np.nan, 40.0, -0.0000004])
     assert _number_text(values).to_pylist() == ["1e+308", "1.7976931348623157e+308", "-1e+308", "1e+300", "123.456789", "", "40", "-0"]
+
+
+def test_whole_numbers_read_as_the_float_text_did() -> None:
+    """Whole numbers take Arrow's integer text (the fast path); every value must read exactly as the
+    float text writes it, at the edges too (-0, 1e9, 1e10 where Arrow turns to an exponent, 2**53)."""
+    rng = np.random.default_rng(5)
+    edges = [0.0, -0.0, 1.0, -1.0, 1e9 - 1, 1e9, -1e9, 1e10, 1e10 - 1, 2.0**53, 0.5, -2.5, 1e-7, np.inf, -np.inf, np.nan]
+    values = np.concatenate([edges, rng.integers(-(10**11), 10**11, 5000).astype(np.float64), rng.integers(0, 200, 5000) / 4])
+    assert _number_text(values).to_pylist() == _decimal_text(values).to_pylist()
 
 
 def test_segments_csv_carries_a_finite_1e308(tmp_path: Path) -> None:
