@@ -159,8 +159,13 @@ def build(rows: Rows, names: Sequence[str], scale_settings: dict[str, str]) -> F
     raw, mean, scale = rows.transformed(names, transforms, offsets)
     scale = scale.copy()
     scale[scale == 0] = 1.0
+    matrix = np.asarray(raw, dtype=np.float64)
+    if not matrix.flags.writeable:  # a read-only view of a frame (pandas' copy-on-write)
+        matrix = matrix.copy()
+    matrix -= mean  # in place: at 10M customers two copies of the matrix (240 MB each) fewer
+    matrix /= scale
     return Features(
-        matrix=(raw - mean) / scale,
+        matrix=matrix,
         roles=tuple(names),
         mean=mean,
         scale=scale,

@@ -80,8 +80,8 @@ class Rows(Protocol):
 
     def transformed(self, names: Sequence[str], transforms: Sequence[str], offsets: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each feature transformed (features.transform) for every customer and kept: the held rows'
-        transformed matrix, and each transformed column's mean and population standard deviation
-        over every customer."""
+        transformed matrix (a new array, which the caller standardises in place), and each transformed
+        column's mean and population standard deviation over every customer."""
         ...
 
     # clustering (stages/cluster.py)
