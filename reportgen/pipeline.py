@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .config import Settings
+from .input_settings import input_of
 from .model import CustomerTable, Report
 from .render.html import check as check_templates
 from .rules import CampaignBook, Rulebook
@@ -83,14 +84,14 @@ def check_inputs(settings: Settings, clock: _Clock) -> tuple[Rulebook, CampaignB
     from .stages.load import kind as data_kind
 
     with clock.stage("rules"):
-        kind = data_kind(settings)
+        kind = data_kind(input_of(settings))
         rulebook = rules.load_segments(settings.segments_file(kind))
         campaigns = rules.load_campaigns(settings.campaigns_file(kind), rulebook)
         check_templates(settings.templates_path)
         if kind == "transactions":
             rules.check_features(rulebook, list(TRANSACTION_FEATURES))
         elif settings.engine == "local":
-            plan = derive.plan(settings, read.header(settings.data_path), settings.data_path)
+            plan = derive.plan(input_of(settings), read.header(settings.data_path), settings.data_path)
             rules.check_features(rulebook, [f.name for f in plan.features])
     return rulebook, campaigns
 
@@ -102,7 +103,8 @@ def load_table(settings: Settings, clock: _Clock) -> CustomerTable | None:
     if settings.engine == "spark":
         return None
     with clock.stage("load"):
-        return load.load_orders(settings) if load.kind(settings) == "transactions" else load.load(settings)
+        given = input_of(settings)
+        return load.load_orders(given) if load.kind(given) == "transactions" else load.load(given)
 
 
 def read_inputs(settings: Settings, clock: _Clock) -> Inputs:
@@ -227,9 +229,10 @@ def _period_of_the_data(settings: Settings, record: dict[str, Any], clock: _Cloc
         return settings, None, ()
     from .stages import derive, load, read
 
-    if load.kind(settings) == "customers":
+    given = input_of(settings)
+    if load.kind(given) == "customers":
         try:
-            plan = derive.plan(settings, read.header(settings.data_path), settings.data_path)
+            plan = derive.plan(given, read.header(settings.data_path), settings.data_path)
         except Exception:  # the run itself names the problem, with its own message
             return settings, None, ()
         if not any(f.kind == "days_since" for f in plan.features):
@@ -246,7 +249,7 @@ def _period_of_the_data(settings: Settings, record: dict[str, Any], clock: _Cloc
         f"({settings.period}); give --period to choose another month."
     )
     log.warning("%s", note)
-    keep = table if table is not None and load.kind(settings) == "transactions" else None  # a customer table's ages and days count to the new period
+    keep = table if table is not None and load.kind(given) == "transactions" else None  # a customer table's ages and days count to the new period
     return moved, keep, (note,)
 
 

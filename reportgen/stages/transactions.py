@@ -55,7 +55,7 @@ from .order_summary import NO_VALUE, Summary, definitions, period_end, summarise
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..config import Settings
+    from ..input_settings import InputSettings
 
 
 # ---------------------------------------------------------------- engines: DuckDB (local)
@@ -110,7 +110,7 @@ def _duck_source(con: Any, path: Path, checksum: bool = True, readable: Path | N
 REPEAT_PROBE = 100_000  # lines read first: an order log shows a repeated customer id long before
 
 
-def is_order_log(path: Path, settings: Settings) -> bool:
+def is_order_log(path: Path, settings: InputSettings) -> bool:
     """Whether an undeclared file is an order log: a customer id and a date recognised by name, and
     a customer id that repeats (in a customer table every customer has one row, so a table with
     'Customer ID, Signup Date, Total Spent' is not a log, however its columns are named)."""
@@ -170,7 +170,7 @@ def check_customers(n: int, source: str, least: int = 2) -> None:
 
 
 def derive(dialect: Dialect, query: Callable[[str], list[tuple[Any, ...]]], keep: Callable[[str, str], None],
-           cols: Columns, source: str, settings: Settings, delimiter: str) -> tuple[Summary, str]:
+           cols: Columns, source: str, settings: InputSettings, delimiter: str) -> tuple[Summary, str]:
     """The derivation, engine-neutral: `keep(sql, name)` stores a result as a named relation (DuckDB
     temp table, cached Spark view; a second keep of a name replaces it), `query(sql)` returns rows.
     The view `src` must exist. Returns what the line counts told and the SQL of the per-customer
@@ -195,7 +195,7 @@ def derive(dialect: Dialect, query: Callable[[str], list[tuple[Any, ...]]], keep
     return summary, customers_sql("SELECT * FROM lines", dialect, summary.as_of, summary.items, value=cols.has_value)
 
 
-def load(settings: Settings) -> CustomerTable:
+def load(settings: InputSettings) -> CustomerTable:
     """The order log at settings.data_path aggregated by DuckDB into one row per customer; a file
     that is not plain UTF-8 is read through a UTF-8 copy (stages/encodings.py), with a note when
     some of its bytes are not UTF-8."""
@@ -213,7 +213,7 @@ def load(settings: Settings) -> CustomerTable:
         return replace(table, notes=(*table.notes, note)) if note else table
 
 
-def _load(settings: Settings, path: Path, readable: Path) -> CustomerTable:
+def _load(settings: InputSettings, path: Path, readable: Path) -> CustomerTable:
     from concurrent.futures import ThreadPoolExecutor
 
     from ..files import sha256
@@ -225,7 +225,7 @@ def _load(settings: Settings, path: Path, readable: Path) -> CustomerTable:
         return _customers(frame, path, checksum.result(), cols, summary)
 
 
-def _aggregate(settings: Settings, path: Path, readable: Path) -> tuple[pd.DataFrame, Columns, Summary]:
+def _aggregate(settings: InputSettings, path: Path, readable: Path) -> tuple[pd.DataFrame, Columns, Summary]:
     """The per-customer frame DuckDB computes (every customer with a line in the period, `left_out` saying why
     some have no features), the roles of the columns and what the line counts told."""
     import duckdb
