@@ -3,6 +3,8 @@ finite 1e308 finite (rounding to 6 decimals once multiplied it into inf)."""
 
 from __future__ import annotations
 
+import pytest
+
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ def test_huge_finite_numbers_stay_finite_as_text() -> None:
     assert _number_text(values).to_pylist() == ["1e+308", "1.7976931348623157e+308", "-1e+308", "1e+300", "123.456789", "", "40", "-0"]
 
 
+@pytest.mark.e2e  # a whole report
 def test_segments_csv_carries_a_finite_1e308(tmp_path: Path) -> None:
     lines = ["CustomerID,Gender,Age,Annual Income (k$),Spending Score (1-100),Balance"]
     for i in range(40):
