@@ -41,8 +41,13 @@ def _load(path: Path, monkeypatch: pytest.MonkeyPatch, typed: bool, period: str 
 
 
 def _same(fast: CustomerTable, text: CustomerTable) -> None:
-    """Every number bit for bit, and every fact, issue, note and product the report states."""
-    pd.testing.assert_frame_equal(fast.frame, text.frame, check_exact=True)
+    """Every id, count and day exactly, every sum to its last few bits, and every fact, issue, note and
+    product the report states. Sums are not compared bit for bit: DuckDB adds a customer's order sums in
+    the order its threads finish, so two runs of the text path alone differ in the last bits now and then
+    (2 distinct `monetary` vectors in 30 runs of a37fb83 on a 3,000-line log)."""
+    floats = [c for c in fast.frame.columns if fast.frame[c].dtype.kind == "f"]
+    pd.testing.assert_frame_equal(fast.frame.drop(columns=floats), text.frame.drop(columns=floats), check_exact=True)
+    pd.testing.assert_frame_equal(fast.frame[floats], text.frame[floats], check_exact=False, rtol=1e-12, atol=0.0)
     assert fast.facts == text.facts
     assert fast.issues == text.issues
     assert fast.notes == text.notes
