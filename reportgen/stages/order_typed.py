@@ -23,7 +23,7 @@ from .dates import day_order
 from .order_sql import Columns, Probe, conventions, date_formats, numbers_sql, probe_sql, value_texts, values_sql
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    from ..input_settings import InputSettings
 
 HEAD = 100_000  # lines whose dates and values choose the formats to try
 
@@ -38,7 +38,7 @@ def probe_of(row: tuple[Any, ...]) -> Probe:
     )
 
 
-def eligible(cols: Columns, settings: Settings, delimiter: str) -> bool:
+def eligible(cols: Columns, settings: InputSettings, delimiter: str) -> bool:
     """Whether the typed read can give the text path's lines. Not without an order id (the date's text
     then stands for the order), nor without a value, nor where a value column may write a decimal
     comma: a DOUBLE read takes '1.234' as a decimal, which a ';' file may mean as thousands."""
@@ -48,7 +48,7 @@ def eligible(cols: Columns, settings: Settings, delimiter: str) -> bool:
 
 
 def guess(query: Callable[[str], list[tuple[Any, ...]]], keep: Callable[[str, str], None], cols: Columns, source: str,
-          settings: Settings, delimiter: str) -> tuple[tuple[str, ...], Probe] | None:
+          settings: InputSettings, delimiter: str) -> tuple[tuple[str, ...], Probe] | None:
     """The date formats to read the whole file with, from its first HEAD lines (and their probe), or
     None when those lines already say the typed read cannot serve (numbers with a decimal comma or
     thousands separators, zoned or Excel dates, dates the head cannot settle but by day order)."""
