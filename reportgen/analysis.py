@@ -33,6 +33,7 @@ def segment(settings: Settings, rulebook: Rulebook, campaigns: CampaignBook, row
     from .stages import cluster, compare, features, label, profile, recommend, value
     from .stages import naming as names
     from .stages.actions import rank as rank_actions
+    from .render import wording
 
     previous_dir = settings.comparison_dir()
     previous = summary_file.load_previous(previous_dir) if previous_dir else None
@@ -62,21 +63,18 @@ def segment(settings: Settings, rulebook: Rulebook, campaigns: CampaignBook, row
             warnings = (unjudged,)
         else:
             warnings = (*label.unseparated_warnings(prof, rulebook), *warnings)
-        flat = tuple(
-            f"{settings.display_of(f).label} is the same for every customer, so it cannot tell segments apart; leave it out of features."
-            for f in features.constant_roles(feats)
-        )
-        warnings = (*flat, *_naming_warnings(naming, prof), *warnings)
+        flat = tuple(wording.constant_feature(settings.display_of(f).label) for f in features.constant_roles(feats))
+        warnings = (*flat, *wording.naming_warnings(naming, prof), *warnings)
         segments = compare.colours(segments, previous, matches, COLOURS)
         segments = value.worth(segments, prof, money)
         segments, forecast = value.forecast(rows, segments, prof, settings.clustering.seed)
         segments, response_rates = value.responses(segments, prof, settings.responses, settings.source)
         actions = rank_actions(segments, settings.responses[-1] if settings.responses else None)
         if forecast is not None and not forecast.fitted:
-            warnings = (*warnings, f"No predictions of what the customers will buy next: {forecast.reason}.")
+            warnings = (*warnings, wording.no_forecast(forecast.reason))
         table = rows.table  # with each customer's predictions
         if money and not settings.report.currency:
-            warnings = (*warnings, f"Amounts ({settings.display_of(money).label.lower()}, revenue) are shown without a currency: the settings do not say which; set report.currency (for example currency: \"£\").")
+            warnings = (*warnings, wording.no_currency(settings.display_of(money).label))
         facts = NamingFacts(
             how=naming.how, rules=str(rulebook.path), judged=tuple(cuts), unjudged=naming.unjudged,
             short_history=naming.short_history, fine_k=naming.fine_k, cluster_fits=naming.cluster_fits,
@@ -106,29 +104,6 @@ def segment(settings: Settings, rulebook: Rulebook, campaigns: CampaignBook, row
         actions=actions,
         response_rates=response_rates,
     )
-
-
-def _naming_warnings(naming: Any, prof: Any) -> tuple[str, ...]:
-    """What the reader must know before trusting the names: a log too short to judge recency, no
-    buying cycle, names that hold for too few of their customers."""
-    from .stages.members import HOLDS
-
-    out = []
-    if prof.rhythm is not None and "monetary" not in prof.population:
-        out.append("The order log has no value column (an amount, or a quantity and a price), so the segments are formed on recency and frequency only and no revenue is stated.")
-    r = prof.rhythm
-    if r is not None and naming.short_history:
-        cycle = f" and its customers reorder every {r.cycle_days:.0f} days" if r.cycle_days is not None else ""
-        out.append(
-            f"The order log covers only {r.history_days:.0f} days{cycle}: too short to tell who is slipping away, so no segment is given a "
-            f"lapsing name (About to sleep, At risk, Lost ...); read recency and frequency as a snapshot."
-        )
-    if r is not None and r.cycle_days is None:
-        out.append("No customer ordered twice in this log, so the shop's buying cycle is unknown and recency cannot be judged against it; the segments are named from the data.")
-    for nm in naming.named:
-        if nm.fit is not None and nm.fit < HOLDS:
-            out.append(f"'{nm.name}' holds for only {nm.fit:.0%} of its customers: read it as a rough description, not as true of each customer.")
-    return tuple(out)
 
 
 def judge(report: Report, clock: Clock, settings: Settings) -> Report:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
+from .input_settings import input_of
 from .currency import currency_of_header, currency_sign, order_currency
 from .sql import signed_number
 from .errors import ConfigError, DataError, ReportgenError
@@ -44,7 +45,7 @@ def _order_log(path: Path, header: list[str], data_ref: str, settings: Settings 
         from .config import Transactions
 
         settings = Settings(transactions=Transactions(**{role: tied[0] for role, tied in asked.items()}))
-    cols = transactions.resolve(header, settings, str(path))
+    cols = transactions.resolve(header, input_of(settings), str(path))
     fields = {k: getattr(cols, k, None) for k in ("customer_id", "order_id", "date", "amount", "quantity", "price", "product", "category")}
     if cols.has_value:
         derived = [
@@ -348,7 +349,7 @@ def draft(data: Path, out: Path) -> str:
         "# Relative paths are relative to this file. All settings and their defaults: reportgen/config.py.",
         "",
     ]
-    if transactions.is_order_log(data, Settings()):
+    if transactions.is_order_log(data, input_of(Settings())):
         body = _order_log(data, header, data_ref)
     else:
         body = _table(data, header, data_ref)
@@ -370,8 +371,8 @@ def write(data: Path, out: Path, force: bool = False) -> Path:
         from .stages import derive, read
         from .stages.load import kind
 
-        if kind(settings) == "customers":
-            derive.plan(settings, read.header(settings.data_path), settings.data_path)
+        if kind(input_of(settings)) == "customers":
+            derive.plan(input_of(settings), read.header(settings.data_path), settings.data_path)
     except ReportgenError as exc:  # name the file the user will have, never the hidden draft
         tmp.unlink(missing_ok=True)
         raise type(exc)(exc.message.replace(str(tmp), str(out)).replace(tmp.name, out.name), exc.hint) from None

@@ -152,8 +152,6 @@ class Trust:
     confidence: Confidence
     stability: tuple[float, ...]  # per cluster id (0 = largest): 0..1, >= STABLE stable, < DISSOLVES dissolves
     alternatives: tuple[Alternative, ...]
-    confidence_sentence: str
-    alternatives_sentence: str
     rows: int = 0  # customers the trust measures were computed on (a seeded sample of large tables)
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .config import Settings
+from .input_settings import input_of
 from .model import CustomerTable, Report
 from .render.html import check as check_templates
 from .rules import CampaignBook, Rulebook
@@ -83,14 +84,14 @@ def check_inputs(settings: Settings, clock: _Clock) -> tuple[Rulebook, CampaignB
     from .stages.load import kind as data_kind
 
     with clock.stage("rules"):
-        kind = data_kind(settings)
+        kind = data_kind(input_of(settings))
         rulebook = rules.load_segments(settings.segments_file(kind))
         campaigns = rules.load_campaigns(settings.campaigns_file(kind), rulebook)
         check_templates(settings.templates_path)
         if kind == "transactions":
             rules.check_features(rulebook, list(TRANSACTION_FEATURES))
         elif settings.engine == "local":
-            plan = derive.plan(settings, read.header(settings.data_path), settings.data_path)
+            plan = derive.plan(input_of(settings), read.header(settings.data_path), settings.data_path)
             rules.check_features(rulebook, [f.name for f in plan.features])
     return rulebook, campaigns
 
@@ -102,7 +103,8 @@ def load_table(settings: Settings, clock: _Clock) -> CustomerTable | None:
     if settings.engine == "spark":
         return None
     with clock.stage("load"):
-        return load.load_orders(settings) if load.kind(settings) == "transactions" else load.load(settings)
+        given = input_of(settings)
+        return load.load_orders(given) if load.kind(given) == "transactions" else load.load(given)
 
 
 def read_inputs(settings: Settings, clock: _Clock) -> Inputs:
@@ -227,9 +229,10 @@ def _period_of_the_data(settings: Settings, record: dict[str, Any], clock: _Cloc
         return settings, None, ()
     from .stages import derive, load, read
 
-    if load.kind(settings) == "customers":
+    given = input_of(settings)
+    if load.kind(given) == "customers":
         try:
-            plan = derive.plan(settings, read.header(settings.data_path), settings.data_path)
+            plan = derive.plan(given, read.header(settings.data_path), settings.data_path)
         except Exception:  # the run itself names the problem, with its own message
             return settings, None, ()
         if not any(f.kind == "days_since" for f in plan.features):
@@ -246,7 +249,7 @@ def _period_of_the_data(settings: Settings, record: dict[str, Any], clock: _Cloc
         f"({settings.period}); give --period to choose another month."
     )
     log.warning("%s", note)
-    keep = table if table is not None and load.kind(settings) == "transactions" else None  # a customer table's ages and days count to the new period
+    keep = table if table is not None and load.kind(given) == "transactions" else None  # a customer table's ages and days count to the new period
     return moved, keep, (note,)
 
 
@@ -262,12 +265,19 @@ def _run(settings: Settings, record: dict[str, Any], clock: _Clock, table: Custo
     start = time.perf_counter()
     target = settings.period_dir
     rulebook, campaigns = check_inputs(settings, clock)  # most mistakes stop here, before any browser starts
-    # The browser boots, and the PDF worker imports WeasyPrint, while the customers are loaded and clustered.
     # The staging folder is entered first so that it is removed (or committed) only after the browser,
     # the PDF worker and the engine have stopped: a failed run removed it while the browser was still
     # writing charts into it, and a half-removed staging folder stayed behind.
-    with period_lock(target), staging(target) as tmp, _engine(settings) as engine, BrowserSession(timeout=settings.charts.timeout) as browser, PdfWorker() as pdf_worker:
+    with ExitStack() as stack:
+        stack.enter_context(period_lock(target))
+        tmp = stack.enter_context(staging(target))
+        engine = stack.enter_context(_engine(settings))
+        # The customers are read first: most mistakes in the data stop the run here, before a browser
+        # or a PDF worker is started for nothing (on one machine the read takes 0.2 s of the sample's 5 s).
         inputs = Inputs(rulebook, campaigns, table if table is not None else load_table(settings, clock))
+        # The browser boots, and the PDF worker imports WeasyPrint, while the customers are clustered.
+        browser = stack.enter_context(BrowserSession(timeout=settings.charts.timeout))
+        pdf_worker = stack.enter_context(PdfWorker())
         rows = open_rows(engine, inputs, clock)
         report = segment(settings, rulebook, campaigns, rows, clock)
         if notes:

@@ -18,6 +18,7 @@ from typing import Any
 from .errors import DataError
 from .files import dumps
 from .model import Report
+from .render.wording import alternatives_sentence, confidence_sentence
 from .stages.compare import Previous, PreviousSegment
 
 SCHEMA_VERSION = 2  # 1: the unversioned files of earlier releases
@@ -203,13 +204,13 @@ def _confidence(report: Report) -> dict[str, Any] | None:
     c = report.trust.confidence
     return {
         "level": c.level,
-        "statement": report.trust.confidence_sentence,
+        "statement": confidence_sentence(c),
         "hopkins": c.hopkins,
         "silhouette": c.silhouette,
         "reference_silhouette": c.reference_silhouette,
         "stability": c.stability,
         "reasons": list(c.reasons),
-        "alternatives_statement": report.trust.alternatives_sentence,
+        "alternatives_statement": alternatives_sentence(report.trust.alternatives),
         "rows": report.trust.rows,
     }
 

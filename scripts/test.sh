@@ -9,6 +9,7 @@ fast=()
 if [ "${1:-}" = "--fast" ]; then
   shift
   fast=(-m "not slow and not spark and not e2e" -n 4)  # 4 workers on 2 cores: these tests mostly wait for Chromium
+  export REPORTGEN_TEST_FAST=1  # a test that writes a whole report without the e2e marker fails (tests/conftest.py)
 fi
 bash scripts/setup.sh --test
 exec .venv/bin/python -m pytest "${fast[@]}" "$@"

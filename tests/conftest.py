@@ -28,13 +28,38 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get
 
 # Fixtures that make a whole report (Chromium, the PDF): a test that uses one is an end-to-end test
 # whether or not it says so, so it is marked e2e here (scripts/test.sh --fast leaves those out).
-FULL_RUNS = {"mall_run", "mall_folder", "mall_summary", "campaign_run", "order_run", "branded", "hostile_run", "earlier_report", "three_months"}
+FULL_RUNS = {"mall_run", "mall_folder", "mall_summary", "campaign_run", "order_run", "branded", "hostile_run", "earlier_report", "three_months", "retail"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if FULL_RUNS & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)
+
+
+# scripts/test.sh --fast sets this: a test outside the e2e marker that writes a whole report (every
+# document made, the manifest next) fails there, naming the marker, so the fast loop stays free of
+# full runs however a test makes its report (pipeline.run, the CLI, a fixture of its own). Runs that
+# fail part-way (the bad-input catalogue) stay in the fast loop.
+FAST = os.environ.get("REPORTGEN_TEST_FAST") == "1"
+
+
+_REAL: dict[str, Any] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before the test's fixtures too (a module fixture of its own may make the report)."""
+    if not FAST:
+        return
+    from reportgen import outputs
+
+    real = _REAL.setdefault("manifest", outputs.manifest)
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        pytest.fail(f"{item.nodeid} writes a whole report: mark it e2e (tests/conftest.py)", pytrace=False)
+
+    outputs.manifest = real if item.get_closest_marker("e2e") is not None else refuse  # type: ignore[assignment]
 
 
 def settings(**overrides: Any) -> Settings:

@@ -58,6 +58,7 @@ def _visits(path: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["customer_id", "visit_date"])
 
 
+@pytest.mark.e2e  # a whole report
 def test_a_log_without_a_value_is_segmented_on_recency_and_frequency(tmp_path: Path) -> None:
     raw = _visits(tmp_path / "visits.csv")
     result = CliRunner().invoke(cli, ["run", "--data", str(tmp_path / "visits.csv"), "--period", "2024-12", "--out", str(tmp_path / "out")])
@@ -95,6 +96,7 @@ def _zeros(path: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["CustomerID", "InvoiceNo", "InvoiceDate", "Amount"])
 
 
+@pytest.mark.e2e  # a whole report
 def test_customers_whose_every_line_is_zero_are_counted_as_left_out(tmp_path: Path) -> None:
     raw = _zeros(tmp_path / "zeros.csv")
     value = pd.to_numeric(raw["Amount"])

@@ -128,6 +128,7 @@ def test_a_crash_is_recorded_and_logged_as_one_json_object(tmp_path: Path, monke
     assert record["period"] == "2026-03" and record["status"] == "crashed" and "RuntimeError" in record["error"]
 
 
+@pytest.mark.e2e  # a whole report
 def test_a_planted_symlink_is_never_written_through(tmp_path: Path) -> None:
     """OUT/history.jsonl replaced by a link to another file: the run's record is not appended to that
     file (the run warns), the file is untouched."""

@@ -64,6 +64,7 @@ def test_an_order_log_knows_one_shopper_by_any_spelling_of_the_email(tmp_path: P
     assert anna["monetary"] == sum(10 + i for i in range(9)) and len(table.frame) == 13
 
 
+@pytest.mark.e2e  # a whole report
 def test_month_over_month_the_same_customers_are_not_new_and_gone(tmp_path: Path) -> None:
     """November's export writes ids as 2, December's as 2.0 (a float column): nobody came or went."""
     ids = [str(i) for i in range(1, 41)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "reportgen"
@@ -77,7 +78,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # shared by all: errors, files, plain rules of text, the strict YAML base, the SQL dialect
     ("errors", "files", "spreadsheet", "paths", "bundled", "schema", "suggest", "yamlfile", "vocabulary", "definitions", "sql", "version", "mailcheck"),
     ("model",),  # the typed values passed between stages
-    ("config", "settings_file", "rules"),  # settings (their schema, then the file read into it) and rule packs
+    ("config", "settings_file", "input_settings", "rules"),  # settings (their schema, the file read into it, the input section) and rule packs
     ("stages",),  # the analysis
     ("engines",),  # where the customers are: they execute what the analysis defines
     ("render",),  # the view and the documents
@@ -157,6 +158,14 @@ def test_stages_never_import_engines_and_render_never_reads_settings() -> None:
     assert sorted(f"{a} -> {b}" for a, t in graph.items() if a.startswith("render.") for b in t if b == "config") == []
     readers = sorted(p.name for p in (PACKAGE / "render").glob("*.py") if ".settings" in p.read_text(encoding="utf-8"))
     assert readers == [], "render/ reads the Report's presentation, never the settings"
+
+
+def test_stages_take_their_own_section_of_the_settings() -> None:
+    """A stage sees the input section (input_settings.InputSettings) or its own part of config
+    (Clustering, Transactions ...), never the whole Settings with the report, email and engine in it."""
+    whole = re.compile(r"\bSettings\b")
+    takers = sorted(p.name for p in (PACKAGE / "stages").glob("*.py") if whole.search(p.read_text(encoding="utf-8")))
+    assert takers == []
 
 
 def test_engines_are_imported_by_the_pipeline_alone() -> None:

@@ -149,6 +149,7 @@ def test_an_ambiguous_value_stops_the_run_with_the_candidates(tmp_path: Path) ->
     assert "Traceback" not in result.output and not (tmp_path / "out" / "2024-09").exists()
 
 
+@pytest.mark.e2e  # a whole report
 def test_summary_definitions_name_the_columns(tmp_path: Path) -> None:
     header, values, value_column, date_column = CASES["woocommerce"]
     path = tmp_path / "woo.csv"

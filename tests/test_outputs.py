@@ -3,6 +3,8 @@ finite 1e308 finite (rounding to 6 decimals once multiplied it into inf)."""
 
 from __future__ import annotations
 
+import pytest
+
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,7 @@ def test_whole_numbers_read_as_the_float_text_did() -> None:
     assert _number_text(values).to_pylist() == _decimal_text(values).to_pylist()
 
 
+@pytest.mark.e2e  # a whole report
 def test_segments_csv_carries_a_finite_1e308(tmp_path: Path) -> None:
     lines = ["CustomerID,Gender,Age,Annual Income (k$),Spending Score (1-100),Balance"]
     for i in range(40):

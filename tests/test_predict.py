@@ -112,3 +112,18 @@ def test_no_model_where_it_cannot_be_fitted(history: float, repeaters: int, reas
     values = pd.DataFrame({"orders": [2.0] * repeaters, "m": [10.0] * repeaters})
     found = predict.fit(triples, values, history_days=history)
     assert isinstance(found, str) and reason in found
+
+
+def test_the_value_model_repeats_exactly_when_money_totals_differ_in_their_last_bits() -> None:
+    """A customer's money total is a float sum added in thread order, so two runs of one file can
+    differ in its last bits; the fitted parameters (and every expected value) must not."""
+    rng = np.random.default_rng(5)
+    n = 3_000
+    orders = rng.integers(2, 9, n).astype(float)
+    totals = np.round(rng.gamma(2.0, 30.0, n) * orders, 2)
+    frame = pd.DataFrame({"orders": orders, "m": totals / orders})
+    noisy = frame.assign(m=np.where(rng.random(n) < 0.5, np.nextafter(frame["m"], np.inf), np.nextafter(frame["m"], -np.inf)))
+    triples = pd.DataFrame({"x": [1.0] * 30, "t_x": [10.0] * 30, "T": [100.0] * 30, "n": [1] * 30})
+    first, second = predict.fit(triples, frame, history_days=400), predict.fit(triples, noisy, history_days=400)
+    assert isinstance(first, predict.Model) and isinstance(second, predict.Model) and first.gg is not None
+    assert first.gg == second.gg

@@ -174,6 +174,7 @@ def test_a_link_to_a_folder_elsewhere_is_never_deleted(tmp_path: Path) -> None:
     assert _mark(target) == "new" and _mark(archive) == "old"
 
 
+@pytest.mark.e2e  # a whole report
 def test_a_failed_cli_run_keeps_a_respelt_report(tmp_path: Path) -> None:
     """End to end: a real report, its link re-made as an absolute path, then a run that fails while
     writing (a template that divides by zero): the report shown before is the report shown after."""

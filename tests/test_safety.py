@@ -37,7 +37,7 @@ def _wait_for(proc: subprocess.Popen[str], marker: str, timeout: float = 120) ->
         if marker in line:
             return
         assert time.monotonic() < deadline, f"no '{marker}' within {timeout} s"
-    raise AssertionError(f"the run ended before '{marker}'")
+    raise AssertionError(f"the run ended before '{marker}': {proc.stderr.read()[-3000:] if proc.stderr else ''}")
 
 
 def _tree_digest(folder: Path) -> dict[str, str]:

@@ -13,7 +13,8 @@ from reportgen.config import Clustering as ClusteringSettings
 from reportgen.model import STABLE, Clustering, Features, Trust
 from reportgen.sample import generate
 from reportgen.stages.cluster import cluster
-from reportgen.stages.trust import assess, confidence_sentence
+from reportgen.render.wording import alternatives_sentence, confidence_sentence
+from reportgen.stages.trust import assess
 
 from .conftest import MALL, MARKETING
 
@@ -77,7 +78,7 @@ def test_uniform_noise_is_weak(d: int) -> None:
     c, t = both(uniform(1000, d))
     assert t.confidence.level == "weak"
     assert 0.4 < t.confidence.hopkins < 0.6  # no tendency to group
-    assert t.confidence_sentence.startswith("weak: ") and "continuum" in t.confidence_sentence
+    assert confidence_sentence(t.confidence).startswith("weak: ") and "continuum" in confidence_sentence(t.confidence)
     assert c.silhouette == max(p.silhouette for p in c.k_curve)  # still the slicing that separates best
     assert t.confidence.level == level_by_the_documented_rule(t)
 
@@ -91,7 +92,7 @@ def test_four_separated_groups_are_strong() -> None:
     assert len(t.stability) == 4 and all(s >= 0.9 for s in t.stability)
     assert {a.method for a in t.alternatives} == {"Gaussian mixture", "Ward hierarchical"}
     assert all(a.k == 4 and a.agreement >= 0.9 and a.silhouette > 0.6 for a in t.alternatives)
-    assert "do not depend on the method" in t.alternatives_sentence
+    assert "do not depend on the method" in alternatives_sentence(t.alternatives)
 
 
 def test_mall_income_spending_is_five_segments_and_believable() -> None:
@@ -161,7 +162,7 @@ def test_too_few_distinct_customers_for_alternatives_still_assesses() -> None:
     pts = np.array([[0, 0]] * 10 + [[1, 1]] * 10 + [[2, 2]] * 10 + [[9, 9]] * 10, dtype=float)
     f = Features(pts, ("a", "b"), np.zeros(2), np.ones(2))
     c, t = both(f, ClusteringSettings(k=4))
-    assert c.k == 4 and t.alternatives == () and "too few distinct customers" in t.alternatives_sentence
+    assert c.k == 4 and t.alternatives == () and "too few distinct customers" in alternatives_sentence(t.alternatives)
     assert len(t.stability) == 4
 
 

@@ -19,6 +19,7 @@ from ..errors import ConfigError, ReportgenError
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..input_settings import InputSettings
     from .spark_rows import SparkRows
 
 
@@ -75,18 +76,21 @@ class SparkEngine:
         from . import spark_read
         from .spark_rows import SparkRows
 
-        if self.settings.transactions is not None or _is_order_log(self.settings):
-            frame, found = spark_read.orders(self.spark, self.settings, self._copies)
+        from ..input_settings import input_of
+
+        given = input_of(self.settings)
+        if given.transactions is not None or _is_order_log(given):
+            frame, found = spark_read.orders(self.spark, given, self._copies)
             order = "customer_id"
         else:
-            frame, found = spark_read.customers(self.spark, self.settings, self._copies)
+            frame, found = spark_read.customers(self.spark, given, self._copies)
             order = "_line"
         assert self.scratch is not None
         self._rows = SparkRows(self.spark, frame, found, self.settings.clustering, order, self.scratch)
         return self._rows
 
 
-def _is_order_log(settings: Settings) -> bool:
+def _is_order_log(settings: InputSettings) -> bool:
     from ..stages.load import kind
 
     return kind(settings) == "transactions"

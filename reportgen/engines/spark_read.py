@@ -20,7 +20,7 @@ from ..stages.order_sql import KEPT
 from ..stages.source import Source, describe
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    from ..input_settings import InputSettings
 
 SPARE = "_reportgen_spare"
 
@@ -30,7 +30,7 @@ def _first_line(spark: Any, location: str) -> str:
     return str(first[0]) if first is not None else ""
 
 
-def read_source(spark: Any, settings: Settings, copies: ExitStack) -> tuple[Any, Source, tuple[str, ...]]:
+def read_source(spark: Any, settings: InputSettings, copies: ExitStack) -> tuple[Any, Source, tuple[str, ...]]:
     """The raw table (every CSV column as text, names trimmed), how it was read, and the Data quality
     note of a UTF-8 file with bytes that are not. A local CSV in another encoding is read through a
     UTF-8 copy that `copies` keeps (Spark reads Windows-1252 only as Latin-1, losing the euro sign,
@@ -72,7 +72,7 @@ def _refuse_ragged(spark: Any, location: str, df: Any, readable: str, options: d
         )
 
 
-def customers(spark: Any, settings: Settings, copies: ExitStack) -> tuple[Any, CustomerTable]:
+def customers(spark: Any, settings: InputSettings, copies: ExitStack) -> tuple[Any, CustomerTable]:
     """A customer table derived on Spark by the SQL of stages/derive_sql.py: (every kept customer, with
     `_line`, cached; the table of counts and facts, whose frame the sample fills later)."""
     from pyspark.sql import functions as F
@@ -104,13 +104,13 @@ def customers(spark: Any, settings: Settings, copies: ExitStack) -> tuple[Any, C
     return clean, table
 
 
-def orders(spark: Any, settings: Settings, copies: ExitStack) -> tuple[Any, CustomerTable]:
+def orders(spark: Any, settings: InputSettings, copies: ExitStack) -> tuple[Any, CustomerTable]:
     """An order log's customers as the analysis takes them (stages/load.py load_orders on one machine)."""
     customers, table = order_frame(spark, settings, copies)
     return customers, with_order_features(table, settings)
 
 
-def order_frame(spark: Any, settings: Settings, copies: ExitStack) -> tuple[Any, CustomerTable]:
+def order_frame(spark: Any, settings: InputSettings, copies: ExitStack) -> tuple[Any, CustomerTable]:
     """An order log aggregated on Spark by the passes of stages/transactions.py, as transactions.load
     does on one machine: (one row per customer with a purchase, every feature a double, cached; the
     table of counts, facts and issues)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import DISSOLVES, STABLE, Report
+from ..model import DISSOLVES, STABLE, Alternative, Confidence, Report
 from ..stages.members import HOLDS
 from .fmt import fmt_int, fmt_num, fmt_pct
 
@@ -46,7 +46,7 @@ def trust(report: Report) -> dict[str, Any]:
     c = t.confidence
     return {
         "level": c.level,
-        "sentence": CONFIDENCE_WORDS.get(c.level, t.confidence_sentence),
+        "sentence": CONFIDENCE_WORDS.get(c.level, confidence_sentence(c)),
         "figures": [
             {"name": "Clustering tendency (Hopkins)", "value": fmt_num(c.hopkins),
              "reading": "0.5 when customers are spread evenly; higher when they bunch up, which skewed measures do too, so it is read with the silhouette"},
@@ -55,8 +55,48 @@ def trust(report: Report) -> dict[str, Any]:
         ],
         "reasons": [r[0].upper() + r[1:] for r in c.reasons],
         "alternatives": [{"method": a.method, "k": a.k, "silhouette": fmt_num(a.silhouette), "agreement": fmt_num(a.agreement)} for a in t.alternatives],
-        "alternatives_sentence": t.alternatives_sentence,
+        "alternatives_sentence": alternatives_sentence(t.alternatives),
     }
+
+
+SAME = 0.75  # agreement (adjusted Rand) from which two methods find "much the same" segments
+APART = 0.5  # below this they draw the lines elsewhere
+# summary.json's statement of each confidence level (the documents say it as CONFIDENCE_WORDS)
+STATEMENTS = {
+    "strong": "strong: the customers fall into distinct groups, and the segments come back when the data are resampled.",
+    "moderate": "moderate: the segments are real tendencies in the data, but their edges are soft; "
+    "customers near a boundary could belong to either side.",
+    "weak": "weak: these customers form a continuum; the segments are useful slices, not natural groups.",
+}
+
+
+def confidence_sentence(conf: Confidence) -> str:
+    """One plain sentence for the reader, starting with the level's word."""
+    return STATEMENTS[conf.level]
+
+
+def alternatives_sentence(alternatives: tuple[Alternative, ...]) -> str:
+    """What the other methods say about the segments, in one sentence."""
+    if not alternatives:
+        return "No other method was compared: too few distinct customers."
+    figures = " and ".join(f"{a.agreement:.2f}" for a in alternatives)
+    if all(a.agreement >= SAME for a in alternatives):
+        return f"Two other methods find much the same segments (agreement {figures}): the segments do not depend on the method."
+    if all(a.agreement < APART for a in alternatives):
+        return (
+            f"Two other methods draw the lines elsewhere (agreement {figures}): the segments depend on the method, "
+            "so treat them as one useful way to slice the customers."
+        )
+    parts = [f"{a.method} {_alike(a.agreement)} ({a.agreement:.2f})" for a in alternatives]
+    return f"Other methods partly agree — {'; '.join(parts)}: the broad lines hold, the exact borders depend on the method."
+
+
+def _alike(agreement: float) -> str:
+    if agreement >= SAME:
+        return "finds much the same segments"
+    if agreement >= APART:
+        return "finds broadly similar segments"
+    return "draws the lines elsewhere"
 
 
 def left_out_because(report: Report) -> str:
@@ -158,3 +198,39 @@ def naming(report: Report) -> dict[str, Any]:
             f"customers who did nothing different keep their levels and their segment's name."
         )
     return {"sentences": out}
+
+
+# ---------------------------------------------------------------- the analysis' warnings (PDF, email, summary.json, stderr)
+
+
+def constant_feature(label: str) -> str:
+    return f"{label} is the same for every customer, so it cannot tell segments apart; leave it out of features."
+
+
+def no_forecast(reason: str) -> str:
+    return f"No predictions of what the customers will buy next: {reason}."
+
+
+def no_currency(value_label: str) -> str:
+    return f"Amounts ({value_label.lower()}, revenue) are shown without a currency: the settings do not say which; set report.currency (for example currency: \"£\")."
+
+
+def naming_warnings(naming: Any, prof: Any) -> tuple[str, ...]:
+    """What the reader must know before trusting the names: a log too short to judge recency, no
+    buying cycle, names that hold for too few of their customers."""
+    out = []
+    if prof.rhythm is not None and "monetary" not in prof.population:
+        out.append("The order log has no value column (an amount, or a quantity and a price), so the segments are formed on recency and frequency only and no revenue is stated.")
+    r = prof.rhythm
+    if r is not None and naming.short_history:
+        cycle = f" and its customers reorder every {r.cycle_days:.0f} days" if r.cycle_days is not None else ""
+        out.append(
+            f"The order log covers only {r.history_days:.0f} days{cycle}: too short to tell who is slipping away, so no segment is given a "
+            f"lapsing name (About to sleep, At risk, Lost ...); read recency and frequency as a snapshot."
+        )
+    if r is not None and r.cycle_days is None:
+        out.append("No customer ordered twice in this log, so the shop's buying cycle is unknown and recency cannot be judged against it; the segments are named from the data.")
+    for nm in naming.named:
+        if nm.fit is not None and nm.fit < HOLDS:
+            out.append(f"'{nm.name}' holds for only {nm.fit:.0%} of its customers: read it as a rough description, not as true of each customer.")
+    return tuple(out)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import Settings
+from ..input_settings import InputSettings
 from ..definitions import BirthYear, Column, DaysSince, Ratio, Sum
 from ..errors import ConfigError, DataError
 from ..suggest import closest_to_any, did_you_mean, names as name_list
@@ -89,11 +89,11 @@ class Plan:
         return tuple(f.name for f in self.features if f.name in self.text)
 
 
-def source_of(settings: Settings) -> str:
+def source_of(settings: InputSettings) -> str:
     return settings.source
 
 
-def _specs(settings: Settings, header: list[str], kind: str) -> dict[str, Any]:
+def _specs(settings: InputSettings, header: list[str], kind: str) -> dict[str, Any]:
     """Feature name -> spec: the settings' `columns:`, else the recognised mall columns."""
     configured = {k: v for k, v in settings.columns.items() if k != "customer_id"}
     if configured:
@@ -148,7 +148,7 @@ def _order(features: dict[str, Feature], where: str) -> list[Feature]:
     return done
 
 
-def plan(settings: Settings, header: list[str], path: Path, kind: str = "customers") -> Plan:
+def plan(settings: InputSettings, header: list[str], path: Path, kind: str = "customers") -> Plan:
     """Check the settings against the file's header: every operand a column or a feature, no cycles,
     every clustered feature configured."""
     where = source_of(settings)

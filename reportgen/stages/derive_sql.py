@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ..config import Settings
+from ..input_settings import InputSettings
 from ..sql import FINITE, Dialect, quote_text
 from ..errors import ConfigError, DataError
 from ..model import CustomerTable, RowIssue
@@ -122,7 +122,7 @@ def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def query(p: Plan, settings: Settings, d: Dialect, typed: set[str], source: str, window: bool = True) -> Query:
+def query(p: Plan, settings: InputSettings, d: Dialect, typed: set[str], source: str, window: bool = True) -> Query:
     """The derivation as one SELECT over `source` (which has a `_line` column): customer_id, every
     feature after its valid range, the attributes, `_keep`, and one boolean column per check.
 
@@ -244,7 +244,7 @@ def note_texts(notes: tuple[Check, ...], counts: Callable[[Check], tuple[int, tu
     return tuple(out)
 
 
-def check_kept(path: Path | str, n_read: int, kept: int, found: tuple[RowIssue, ...], settings: Settings) -> None:
+def check_kept(path: Path | str, n_read: int, kept: int, found: tuple[RowIssue, ...], settings: InputSettings) -> None:
     """Stop when too many rows are unusable or too few customers remain."""
     if n_read == 0:
         raise DataError(f"{path} has a header but no customers.", "Export the table again with its rows.")

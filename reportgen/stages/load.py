@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import Settings
+from ..input_settings import InputSettings
 from ..suggest import did_you_mean
 from ..vocabulary import RFM_FEATURES, TRANSACTION_FEATURES
 from ..sql import DUCKDB
@@ -29,13 +29,13 @@ def _connect() -> object:
     return duckdb.connect(config={"threads": 2})
 
 
-def header_plan(settings: Settings) -> derive.Plan:
+def header_plan(settings: InputSettings) -> derive.Plan:
     """The plan from the file's header alone (no data read): settings mistakes surface here."""
     path = settings.data_path
     return derive.plan(settings, read.header(path), path)
 
 
-def load(settings: Settings) -> CustomerTable:
+def load(settings: InputSettings) -> CustomerTable:
     """Read settings.data_path and return the usable customers with their features.
 
     A clean CSV stays in Arrow from the reader through DuckDB to the kept rows: only the customers
@@ -132,12 +132,12 @@ def _flags(column: Any) -> np.ndarray:
     return np.asarray(pc.fill_null(column, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _resolve(con: object, plan: derive.Plan, settings: Settings, typed: set[str], decimal_comma: bool) -> derive.Plan:
+def _resolve(con: object, plan: derive.Plan, settings: InputSettings, typed: set[str], decimal_comma: bool) -> derive.Plan:
     """Which columns hold text and how dates are written, from the data itself."""
     return probe.settle(plan, settings, DUCKDB, typed, decimal_comma, "src", lambda sql: con.execute(sql).fetchall())  # type: ignore[attr-defined]  # all rows: no unfinished result left on the connection
 
 
-def kind(settings: Settings) -> str:
+def kind(settings: InputSettings) -> str:
     """"transactions" for an order log (declared, or recognised: a customer id that repeats, a date), else "customers"."""
     from . import transactions
 
@@ -148,7 +148,7 @@ def kind(settings: Settings) -> str:
     return "transactions" if transactions.is_order_log(settings.data_path, settings) else "customers"
 
 
-def with_order_features(table: CustomerTable, settings: Settings) -> CustomerTable:
+def with_order_features(table: CustomerTable, settings: InputSettings) -> CustomerTable:
     """An order log's per-customer table with its features named: every number is profiled, the
     settings' features (default recency_days, frequency, monetary) are clustered."""
     from .transactions import check_customers
@@ -163,7 +163,7 @@ def with_order_features(table: CustomerTable, settings: Settings) -> CustomerTab
     return replace(table, numeric=numeric, clustered=clustered)
 
 
-def load_orders(settings: Settings) -> CustomerTable:
+def load_orders(settings: InputSettings) -> CustomerTable:
     from . import transactions
 
     return with_order_features(transactions.load(settings), settings)

@@ -13,7 +13,7 @@ from ..vocabulary import ORDER_COLUMNS, ORDER_ROLES, candidates, find_column
 from .order_sql import Columns
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    from ..input_settings import InputSettings
 
 
 def _roles(header: list[str]) -> tuple[dict[str, str | None], dict[str, list[str]]]:
@@ -42,7 +42,7 @@ def _auto(header: list[str]) -> dict[str, str | None]:
     return _roles(header)[0]
 
 
-def recognise(header: list[str], settings: Settings) -> bool:
+def recognise(header: list[str], settings: InputSettings) -> bool:
     """True when the header may be an order log's: declared by `settings.transactions`, or a customer
     id and a date recognised by name. Whether it is one the data tells (transactions.is_order_log: a
     customer id that repeats); an order id and a value are optional (a customer's lines at one date
@@ -74,7 +74,7 @@ ROLE_WORDS = {
 }
 
 
-def resolve(header: list[str], settings: Settings, source: str) -> Columns:
+def resolve(header: list[str], settings: InputSettings, source: str) -> Columns:
     """The columns to use: declared ones (each checked against the header), the rest recognised by
     name. A role that two columns fit equally well is asked about (exit 2), never guessed."""
     header = [h.strip() for h in header]

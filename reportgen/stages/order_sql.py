@@ -75,16 +75,17 @@ _ISO = "^[0-9]{4}[/.-][0-9]{1,2}[/.-][0-9]{1,2}"  # year first: 2020-03-13, 2020
 _DMY = "^[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}"
 
 
-def values_sql(cols: Columns, d: Dialect) -> str:
+def values_sql(cols: Columns, d: Dialect, source: str = "src") -> str:
     """Pass 1 (kept by the engine as `vals`): each distinct text of the date column and of each value
-    column with its number of lines, in one scan of `src` (GROUPING SETS; g_<name> = 0 marks the rows
+    column with its number of lines, in one scan of `source` (GROUPING SETS; g_<name> = 0 marks the rows
     of that column). A log repeats its times, prices and quantities, so this is small; the texts are
-    trimmed and the null words read per distinct text afterwards, not per line."""
+    trimmed and the null words read per distinct text afterwards, not per line. (The typed fast path,
+    stages/order_typed.py, runs it over the file's first lines only.)"""
     raw = {"dtext": cols.date, **value_texts(cols)}
     cast = ", ".join(f"CAST({d.ident(column)} AS STRING) AS {name}" for name, column in raw.items())
     tags = ", ".join(f"grouping({name}) AS g_{name}" for name in raw)
     sets = ", ".join(f"({name})" for name in raw)
-    return f"SELECT {', '.join(raw)}, count(*) AS w, {tags} FROM (SELECT {cast} FROM src) r GROUP BY GROUPING SETS ({sets})"
+    return f"SELECT {', '.join(raw)}, count(*) AS w, {tags} FROM (SELECT {cast} FROM {source}) r GROUP BY GROUPING SETS ({sets})"
 
 
 def _distinct(name: str, clean: str) -> str:
@@ -221,45 +222,47 @@ def date_formats(probe: Probe, cols: Columns, source: str) -> tuple[str, ...]:
     return tuple(numeric_format(first, sep, year) + t for t in probe.times())
 
 
-def norm_sql(cols: Columns, d: Dialect) -> str:
+def norm_sql(cols: Columns, d: Dialect, typed: bool = False) -> str:
     """The columns of `src` used, as trimmed text with blanks and null words as NULL, ids as
-    stages/identity.py reads them ('17850.0' is 17850, e-mails without case): what lines_sql reads."""
+    stages/identity.py reads them ('17850.0' is 17850, e-mails without case): what lines_sql reads.
+    `typed`: read `src_typed` instead, stages/order_typed.py's view, whose date is a TIMESTAMP and values
+    DOUBLEs read by the CSV reader itself: there is no date text to keep and no number text to read."""
     cid = customer_id_sql(_blank_null(d.text(cols.customer_id)))
     order = _blank_null(d.text(cols.order_id or cols.date))  # no order id: the lines' date and time stand for the order
-    texts = [f"{cid} AS cid", f"{order} AS inv", f"{_blank_null(d.text(cols.date))} AS dtext"]
-    if not cols.has_value:
-        pass
-    elif cols.uses_amount:
-        texts.append(f"{d.text(str(cols.amount))} AS amt_text")
+    if typed:
+        texts = [f"{cid} AS cid", f"{order} AS inv", "CAST(NULL AS STRING) AS dtext", f"{d.ident(cols.date)} AS ts"]
+        texts += [f"{d.ident(column)} AS {name}" for name, column in value_texts(cols).items()]
     else:
-        texts += [f"{d.text(str(cols.quantity))} AS q_text", f"{d.text(str(cols.price))} AS p_text"]
+        texts = [f"{cid} AS cid", f"{order} AS inv", f"{_blank_null(d.text(cols.date))} AS dtext"]
+        texts += [f"{d.text(column)} AS {name}" for name, column in value_texts(cols).items()]
     texts.append(f"{_blank_null(d.text(cols.item))} AS item" if cols.item else "CAST(NULL AS STRING) AS item")
-    return f"SELECT {', '.join(texts)} FROM src"
+    return f"SELECT {', '.join(texts)} FROM {'src_typed' if typed else 'src'}"
 
 
 def lines_sql(
     cols: Columns, d: Dialect, formats: tuple[str, ...], period_end: str, comma: frozenset[str] = frozenset(), zoned: bool = False,
-    signed: frozenset[str] = frozenset(),
+    signed: frozenset[str] = frozenset(), typed: bool = False,
 ) -> str:
     """Pass 2 (kept by the engine as `lines`): every line of `src` with its customer, order, time,
     status code, purchase and returned value, item (and its date text when that did not read).
     `comma`: the value texts (amt_text, q_text, p_text) whose decimal mark is a comma;
     `zoned`: cut a fraction of a second and a zone from the times first (the probe saw some);
     `signed`: the value texts to read with currency signs, spaces and thousands separators
-    ($1,234.50). Both cost time on every line, so they are used only when the file needs them."""
+    ($1,234.50). Both cost time on every line, so they are used only when the file needs them.
+    `typed`: from `src_typed`, whose date is parsed and values DOUBLEs (norm_sql), read as they are."""
     stamp = plain_time_sql("dtext") if zoned else "dtext"
     parsed = [d.timestamp(stamp, f) for f in formats]
-    ts = parsed[0] if len(parsed) == 1 else f"coalesce({', '.join(parsed)})"
+    ts = "ts" if typed else parsed[0] if len(parsed) == 1 else f"coalesce({', '.join(parsed)})"
     if not cols.has_value:  # every dated line of a customer is a purchase worth 0: only its time counts
         values = "CAST(0.0 AS DOUBLE) AS amt"
         bad_number, qty_nonpos, price_nonpos = "1 = 0", "1 = 0", "1 = 0"
         bought, returned, known = "amt", "amt", "1 = 0"
     elif cols.uses_amount:
-        values = f"{d.number('amt_text', False, 'amt_text' in comma, 'amt_text' in signed)} AS amt"
+        values = f"{d.number('amt_text', typed, 'amt_text' in comma, 'amt_text' in signed)} AS amt"
         bad_number, qty_nonpos, price_nonpos = "amt IS NULL", "amt <= 0", "1 = 0"
         bought, returned, known = "amt", "abs(amt)", "amt IS NOT NULL"
     else:
-        values = ", ".join(f"{d.number(t, False, t in comma, t in signed)} AS {t[0]}" for t in ("q_text", "p_text"))
+        values = ", ".join(f"{d.number(t, typed, t in comma, t in signed)} AS {t[0]}" for t in ("q_text", "p_text"))
         bad_number, qty_nonpos, price_nonpos = "q IS NULL OR p IS NULL", "q <= 0", "p <= 0"
         bought, returned, known = "q * p", "(CASE WHEN p > 0 THEN abs(q) * p ELSE 0 END)", "q IS NOT NULL AND p IS NOT NULL"
     status = (
@@ -273,7 +276,7 @@ def lines_sql(
         f"SELECT cid, inv, ts, item, CASE WHEN status = {BAD_DATE} THEN dtext END AS dtext, status, "
         f"CASE WHEN status = {PURCHASE} THEN {bought} END AS pv, "
         f"CASE WHEN status IN ({CANCELLED}, {QTY_NONPOS}) AND {known} THEN {returned} END AS rv "
-        f"FROM (SELECT *, {status} AS status FROM (SELECT cid, inv, dtext, item, {ts} AS ts, {values} FROM ({norm_sql(cols, d)}) norm) p) s"
+        f"FROM (SELECT *, {status} AS status FROM (SELECT cid, inv, dtext, item, {ts} AS ts, {values} FROM ({norm_sql(cols, d, typed)}) norm) p) s"
     )
 
 

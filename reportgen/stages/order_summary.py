@@ -18,7 +18,7 @@ from .order_sql import (
 )
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    from ..input_settings import InputSettings
 
 
 NO_VALUE = (
@@ -125,7 +125,7 @@ def _day(value: Any) -> dt.date:
     return dt.datetime.fromisoformat(str(value)).date()
 
 
-def summarise(rows: list[tuple[Any, ...]], cols: Columns, source: str, settings: Settings, formats: tuple[str, ...]) -> Summary:
+def summarise(rows: list[tuple[Any, ...]], cols: Columns, source: str, settings: InputSettings, formats: tuple[str, ...]) -> Summary:
     """rows of counts_sql: (status, item, n, revenue, first_ts, last_ts, bad_example)."""
     from ..config import Transactions
 

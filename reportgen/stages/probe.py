@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..config import Settings
+from ..input_settings import InputSettings
 from ..sql import FINITE, Dialect, quote_text, signed_number
 from ..errors import ConfigError
 from ..vocabulary import SENSITIVE_BY_DEFAULT
@@ -19,7 +19,7 @@ from .derive import Plan, source_of
 Rows = Callable[[str], list[Any]]
 
 
-def settle(p: Plan, settings: Settings, d: Dialect, typed: set[str], decimal_comma: bool, source: str, rows: Rows) -> Plan:
+def settle(p: Plan, settings: InputSettings, d: Dialect, typed: set[str], decimal_comma: bool, source: str, rows: Rows) -> Plan:
     """The plan with its text columns, number conventions, signed-number columns and date formats
     settled from `source`. `decimal_comma`: the file's delimiter says decimal comma (a ';' file)
     when no value of a column tells (see stages/numbers.py)."""
@@ -64,7 +64,7 @@ class Counts:
     grouped: frozenset[str]  # columns with thousands separators: read with Dialect.number(signed=True)
 
 
-def counts(p: Plan, settings: Settings, d: Dialect, typed: set[str], decimal_comma: bool, source: str, rows: Rows) -> Counts:
+def counts(p: Plan, settings: InputSettings, d: Dialect, typed: set[str], decimal_comma: bool, source: str, rows: Rows) -> Counts:
     """Per untyped column: filled cells, numeric cells, and numeric cells when read with currency
     signs and thousands separators ('$1,234.50'); and its number convention (stages/numbers.py).
     The signed count is made only for a column with thousands separators or whose first values read
@@ -104,7 +104,7 @@ def sample_sql(d: Dialect, column: str, source: str, limit: int = 5000) -> str:
     return f"SELECT {text} AS v FROM {source} WHERE coalesce({text}, '') <> '' LIMIT {limit}"
 
 
-def resolve(p: Plan, settings: Settings, counts: dict[str, tuple[int, int, int]], samples: dict[str, list[str]], comma: frozenset[str] = frozenset(), grouped: frozenset[str] = frozenset()) -> Plan:
+def resolve(p: Plan, settings: InputSettings, counts: dict[str, tuple[int, int, int]], samples: dict[str, list[str]], comma: frozenset[str] = frozenset(), grouped: frozenset[str] = frozenset()) -> Plan:
     """Tell text attributes (columns without a single number) from numbers, by the probe's counts,
     and settle date formats; a text column used as a number is refused. A column that reads as more
     numbers with its currency signs and thousands separators taken out is read so."""

@@ -47,29 +47,22 @@ from ..errors import DataError
 from ..model import CustomerTable, RowIssue
 from .order_columns import _auto, recognise, resolve  # noqa: F401  (resolve, recognise: also used through this module)
 from .order_sql import (
-    KEPT, LEFT_OUT, NOT_NUMBER, Columns, Probe, conventions, counts_sql, customers_sql, date_formats, lines_sql, norm_sql, numbers_sql, probe_sql,
+    KEPT, LEFT_OUT, NOT_NUMBER, Columns, conventions, counts_sql, customers_sql, date_formats, lines_sql, norm_sql, numbers_sql, probe_sql,
     values_sql,
 )
+from . import order_typed
+from .order_typed import probe_of as _probe
 from .order_summary import NO_VALUE, Summary, definitions, period_end, summarise  # noqa: F401  (NO_VALUE: the report's statement)
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..config import Settings
+    from ..input_settings import InputSettings
 
 
 # ---------------------------------------------------------------- engines: DuckDB (local)
 
 _DUCK_ENCODING = {"utf-8-sig": "utf-8", "cp1252": "latin-1", "latin-1": "latin-1", "utf-16": "utf-16"}
-
-
-def _probe(row: tuple[Any, ...]) -> Probe:
-    n, n_iso, n_dmy, max_a, max_b, year_len, year_len_min, sep, odd, *counts, compact_example, iso_sep = row
-    n_sec, n_time, n_t, n_ampm, n_zoned, n_compact, n_serial = (int(c or 0) for c in counts)
-    return Probe(
-        int(n or 0), int(n_iso or 0), int(n_dmy or 0), max_a, max_b, year_len, year_len_min, sep, odd, n_sec, n_time, n_t, n_ampm, n_zoned,
-        n_compact, n_serial, None if compact_example is None else str(compact_example), iso_sep or None,
-    )
 
 
 def _not_numbers(counts: list[tuple[Any, ...]]) -> int:
@@ -81,10 +74,11 @@ class _NotUtf8(Exception):
     """The CSV is not plain UTF-8: DuckDB reads a UTF-8 copy of it (stages/encodings.py)."""
 
 
-def _duck_source(con: Any, path: Path, checksum: bool = True, readable: Path | None = None) -> tuple[list[str], str, str]:
+def _duck_source(con: Any, path: Path, checksum: bool = True, readable: Path | None = None) -> tuple[list[str], str, str, str]:
     """Create the view `src` (every column as text) over `readable` (default `path`); return the
-    header, the delimiter and the checksum of `path`. Raises _NotUtf8 for a Windows-1252 or Latin-1
-    file (DuckDB would read the euro sign of Windows-1252 as a control character)."""
+    header, the delimiter, the checksum of `path` and the encoding DuckDB reads it with ('' for
+    Parquet). Raises _NotUtf8 for a Windows-1252 or Latin-1 file (DuckDB would read the euro sign of
+    Windows-1252 as a control character)."""
     from ..files import sha256
     from . import read
 
@@ -92,7 +86,7 @@ def _duck_source(con: Any, path: Path, checksum: bool = True, readable: Path | N
     if read.is_parquet(path):
         header = read.header(path)
         con.execute(f"CREATE VIEW src AS SELECT * FROM read_parquet({where})")
-        return header, ",", sha256(path) if checksum else ""
+        return header, ",", sha256(path) if checksum else "", ""
     sniffed = read.sniff(readable or path)
     if sniffed.encoding in ("cp1252", "latin-1"):
         raise _NotUtf8()
@@ -104,13 +98,13 @@ def _duck_source(con: Any, path: Path, checksum: bool = True, readable: Path | N
     header = [str(r[0]).strip() for r in con.execute("DESCRIBE src").fetchall()]
     if len(header) > len(sniffed.header):  # DuckDB widened the table for a row with a field too many
         read.refuse_ragged(path, read.sniff(path))
-    return header, sniffed.delimiter, sha256(path) if checksum else ""
+    return header, sniffed.delimiter, sha256(path) if checksum else "", encoding
 
 
 REPEAT_PROBE = 100_000  # lines read first: an order log shows a repeated customer id long before
 
 
-def is_order_log(path: Path, settings: Settings) -> bool:
+def is_order_log(path: Path, settings: InputSettings) -> bool:
     """Whether an undeclared file is an order log: a customer id and a date recognised by name, and
     a customer id that repeats (in a customer table every customer has one row, so a table with
     'Customer ID, Signup Date, Total Spent' is not a log, however its columns are named)."""
@@ -142,7 +136,7 @@ def _ids_repeat(path: Path, readable: Path) -> bool:
 
     con = duckdb.connect(config={"threads": 2})
     try:
-        header, _, _ = _duck_source(con, path, checksum=False, readable=readable)
+        header, _, _, _ = _duck_source(con, path, checksum=False, readable=readable)
         column = str(_auto(header)["customer_id"])
         ids = f"SELECT cid FROM ({norm_sql(Columns(column, None, column), DUCKDB)}) n WHERE cid IS NOT NULL"
         total, distinct = con.execute(f"SELECT count(*), count(DISTINCT cid) FROM (SELECT cid FROM ({ids}) i LIMIT {REPEAT_PROBE}) h").fetchone()
@@ -170,7 +164,7 @@ def check_customers(n: int, source: str, least: int = 2) -> None:
 
 
 def derive(dialect: Dialect, query: Callable[[str], list[tuple[Any, ...]]], keep: Callable[[str, str], None],
-           cols: Columns, source: str, settings: Settings, delimiter: str) -> tuple[Summary, str]:
+           cols: Columns, source: str, settings: InputSettings, delimiter: str) -> tuple[Summary, str]:
     """The derivation, engine-neutral: `keep(sql, name)` stores a result as a named relation (DuckDB
     temp table, cached Spark view; a second keep of a name replaces it), `query(sql)` returns rows.
     The view `src` must exist. Returns what the line counts told and the SQL of the per-customer
@@ -195,7 +189,7 @@ def derive(dialect: Dialect, query: Callable[[str], list[tuple[Any, ...]]], keep
     return summary, customers_sql("SELECT * FROM lines", dialect, summary.as_of, summary.items, value=cols.has_value)
 
 
-def load(settings: Settings) -> CustomerTable:
+def load(settings: InputSettings) -> CustomerTable:
     """The order log at settings.data_path aggregated by DuckDB into one row per customer; a file
     that is not plain UTF-8 is read through a UTF-8 copy (stages/encodings.py), with a note when
     some of its bytes are not UTF-8."""
@@ -213,7 +207,7 @@ def load(settings: Settings) -> CustomerTable:
         return replace(table, notes=(*table.notes, note)) if note else table
 
 
-def _load(settings: Settings, path: Path, readable: Path) -> CustomerTable:
+def _load(settings: InputSettings, path: Path, readable: Path) -> CustomerTable:
     from concurrent.futures import ThreadPoolExecutor
 
     from ..files import sha256
@@ -225,7 +219,7 @@ def _load(settings: Settings, path: Path, readable: Path) -> CustomerTable:
         return _customers(frame, path, checksum.result(), cols, summary)
 
 
-def _aggregate(settings: Settings, path: Path, readable: Path) -> tuple[pd.DataFrame, Columns, Summary]:
+def _aggregate(settings: InputSettings, path: Path, readable: Path) -> tuple[pd.DataFrame, Columns, Summary]:
     """The per-customer frame DuckDB computes (every customer with a line in the period, `left_out` saying why
     some have no features), the roles of the columns and what the line counts told."""
     import duckdb
@@ -238,7 +232,7 @@ def _aggregate(settings: Settings, path: Path, readable: Path) -> tuple[pd.DataF
     con.execute("SET enable_progress_bar = false")
     try:
         try:
-            header, delimiter, _ = _duck_source(con, path, checksum=False, readable=readable)
+            header, delimiter, _, encoding = _duck_source(con, path, checksum=False, readable=readable)
         except duckdb.Error as exc:
             if "unicode" in str(exc).lower() and readable == path:
                 raise _NotUtf8() from None  # a byte that is not UTF-8
@@ -247,11 +241,13 @@ def _aggregate(settings: Settings, path: Path, readable: Path) -> tuple[pd.DataF
         from . import read
 
         read.refuse_indistinct(source, read.header(path), cols.used)  # DuckDB renames such twins
+        query, keep = lambda sql: con.execute(sql).fetchall(), lambda sql, name: con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
         try:
-            summary, final = derive(
-                DUCKDB, lambda sql: con.execute(sql).fetchall(), lambda sql, name: con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}"),
-                cols, source, settings, delimiter,
-            )
+            typed = _typed(con, readable, encoding, cols, source, settings, delimiter) if encoding and order_typed.eligible(cols, settings, delimiter) else None
+            summary, final = typed or derive(DUCKDB, query, keep, cols, source, settings, delimiter)
+            # one thread for the per-customer sums: with several, a customer's money is added in the order
+            # the threads finish, and two runs of one file differed in its last bits (2 runs in 30)
+            con.execute("SET threads = 1")
             frame = con.execute(final + " ORDER BY customer_id").df()
         except duckdb.Error as exc:
             if "unicode" in str(exc).lower() and readable == path:
@@ -260,6 +256,28 @@ def _aggregate(settings: Settings, path: Path, readable: Path) -> tuple[pd.DataF
     finally:
         con.close()
     return frame, cols, summary
+
+
+def _typed(con: Any, readable: Path, encoding: str, cols: Columns, source: str, settings: InputSettings, delimiter: str) -> tuple[Summary, str] | None:
+    """derive's result from one typed read of the file (stages/order_typed.py), or None when the file
+    does not fit it (a cell the guessed format does not read): then it is read as text."""
+    import duckdb
+
+    query, keep = lambda sql: con.execute(sql).fetchall(), lambda sql, name: con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+    guessed = order_typed.guess(query, keep, cols, source, settings, delimiter)
+    if guessed is None:
+        return None
+    formats, probe = guessed
+    names = [str(r[0]) for r in con.execute("DESCRIBE src").fetchall()]
+    try:
+        con.execute(order_typed.source_sql(quote_text(str(readable)), delimiter, encoding, names, cols, formats[0]))
+        keep(lines_sql(cols, DUCKDB, formats, period_end(settings.period).isoformat(), typed=True), "lines")
+    except duckdb.Error:
+        return None
+    if not order_typed.settled(query, cols, probe, formats, source):
+        return None
+    summary = summarise(query(counts_sql("SELECT * FROM lines")), cols, source, settings, formats)
+    return summary, customers_sql("SELECT * FROM lines", DUCKDB, summary.as_of, summary.items, value=cols.has_value)
 
 
 def _customers(frame: pd.DataFrame, path: Path, checksum: str, cols: Columns, summary: Summary) -> CustomerTable:

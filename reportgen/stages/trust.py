@@ -48,15 +48,6 @@ REFERENCE_DRAWS = 2  # draws of each reference, averaged
 # silhouette excess = the segments' silhouette minus the reference's
 STRONG = {"hopkins": 0.75, "silhouette": 0.5, "excess": 0.1, "stability": STABLE}  # all must hold
 WEAK = {"hopkins": 0.6, "silhouette": 0.25, "excess": 0.05, "stability": 0.6}  # any one below makes it weak
-SAME = 0.75  # agreement (adjusted Rand) from which two methods find "much the same" segments
-APART = 0.5  # below this they draw the lines elsewhere
-
-SENTENCES = {
-    "strong": "strong: the customers fall into distinct groups, and the segments come back when the data are resampled.",
-    "moderate": "moderate: the segments are real tendencies in the data, but their edges are soft; "
-    "customers near a boundary could belong to either side.",
-    "weak": "weak: these customers form a continuum; the segments are useful slices, not natural groups.",
-}
 
 
 def assess(features: Features, clustering: Clustering, cfg: ClusteringSettings) -> Trust:
@@ -82,8 +73,6 @@ def assess(features: Features, clustering: Clustering, cfg: ClusteringSettings) 
         confidence=confidence,
         stability=stability,
         alternatives=alternatives,
-        confidence_sentence=confidence_sentence(confidence),
-        alternatives_sentence=alternatives_sentence(alternatives),
         rows=len(stable_rows),
     )
 
@@ -217,11 +206,6 @@ def _confidence(tendency: float, silhouette: float, reference: float, stability:
     return Confidence(level, tendency, silhouette, mean_stability, round(reference, 4), tuple(reasons))
 
 
-def confidence_sentence(conf: Confidence) -> str:
-    """One plain sentence for the reader, starting with the level's word."""
-    return SENTENCES[conf.level]
-
-
 def compare(x: np.ndarray, labels: np.ndarray, k: int, cfg: ClusteringSettings) -> tuple[Alternative, ...]:
     """A Gaussian mixture and Ward's method with the same k on a seeded sample, against K-Means."""
     rows = sample_rows(len(x), cfg.alternatives_sample, cfg.seed + 3)
@@ -239,27 +223,3 @@ def compare(x: np.ndarray, labels: np.ndarray, k: int, cfg: ClusteringSettings) 
         sil = silhouette(theirs) if several else 0.0
         out.append(Alternative(method, k, round(sil, 4), round(float(adjusted_rand_score(ours, theirs)), 4)))
     return tuple(out)
-
-
-def alternatives_sentence(alternatives: tuple[Alternative, ...]) -> str:
-    """What the other methods say about the segments, in one sentence."""
-    if not alternatives:
-        return "No other method was compared: too few distinct customers."
-    figures = " and ".join(f"{a.agreement:.2f}" for a in alternatives)
-    if all(a.agreement >= SAME for a in alternatives):
-        return f"Two other methods find much the same segments (agreement {figures}): the segments do not depend on the method."
-    if all(a.agreement < APART for a in alternatives):
-        return (
-            f"Two other methods draw the lines elsewhere (agreement {figures}): the segments depend on the method, "
-            "so treat them as one useful way to slice the customers."
-        )
-    parts = [f"{a.method} {_alike(a.agreement)} ({a.agreement:.2f})" for a in alternatives]
-    return f"Other methods partly agree — {'; '.join(parts)}: the broad lines hold, the exact borders depend on the method."
-
-
-def _alike(agreement: float) -> str:
-    if agreement >= SAME:
-        return "finds much the same segments"
-    if agreement >= APART:
-        return "finds broadly similar segments"
-    return "draws the lines elsewhere"
