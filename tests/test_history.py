@@ -48,7 +48,8 @@ def test_rerunning_a_period_replaces_only_that_period(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "out"
     for period in ("2026-01", "2026-02"):
-        assert runner.invoke(cli, ["run", "--data", str(MALL), "--period", period, "--out", str(out)]).exit_code == 0
+        result = runner.invoke(cli, ["run", "--data", str(MALL), "--period", period, "--out", str(out)])
+        assert result.exit_code == 0, result.output
     january = {p.name: p.stat().st_mtime_ns for p in (out / "2026-01").rglob("*")}
     first = (out / "2026-02" / "summary.json").read_bytes()
     assert runner.invoke(cli, ["run", "--data", str(MALL), "--period", "2026-02", "--out", str(out)]).exit_code == 0
