@@ -243,7 +243,7 @@ def _aggregate(settings: InputSettings, path: Path, readable: Path) -> tuple[pd.
         read.refuse_indistinct(source, read.header(path), cols.used)  # DuckDB renames such twins
         query, keep = lambda sql: con.execute(sql).fetchall(), lambda sql, name: con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
         try:
-            typed = _typed(con, readable, encoding, cols, source, settings, delimiter) if encoding and order_typed.eligible(cols, settings, delimiter) else None
+            typed = _typed(con, query, keep, readable, encoding, cols, source, settings, delimiter) if encoding and order_typed.eligible(cols, settings, delimiter) else None
             summary, final = typed or derive(DUCKDB, query, keep, cols, source, settings, delimiter)
             # one thread for the per-customer sums: with several, a customer's money is added in the order
             # the threads finish, and two runs of one file differed in its last bits (2 runs in 30)
@@ -258,12 +258,12 @@ def _aggregate(settings: InputSettings, path: Path, readable: Path) -> tuple[pd.
     return frame, cols, summary
 
 
-def _typed(con: Any, readable: Path, encoding: str, cols: Columns, source: str, settings: InputSettings, delimiter: str) -> tuple[Summary, str] | None:
+def _typed(con: Any, query: Callable[[str], list[tuple[Any, ...]]], keep: Callable[[str, str], None], readable: Path, encoding: str,
+           cols: Columns, source: str, settings: InputSettings, delimiter: str) -> tuple[Summary, str] | None:
     """derive's result from one typed read of the file (stages/order_typed.py), or None when the file
     does not fit it (a cell the guessed format does not read): then it is read as text."""
     import duckdb
 
-    query, keep = lambda sql: con.execute(sql).fetchall(), lambda sql, name: con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
     guessed = order_typed.guess(query, keep, cols, source, settings, delimiter)
     if guessed is None:
         return None
